@@ -1,0 +1,1 @@
+"""Application layer: one eventsourcing Application (one log), a service per bounded context."""

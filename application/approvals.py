@@ -1,0 +1,178 @@
+"""审批 — case commands: receipt (收件), the lifecycle actions, and offline back-entry (补录).
+
+Cross-aggregate rules live here: a case needs a generated project; an item needs its
+prerequisite items approved for the project (a back-entry is accepted regardless and left to the
+warning rules). Case and project are saved together, atomically.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.base import Service
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.approvals import Case, Decision
+from domain.catalog import CATALOG
+from domain.projects import Project, project_id
+from domain.shared.codes import validate_project_code
+from domain.shared.errors import InvalidValue, NotFound, PrerequisitesMissing
+from domain.shared.events import Channel, Meta
+
+
+class CaseService(Service):
+    def get(self, case_id: UUID) -> Case:
+        return self.load(Case, case_id, f"case {case_id}")
+
+    def _project(self, code: str) -> Project:
+        validate_project_code(code, "project_code")
+        try:
+            return self.load(Project, project_id(code), f"project {code}")
+        except NotFound:
+            raise InvalidValue(
+                "project_code", f"project {code} has not been generated (未策划生成)", "project_not_generated"
+            ) from None
+
+    def submit(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        project_code: str,
+        item_code: str,
+        situation_codes: list[str],
+        materials: list[dict[str, Any]],
+        parallel_application_id: str | None,
+        acceptance_mode: int,
+    ) -> dict[str, Any]:
+        item = CATALOG.item(item_code)
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            project = self._project(project_code)
+            authorize(actor, "case.submit", owner_org=project.owner_uscc, region_code=project.region_code)
+            project.check_active("submit-case")
+            missing = project.missing_prerequisites(item.prerequisites)
+            if missing:
+                raise PrerequisitesMissing(item.code, missing)
+            case = Case.receive(
+                meta, case_id=uuid4(), project_id=project.id, project_code=project.code,
+                region_code=project.region_code, applicant_org=project.owner_uscc, item=item,
+                situation_codes=situation_codes, materials=materials,
+                parallel_application_id=parallel_application_id, acceptance_mode=acceptance_mode,
+            )
+            project.attach_case(meta, case_id=case.id, item_code=item.code)
+            return [case, project], {"id": str(case.id), "status_code": int(case.status)}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def act(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        case_id: UUID,
+        action: str,
+        body: dict[str, Any],
+        occurred_at: datetime | None = None,
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            case = self.get(case_id)
+            authorize(actor, f"case.{action}", owner_org=case.applicant_org, region_code=case.region_code)
+            was_approved = case.is_approved
+            changed: list[Any] = [case]
+            _dispatch(case, action, meta, body)
+            if case.is_approved and not was_approved:
+                project = self.load(Project, case.project_id, f"project {case.project_code}")
+                project.record_item_approved(meta, case_id=case.id, item_code=case.item_code)
+                changed.append(project)
+            elif was_approved and not case.is_approved:
+                project = self.load(Project, case.project_id, f"project {case.project_code}")
+                project.record_approval_revoked(meta, case_id=case.id, item_code=case.item_code)
+                changed.append(project)
+            return changed, {"id": str(case.id), "status_code": int(case.status), "status": case.status.label}
+
+        if occurred_at is not None and actor.channel != Channel.IMPORT:
+            raise InvalidValue(
+                "occurred_at", "only imports carry a business time; use offline-entries to back-enter", "occurred_at_not_allowed"
+            )
+        return self.execute(self.meta(actor, request_id, occurred_at=occurred_at), actor, key, work)
+
+    def back_enter(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        project_code: str,
+        item_code: str,
+        decision: str,
+        decided_at: datetime,
+        received_on: date | None,
+        accepted_on: date | None,
+        document_number: str | None,
+        reason: str,
+    ) -> dict[str, Any]:
+        item = CATALOG.item(item_code)
+        try:
+            outcome = Decision(decision)
+        except ValueError:
+            raise InvalidValue("decision", f"one of {[d.value for d in Decision]}", "enum") from None
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            project = self._project(project_code)
+            authorize(actor, "case.offline-entry", owner_org=project.owner_uscc, region_code=project.region_code)
+            case = Case.back_enter(
+                meta, case_id=uuid4(), project_id=project.id, project_code=project.code,
+                region_code=project.region_code, applicant_org=project.owner_uscc, item=item,
+                decision=outcome, received_on=received_on, accepted_on=accepted_on,
+                document_number=document_number, reason=reason,
+            )
+            project.attach_case(meta, case_id=case.id, item_code=item.code)
+            if case.is_approved:
+                project.record_item_approved(meta, case_id=case.id, item_code=item.code)
+            return [case, project], {"id": str(case.id), "status_code": int(case.status)}
+
+        meta = self.meta(actor, request_id, channel=Channel.OFFLINE_BACKENTRY, occurred_at=decided_at)
+        return self.execute(meta, actor, key, work)
+
+
+def _dispatch(case: Case, action: str, meta: Meta, body: dict[str, Any]) -> None:
+    """Map an API action name onto the Case method that records it."""
+    b = body
+    match action:
+        case "accept":
+            case.accept(meta, CATALOG.item(case.item_code))
+        case "not-accept":
+            case.not_accept(meta, b.get("reason", ""))
+        case "refuse-acceptance":
+            case.refuse_acceptance(meta, b.get("reason", ""))
+        case "request-correction":
+            case.request_correction(meta, b.get("materials") or [], b.get("note", ""))
+        case "complete-correction":
+            case.complete_correction(meta, b.get("note", ""))
+        case "start-review":
+            case.start_review(meta)
+        case "record-opinion":
+            case.record_opinion(meta, b.get("department", ""), b.get("opinion", ""), b.get("result", "note"))
+        case "start-special-procedure":
+            case.start_special_procedure(
+                meta, b.get("procedure_type", ""), b.get("procedure_name", ""),
+                int(b.get("limit_days") or 0), b.get("reason", ""),
+            )
+        case "end-special-procedure":
+            case.end_special_procedure(meta, b.get("result", ""))
+        case "approve":
+            case.approve(meta, b.get("document_number"), b.get("document_title"), b.get("valid_until"))
+        case "approve-pending-materials":
+            case.approve_pending_materials(meta, b.get("document_number"), b.get("pending_materials") or [])
+        case "refuse":
+            case.refuse(meta, b.get("reason", ""))
+        case "withdraw":
+            case.withdraw(meta, b.get("reason", ""))
+        case "revoke":
+            case.revoke(meta, b.get("reason", ""))
+        case _:
+            raise NotFound(f"unknown case action {action}")

@@ -1,0 +1,94 @@
+"""What every service shares: building event metadata, loading aggregates, and the atomic,
+idempotent save."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from application.app import GongjianApplication
+from application.clock import Clock
+from application.idempotency import IdempotencyKey, Receipt
+from application.policy import Actor
+from domain.shared.errors import Conflict, NotFound
+from domain.shared.events import Channel, Meta
+
+A = TypeVar("A", bound=Aggregate)
+Work = Callable[[Meta], tuple[Sequence[Aggregate], dict[str, Any]]]
+
+
+class Service:
+    def __init__(
+        self,
+        app: GongjianApplication,
+        clock: Clock,
+        position_of: Callable[[UUID, int], int | None],
+    ) -> None:
+        self.app = app
+        self.clock = clock
+        self.position_of = position_of
+
+    def meta(
+        self, actor: Actor, request_id: str, *, channel: Channel | None = None, occurred_at: datetime | None = None
+    ) -> Meta:
+        return Meta(
+            actor_id=actor.actor_id,
+            actor_role=actor.role,
+            actor_org=actor.org,
+            channel=channel or actor.channel,
+            request_id=request_id,
+            now=self.clock.now(),
+            occurred_at=occurred_at,
+        )
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what} not found") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"{what} not found")
+        return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        try:
+            self.app.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    def _replay(self, actor: Actor, key: IdempotencyKey) -> dict[str, Any] | None:
+        receipt_id = key.receipt_id(actor.actor_id)
+        try:
+            receipt = self.app.repository.get(receipt_id)
+        except AggregateNotFoundError:
+            return None
+        assert isinstance(receipt, Receipt)
+        receipt.check_same_request(key)
+        return {**receipt.response, "position": self.position_of(receipt_id, 1), "replayed": True}
+
+    def execute(self, meta: Meta, actor: Actor, key: IdempotencyKey | None, work: Work) -> dict[str, Any]:
+        """Run `work` and save what it changed in one transaction, with a receipt if keyed."""
+        if key is not None:
+            replay = self._replay(actor, key)
+            if replay is not None:
+                return replay
+        aggregates, response = work(meta)
+        objs: list[Aggregate] = list(aggregates)
+        if key is not None:
+            objs.append(Receipt.issue(meta, key, response))  # last: its position is the save's
+        try:
+            position = self.app.save_all(*objs)
+        except IntegrityError:
+            if key is not None:
+                replay = self._replay(actor, key)
+                if replay is not None:
+                    return replay
+            raise Conflict("another command changed the same subject first; reload and retry") from None
+        return {**response, "position": position}

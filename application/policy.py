@@ -1,0 +1,92 @@
+"""权限 — the one place that decides who may do what, and where.
+
+Two checks: the role may perform the action (PERMISSIONS), and the subject lies in the actor's
+scope (an applicant acts only for its own organisation; officials only inside their region).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.shared.errors import Forbidden
+from domain.shared.events import Channel
+from domain.shared.reference import REFERENCE
+
+ROLES: tuple[str, ...] = (
+    "applicant",
+    "window_clerk",
+    "reviewer",
+    "approver",
+    "supervisor",
+    "analyst",
+    "accountability_officer",
+    "integration",
+    "admin",
+)
+
+_CLERKS = frozenset({"window_clerk", "integration"})
+_OFFICIALS = frozenset({"reviewer", "approver", "integration"})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "project.generate": frozenset({"applicant", "window_clerk", "integration", "admin"}),
+    "project.supply-land": frozenset({"reviewer", "approver", "integration", "admin"}),
+    "project.link-parcel": frozenset({"reviewer", "approver", "integration", "admin"}),
+    "project.register-unit-work": frozenset({"applicant", "window_clerk", "reviewer", "integration", "admin"}),
+    "project.merge": frozenset({"supervisor", "admin"}),
+    "case.submit": frozenset({"applicant"}) | _CLERKS,
+    "case.accept": _CLERKS,
+    "case.not-accept": _CLERKS,
+    "case.refuse-acceptance": _CLERKS,
+    "case.request-correction": _CLERKS | _OFFICIALS,
+    "case.complete-correction": frozenset({"applicant"}) | _CLERKS,
+    "case.start-review": _OFFICIALS,
+    "case.record-opinion": _OFFICIALS,
+    "case.start-special-procedure": _OFFICIALS,
+    "case.end-special-procedure": _OFFICIALS,
+    "case.approve": frozenset({"approver", "integration"}),
+    "case.approve-pending-materials": frozenset({"approver", "integration"}),
+    "case.refuse": frozenset({"approver", "integration"}),
+    "case.withdraw": frozenset({"applicant"}) | _CLERKS,
+    "case.revoke": frozenset({"approver", "admin"}),
+    "case.offline-entry": frozenset({"window_clerk", "reviewer", "approver", "integration", "admin"}),
+    "read": frozenset(ROLES),
+    "projections.manage": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: from the bearer token's claims."""
+
+    actor_id: str
+    role: str
+    org: str
+    region: str
+    name: str = ""
+
+    @property
+    def channel(self) -> Channel:
+        """The channel is derived from the role, never taken from the request."""
+        if self.role == "integration":
+            return Channel.IMPORT
+        if self.role == "window_clerk":
+            return Channel.WINDOW
+        return Channel.ONLINE
+
+
+def authorize(actor: Actor, action: str, *, owner_org: str | None = None, region_code: str | None = None) -> None:
+    roles = PERMISSIONS.get(action)
+    if roles is None:
+        raise Forbidden(f"unknown action {action}")
+    if actor.role not in roles:
+        raise Forbidden(f"role {actor.role} may not {action}")
+    if actor.role == "applicant":
+        if owner_org is not None and owner_org != actor.org:
+            raise Forbidden(f"applicant {actor.org} may act only for its own projects (owner {owner_org})")
+        return
+    if region_code is not None and actor.role != "admin" and not in_scope(actor, region_code):
+        raise Forbidden(f"region {region_code} is outside the actor's scope {actor.region}")
+
+
+def in_scope(actor: Actor, region_code: str) -> bool:
+    return actor.region in ("", "460000") or REFERENCE.within(region_code, actor.region)

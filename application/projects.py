@@ -1,0 +1,107 @@
+"""项目 — project commands: generation, land supply, parcels, unit works, merge of duplicate codes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from application.base import Service
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.projects import Project, project_id
+from domain.shared.codes import validate_project_code
+from domain.shared.errors import Conflict, InvalidValue, NotFound
+
+
+class ProjectService(Service):
+    def get(self, code: str) -> Project:
+        return self.load(Project, project_id(code), f"project {code}")
+
+    def generate(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        code: str,
+        name: str,
+        owner_name: str,
+        owner_uscc: str,
+        region_code: str,
+        flow_type: int,
+        investment_type: str,
+        category: str,
+        total_investment: Decimal,
+        planned_start: date,
+        planned_end: date,
+        red_line: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        authorize(actor, "project.generate", owner_org=owner_uscc.strip().upper(), region_code=region_code)
+
+        def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
+            project = Project.generate(
+                meta, code=code, name=name, owner_name=owner_name, owner_uscc=owner_uscc,
+                region_code=region_code, flow_type=flow_type, investment_type=investment_type,
+                category=category, total_investment=total_investment, planned_start=planned_start,
+                planned_end=planned_end, red_line=red_line,
+            )
+            if self.exists(project.id):
+                raise Conflict(f"project code {project.code} was already generated")
+            return [project], {"id": str(project.id), "code": project.code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def _for_update(self, actor: Actor, action: str, code: str) -> Project:
+        validate_project_code(code, "project_code")
+        project = self.get(code)
+        authorize(actor, action, owner_org=project.owner_uscc, region_code=project.region_code)
+        return project
+
+    def supply_land(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *,
+        mode: str, red_line: dict[str, Any], supplied_on: date, contract_number: str | None,
+    ) -> dict[str, Any]:
+        def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
+            project = self._for_update(actor, "project.supply-land", code)
+            project.supply_land(meta, mode=mode, red_line=red_line, supplied_on=supplied_on, contract_number=contract_number)
+            return [project], {"id": str(project.id), "code": project.code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def link_parcel(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *, parcel_code: str
+    ) -> dict[str, Any]:
+        def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
+            project = self._for_update(actor, "project.link-parcel", code)
+            project.link_parcel(meta, parcel_code=parcel_code)
+            return [project], {"id": str(project.id), "code": project.code, "parcel_code": project.parcel_codes[-1]}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def register_unit_work(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *,
+        name: str, floor_area_m2: Decimal | None, storeys: int | None,
+    ) -> dict[str, Any]:
+        def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
+            project = self._for_update(actor, "project.register-unit-work", code)
+            unit_code = project.register_unit_work(meta, name=name, floor_area_m2=floor_area_m2, storeys=storeys)
+            return [project], {"id": str(project.id), "code": project.code, "unit_work_code": unit_code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def merge(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *,
+        canonical_code: str, reason: str,
+    ) -> dict[str, Any]:
+        def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
+            duplicate = self._for_update(actor, "project.merge", code)
+            validate_project_code(canonical_code, "canonical_code")
+            try:
+                canonical = self.get(canonical_code)
+            except NotFound:
+                raise InvalidValue("canonical_code", f"project {canonical_code} has not been generated", "project_unknown") from None
+            duplicate.merge_into(meta, canonical, reason)
+            return [duplicate, canonical], {"id": str(duplicate.id), "code": duplicate.code, "merged_into": canonical.code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)

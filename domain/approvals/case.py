@@ -1,0 +1,523 @@
+"""办件 — the Case aggregate: one application for one item by one project.
+
+The lifecycle is reference/case_status.csv (BLZT 1–15) as an explicit state machine: `ALLOWED`
+maps each phase to the actions it permits; anything else raises IllegalTransition naming the state
+and the action. A back-entry (补录) is its own creation event with the business time and a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import IntEnum, StrEnum
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from domain.approvals.clock import CaseClock, Pause
+from domain.catalog import Item
+from domain.shared.errors import IllegalTransition, InvalidValue
+from domain.shared.events import AuditedEvent, Channel, Meta
+from domain.shared.reference import REFERENCE
+
+
+class CaseStatus(IntEnum):
+    """办理状态 (BLZT), codes of reference/case_status.csv."""
+
+    RECEIVED = 1
+    WITHDRAWN_BEFORE_ACCEPTANCE = 2
+    ACCEPTED = 3
+    NOT_ACCEPTED = 4
+    ACCEPTANCE_REFUSED = 5
+    CORRECTION_REQUESTED = 6
+    CORRECTION_COMPLETED = 7
+    REVIEW_STARTED = 8
+    SPECIAL_PROCEDURE_STARTED = 9
+    SPECIAL_PROCEDURE_ENDED = 10
+    APPROVED = 11
+    APPROVED_PENDING_MATERIALS = 12
+    REFUSED = 13
+    WITHDRAWN = 14
+    REVOKED = 15
+
+    @property
+    def label(self) -> str:
+        return REFERENCE.case_statuses[self.value].name
+
+
+class Decision(StrEnum):
+    """The outcome a back-entry records."""
+
+    APPROVED = "approved"
+    APPROVED_PENDING_MATERIALS = "approved_pending_materials"
+    REFUSED = "refused"
+
+    @property
+    def status(self) -> CaseStatus:
+        return {
+            Decision.APPROVED: CaseStatus.APPROVED,
+            Decision.APPROVED_PENDING_MATERIALS: CaseStatus.APPROVED_PENDING_MATERIALS,
+            Decision.REFUSED: CaseStatus.REFUSED,
+        }[self]
+
+
+class Phase(StrEnum):
+    RECEIVED = "received"  # not yet accepted (1, or 7 before acceptance)
+    CORRECTION = "correction"  # 6
+    IN_REVIEW = "in_review"  # 3, 8, 10, or 7 after acceptance
+    SUSPENDED = "suspended"  # 9
+    DECIDED = "decided"  # 11, 12
+    CLOSED = "closed"  # 2, 4, 5, 13, 14, 15
+
+
+ALLOWED: dict[Phase, frozenset[str]] = {
+    Phase.RECEIVED: frozenset({"accept", "not-accept", "refuse-acceptance", "request-correction", "withdraw"}),
+    Phase.CORRECTION: frozenset({"complete-correction", "withdraw"}),
+    Phase.IN_REVIEW: frozenset(
+        {
+            "request-correction",
+            "start-review",
+            "record-opinion",
+            "start-special-procedure",
+            "approve",
+            "approve-pending-materials",
+            "refuse",
+            "withdraw",
+        }
+    ),
+    Phase.SUSPENDED: frozenset({"end-special-procedure", "withdraw"}),
+    Phase.DECIDED: frozenset({"revoke"}),
+    Phase.CLOSED: frozenset(),
+}
+
+ACTIONS: tuple[str, ...] = tuple(sorted(set().union(*ALLOWED.values())))
+CLOSED_STATUSES = frozenset({2, 4, 5, 13, 14, 15})
+DECIDED_STATUSES = frozenset({11, 12})
+
+
+class Case(Aggregate):
+    """办件 — a case: one application for one item by one project."""
+
+    class Event(AuditedEvent):
+        STATUS: ClassVar[CaseStatus | None] = None
+
+        def apply(self, aggregate: Case) -> None:
+            if self.STATUS is not None:
+                aggregate.status = self.STATUS
+            aggregate.history.append((self.business_date, type(self).__name__))
+
+    class Received(Event, Aggregate.Created):
+        """收件 — a case was received for a project and an item."""
+
+        STATUS = CaseStatus.RECEIVED
+        project_id: UUID
+        project_code: str
+        item_code: str
+        item_name: str
+        stage: int
+        department: str
+        region_code: str
+        applicant_org: str
+        situation_codes: list[str]
+        materials: list[dict[str, Any]]
+        parallel_application_id: str | None
+        acceptance_mode: int
+
+    class BackEntered(Event, Aggregate.Created):
+        """补录 — a decision taken outside the system, entered afterwards with its business time
+        (occurred_at) and the reason it was not handled in the system."""
+
+        project_id: UUID
+        project_code: str
+        item_code: str
+        item_name: str
+        stage: int
+        department: str
+        region_code: str
+        applicant_org: str
+        decision: str
+        received_on: date | None
+        accepted_on: date | None
+        document_number: str | None
+        reason: str
+
+        def apply(self, aggregate: Case) -> None:
+            aggregate.status = Decision(self.decision).status
+            aggregate.back_entered = True
+            aggregate.accepted_on = self.accepted_on
+            aggregate.stopped_on = self.business_date
+            aggregate.history.append((self.business_date, "BackEntered"))
+
+    class Accepted(Event):
+        """受理 — the case was accepted; the working-day clock starts the next day."""
+
+        STATUS = CaseStatus.ACCEPTED
+        promised_limit_days: int
+        legal_limit_days: int
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.accepted_on = self.business_date
+            aggregate.limit_days = self.promised_limit_days
+
+    class NotAccepted(Event):
+        """不受理 — the application is not for this department or item."""
+
+        STATUS = CaseStatus.NOT_ACCEPTED
+        reason: str
+
+    class AcceptanceRefused(Event):
+        """不予受理 — the application was refused at acceptance."""
+
+        STATUS = CaseStatus.ACCEPTANCE_REFUSED
+        reason: str
+
+    class CorrectionRequested(Event):
+        """补正开始 — materials must be corrected or supplemented (一次性告知); the clock stops."""
+
+        STATUS = CaseStatus.CORRECTION_REQUESTED
+        materials: list[str]
+        note: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.corrections += 1
+            if aggregate.accepted_on is not None:
+                aggregate.pauses.append(Pause("correction", self.business_date))
+
+    class CorrectionCompleted(Event):
+        """补正结束 — the applicant completed the correction; the clock resumes."""
+
+        STATUS = CaseStatus.CORRECTION_COMPLETED
+        note: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.close_pause(self.business_date)
+
+    class ReviewStarted(Event):
+        """部门开始办理 — the department started its review."""
+
+        STATUS = CaseStatus.REVIEW_STARTED
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.review_started = True
+
+    class OpinionRecorded(Event):
+        """审查意见 — a department recorded an opinion on the case (status unchanged)."""
+
+        department: str
+        opinion: str
+        result: str  # agree | disagree | note
+
+    class SpecialProcedureStarted(Event):
+        """特别程序开始 — expert review, hearing, public notice…: the clock stops."""
+
+        STATUS = CaseStatus.SPECIAL_PROCEDURE_STARTED
+        procedure_type: str
+        procedure_name: str
+        limit_days: int
+        reason: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.pauses.append(
+                Pause("special_procedure", self.business_date, None, self.procedure_type, self.limit_days)
+            )
+
+    class SpecialProcedureEnded(Event):
+        """特别程序结束 — the special procedure ended; the clock resumes."""
+
+        STATUS = CaseStatus.SPECIAL_PROCEDURE_ENDED
+        result: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.close_pause(self.business_date)
+
+    class Approved(Event):
+        """办结（通过）— approved; the approval document is issued."""
+
+        STATUS = CaseStatus.APPROVED
+        document_number: str | None
+        document_title: str | None
+        valid_until: date | None
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.stopped_on = self.business_date
+
+    class ApprovedPendingMaterials(Event):
+        """办结（容缺通过）— approved with materials to follow (容缺受理)."""
+
+        STATUS = CaseStatus.APPROVED_PENDING_MATERIALS
+        document_number: str | None
+        pending_materials: list[str]
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.stopped_on = self.business_date
+
+    class Refused(Event):
+        """办结（不通过）— refused, with the reason and its legal basis."""
+
+        STATUS = CaseStatus.REFUSED
+        reason: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.stopped_on = self.business_date
+
+    class Withdrawn(Event):
+        """撤件/撤回 — withdrawn by the applicant (status 2 before acceptance, 14 after)."""
+
+        status_code: int
+        reason: str
+
+        def apply(self, aggregate: Case) -> None:
+            aggregate.status = CaseStatus(self.status_code)
+            aggregate.close_pause(self.business_date)
+            aggregate.stopped_on = self.business_date
+            aggregate.history.append((self.business_date, "Withdrawn"))
+
+    class Revoked(Event):
+        """撤销 — a decision was revoked."""
+
+        STATUS = CaseStatus.REVOKED
+        reason: str
+
+    def __init__(
+        self,
+        project_id: UUID,
+        project_code: str,
+        item_code: str,
+        item_name: str,
+        stage: int,
+        department: str,
+        region_code: str,
+        applicant_org: str,
+    ) -> None:
+        self.project_id = project_id
+        self.project_code = project_code
+        self.item_code = item_code
+        self.item_name = item_name
+        self.stage = stage
+        self.department = department
+        self.region_code = region_code
+        self.applicant_org = applicant_org
+        self.status = CaseStatus.RECEIVED
+        self.accepted_on: date | None = None
+        self.limit_days: int | None = None
+        self.pauses: list[Pause] = []
+        self.stopped_on: date | None = None
+        self.corrections = 0
+        self.review_started = False
+        self.back_entered = False
+        self.history: list[tuple[date, str]] = []
+
+    # --- creation -------------------------------------------------------------------
+
+    @classmethod
+    def receive(
+        cls,
+        meta: Meta,
+        *,
+        case_id: UUID,
+        project_id: UUID,
+        project_code: str,
+        region_code: str,
+        applicant_org: str,
+        item: Item,
+        situation_codes: list[str],
+        materials: list[dict[str, Any]],
+        parallel_application_id: str | None,
+        acceptance_mode: int,
+    ) -> Case:
+        if acceptance_mode not in (1, 4):
+            raise InvalidValue("acceptance_mode", "1 (window) or 4 (fully online)", "enum")
+        return cls._create(
+            cls.Received,
+            id=case_id,
+            project_id=project_id,
+            project_code=project_code,
+            item_code=item.code,
+            item_name=item.name,
+            stage=item.stage,
+            department=item.department,
+            region_code=region_code,
+            applicant_org=applicant_org,
+            situation_codes=list(situation_codes),
+            materials=list(materials),
+            parallel_application_id=parallel_application_id,
+            acceptance_mode=acceptance_mode,
+            **meta.fields(),
+        )
+
+    @classmethod
+    def back_enter(
+        cls,
+        meta: Meta,
+        *,
+        case_id: UUID,
+        project_id: UUID,
+        project_code: str,
+        region_code: str,
+        applicant_org: str,
+        item: Item,
+        decision: Decision,
+        received_on: date | None,
+        accepted_on: date | None,
+        document_number: str | None,
+        reason: str,
+    ) -> Case:
+        if meta.channel != Channel.OFFLINE_BACKENTRY:
+            raise InvalidValue("channel", "a back-entry is recorded through the offline_backentry channel", "channel")
+        if meta.occurred_at is None:
+            raise InvalidValue("decided_at", "a back-entry needs the business time of the decision", "required")
+        if not reason.strip():
+            raise InvalidValue("reason", "a back-entry needs the reason it was handled offline", "required")
+        decided_on = meta.business_time.date()
+        if accepted_on and accepted_on > decided_on:
+            raise InvalidValue("accepted_on", "acceptance is after the decision", "order")
+        if received_on and accepted_on and received_on > accepted_on:
+            raise InvalidValue("received_on", "receipt is after acceptance", "order")
+        return cls._create(
+            cls.BackEntered,
+            id=case_id,
+            project_id=project_id,
+            project_code=project_code,
+            item_code=item.code,
+            item_name=item.name,
+            stage=item.stage,
+            department=item.department,
+            region_code=region_code,
+            applicant_org=applicant_org,
+            decision=decision.value,
+            received_on=received_on,
+            accepted_on=accepted_on,
+            document_number=document_number,
+            reason=reason.strip(),
+            **meta.fields(),
+        )
+
+    # --- state ----------------------------------------------------------------------
+
+    @property
+    def phase(self) -> Phase:
+        code = self.status.value
+        if code in CLOSED_STATUSES:
+            return Phase.CLOSED
+        if code in DECIDED_STATUSES:
+            return Phase.DECIDED
+        if self.status == CaseStatus.CORRECTION_REQUESTED:
+            return Phase.CORRECTION
+        if self.status == CaseStatus.SPECIAL_PROCEDURE_STARTED:
+            return Phase.SUSPENDED
+        return Phase.RECEIVED if self.accepted_on is None else Phase.IN_REVIEW
+
+    @property
+    def clock(self) -> CaseClock:
+        return CaseClock(self.accepted_on, self.limit_days, tuple(self.pauses), self.stopped_on)
+
+    def close_pause(self, on: date) -> None:
+        for i, pause in enumerate(self.pauses):
+            if pause.end is None:
+                self.pauses[i] = Pause(pause.kind, pause.start, on, pause.procedure_type, pause.limit_days)
+
+    def check_allowed(self, action: str) -> None:
+        if action not in ALLOWED[self.phase]:
+            raise IllegalTransition(f"case {self.id}", f"{self.status.value} {self.status.label}", action)
+
+    def _check_not_before_last(self, meta: Meta) -> None:
+        """A transition's business time cannot precede the previous one's."""
+        if self.history and meta.business_time.date() < self.history[-1][0]:
+            raise InvalidValue("occurred_at", "business time precedes the case's previous transition", "order")
+
+    def _do(self, action: str, event_class: type[Event], meta: Meta, **fields: Any) -> None:
+        self.check_allowed(action)
+        self._check_not_before_last(meta)
+        self.trigger_event(event_class, **fields, **meta.fields())
+
+    # --- commands -------------------------------------------------------------------
+
+    def accept(self, meta: Meta, item: Item) -> None:
+        self._do(
+            "accept", self.Accepted, meta,
+            promised_limit_days=item.promised_limit_days, legal_limit_days=item.legal_limit_days,
+        )
+
+    def not_accept(self, meta: Meta, reason: str) -> None:
+        self._do("not-accept", self.NotAccepted, meta, reason=_required(reason, "reason"))
+
+    def refuse_acceptance(self, meta: Meta, reason: str) -> None:
+        self._do("refuse-acceptance", self.AcceptanceRefused, meta, reason=_required(reason, "reason"))
+
+    def request_correction(self, meta: Meta, materials: list[str], note: str) -> None:
+        if not materials:
+            raise InvalidValue("materials", "name the materials to correct (一次性告知)", "required")
+        self._do("request-correction", self.CorrectionRequested, meta, materials=list(materials), note=note)
+
+    def complete_correction(self, meta: Meta, note: str) -> None:
+        self._do("complete-correction", self.CorrectionCompleted, meta, note=note)
+
+    def start_review(self, meta: Meta) -> None:
+        if self.review_started:
+            raise IllegalTransition(f"case {self.id}", f"{self.status.value} {self.status.label} (review already started)", "start-review")
+        self._do("start-review", self.ReviewStarted, meta)
+
+    def record_opinion(self, meta: Meta, department: str, opinion: str, result: str) -> None:
+        if result not in ("agree", "disagree", "note"):
+            raise InvalidValue("result", "one of agree, disagree, note", "enum")
+        self._do(
+            "record-opinion", self.OpinionRecorded, meta,
+            department=_required(department, "department"), opinion=_required(opinion, "opinion"), result=result,
+        )
+
+    def start_special_procedure(
+        self, meta: Meta, procedure_type: str, procedure_name: str, limit_days: int, reason: str
+    ) -> None:
+        if limit_days <= 0:
+            raise InvalidValue("limit_days", "a special procedure needs a positive limit in working days", "positive")
+        self._do(
+            "start-special-procedure", self.SpecialProcedureStarted, meta,
+            procedure_type=_required(procedure_type, "procedure_type"),
+            procedure_name=_required(procedure_name, "procedure_name"), limit_days=limit_days, reason=reason,
+        )
+
+    def end_special_procedure(self, meta: Meta, result: str) -> None:
+        self._do("end-special-procedure", self.SpecialProcedureEnded, meta, result=result)
+
+    def approve(self, meta: Meta, document_number: str | None, document_title: str | None, valid_until: date | None) -> None:
+        self._do(
+            "approve", self.Approved, meta,
+            document_number=document_number, document_title=document_title, valid_until=valid_until,
+        )
+
+    def approve_pending_materials(self, meta: Meta, document_number: str | None, pending_materials: list[str]) -> None:
+        if not pending_materials:
+            raise InvalidValue("pending_materials", "name the materials to follow (容缺)", "required")
+        self._do(
+            "approve-pending-materials", self.ApprovedPendingMaterials, meta,
+            document_number=document_number, pending_materials=list(pending_materials),
+        )
+
+    def refuse(self, meta: Meta, reason: str) -> None:
+        self._do("refuse", self.Refused, meta, reason=_required(reason, "reason"))
+
+    def withdraw(self, meta: Meta, reason: str) -> None:
+        code = CaseStatus.WITHDRAWN_BEFORE_ACCEPTANCE if self.accepted_on is None else CaseStatus.WITHDRAWN
+        self._do("withdraw", self.Withdrawn, meta, status_code=int(code), reason=reason)
+
+    def revoke(self, meta: Meta, reason: str) -> None:
+        self._do("revoke", self.Revoked, meta, reason=_required(reason, "reason"))
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status in (CaseStatus.APPROVED, CaseStatus.APPROVED_PENDING_MATERIALS)
+
+
+def _required(value: str, field: str) -> str:
+    if not value or not value.strip():
+        raise InvalidValue(field, f"{field} is required", "required")
+    return value.strip()

@@ -1,0 +1,1 @@
+"""Shared kernel: codes, working-day calendar, red lines, event metadata, domain errors."""

@@ -1,0 +1,81 @@
+"""Reference data (copied from ../shared/reference, versioned with the code; a test keeps them equal).
+
+Loaded once from package data: static tables, not I/O against a live system.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+@dataclass(frozen=True)
+class CaseStatusRef:
+    code: int
+    name: str
+    english: str
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("domain.catalog").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+class Reference:
+    @cached_property
+    def regions(self) -> dict[str, Region]:
+        return {
+            r["code"]: Region(r["code"], r["name"], r["level"], r["parent_code"] or None)
+            for r in _rows("regions.csv")
+        }
+
+    @cached_property
+    def stages(self) -> dict[int, str]:
+        return {int(r["code"]): r["name"] for r in _rows("stages.csv")}
+
+    @cached_property
+    def flow_types(self) -> dict[int, str]:
+        return {int(r["code"]): r["name"] for r in _rows("flow_types.csv")}
+
+    @cached_property
+    def case_statuses(self) -> dict[int, CaseStatusRef]:
+        return {
+            int(r["code"]): CaseStatusRef(int(r["code"]), r["name"], r["english"])
+            for r in _rows("case_status.csv")
+        }
+
+    def is_region(self, code: str) -> bool:
+        return code in self.regions
+
+    def city_county_units(self) -> list[Region]:
+        """The 19 city/county units directly under the province (市县)."""
+        return [r for r in self.regions.values() if r.parent_code == "460000"]
+
+    def unit_of(self, region_code: str) -> str:
+        """The city/county unit a region belongs to (a district maps to its prefecture)."""
+        region = self.regions[region_code]
+        if region.level == "district" and region.parent_code:
+            return region.parent_code
+        return region.code
+
+    def within(self, region_code: str, scope: str) -> bool:
+        """Is region_code the scope itself or below it? 460000 covers everything."""
+        code: str | None = region_code
+        while code:
+            if code == scope:
+                return True
+            code = self.regions[code].parent_code if code in self.regions else None
+        return False
+
+
+REFERENCE = Reference()

@@ -1,0 +1,1 @@
+"""Infrastructure: settings, the event store on SQLite or PostgreSQL, read-model SQL, Redis."""

@@ -1,0 +1,194 @@
+"""A thin SQL layer for read models and log look-ups, the same on SQLite and PostgreSQL.
+
+SQL is written once with `?` placeholders; the PostgreSQL side rewrites them to `%s`.
+Rows come back as dicts. A transaction either commits everything or nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlparse
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+
+class Cursor(Protocol):
+    rowcount: int
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def fetchall(self) -> list[dict[str, Any]]: ...
+    def fetchone(self) -> dict[str, Any] | None: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+    def close(self) -> None: ...
+
+
+class _SQLiteCursor:
+    def __init__(self, cur: sqlite3.Cursor) -> None:
+        self._cur = cur
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(sql, tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(sql, [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._cur.fetchall()]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        row = self._cur.fetchone()
+        return dict(row) if row is not None else None
+
+
+class SQLiteDatabase:
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        conn = self._conn()
+        cur = conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteCursor(cur)
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        cur = self._conn().execute(sql, tuple(params))
+        try:
+            return [dict(r) for r in cur.fetchall()]
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def _pg(sql: str) -> str:
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _PGCursor:
+    def __init__(self, cur: psycopg.Cursor[dict[str, Any]]) -> None:
+        self._cur = cur
+
+    @property
+    def rowcount(self) -> int:
+        return self._cur.rowcount
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._cur.executemany(_pg(sql), [tuple(r) for r in rows])  # type: ignore[arg-type]
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return list(self._cur.fetchall())
+
+    def fetchone(self) -> dict[str, Any] | None:
+        return self._cur.fetchone()
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str, schema: str = "public", max_size: int = 8) -> None:
+        self.schema = schema
+        self.conninfo = conninfo
+        self.pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}", "autocommit": True},
+            open=True,
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            yield _PGCursor(cur)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self.pool.connection() as conn, conn.cursor() as cur:
+            cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+            return list(cur.fetchall())
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+class DatabaseURL:
+    """`sqlite:///relative/path.db`, `sqlite:////absolute/path.db`, `sqlite:///:memory:`, or
+    `postgresql://user[:password]@host[:port]/dbname[?schema=name]`."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = urlparse(url)
+        self.scheme = parsed.scheme.split("+")[0]
+        if self.scheme == "sqlite":
+            self.path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
+        elif self.scheme in ("postgresql", "postgres"):
+            self.scheme = "postgresql"
+            self.host = parsed.hostname or "127.0.0.1"
+            self.port = parsed.port or 5432
+            self.user = parsed.username or "postgres"
+            self.password = parsed.password or ""
+            self.dbname = (parsed.path or "/postgres").lstrip("/") or "postgres"
+            self.schema = parse_qs(parsed.query).get("schema", ["public"])[0]
+        else:
+            raise ValueError(f"unsupported database URL {url!r}: use sqlite:/// or postgresql://")
+
+    @property
+    def conninfo(self) -> str:
+        parts = [f"host={self.host}", f"port={self.port}", f"user={self.user}", f"dbname={self.dbname}"]
+        if self.password:
+            parts.append(f"password={self.password}")
+        return " ".join(parts)
+
+    def open(self) -> Database:
+        if self.scheme == "sqlite":
+            return SQLiteDatabase(self.path)
+        return PostgresDatabase(self.conninfo, self.schema)

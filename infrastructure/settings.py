@@ -1,0 +1,35 @@
+"""Settings: one pydantic-settings object, read once by the composition root (bootstrap)."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "gongjian-embedded-development-key-not-for-production"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GONGJIAN_", extra="ignore")
+
+    database_url: str = "sqlite:///var/gongjian.db"
+    redis_url: str | None = None
+    jwt_secret: str = DEV_SECRET
+    jwt_ttl_hours: int = 12
+    host: str = "127.0.0.1"
+    port: int = 8000
+    batch_size: int = 500
+    wait_timeout_s: float = 5.0
+    postgres_lock_timeout_s: int = 10
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @model_validator(mode="after")
+    def _refuse_dev_secret_outside_embedded(self) -> Settings:
+        # the development key is public: it is only good for the embedded default
+        if not self.embedded and self.jwt_secret == DEV_SECRET:
+            raise ValueError("set GONGJIAN_JWT_SECRET: the development key is refused outside the embedded SQLite default")
+        if len(self.jwt_secret) < 32:
+            raise ValueError("GONGJIAN_JWT_SECRET must be at least 32 characters")
+        return self

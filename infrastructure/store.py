@@ -1,0 +1,83 @@
+"""The event store: builds the eventsourcing environment from GONGJIAN_DATABASE_URL and makes
+the events table append-only (a trigger refuses UPDATE, DELETE and TRUNCATE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from uuid import UUID
+
+from application.app import GongjianApplication
+from infrastructure.db import Database, DatabaseURL
+
+
+def eventsourcing_env(url: DatabaseURL, lock_timeout_s: int = 10) -> dict[str, str]:
+    if url.scheme == "sqlite":
+        if url.path != ":memory:":
+            Path(url.path).parent.mkdir(parents=True, exist_ok=True)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": url.path if url.path != ":memory:" else "file::memory:?cache=shared",
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.dbname,
+        "POSTGRES_HOST": url.host,
+        "POSTGRES_PORT": str(url.port),
+        "POSTGRES_USER": url.user,
+        "POSTGRES_PASSWORD": url.password,
+        "POSTGRES_SCHEMA": url.schema,
+        # writers queue for the table lock at most this long, then fail (never wait forever)
+        "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_s),
+        "POSTGRES_POOL_SIZE": "5",
+        "POSTGRES_MAX_OVERFLOW": "10",
+    }
+
+
+def events_table(db: Database) -> str:
+    return "stored_events" if db.dialect == "sqlite" else f"{GongjianApplication.name}_events"
+
+
+def position_column(db: Database) -> str:
+    return "rowid" if db.dialect == "sqlite" else "notification_id"
+
+
+def make_append_only(db: Database) -> None:
+    """Install the triggers that refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL)."""
+    table = events_table(db)
+    with db.transaction() as cur:
+        if db.dialect == "sqlite":
+            for op in ("UPDATE", "DELETE"):
+                cur.execute(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, 'the event log is append-only: {op} refused'); END"
+                )
+            return
+        cur.execute(
+            "CREATE OR REPLACE FUNCTION gongjian_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'the event log is append-only: % refused on %', TG_OP, TG_TABLE_NAME "
+            "USING ERRCODE = 'insufficient_privilege'; END $$"
+        )
+        cur.execute(
+            f"CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION gongjian_refuse_change()"
+        )
+        cur.execute(
+            f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION gongjian_refuse_change()"
+        )
+
+
+def position_of(db: Database, originator_id: UUID, version: int) -> int | None:
+    """The global position of one stored event (used to answer an idempotent retry exactly)."""
+    oid: object = originator_id.hex if db.dialect == "sqlite" else originator_id
+    rows = db.query(
+        f"SELECT {position_column(db)} AS position FROM {events_table(db)} "  # noqa: S608 — fixed names
+        "WHERE originator_id = ? AND originator_version = ?",
+        (oid, version),
+    )
+    return int(rows[0]["position"]) if rows else None
+
+
+def open_store(url: DatabaseURL, lock_timeout_s: int = 10) -> GongjianApplication:
+    return GongjianApplication(env=eventsourcing_env(url, lock_timeout_s))

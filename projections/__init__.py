@@ -1,0 +1,1 @@
+"""Projections: read models fed by the log, exactly once, rebuildable from zero."""

@@ -1,0 +1,78 @@
+"""Shared fixtures. PostgreSQL and Redis are real; under CI=true an unreachable one is a failure.
+
+Each test session gets a fresh PostgreSQL schema (dropped at the end); SQLite stores live in tmp dirs.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis
+
+PG_URL = os.environ.get("GONGJIAN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("GONGJIAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+JWT_SECRET = "test-secret-key-for-gongjian-tests-0123456789"
+
+
+def _unavailable(what: str, exc: Exception) -> None:
+    message = f"{what} is unreachable: {exc}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: services must be up; .ci/run starts them)")
+    pytest.skip(message)
+
+
+def _conninfo(url: str) -> str:
+    from infrastructure.db import DatabaseURL
+
+    return DatabaseURL(url).conninfo
+
+
+@pytest.fixture(scope="session")
+def pg_base_url() -> str:
+    try:
+        with psycopg.connect(_conninfo(PG_URL), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:  # any connection failure
+        _unavailable("PostgreSQL", exc)
+    return PG_URL
+
+
+@pytest.fixture
+def pg_url(pg_base_url: str) -> Iterator[str]:
+    """A fresh schema per test: unique ids instead of cleanup tricks, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    conninfo = _conninfo(pg_base_url)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{pg_base_url}?schema={schema}"
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: object) -> str:
+    return f"sqlite:///{tmp_path}/gongjian.db"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The same test on the embedded default and on PostgreSQL."""
+    if request.param == "sqlite":
+        return str(request.getfixturevalue("sqlite_url"))
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        client.ping()
+        client.close()
+    except Exception as exc:
+        _unavailable("Redis", exc)
+    return REDIS_URL
