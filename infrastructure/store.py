@@ -81,3 +81,14 @@ def position_of(db: Database, originator_id: UUID, version: int) -> int | None:
 
 def open_store(url: DatabaseURL, lock_timeout_s: int = 10) -> GongjianApplication:
     return GongjianApplication(env=eventsourcing_env(url, lock_timeout_s))
+
+
+def version_at(db: Database, originator_id: UUID, position: int) -> int | None:
+    """The aggregate's last version stored at or before a global position (for `asOf` replays)."""
+    oid: object = originator_id.hex if db.dialect == "sqlite" else originator_id
+    rows = db.query(
+        f"SELECT MAX(originator_version) AS v FROM {events_table(db)} "  # noqa: S608 — fixed names
+        f"WHERE originator_id = ? AND {position_column(db)} <= ?",
+        (oid, position),
+    )
+    return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else None

@@ -1,0 +1,1 @@
+"""GraphQL read side (strawberry): schema in schema.py, mounted at /graphql by router.mount()."""

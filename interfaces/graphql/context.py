@@ -1,0 +1,37 @@
+"""The typed per-request context: the container, the actor, and this request's DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from application.bootstrap import Container
+from application.policy import Actor
+from projections.audit_trail import AuditTrail
+from projections.case_timeline import CaseTimeline
+from projections.project_overview import ProjectOverview
+
+
+@dataclass
+class Context(BaseContext):
+    container: Container
+    actor: Actor | None
+    loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    @property
+    def cases(self) -> CaseTimeline:
+        return CaseTimeline(self.container.db)
+
+    @property
+    def projects(self) -> ProjectOverview:
+        return ProjectOverview(self.container.db)
+
+    @property
+    def audit(self) -> AuditTrail:
+        return AuditTrail(self.container.db)

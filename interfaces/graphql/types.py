@@ -1,0 +1,325 @@
+"""GraphQL types of the read side. Nodes are built from read-model rows, or — for `asOf` — from
+aggregates replayed from the log, through the same view dataclasses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain.approvals import CaseClock
+from domain.shared.events import SHANGHAI
+from domain.shared.reference import REFERENCE
+
+T = TypeVar("T")
+
+
+def encode_cursor(position: int) -> str:
+    return base64.urlsafe_b64encode(f"pos:{position}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "pos":
+            raise ValueError(kind)
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int | None = None
+
+
+def connection(nodes: list[tuple[int, T]], has_next: bool, total: int | None = None) -> Connection[T]:
+    edges = [Edge(cursor=encode_cursor(pos), node=node) for pos, node in nodes]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        total_count=total,
+    )
+
+
+@strawberry.type(description="业主 — the project owner (建设单位).")
+class Owner:
+    name: str
+    uscc: str
+
+
+@strawberry.type(description="单位工程 — a unit of works with its system-assigned code.")
+class UnitWork:
+    code: str
+    name: str
+
+
+@strawberry.type(description="办理状态 — a BLZT status code (reference/case_status.csv) and its name.")
+class Status:
+    code: int
+    name: str
+
+
+@strawberry.type(description="计时暂停 — a correction or special procedure that stopped the clock.")
+class Pause:
+    kind: str
+    start: date
+    end: date | None
+    procedure_type: str | None
+    limit_days: int | None
+    paused_working_days: int
+
+
+@strawberry.type(description="办理环节 — one transition of a case: status, business and recorded time, actor, channel.")
+class Transition:
+    seq: int
+    position: int | None
+    event_type: str
+    status: Status
+    business_time: datetime
+    recorded_at: datetime
+    actor_id: str
+    actor_role: str
+    actor_org: str
+    channel: str
+    request_id: str
+    detail: JSON
+
+
+@strawberry.type(description="办件 — a case: current status, clock (working days, deadline, overdue) and timeline.")
+class Case:
+    id: strawberry.ID
+    project_code: str
+    item_code: str
+    item_name: str
+    stage: int
+    department: str
+    region_code: str
+    applicant_org: str
+    status: Status
+    received_at: datetime | None
+    accepted_on: date | None
+    limit_days: int | None
+    legal_limit_days: int | None
+    working_days_used: int | None
+    deadline: date | None
+    overdue: bool
+    paused: bool
+    calendar_estimated: bool = strawberry.field(
+        description="true when part of the span lies in a year the holiday calendar does not cover yet"
+    )
+    pauses: list[Pause]
+    corrections: int
+    back_entered: bool
+    channel: str
+    position: int | None
+    timeline: list[Transition]
+
+
+@strawberry.type(description="项目 — a project: codes, owner, region, land, stage reached, cases.")
+class Project:
+    code: str
+    name: str
+    owner: Owner
+    region_code: str
+    region_name: str
+    unit_code: str
+    flow_type: int
+    flow_type_name: str
+    investment_type: str
+    category: str
+    total_investment: str = strawberry.field(description="总投资 in 万元 (decimal string)")
+    planned_start: date
+    planned_end: date
+    red_line: JSON | None
+    land_supply_mode: str | None
+    parcel_codes: list[str]
+    unit_works: list[UnitWork]
+    stage_reached: int
+    approved_items: list[str]
+    case_count: int
+    merged_into: str | None
+    merged_codes: list[str]
+    generated_at: datetime
+    position: int | None
+
+
+@strawberry.type(description="审计记录 — one event about a subject, in global order.")
+class AuditEntry:
+    position: int
+    event_type: str
+    aggregate_type: str
+    originator_id: str
+    version: int
+    actor_id: str
+    actor_role: str
+    actor_org: str
+    channel: str
+    request_id: str
+    occurred_at: datetime | None
+    recorded_at: datetime
+    business_time: datetime
+    data: JSON
+
+
+@strawberry.type(description="读模型 — a read model's position and its lag behind the log.")
+class ProjectionStatus:
+    name: str
+    position: int
+    log_position: int
+    lag: int
+
+
+# --- builders from read-model rows ---------------------------------------------------------
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def status_of(code: int) -> Status:
+    return Status(code=code, name=REFERENCE.case_statuses[code].name)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@dataclass
+class CaseFacts:
+    """What a Case node needs, whichever way it was obtained."""
+
+    row: dict[str, Any]
+    clock: CaseClock
+    transitions: list[Transition]
+
+
+def case_node(facts: CaseFacts, on: date | None = None) -> Case:
+    row, clock = facts.row, facts.clock
+    day = on or today()
+    return Case(
+        id=strawberry.ID(row["case_id"]),
+        project_code=row["project_code"],
+        item_code=row["item_code"],
+        item_name=row["item_name"],
+        stage=row["stage"],
+        department=row["department"],
+        region_code=row["region_code"],
+        applicant_org=row["applicant_org"],
+        status=status_of(row["status_code"]),
+        received_at=_dt(row["received_at"]) if "T" in (row["received_at"] or "") else None,
+        accepted_on=clock.accepted_on,
+        limit_days=row["limit_days"],
+        legal_limit_days=row["legal_limit_days"],
+        working_days_used=clock.working_days_used(day),
+        deadline=clock.deadline(day),
+        overdue=clock.overdue(day),
+        paused=clock.is_paused(),
+        calendar_estimated=clock.estimated(day),
+        pauses=[
+            Pause(
+                kind=p.kind,
+                start=p.start,
+                end=p.end,
+                procedure_type=p.procedure_type,
+                limit_days=p.limit_days,
+                paused_working_days=p.paused_days(min(clock.stopped_on or day, day)),
+            )
+            for p in clock.pauses
+        ],
+        corrections=row["corrections"],
+        back_entered=bool(row["back_entered"]),
+        channel=row["channel"],
+        position=row.get("last_position"),
+        timeline=facts.transitions,
+    )
+
+
+def transition_node(t: dict[str, Any]) -> Transition:
+    return Transition(
+        seq=t["seq"],
+        position=t.get("position"),
+        event_type=t["event_type"],
+        status=status_of(t["status_code"]),
+        business_time=datetime.fromisoformat(t["business_time"]),
+        recorded_at=datetime.fromisoformat(t["recorded_at"]),
+        actor_id=t["actor_id"],
+        actor_role=t["actor_role"],
+        actor_org=t["actor_org"],
+        channel=t["channel"],
+        request_id=t["request_id"],
+        detail=json.loads(t["detail"]) if isinstance(t["detail"], str) else t["detail"],
+    )
+
+
+def project_node(row: dict[str, Any]) -> Project:
+    return Project(
+        code=row["code"],
+        name=row["name"],
+        owner=Owner(name=row["owner_name"], uscc=row["owner_uscc"]),
+        region_code=row["region_code"],
+        region_name=REFERENCE.regions[row["region_code"]].name,
+        unit_code=row["unit_code"],
+        flow_type=row["flow_type"],
+        flow_type_name=REFERENCE.flow_types[row["flow_type"]],
+        investment_type=row["investment_type"],
+        category=row["category"],
+        total_investment=row["total_investment"],
+        planned_start=date.fromisoformat(row["planned_start"]),
+        planned_end=date.fromisoformat(row["planned_end"]),
+        red_line=json.loads(row["red_line"]) if row["red_line"] else None,
+        land_supply_mode=row["land_supply_mode"],
+        parcel_codes=json.loads(row["parcel_codes"]),
+        unit_works=[UnitWork(code=w["code"], name=w["name"]) for w in json.loads(row["unit_works"])],
+        stage_reached=row["stage_reached"],
+        approved_items=json.loads(row["approved_items"]),
+        case_count=row["case_count"],
+        merged_into=row["merged_into"],
+        merged_codes=json.loads(row["merged_codes"]),
+        generated_at=datetime.fromisoformat(row["generated_at"]),
+        position=row.get("last_position"),
+    )
+
+
+def audit_node(row: dict[str, Any]) -> AuditEntry:
+    return AuditEntry(
+        position=row["position"],
+        event_type=row["event_type"],
+        aggregate_type=row["aggregate_type"],
+        originator_id=row["originator_id"],
+        version=row["originator_version"],
+        actor_id=row["actor_id"],
+        actor_role=row["actor_role"],
+        actor_org=row["actor_org"],
+        channel=row["channel"],
+        request_id=row["request_id"],
+        occurred_at=_dt(row["occurred_at"]),
+        recorded_at=datetime.fromisoformat(row["recorded_at"]),
+        business_time=datetime.fromisoformat(row["business_time"]),
+        data=json.loads(row["data"]),
+    )

@@ -1,0 +1,70 @@
+"""What a read model is: a name, its tables, and a batch handler that writes rows inside the
+transaction the engine opens (the engine writes the tracking position in the same transaction)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+
+from infrastructure.db import Cursor, Database
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """One event of the log with its global position (notification id)."""
+
+    position: int
+    event: DomainEventProtocol[Any]
+
+    @property
+    def event_type(self) -> str:
+        """`Aggregate.Event` — the stored class name without its module."""
+        return type(self.event).__qualname__
+
+
+class ReadModel:
+    """Base class of read models. Subclasses set `name`, `tables`, DDL and `handle`."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        raise NotImplementedError
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Write the rows for a batch of events (in global order). No commit: the engine does it."""
+        raise NotImplementedError
+
+    def clear(self, cur: Cursor) -> None:
+        """Delete every row (for rebuild from zero)."""
+        for table in self.tables:
+            cur.execute(f"DELETE FROM {table}")  # noqa: S608 — fixed table names
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, default=_default, ensure_ascii=False, sort_keys=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def bigint(dialect: str) -> str:
+    return "INTEGER" if dialect == "sqlite" else "BIGINT"

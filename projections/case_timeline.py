@@ -1,0 +1,281 @@
+"""case_timeline — each case's current state and every status it went through.
+
+Answers: where is this case, who moved it and when (business and recorded time), how much of its
+limit is used. Working days, deadline and overdue are computed at query time by the domain's
+CaseClock from the stored acceptance date, limit and pauses (so "today" is always today).
+Consumes: Case.* events. Tables: `cases`, `case_transitions`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from domain.approvals import CaseClock, CaseStatus, Decision, Pause
+from domain.shared.reference import REFERENCE
+from infrastructure.db import Cursor
+from projections.base import Envelope, ReadModel, bigint, to_json
+
+DETAIL_SKIP = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor_id",
+        "actor_role",
+        "actor_org",
+        "channel",
+        "request_id",
+        "occurred_at",
+        "materials",
+        "project_id",
+    }
+)
+
+
+class CaseTimeline(ReadModel):
+    name = "case_timeline"
+    tables = ("case_transitions", "cases")
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        big = bigint(dialect)
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS cases ("
+            " case_id TEXT PRIMARY KEY, project_code TEXT NOT NULL, item_code TEXT NOT NULL,"
+            " item_name TEXT NOT NULL, stage INTEGER NOT NULL, department TEXT NOT NULL,"
+            " region_code TEXT NOT NULL, applicant_org TEXT NOT NULL, acceptance_mode INTEGER,"
+            " parallel_application_id TEXT, status_code INTEGER NOT NULL, status TEXT NOT NULL,"
+            " received_at TEXT NOT NULL, accepted_on TEXT, limit_days INTEGER, legal_limit_days INTEGER,"
+            " pauses TEXT NOT NULL, stopped_on TEXT, corrections INTEGER NOT NULL, back_entered INTEGER NOT NULL,"
+            f" channel TEXT NOT NULL, created_position {big} NOT NULL, last_position {big} NOT NULL,"
+            " updated_at TEXT NOT NULL)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS case_transitions ("
+            f" case_id TEXT NOT NULL, seq INTEGER NOT NULL, position {big} NOT NULL,"
+            " event_type TEXT NOT NULL, status_code INTEGER NOT NULL, status TEXT NOT NULL,"
+            " business_time TEXT NOT NULL, recorded_at TEXT NOT NULL, actor_id TEXT NOT NULL,"
+            " actor_role TEXT NOT NULL, actor_org TEXT NOT NULL, channel TEXT NOT NULL,"
+            " request_id TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (case_id, seq))"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS cases_project ON cases (project_code)")
+        cur.execute("CREATE INDEX IF NOT EXISTS cases_region_status ON cases (region_code, status_code)")
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        for env in batch:
+            if env.event_type.startswith("Case."):
+                self._apply(cur, env)
+
+    def _apply(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        kind = env.event_type.split(".", 1)[1]
+        case_id = str(e.originator_id)
+        when = e.business_time.isoformat()
+        day = e.business_date.isoformat()
+        if kind in ("Received", "BackEntered"):
+            status = CaseStatus.RECEIVED if kind == "Received" else _decision_status(e.decision)
+            cur.execute(
+                "INSERT INTO cases (case_id, project_code, item_code, item_name, stage, department, region_code,"
+                " applicant_org, acceptance_mode, parallel_application_id, status_code, status, received_at,"
+                " accepted_on, limit_days, legal_limit_days, pauses, stopped_on, corrections, back_entered, channel,"
+                " created_position, last_position, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    case_id,
+                    e.project_code,
+                    e.item_code,
+                    e.item_name,
+                    e.stage,
+                    e.department,
+                    e.region_code,
+                    e.applicant_org,
+                    getattr(e, "acceptance_mode", None),
+                    getattr(e, "parallel_application_id", None),
+                    int(status),
+                    status.label,
+                    (e.received_on.isoformat() if kind == "BackEntered" and e.received_on else when),
+                    (e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None),
+                    None,
+                    None,
+                    "[]",
+                    (day if kind == "BackEntered" else None),
+                    0,
+                    1 if kind == "BackEntered" else 0,
+                    str(e.channel),
+                    env.position,
+                    env.position,
+                    e.timestamp.isoformat(),
+                ),
+            )
+            self._transition(cur, env, status)
+            return
+        cur.execute("SELECT status_code, accepted_on, pauses, corrections FROM cases WHERE case_id = ?", (case_id,))
+        current = cur.fetchone()
+        if current is None:  # cannot happen when processing starts at position 0
+            raise LookupError(f"case {case_id} not in case_timeline")
+        status = CaseStatus(current["status_code"])
+        pauses: list[dict[str, Any]] = json.loads(current["pauses"])
+        updates: dict[str, Any] = {}
+        match kind:
+            case "Accepted":
+                updates = {
+                    "accepted_on": day,
+                    "limit_days": e.promised_limit_days,
+                    "legal_limit_days": e.legal_limit_days,
+                }
+            case "CorrectionRequested":
+                updates = {"corrections": current["corrections"] + 1}
+                if current["accepted_on"]:
+                    pauses.append({"kind": "correction", "start": day, "end": None})
+            case "SpecialProcedureStarted":
+                pauses.append(
+                    {
+                        "kind": "special_procedure",
+                        "start": day,
+                        "end": None,
+                        "procedure_type": e.procedure_type,
+                        "limit_days": e.limit_days,
+                    }
+                )
+            case "CorrectionCompleted" | "SpecialProcedureEnded":
+                _close(pauses, day)
+            case "Approved" | "ApprovedPendingMaterials" | "Refused" | "NotAccepted" | "AcceptanceRefused":
+                updates = {"stopped_on": day}
+            case "Withdrawn":
+                _close(pauses, day)
+                updates = {"stopped_on": day}
+        new_status = CaseStatus(e.status_code) if kind == "Withdrawn" else (type(e).STATUS or status)
+        updates.update(
+            status_code=int(new_status),
+            status=new_status.label,
+            pauses=json.dumps(pauses),
+            last_position=env.position,
+            updated_at=e.timestamp.isoformat(),
+        )
+        assignments = ", ".join(f"{column} = ?" for column in updates)
+        cur.execute(f"UPDATE cases SET {assignments} WHERE case_id = ?", (*updates.values(), case_id))  # noqa: S608
+        self._transition(cur, env, new_status)
+
+    def _transition(self, cur: Cursor, env: Envelope, status: CaseStatus) -> None:
+        e: Any = env.event
+        detail = {k: v for k, v in vars(e).items() if k not in DETAIL_SKIP}
+        cur.execute(
+            "INSERT INTO case_transitions (case_id, seq, position, event_type, status_code, status, business_time,"
+            " recorded_at, actor_id, actor_role, actor_org, channel, request_id, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(e.originator_id),
+                e.originator_version,
+                env.position,
+                env.event_type,
+                int(status),
+                status.label,
+                e.business_time.isoformat(),
+                e.timestamp.isoformat(),
+                e.actor_id,
+                e.actor_role,
+                e.actor_org,
+                str(e.channel),
+                e.request_id,
+                to_json(detail),
+            ),
+        )
+
+    # --- queries ----------------------------------------------------------------------
+
+    def get(self, case_id: str) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM cases WHERE case_id = ?", (case_id,))
+        return rows[0] if rows else None
+
+    def transitions(self, case_id: str) -> list[dict[str, Any]]:
+        return self.db.query("SELECT * FROM case_transitions WHERE case_id = ? ORDER BY seq", (case_id,))
+
+    def transitions_of(self, case_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Transitions of many cases in one query (no N+1 for lists)."""
+        found: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in case_ids}
+        if not case_ids:
+            return found
+        marks = ", ".join("?" for _ in case_ids)
+        for t in self.db.query(
+            f"SELECT * FROM case_transitions WHERE case_id IN ({marks}) ORDER BY case_id, seq",  # noqa: S608
+            list(case_ids),
+        ):
+            found[t["case_id"]].append(t)
+        return found
+
+    def list(
+        self,
+        *,
+        project_code: str | None = None,
+        region_scope: str | None = None,
+        applicant_org: str | None = None,
+        item_code: str | None = None,
+        status_code: int | None = None,
+        stage: int | None = None,
+        after: int = 0,
+        first: int = 50,
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """Cases ordered by creation position after `after`; (rows, has_next, total)."""
+        where = ["created_position > ?"]
+        params: list[Any] = [after]
+        filters: list[Any] = []
+        conditions: list[str] = []
+        for column, value in (
+            ("project_code", project_code),
+            ("applicant_org", applicant_org),
+            ("item_code", item_code),
+            ("status_code", status_code),
+            ("stage", stage),
+        ):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                filters.append(value)
+        if region_scope and region_scope != "460000":
+            codes = regions_within(region_scope)
+            conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
+            filters.extend(codes)
+        clause = " AND ".join(where + conditions)
+        rows = self.db.query(
+            f"SELECT * FROM cases WHERE {clause} ORDER BY created_position LIMIT ?",  # noqa: S608
+            [*params, *filters, first + 1],
+        )
+        count_clause = " AND ".join(conditions) or "1 = 1"
+        total = int(self.db.query(f"SELECT COUNT(*) AS n FROM cases WHERE {count_clause}", filters)[0]["n"])  # noqa: S608
+        return rows[:first], len(rows) > first, total
+
+
+def _close(pauses: list[dict[str, Any]], day: str) -> None:
+    for pause in pauses:
+        if pause["end"] is None:
+            pause["end"] = day
+
+
+def _decision_status(decision: str) -> CaseStatus:
+    return Decision(decision).status
+
+
+def regions_within(scope: str) -> list[str]:
+    return [code for code in REFERENCE.regions if REFERENCE.within(code, scope)] or [scope]
+
+
+def clock_of(row: dict[str, Any]) -> CaseClock:
+    """The domain clock for a `cases` row: working days, deadline and overdue come from here."""
+    pauses = tuple(
+        Pause(
+            p["kind"],
+            date.fromisoformat(p["start"]),
+            date.fromisoformat(p["end"]) if p["end"] else None,
+            p.get("procedure_type"),
+            p.get("limit_days"),
+        )
+        for p in json.loads(row["pauses"])
+    )
+    return CaseClock(
+        date.fromisoformat(row["accepted_on"]) if row["accepted_on"] else None,
+        row["limit_days"],
+        pauses,
+        date.fromisoformat(row["stopped_on"]) if row["stopped_on"] else None,
+    )

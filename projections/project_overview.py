@@ -1,0 +1,157 @@
+"""project_overview — one row per project code: owner, region, land, parcels, unit works, the
+stage reached, approved items, merges. Case lists come from case_timeline by project code.
+Consumes: Project.* events. Table: `projects`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from domain.catalog import CATALOG
+from domain.shared.reference import REFERENCE
+from infrastructure.db import Cursor
+from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.case_timeline import regions_within
+
+
+class ProjectOverview(ReadModel):
+    name = "project_overview"
+    tables = ("projects",)
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        big = bigint(dialect)
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS projects ("
+            " code TEXT PRIMARY KEY, project_id TEXT NOT NULL, name TEXT NOT NULL, owner_name TEXT NOT NULL,"
+            " owner_uscc TEXT NOT NULL, region_code TEXT NOT NULL, unit_code TEXT NOT NULL, flow_type INTEGER NOT NULL,"
+            " investment_type TEXT NOT NULL, category TEXT NOT NULL, total_investment TEXT NOT NULL,"
+            " planned_start TEXT NOT NULL, planned_end TEXT NOT NULL, red_line TEXT,"
+            " land_supply_mode TEXT, land_supplied_on TEXT, parcel_codes TEXT NOT NULL, unit_works TEXT NOT NULL,"
+            " stage_reached INTEGER NOT NULL, case_count INTEGER NOT NULL, approved_items TEXT NOT NULL,"
+            " merged_into TEXT, merged_codes TEXT NOT NULL, generated_at TEXT NOT NULL,"
+            f" created_position {big} NOT NULL, last_position {big} NOT NULL)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS projects_region ON projects (region_code)")
+        cur.execute("CREATE INDEX IF NOT EXISTS projects_owner ON projects (owner_uscc)")
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        for env in batch:
+            if env.event_type.startswith("Project."):
+                self._apply(cur, env)
+
+    def _apply(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        kind = env.event_type.split(".", 1)[1]
+        if kind == "Generated":
+            cur.execute(
+                "INSERT INTO projects (code, project_id, name, owner_name, owner_uscc, region_code, unit_code,"
+                " flow_type, investment_type, category, total_investment, planned_start, planned_end, red_line,"
+                " land_supply_mode, land_supplied_on, parcel_codes, unit_works, stage_reached, case_count,"
+                " approved_items, merged_into, merged_codes, generated_at, created_position, last_position)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    e.code,
+                    str(e.originator_id),
+                    e.name,
+                    e.owner_name,
+                    e.owner_uscc,
+                    e.region_code,
+                    REFERENCE.unit_of(e.region_code),
+                    e.flow_type,
+                    e.investment_type,
+                    e.category,
+                    str(e.total_investment),
+                    e.planned_start.isoformat(),
+                    e.planned_end.isoformat(),
+                    to_json(e.red_line) if e.red_line else None,
+                    None,
+                    None,
+                    "[]",
+                    "[]",
+                    0,
+                    0,
+                    "[]",
+                    None,
+                    "[]",
+                    e.business_time.isoformat(),
+                    env.position,
+                    env.position,
+                ),
+            )
+            return
+        cur.execute("SELECT * FROM projects WHERE project_id = ?", (str(e.originator_id),))
+        row = cur.fetchone()
+        if row is None:
+            raise LookupError(f"project {e.originator_id} not in project_overview")
+        updates: dict[str, Any] = {}
+        match kind:
+            case "LandSupplied":
+                updates = {
+                    "land_supply_mode": e.mode,
+                    "land_supplied_on": e.supplied_on.isoformat(),
+                    "red_line": to_json(e.red_line),
+                }
+            case "ParcelLinked":
+                updates = {"parcel_codes": json.dumps([*json.loads(row["parcel_codes"]), e.parcel_code])}
+            case "UnitWorkRegistered":
+                works = [*json.loads(row["unit_works"]), {"code": e.unit_work_code, "name": e.name}]
+                updates = {"unit_works": to_json(works)}
+            case "CaseAttached":
+                stage = CATALOG.items[e.item_code].stage if e.item_code in CATALOG.items else 0
+                reached = max(row["stage_reached"], stage if stage <= 4 else 0)
+                updates = {"case_count": row["case_count"] + 1, "stage_reached": reached}
+            case "ItemApproved":
+                items = sorted({*json.loads(row["approved_items"]), e.item_code})
+                updates = {"approved_items": json.dumps(items)}
+            case "ItemApprovalRevoked":
+                items = [i for i in json.loads(row["approved_items"]) if i != e.item_code]
+                updates = {"approved_items": json.dumps(items)}
+            case "MergedInto":
+                updates = {"merged_into": e.canonical_code}
+            case "DuplicateAbsorbed":
+                updates = {"merged_codes": json.dumps([*json.loads(row["merged_codes"]), e.duplicate_code])}
+        updates["last_position"] = env.position
+        assignments = ", ".join(f"{column} = ?" for column in updates)
+        cur.execute(f"UPDATE projects SET {assignments} WHERE code = ?", (*updates.values(), row["code"]))  # noqa: S608
+
+    # --- queries ----------------------------------------------------------------------
+
+    def get(self, code: str) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM projects WHERE code = ?", (code,))
+        return rows[0] if rows else None
+
+    def list(
+        self,
+        *,
+        region_scope: str | None = None,
+        owner_uscc: str | None = None,
+        flow_type: int | None = None,
+        stage_reached: int | None = None,
+        name_contains: str | None = None,
+        after: int = 0,
+        first: int = 50,
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """Projects ordered by creation position after `after`; (rows, has_next, total)."""
+        conditions: list[str] = []
+        filters: list[Any] = []
+        for column, value in (("owner_uscc", owner_uscc), ("flow_type", flow_type), ("stage_reached", stage_reached)):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                filters.append(value)
+        if name_contains:
+            conditions.append("name LIKE ?")
+            filters.append(f"%{name_contains}%")
+        if region_scope and region_scope != "460000":
+            codes = regions_within(region_scope)
+            conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
+            filters.extend(codes)
+        where = " AND ".join(["created_position > ?", *conditions])
+        rows = self.db.query(
+            f"SELECT * FROM projects WHERE {where} ORDER BY created_position LIMIT ?",  # noqa: S608
+            [after, *filters, first + 1],
+        )
+        count_where = " AND ".join(conditions) or "1 = 1"
+        total = int(self.db.query(f"SELECT COUNT(*) AS n FROM projects WHERE {count_where}", filters)[0]["n"])  # noqa: S608
+        return rows[:first], len(rows) > first, total
