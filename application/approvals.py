@@ -58,13 +58,20 @@ class CaseService(Service):
             if missing:
                 raise PrerequisitesMissing(item.code, missing)
             case = Case.receive(
-                meta, case_id=uuid4(), project_id=project.id, project_code=project.code,
-                region_code=project.region_code, applicant_org=project.owner_uscc, item=item,
-                situation_codes=situation_codes, materials=materials,
-                parallel_application_id=parallel_application_id, acceptance_mode=acceptance_mode,
+                meta,
+                case_id=uuid4(),
+                project_id=project.id,
+                project_code=project.code,
+                region_code=project.region_code,
+                applicant_org=project.owner_uscc,
+                item=item,
+                situation_codes=situation_codes,
+                materials=materials,
+                parallel_application_id=parallel_application_id,
+                acceptance_mode=acceptance_mode,
             )
-            project.attach_case(meta, case_id=case.id, item_code=item.code)
-            return [case, project], {"id": str(case.id), "status_code": int(case.status)}
+            # the project is read, not written: parallel applications for one project do not collide
+            return [case], {"id": str(case.id), "status_code": int(case.status)}
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
 
@@ -96,7 +103,9 @@ class CaseService(Service):
 
         if occurred_at is not None and actor.channel != Channel.IMPORT:
             raise InvalidValue(
-                "occurred_at", "only imports carry a business time; use offline-entries to back-enter", "occurred_at_not_allowed"
+                "occurred_at",
+                "only imports carry a business time; use offline-entries to back-enter",
+                "occurred_at_not_allowed",
             )
         return self.execute(self.meta(actor, request_id, occurred_at=occurred_at), actor, key, work)
 
@@ -125,15 +134,24 @@ class CaseService(Service):
             project = self._project(project_code)
             authorize(actor, "case.offline-entry", owner_org=project.owner_uscc, region_code=project.region_code)
             case = Case.back_enter(
-                meta, case_id=uuid4(), project_id=project.id, project_code=project.code,
-                region_code=project.region_code, applicant_org=project.owner_uscc, item=item,
-                decision=outcome, received_on=received_on, accepted_on=accepted_on,
-                document_number=document_number, reason=reason,
+                meta,
+                case_id=uuid4(),
+                project_id=project.id,
+                project_code=project.code,
+                region_code=project.region_code,
+                applicant_org=project.owner_uscc,
+                item=item,
+                decision=outcome,
+                received_on=received_on,
+                accepted_on=accepted_on,
+                document_number=document_number,
+                reason=reason,
             )
-            project.attach_case(meta, case_id=case.id, item_code=item.code)
+            changed: list[Any] = [case]
             if case.is_approved:
                 project.record_item_approved(meta, case_id=case.id, item_code=item.code)
-            return [case, project], {"id": str(case.id), "status_code": int(case.status)}
+                changed.append(project)
+            return changed, {"id": str(case.id), "status_code": int(case.status)}
 
         meta = self.meta(actor, request_id, channel=Channel.OFFLINE_BACKENTRY, occurred_at=decided_at)
         return self.execute(meta, actor, key, work)
@@ -159,8 +177,11 @@ def _dispatch(case: Case, action: str, meta: Meta, body: dict[str, Any]) -> None
             case.record_opinion(meta, b.get("department", ""), b.get("opinion", ""), b.get("result", "note"))
         case "start-special-procedure":
             case.start_special_procedure(
-                meta, b.get("procedure_type", ""), b.get("procedure_name", ""),
-                int(b.get("limit_days") or 0), b.get("reason", ""),
+                meta,
+                b.get("procedure_type", ""),
+                b.get("procedure_name", ""),
+                int(b.get("limit_days") or 0),
+                b.get("reason", ""),
             )
         case "end-special-procedure":
             case.end_special_procedure(meta, b.get("result", ""))

@@ -20,6 +20,7 @@ from domain.shared.errors import Conflict, NotFound
 from domain.shared.events import Channel, Meta
 
 A = TypeVar("A", bound=Aggregate)
+ATTEMPTS = 3
 Work = Callable[[Meta], tuple[Sequence[Aggregate], dict[str, Any]]]
 
 
@@ -74,21 +75,24 @@ class Service:
         return {**receipt.response, "position": self.position_of(receipt_id, 1), "replayed": True}
 
     def execute(self, meta: Meta, actor: Actor, key: IdempotencyKey | None, work: Work) -> dict[str, Any]:
-        """Run `work` and save what it changed in one transaction, with a receipt if keyed."""
-        if key is not None:
-            replay = self._replay(actor, key)
-            if replay is not None:
-                return replay
-        aggregates, response = work(meta)
-        objs: list[Aggregate] = list(aggregates)
-        if key is not None:
-            objs.append(Receipt.issue(meta, key, response))  # last: its position is the save's
-        try:
-            position = self.app.save_all(*objs)
-        except IntegrityError:
+        """Run `work` and save what it changed in one transaction, with a receipt if keyed.
+
+        On a concurrent write (optimistic concurrency), `work` runs again on the fresh state: it
+        re-checks every rule, so the loser of a race on one case gets the illegal-transition 409,
+        while commands that merely touched the same project both succeed.
+        """
+        for _attempt in range(ATTEMPTS):
             if key is not None:
                 replay = self._replay(actor, key)
                 if replay is not None:
                     return replay
-            raise Conflict("another command changed the same subject first; reload and retry") from None
-        return {**response, "position": position}
+            aggregates, response = work(meta)
+            objs: list[Aggregate] = list(aggregates)
+            if key is not None:
+                objs.append(Receipt.issue(meta, key, response))  # last: its position is the save's
+            try:
+                position = self.app.save_all(*objs)
+            except IntegrityError:
+                continue
+            return {**response, "position": position}
+        raise Conflict("other commands kept changing the same subject; reload and retry")

@@ -9,8 +9,16 @@ from uuid import UUID
 from application.app import GongjianApplication
 from infrastructure.db import Database, DatabaseURL
 
+# Long-lived aggregates (a project collects every case's link) are kept in an LRU cache and
+# fast-forwarded from the store on each get, so loading them stays cheap and never stale.
+CACHE = {"AGGREGATE_CACHE_MAXSIZE": "10000", "AGGREGATE_CACHE_FASTFORWARD": "y"}
+
 
 def eventsourcing_env(url: DatabaseURL, lock_timeout_s: int = 10) -> dict[str, str]:
+    return {**CACHE, **_persistence_env(url, lock_timeout_s)}
+
+
+def _persistence_env(url: DatabaseURL, lock_timeout_s: int) -> dict[str, str]:
     if url.scheme == "sqlite":
         if url.path != ":memory:":
             Path(url.path).parent.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,15 @@ class ProjectOverview(ReadModel):
         for env in batch:
             if env.event_type.startswith("Project."):
                 self._apply(cur, env)
+            elif env.event_type in ("Case.Received", "Case.BackEntered"):
+                self._count_case(cur, env)
+
+    def _count_case(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        cur.execute(
+            "UPDATE projects SET case_count = case_count + 1, last_position = ? WHERE code = ?",
+            (env.position, e.project_code),
+        )
 
     def _apply(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
@@ -98,16 +107,12 @@ class ProjectOverview(ReadModel):
             case "UnitWorkRegistered":
                 works = [*json.loads(row["unit_works"]), {"code": e.unit_work_code, "name": e.name}]
                 updates = {"unit_works": to_json(works)}
-            case "CaseAttached":
-                stage = CATALOG.items[e.item_code].stage if e.item_code in CATALOG.items else 0
-                reached = max(row["stage_reached"], stage if stage <= 4 else 0)
-                updates = {"case_count": row["case_count"] + 1, "stage_reached": reached}
             case "ItemApproved":
                 items = sorted({*json.loads(row["approved_items"]), e.item_code})
-                updates = {"approved_items": json.dumps(items)}
+                updates = {"approved_items": json.dumps(items), "stage_reached": stage_reached(items)}
             case "ItemApprovalRevoked":
                 items = [i for i in json.loads(row["approved_items"]) if i != e.item_code]
-                updates = {"approved_items": json.dumps(items)}
+                updates = {"approved_items": json.dumps(items), "stage_reached": stage_reached(items)}
             case "MergedInto":
                 updates = {"merged_into": e.canonical_code}
             case "DuplicateAbsorbed":
@@ -155,3 +160,9 @@ class ProjectOverview(ReadModel):
         count_where = " AND ".join(conditions) or "1 = 1"
         total = int(self.db.query(f"SELECT COUNT(*) AS n FROM projects WHERE {count_where}", filters)[0]["n"])  # noqa: S608
         return rows[:first], len(rows) > first, total
+
+
+def stage_reached(approved_items: Sequence[str]) -> int:
+    """阶段 — the highest main stage (1–4) in which the project has an approved item; 0 if none."""
+    stages = [CATALOG.items[i].stage for i in approved_items if i in CATALOG.items]
+    return max([s for s in stages if s <= 4], default=0)

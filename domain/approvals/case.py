@@ -443,8 +443,11 @@ class Case(Aggregate):
 
     def accept(self, meta: Meta, item: Item) -> None:
         self._do(
-            "accept", self.Accepted, meta,
-            promised_limit_days=item.promised_limit_days, legal_limit_days=item.legal_limit_days,
+            "accept",
+            self.Accepted,
+            meta,
+            promised_limit_days=item.promised_limit_days,
+            legal_limit_days=item.legal_limit_days,
         )
 
     def not_accept(self, meta: Meta, reason: str) -> None:
@@ -463,15 +466,21 @@ class Case(Aggregate):
 
     def start_review(self, meta: Meta) -> None:
         if self.review_started:
-            raise IllegalTransition(f"case {self.id}", f"{self.status.value} {self.status.label} (review already started)", "start-review")
+            raise IllegalTransition(
+                f"case {self.id}", f"{self.status.value} {self.status.label} (review already started)", "start-review"
+            )
         self._do("start-review", self.ReviewStarted, meta)
 
     def record_opinion(self, meta: Meta, department: str, opinion: str, result: str) -> None:
         if result not in ("agree", "disagree", "note"):
             raise InvalidValue("result", "one of agree, disagree, note", "enum")
         self._do(
-            "record-opinion", self.OpinionRecorded, meta,
-            department=_required(department, "department"), opinion=_required(opinion, "opinion"), result=result,
+            "record-opinion",
+            self.OpinionRecorded,
+            meta,
+            department=_required(department, "department"),
+            opinion=_required(opinion, "opinion"),
+            result=result,
         )
 
     def start_special_procedure(
@@ -480,26 +489,39 @@ class Case(Aggregate):
         if limit_days <= 0:
             raise InvalidValue("limit_days", "a special procedure needs a positive limit in working days", "positive")
         self._do(
-            "start-special-procedure", self.SpecialProcedureStarted, meta,
+            "start-special-procedure",
+            self.SpecialProcedureStarted,
+            meta,
             procedure_type=_required(procedure_type, "procedure_type"),
-            procedure_name=_required(procedure_name, "procedure_name"), limit_days=limit_days, reason=reason,
+            procedure_name=_required(procedure_name, "procedure_name"),
+            limit_days=limit_days,
+            reason=reason,
         )
 
     def end_special_procedure(self, meta: Meta, result: str) -> None:
         self._do("end-special-procedure", self.SpecialProcedureEnded, meta, result=result)
 
-    def approve(self, meta: Meta, document_number: str | None, document_title: str | None, valid_until: date | None) -> None:
+    def approve(
+        self, meta: Meta, document_number: str | None, document_title: str | None, valid_until: date | None
+    ) -> None:
         self._do(
-            "approve", self.Approved, meta,
-            document_number=document_number, document_title=document_title, valid_until=valid_until,
+            "approve",
+            self.Approved,
+            meta,
+            document_number=document_number,
+            document_title=document_title,
+            valid_until=valid_until,
         )
 
     def approve_pending_materials(self, meta: Meta, document_number: str | None, pending_materials: list[str]) -> None:
         if not pending_materials:
             raise InvalidValue("pending_materials", "name the materials to follow (容缺)", "required")
         self._do(
-            "approve-pending-materials", self.ApprovedPendingMaterials, meta,
-            document_number=document_number, pending_materials=list(pending_materials),
+            "approve-pending-materials",
+            self.ApprovedPendingMaterials,
+            meta,
+            document_number=document_number,
+            pending_materials=list(pending_materials),
         )
 
     def refuse(self, meta: Meta, reason: str) -> None:

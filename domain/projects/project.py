@@ -92,15 +92,6 @@ class Project(Aggregate):
         def apply(self, aggregate: Project) -> None:
             aggregate.unit_works[self.unit_work_code] = self.name
 
-    class CaseAttached(Event):
-        """办件关联 — a case was received for this project."""
-
-        case_id: UUID
-        item_code: str
-
-        def apply(self, aggregate: Project) -> None:
-            aggregate.cases[self.case_id] = self.item_code
-
     class ItemApproved(Event):
         """事项办结（通过）— an item's case was approved for this project."""
 
@@ -168,7 +159,6 @@ class Project(Aggregate):
         self.land_supply_mode: str | None = None
         self.parcel_codes: list[str] = []
         self.unit_works: dict[str, str] = {}
-        self.cases: dict[UUID, str] = {}
         self.approved_items: dict[str, UUID] = {}
         self.merged_into: str | None = None
         self.merged_codes: list[str] = []
@@ -245,8 +235,12 @@ class Project(Aggregate):
         if self.land_supply_mode is not None:
             raise Conflict(f"land was already supplied to project {self.code} ({self.land_supply_mode})")
         self.trigger_event(
-            self.LandSupplied, mode=mode, red_line=red_line, supplied_on=supplied_on,
-            contract_number=contract_number, **meta.fields(),
+            self.LandSupplied,
+            mode=mode,
+            red_line=red_line,
+            supplied_on=supplied_on,
+            contract_number=contract_number,
+            **meta.fields(),
         )
 
     def link_parcel(self, meta: Meta, *, parcel_code: str) -> None:
@@ -261,9 +255,7 @@ class Project(Aggregate):
         """工程代码 (GCDM) of the project's first engineering: project code + '-001'."""
         return f"{self.code}-001"
 
-    def register_unit_work(
-        self, meta: Meta, *, name: str, floor_area_m2: Decimal | None, storeys: int | None
-    ) -> str:
+    def register_unit_work(self, meta: Meta, *, name: str, floor_area_m2: Decimal | None, storeys: int | None) -> str:
         self.check_active("register-unit-work")
         if not name.strip():
             raise InvalidValue("name", "a unit of works needs a name", "required")
@@ -274,17 +266,17 @@ class Project(Aggregate):
         # never reused: the sequence counts every unit ever registered
         code = f"{self.engineering_code}-{len(self.unit_works) + 1:03d}"
         self.trigger_event(
-            self.UnitWorkRegistered, unit_work_code=code, name=name.strip(),
-            floor_area_m2=floor_area_m2, storeys=storeys, **meta.fields(),
+            self.UnitWorkRegistered,
+            unit_work_code=code,
+            name=name.strip(),
+            floor_area_m2=floor_area_m2,
+            storeys=storeys,
+            **meta.fields(),
         )
         return code
 
     def missing_prerequisites(self, prerequisites: tuple[str, ...]) -> list[str]:
         return [p for p in prerequisites if p not in self.approved_items]
-
-    def attach_case(self, meta: Meta, *, case_id: UUID, item_code: str) -> None:
-        self.check_active("attach-case")
-        self.trigger_event(self.CaseAttached, case_id=case_id, item_code=item_code, **meta.fields())
 
     def record_item_approved(self, meta: Meta, *, case_id: UUID, item_code: str) -> None:
         self.trigger_event(self.ItemApproved, case_id=case_id, item_code=item_code, **meta.fields())

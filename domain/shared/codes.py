@@ -32,9 +32,7 @@ def validate_uscc(value: str, field: str = "uscc") -> str:
         raise InvalidValue(field, f"characters not allowed in a USCC: {''.join(bad)}", "uscc_alphabet")
     expected = uscc_check_char(code[:17])
     if code[17] != expected:
-        raise InvalidValue(
-            field, f"check character is {code[17]}, expected {expected}", "uscc_check_character"
-        )
+        raise InvalidValue(field, f"check character is {code[17]}, expected {expected}", "uscc_check_character")
     return code
 
 
@@ -51,7 +49,9 @@ def validate_project_code(value: str, field: str = "project_code") -> str:
         )
     time_seg, region = m.group(1), m.group(2)
     if not REFERENCE.is_region(region):
-        raise InvalidValue(field, f"region segment {region} is not a current Hainan division code", "project_code_region")
+        raise InvalidValue(
+            field, f"region segment {region} is not a current Hainan division code", "project_code_region"
+        )
     if not _valid_time_segment(time_seg):
         raise InvalidValue(field, f"time segment {time_seg} is neither YYMM nor a year", "project_code_time")
     return code
@@ -77,9 +77,15 @@ def validate_parcel_code(value: str, field: str = "parcel_code") -> str:
     code = value.strip().upper()
     m = PARCEL_CODE_RE.match(code)
     if not m:
-        raise InvalidValue(field, "expected 19 characters: 6-digit region, 3+3 zone digits, G/J/Z, a letter, 5 digits", "parcel_code_format")
+        raise InvalidValue(
+            field,
+            "expected 19 characters: 6-digit region, 3+3 zone digits, G/J/Z, a letter, 5 digits",
+            "parcel_code_format",
+        )
     if not REFERENCE.is_region(m.group(1)):
-        raise InvalidValue(field, f"region segment {m.group(1)} is not a current Hainan division code", "parcel_code_region")
+        raise InvalidValue(
+            field, f"region segment {m.group(1)} is not a current Hainan division code", "parcel_code_region"
+        )
     return code
 
 

@@ -35,9 +35,7 @@ class PrerequisitesMissing(Conflict):
     """前置事项未办结 — prerequisite items of an item are not approved for the project."""
 
     def __init__(self, item_code: str, missing: list[str]) -> None:
-        super().__init__(
-            f"item {item_code} needs approved prerequisite items: {', '.join(missing)}"
-        )
+        super().__init__(f"item {item_code} needs approved prerequisite items: {', '.join(missing)}")
         self.item_code = item_code
         self.missing = missing
 

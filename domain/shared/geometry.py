@@ -36,9 +36,15 @@ def validate_red_line(
             raise InvalidValue(f"{field}.coordinates", f"polygon {p} has no rings", "red_line_empty")
         for r, ring in enumerate(rings):
             if not isinstance(ring, list) or len(ring) < 4:
-                raise InvalidValue(f"{field}.coordinates", f"ring {r} of polygon {p} needs at least 4 positions", "red_line_ring")
+                raise InvalidValue(
+                    f"{field}.coordinates", f"ring {r} of polygon {p} needs at least 4 positions", "red_line_ring"
+                )
             if ring[0] != ring[-1]:
-                raise InvalidValue(f"{field}.coordinates", f"ring {r} of polygon {p} is not closed (first position != last)", "red_line_open")
+                raise InvalidValue(
+                    f"{field}.coordinates",
+                    f"ring {r} of polygon {p} is not closed (first position != last)",
+                    "red_line_open",
+                )
     try:
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed input

@@ -35,8 +35,7 @@ class Reference:
     @cached_property
     def regions(self) -> dict[str, Region]:
         return {
-            r["code"]: Region(r["code"], r["name"], r["level"], r["parent_code"] or None)
-            for r in _rows("regions.csv")
+            r["code"]: Region(r["code"], r["name"], r["level"], r["parent_code"] or None) for r in _rows("regions.csv")
         }
 
     @cached_property
@@ -50,8 +49,7 @@ class Reference:
     @cached_property
     def case_statuses(self) -> dict[int, CaseStatusRef]:
         return {
-            int(r["code"]): CaseStatusRef(int(r["code"]), r["name"], r["english"])
-            for r in _rows("case_status.csv")
+            int(r["code"]): CaseStatusRef(int(r["code"]), r["name"], r["english"]) for r in _rows("case_status.csv")
         }
 
     def is_region(self, code: str) -> bool:

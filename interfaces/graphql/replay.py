@@ -99,12 +99,6 @@ def project_from(project: ProjectAggregate) -> Project:
     )
 
 
-def _stage(item_code: str) -> int:
-    from domain.catalog import CATALOG
-
-    return CATALOG.items[item_code].stage if item_code in CATALOG.items else 0
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()

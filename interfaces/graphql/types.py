@@ -156,9 +156,9 @@ class Project:
     land_supply_mode: str | None
     parcel_codes: list[str]
     unit_works: list[UnitWork]
-    stage_reached: int
+    stage_reached: int = strawberry.field(description="the highest main stage (1–4) with an approved item; 0 if none")
     approved_items: list[str]
-    case_count: int
+    case_count: int | None = strawberry.field(description="cases received; null when replayed with asOf")
     merged_into: str | None
     merged_codes: list[str]
     generated_at: datetime

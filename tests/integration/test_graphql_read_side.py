@@ -112,7 +112,6 @@ def test_audit_trail_lists_every_event_of_a_project_in_global_order(container: C
     assert [n["eventType"] for n in nodes] == [
         "Project.Generated",
         "Case.Received",
-        "Project.CaseAttached",
         "Case.Accepted",
         "Case.CorrectionRequested",
         "Case.CorrectionCompleted",
