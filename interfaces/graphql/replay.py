@@ -18,6 +18,7 @@ from interfaces.graphql.types import (
     status_of,
 )
 from projections.audit_trail import META_FIELDS
+from projections.project_overview import stage_reached
 
 
 def case_facts(events: list[Any]) -> CaseFacts:
@@ -89,9 +90,9 @@ def project_from(project: ProjectAggregate) -> Project:
         land_supply_mode=project.land_supply_mode,
         parcel_codes=list(project.parcel_codes),
         unit_works=[UnitWork(code=c, name=n) for c, n in project.unit_works.items()],
-        stage_reached=max([s for s in (_stage(i) for i in project.cases.values()) if s <= 4], default=0),
+        stage_reached=stage_reached(sorted(project.approved_items)),
         approved_items=sorted(project.approved_items),
-        case_count=len(project.cases),
+        case_count=None,
         merged_into=project.merged_into,
         merged_codes=list(project.merged_codes),
         generated_at=project.created_on,
