@@ -50,7 +50,7 @@ class Service:
 
     def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         try:
-            aggregate = self.app.repository.get(aggregate_id)
+            aggregate: Aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(f"{what} not found") from None
         if not isinstance(aggregate, cls):
@@ -67,7 +67,7 @@ class Service:
     def _replay(self, actor: Actor, key: IdempotencyKey) -> dict[str, Any] | None:
         receipt_id = key.receipt_id(actor.actor_id)
         try:
-            receipt = self.app.repository.get(receipt_id)
+            receipt: Aggregate = self.app.repository.get(receipt_id)
         except AggregateNotFoundError:
             return None
         assert isinstance(receipt, Receipt)

@@ -25,7 +25,7 @@ class History:
             lte = self.version_at(aggregate_id, until_position)
             if lte is None:
                 return []
-        events = list(self.app.events.get(aggregate_id, lte=lte))
+        events: list[Any] = list(self.app.events.get(aggregate_id, lte=lte))
         if until_time is not None:
             events = [e for e in events if e.timestamp <= until_time]
         return events

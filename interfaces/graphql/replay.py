@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
+
+from strawberry.scalars import JSON
 
 from domain.approvals import Case as CaseAggregate
 from domain.projects import Project as ProjectAggregate
@@ -45,7 +47,7 @@ def case_facts(events: list[Any]) -> CaseFacts:
                 actor_org=event.actor_org,
                 channel=str(event.channel),
                 request_id=event.request_id,
-                detail=detail,
+                detail=cast(JSON, detail),
             )
         )
     case: CaseAggregate = aggregate
@@ -86,7 +88,7 @@ def project_from(project: ProjectAggregate) -> Project:
         total_investment=str(project.total_investment),
         planned_start=project.planned_start,
         planned_end=project.planned_end,
-        red_line=project.red_line,
+        red_line=cast(JSON | None, project.red_line),
         land_supply_mode=project.land_supply_mode,
         parcel_codes=list(project.parcel_codes),
         unit_works=[UnitWork(code=c, name=n) for c, n in project.unit_works.items()],

@@ -1,0 +1,95 @@
+"""The REST application: routers, the problem+json error table, request ids and metrics."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any, cast
+from uuid import uuid4
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from application.bootstrap import Container
+from interfaces.rest import errors
+from interfaces.rest.routers import approvals, health, projects
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class Metrics:
+    """Request counts by method, route and status, rendered in the Prometheus text format."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: Counter[tuple[str, str, int]] = Counter()
+
+    def count(self, method: str, route: str, status: int) -> None:
+        with self._lock:
+            self._requests[(method, route, status)] += 1
+
+    def render(self, log_position: int) -> str:
+        with self._lock:
+            rows = sorted(self._requests.items())
+        lines = [
+            "# HELP gongjian_http_requests_total HTTP requests by method, route template and status.",
+            "# TYPE gongjian_http_requests_total counter",
+            *(f'gongjian_http_requests_total{{method="{m}",route="{r}",status="{s}"}} {n}' for (m, r, s), n in rows),
+            "# HELP gongjian_log_position Global position of the last event in the log.",
+            "# TYPE gongjian_log_position gauge",
+            f"gongjian_log_position {log_position}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+class RequestContext:
+    """Gives every request an id (X-Request-ID, or a new uuid4), echoes it, and counts the response."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = sent if _REQUEST_ID.match(sent) else str(uuid4())
+        scope["state"] = {**scope.get("state", {}), "request_id": request_id}
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")  # the template, never raw ids
+            self.metrics.count(scope["method"], route, status)
+
+
+def create_app(container: Container) -> FastAPI:
+    app = FastAPI(
+        title="gongjian 工建 API",
+        version="1",
+        description="Commands of the construction-project approval system. Queries are GraphQL at /graphql.",
+        docs_url="/docs",
+    )
+    app.state.container = container
+    app.state.metrics = Metrics()
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(projects.router)
+    app.include_router(approvals.router)
+    # GraphQL is mounted here by interfaces.graphql.mount(app, container)
+    mounts = cast(list[Callable[[FastAPI], Any]], container.extras.get("mounts", []))
+    for hook in mounts:
+        hook(app)
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
+    return app

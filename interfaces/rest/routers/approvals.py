@@ -1,0 +1,65 @@
+"""审批 — case commands: receipt (收件), the lifecycle actions (办件流转), offline back-entry (补录).
+
+No `from __future__ import annotations` here: the action endpoints are made in a loop and
+FastAPI must see each one's body model as a real class, not a string it cannot resolve.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body
+
+from domain.approvals.case import ACTIONS
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import ACTION_BODIES, Action, CaseSubmission, CommandResult, OfflineEntry
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases 办件"])
+
+assert set(ACTION_BODIES) == set(ACTIONS), "every case action needs its body model"
+
+
+@router.post("", status_code=201, response_model=CommandResult, summary="收件 — receive a case")
+def submit(
+    body: CaseSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    return c.cases.submit(actor, request_id, idempotency(key, "case.submit", body), **body.model_dump())
+
+
+@router.post("/offline-entries", status_code=201, response_model=CommandResult, summary="补录 — back-enter a decision")
+def back_enter(
+    body: OfflineEntry, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    fields = body.model_dump()
+    fields["decision"] = body.decision.value
+    return c.cases.back_enter(actor, request_id, idempotency(key, "case.offline-entry", body), **fields)
+
+
+def _action_endpoint(action: str, model: type[Action]) -> Callable[..., dict[str, Any]]:
+    def act(
+        case_id: UUID,
+        actor: CurrentActor,
+        request_id: RequestId,
+        key: IdemKey,
+        c: ContainerDep,
+        body: Annotated[model | None, Body()] = None,  # type: ignore[valid-type]
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = body.model_dump(exclude={"occurred_at"}) if body is not None else {}
+        occurred_at = body.occurred_at if body is not None else None
+        idem = idempotency(key, f"case.{action}", body, case_id=case_id)
+        return c.cases.act(actor, request_id, idem, case_id, action, fields, occurred_at)
+
+    act.__name__ = action.replace("-", "_")
+    return act
+
+
+for _action in ACTIONS:
+    _model = ACTION_BODIES[_action]
+    router.add_api_route(
+        f"/{{case_id}}/{_action}",
+        _action_endpoint(_action, _model),
+        methods=["POST"],
+        response_model=CommandResult,
+        summary=f"{(_model.__doc__ or '').strip().rstrip('.')} — {_action}",
+        name=f"case.{_action}",
+    )

@@ -1,0 +1,83 @@
+"""项目 — project commands: generation, land supply, parcels, unit works, merge."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+from pydantic import AfterValidator
+
+from domain.shared.codes import validate_project_code
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import (
+    CommandResult,
+    LandSupply,
+    Merge,
+    ParcelLink,
+    ProjectGeneration,
+    UnitWork,
+    domain_rule,
+)
+
+router = APIRouter(prefix="/api/v1/projects", tags=["projects 项目"])
+
+Code = Annotated[
+    str, Path(description="national project code 国家项目代码"), AfterValidator(domain_rule(validate_project_code))
+]
+
+
+@router.post("", status_code=201, response_model=CommandResult, summary="项目策划生成 — generate a project")
+def generate(
+    body: ProjectGeneration, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    fields = body.model_dump(exclude={"owner"})
+    return c.projects.generate(
+        actor,
+        request_id,
+        idempotency(key, "project.generate", body),
+        owner_name=body.owner.name,
+        owner_uscc=body.owner.uscc,
+        **fields,
+    )
+
+
+@router.post("/{project_code}/land-supply", response_model=CommandResult, summary="供地 — land supplied")
+def supply_land(
+    project_code: Code,
+    body: LandSupply,
+    actor: CurrentActor,
+    request_id: RequestId,
+    key: IdemKey,
+    c: ContainerDep,
+) -> dict[str, Any]:
+    idem = idempotency(key, "project.supply-land", body, project_code=project_code)
+    return c.projects.supply_land(actor, request_id, idem, project_code, **body.model_dump())
+
+
+@router.post("/{project_code}/parcels", response_model=CommandResult, summary="宗地关联 — link a parcel")
+def link_parcel(
+    project_code: Code,
+    body: ParcelLink,
+    actor: CurrentActor,
+    request_id: RequestId,
+    key: IdemKey,
+    c: ContainerDep,
+) -> dict[str, Any]:
+    idem = idempotency(key, "project.link-parcel", body, project_code=project_code)
+    return c.projects.link_parcel(actor, request_id, idem, project_code, **body.model_dump())
+
+
+@router.post("/{project_code}/unit-works", response_model=CommandResult, summary="单位工程 — register a unit of works")
+def register_unit_work(
+    project_code: Code, body: UnitWork, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "project.register-unit-work", body, project_code=project_code)
+    return c.projects.register_unit_work(actor, request_id, idem, project_code, **body.model_dump())
+
+
+@router.post("/{project_code}/merge", response_model=CommandResult, summary="重复赋码合并 — merge a duplicate code")
+def merge(
+    project_code: Code, body: Merge, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "project.merge", body, project_code=project_code)
+    return c.projects.merge(actor, request_id, idem, project_code, **body.model_dump())

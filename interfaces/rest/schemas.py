@@ -1,0 +1,286 @@
+"""Request and response bodies (snake_case, unknown fields refused).
+
+Field validators call the domain's own validators, so a 422 names the field path and the rule;
+the domain checks again when the command runs (defence in depth).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from domain.approvals import Decision
+from domain.catalog import CATALOG
+from domain.projects.project import InvestmentType, LandSupplyMode
+from domain.shared.codes import validate_parcel_code, validate_project_code, validate_region, validate_uscc
+from domain.shared.errors import InvalidValue
+from domain.shared.geometry import validate_red_line
+from domain.shared.reference import REFERENCE
+
+T = TypeVar("T")
+
+
+def domain_rule(check: Callable[..., T], *args: Any) -> Callable[[Any], T]:
+    """Run a domain validator inside pydantic: its rule becomes the error type, its message the msg."""
+
+    def run(value: Any) -> T:
+        try:
+            return check(value, *args)
+        except InvalidValue as exc:
+            raise PydanticCustomError(exc.rule, exc.message) from None
+
+    return run
+
+
+def _item_code(code: str) -> str:
+    return CATALOG.item(code).code
+
+
+def _flow_type(value: int) -> int:
+    if value not in REFERENCE.flow_types:
+        raise InvalidValue("flow_type", f"unknown flow type {value} (flow_types.csv)", "flow_type_unknown")
+    return value
+
+
+Uscc = Annotated[str, AfterValidator(domain_rule(validate_uscc))]
+ProjectCode = Annotated[str, AfterValidator(domain_rule(validate_project_code))]
+RegionCode = Annotated[str, AfterValidator(domain_rule(validate_region))]
+ParcelCode = Annotated[str, AfterValidator(domain_rule(validate_parcel_code))]
+ItemCode = Annotated[str, AfterValidator(domain_rule(_item_code))]
+FlowType = Annotated[int, AfterValidator(domain_rule(_flow_type))]
+Text = Annotated[str, Field(min_length=1, max_length=2000)]
+GeoJSON = dict[str, Any]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- projects -------------------------------------------------------------------------
+
+
+class Owner(Body):
+    """项目单位 — the owner organisation."""
+
+    name: Text
+    uscc: Uscc
+
+
+class ProjectGeneration(Body):
+    """项目策划生成 — the data a project is generated with."""
+
+    code: ProjectCode
+    name: Text
+    owner: Owner
+    region_code: RegionCode
+    flow_type: FlowType
+    investment_type: InvestmentType
+    category: Text
+    total_investment: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4, description="万元")]
+    red_line: GeoJSON | None = None
+    planned_start: date
+    planned_end: date
+
+    @field_validator("red_line")
+    @classmethod
+    def _red_line(cls, value: GeoJSON | None, info: ValidationInfo) -> GeoJSON | None:
+        if value is None:
+            return None
+        return domain_rule(validate_red_line, info.data.get("region_code"))(value)
+
+    @field_validator("planned_end")
+    @classmethod
+    def _end_after_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("planned_start")
+        if start is not None and value < start:
+            raise PydanticCustomError("end_before_start", "planned end is before planned start")
+        return value
+
+
+class LandSupply(Body):
+    """供地 — allocation (划拨) or transfer (出让) with the official red line."""
+
+    mode: LandSupplyMode
+    red_line: GeoJSON
+    supplied_on: date
+    contract_number: str | None = None
+
+    @field_validator("red_line")
+    @classmethod
+    def _red_line(cls, value: GeoJSON) -> GeoJSON:
+        return domain_rule(validate_red_line)(value)
+
+
+class ParcelLink(Body):
+    """宗地关联."""
+
+    parcel_code: ParcelCode
+
+
+class UnitWork(Body):
+    """单位工程."""
+
+    name: Text
+    floor_area_m2: Annotated[Decimal, Field(gt=0)] | None = None
+    storeys: Annotated[int, Field(gt=0)] | None = None
+
+
+class Merge(Body):
+    """重复赋码合并 — merge this code into the canonical one."""
+
+    canonical_code: ProjectCode
+    reason: Text
+
+
+# --- cases ----------------------------------------------------------------------------
+
+
+class CaseSubmission(Body):
+    """收件."""
+
+    project_code: ProjectCode
+    item_code: ItemCode
+    situation_codes: list[str] = Field(default_factory=list)
+    materials: list[dict[str, Any]] = Field(default_factory=list)
+    parallel_application_id: str | None = None
+    acceptance_mode: Literal[1, 4] = Field(1, description="1 window, 4 fully online")
+
+
+class OfflineEntry(Body):
+    """补录 — a decision taken outside the system, with its business time and the reason."""
+
+    project_code: ProjectCode
+    item_code: ItemCode
+    decision: Decision
+    decided_at: AwareDatetime
+    received_on: date | None = None
+    accepted_on: date | None = None
+    document_number: str | None = None
+    reason: Text
+
+
+class Action(Body):
+    """Every case action may carry `occurred_at`; only the integration role may (the service enforces)."""
+
+    occurred_at: AwareDatetime | None = None
+
+
+class Accept(Action):
+    """受理."""
+
+
+class Reasoned(Action):
+    reason: Text
+
+
+class NotAccept(Reasoned):
+    """不受理."""
+
+
+class RefuseAcceptance(Reasoned):
+    """不予受理."""
+
+
+class RequestCorrection(Action):
+    """补正开始 — 一次性告知: every material to correct at once."""
+
+    materials: Annotated[list[str], Field(min_length=1)]
+    note: str = ""
+
+
+class CompleteCorrection(Action):
+    """补正结束."""
+
+    note: str = ""
+
+
+class StartReview(Action):
+    """部门开始办理."""
+
+
+class RecordOpinion(Action):
+    """审查意见."""
+
+    department: Text
+    opinion: Text
+    result: Literal["agree", "disagree", "note"] = "note"
+
+
+class StartSpecialProcedure(Action):
+    """特别程序开始."""
+
+    procedure_type: Text
+    procedure_name: Text
+    limit_days: Annotated[int, Field(gt=0)]
+    reason: str = ""
+
+
+class EndSpecialProcedure(Action):
+    """特别程序结束."""
+
+    result: str = ""
+
+
+class Approve(Action):
+    """办结（通过）."""
+
+    document_number: str | None = None
+    document_title: str | None = None
+    valid_until: date | None = None
+
+
+class ApprovePendingMaterials(Action):
+    """办结（容缺通过）."""
+
+    document_number: str | None = None
+    pending_materials: Annotated[list[str], Field(min_length=1)]
+
+
+class Refuse(Reasoned):
+    """办结（不通过）."""
+
+
+class Withdraw(Action):
+    """撤件/撤回."""
+
+    reason: str = ""
+
+
+class Revoke(Reasoned):
+    """撤销."""
+
+
+ACTION_BODIES: dict[str, type[Action]] = {
+    "accept": Accept,
+    "not-accept": NotAccept,
+    "refuse-acceptance": RefuseAcceptance,
+    "request-correction": RequestCorrection,
+    "complete-correction": CompleteCorrection,
+    "start-review": StartReview,
+    "record-opinion": RecordOpinion,
+    "start-special-procedure": StartSpecialProcedure,
+    "end-special-procedure": EndSpecialProcedure,
+    "approve": Approve,
+    "approve-pending-materials": ApprovePendingMaterials,
+    "refuse": Refuse,
+    "withdraw": Withdraw,
+    "revoke": Revoke,
+}
+
+
+# --- responses ------------------------------------------------------------------------
+
+
+class CommandResult(BaseModel):
+    """What every command answers: the subject's id and the position of the last event written."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    position: int
+    replayed: bool = False
