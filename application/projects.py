@@ -41,10 +41,19 @@ class ProjectService(Service):
 
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
             project = Project.generate(
-                meta, code=code, name=name, owner_name=owner_name, owner_uscc=owner_uscc,
-                region_code=region_code, flow_type=flow_type, investment_type=investment_type,
-                category=category, total_investment=total_investment, planned_start=planned_start,
-                planned_end=planned_end, red_line=red_line,
+                meta,
+                code=code,
+                name=name,
+                owner_name=owner_name,
+                owner_uscc=owner_uscc,
+                region_code=region_code,
+                flow_type=flow_type,
+                investment_type=investment_type,
+                category=category,
+                total_investment=total_investment,
+                planned_start=planned_start,
+                planned_end=planned_end,
+                red_line=red_line,
             )
             if self.exists(project.id):
                 raise Conflict(f"project code {project.code} was already generated")
@@ -59,12 +68,22 @@ class ProjectService(Service):
         return project
 
     def supply_land(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *,
-        mode: str, red_line: dict[str, Any], supplied_on: date, contract_number: str | None,
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        code: str,
+        *,
+        mode: str,
+        red_line: dict[str, Any],
+        supplied_on: date,
+        contract_number: str | None,
     ) -> dict[str, Any]:
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
             project = self._for_update(actor, "project.supply-land", code)
-            project.supply_land(meta, mode=mode, red_line=red_line, supplied_on=supplied_on, contract_number=contract_number)
+            project.supply_land(
+                meta, mode=mode, red_line=red_line, supplied_on=supplied_on, contract_number=contract_number
+            )
             return [project], {"id": str(project.id), "code": project.code}
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
@@ -80,8 +99,15 @@ class ProjectService(Service):
         return self.execute(self.meta(actor, request_id), actor, key, work)
 
     def register_unit_work(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *,
-        name: str, floor_area_m2: Decimal | None, storeys: int | None,
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        code: str,
+        *,
+        name: str,
+        floor_area_m2: Decimal | None,
+        storeys: int | None,
     ) -> dict[str, Any]:
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
             project = self._for_update(actor, "project.register-unit-work", code)
@@ -91,8 +117,14 @@ class ProjectService(Service):
         return self.execute(self.meta(actor, request_id), actor, key, work)
 
     def merge(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *,
-        canonical_code: str, reason: str,
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        code: str,
+        *,
+        canonical_code: str,
+        reason: str,
     ) -> dict[str, Any]:
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
             duplicate = self._for_update(actor, "project.merge", code)
@@ -100,8 +132,14 @@ class ProjectService(Service):
             try:
                 canonical = self.get(canonical_code)
             except NotFound:
-                raise InvalidValue("canonical_code", f"project {canonical_code} has not been generated", "project_unknown") from None
+                raise InvalidValue(
+                    "canonical_code", f"project {canonical_code} has not been generated", "project_unknown"
+                ) from None
             duplicate.merge_into(meta, canonical, reason)
-            return [duplicate, canonical], {"id": str(duplicate.id), "code": duplicate.code, "merged_into": canonical.code}
+            return [duplicate, canonical], {
+                "id": str(duplicate.id),
+                "code": duplicate.code,
+                "merged_into": canonical.code,
+            }
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
