@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable
-from typing import Any, cast
 from uuid import uuid4
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.bootstrap import Container
+from interfaces.graphql.router import mount as mount_graphql
 from interfaces.rest import errors
 from interfaces.rest.routers import approvals, health, projects
 
@@ -87,9 +86,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(health.router)
     app.include_router(projects.router)
     app.include_router(approvals.router)
-    # GraphQL is mounted here by interfaces.graphql.mount(app, container)
-    mounts = cast(list[Callable[[FastAPI], Any]], container.extras.get("mounts", []))
-    for hook in mounts:
-        hook(app)
+    mount_graphql(app, container)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app
