@@ -11,8 +11,11 @@ from application.approvals import CaseService
 from application.clock import Clock, SystemClock
 from application.projects import ProjectService
 from infrastructure.db import Database, DatabaseURL
+from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.settings import Settings
-from infrastructure.store import make_append_only, open_store, position_of
+from infrastructure.store import events_table, make_append_only, open_store, position_of
+from projections.engine import ProjectionEngine
+from projections.registry import all_read_models
 
 
 @dataclass
@@ -23,9 +26,12 @@ class Container:
     clock: Clock
     projects: ProjectService
     cases: CaseService
+    engine: ProjectionEngine
+    waker: Waker
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.engine.stop()
         self.db.close()
         self.app.close()
 
@@ -38,6 +44,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     make_append_only(db)
     clock = clock or SystemClock()
     locate = partial(position_of, db)
+    engine = _projection_engine(settings, url, app, db)
     return Container(
         settings=settings,
         app=app,
@@ -45,4 +52,33 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         clock=clock,
         projects=ProjectService(app, clock, locate),
         cases=CaseService(app, clock, locate),
+        engine=engine,
+        waker=engine.waker,
     )
+
+
+def _projection_engine(
+    settings: Settings, url: DatabaseURL, app: GongjianApplication, db: Database
+) -> ProjectionEngine:
+    """Wake-ups: in-process saves always; Redis across processes if configured; LISTEN/NOTIFY on
+    PostgreSQL. SQLite has no subscription, so the runner also polls, more often."""
+    waker = Waker()
+    app.after_save.append(waker.notify)
+    sources: list[WakeSource] = []
+    if settings.redis_url:
+        notifier = RedisNotifier(settings.redis_url)
+        app.after_save.append(notifier.publish)
+        sources.append(notifier)
+    if url.scheme == "postgresql":
+        sources.append(PostgresListener(url.conninfo, events_table(db)))
+    engine = ProjectionEngine(
+        app,
+        db,
+        all_read_models(db),
+        batch_size=settings.batch_size,
+        waker=waker,
+        sources=sources,
+        idle_timeout=0.5 if url.scheme == "sqlite" else 1.0,
+    )
+    engine.setup()
+    return engine

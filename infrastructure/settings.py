@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     def _refuse_dev_secret_outside_embedded(self) -> Settings:
         # the development key is public: it is only good for the embedded default
         if not self.embedded and self.jwt_secret == DEV_SECRET:
-            raise ValueError("set GONGJIAN_JWT_SECRET: the development key is refused outside the embedded SQLite default")
+            raise ValueError(
+                "set GONGJIAN_JWT_SECRET: the development key is refused outside the embedded SQLite default"
+            )
         if len(self.jwt_secret) < 32:
             raise ValueError("GONGJIAN_JWT_SECRET must be at least 32 characters")
         return self
