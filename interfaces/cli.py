@@ -81,6 +81,117 @@ def projections_status() -> None:
         container.close()
 
 
+def _load_demo(settings: Settings, projects_count: int) -> None:
+    from application.demo import demo_clock, load_demo
+
+    clock = demo_clock()
+    container = bootstrap(settings, clock)
+    try:
+        summary = load_demo(container, clock, projects=projects_count)
+    finally:
+        container.close()
+    console.print(
+        f"demo: {summary.projects} projects, {summary.cases} cases, {summary.events} events "
+        f"({summary.back_entries} back-entries, {summary.merges} merges, {summary.overdue} overdue) "
+        f"in {summary.seconds} s"
+    )
+
+
+@app.command()
+def demo(projects_count: Annotated[int, typer.Option("--projects", min=1)] = 200) -> None:
+    """演示数据 — write the deterministic demo year into an empty store, through the services."""
+    _load_demo(Settings(), projects_count)
+
+
+def demo_tokens(container: Container) -> dict[str, str]:
+    """A development token per role: officials with province scope, the applicant as a demo owner."""
+    from application.policy import ROLES
+    from infrastructure.tokens import issue
+
+    rows = container.db.query("SELECT owner_uscc FROM projects ORDER BY created_position LIMIT 1")
+    owner = rows[0]["owner_uscc"] if rows else "91460000MA5T0P3X64"
+    settings = container.settings
+    return {
+        role: issue(
+            settings.jwt_secret,
+            f"demo-{role}",
+            role,
+            owner if role == "applicant" else f"demo-{role}-org",
+            "460000",
+            name=f"演示 {role}",
+            ttl_hours=settings.jwt_ttl_hours,
+        )
+        for role in ROLES
+    }
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (default GONGJIAN_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default GONGJIAN_PORT)")] = None,
+    demo_if_empty: Annotated[bool, typer.Option(help="load the demo when the store is empty")] = False,
+    projections_in_process: Annotated[bool, typer.Option(help="run the read models in this process")] = True,
+) -> None:
+    """Serve REST (/api/v1, /docs) and GraphQL (/graphql)."""
+    import uvicorn
+
+    from interfaces.rest import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    probe = bootstrap(settings)
+    empty = probe.app.max_position() == 0
+    probe.close()
+    if demo_if_empty and empty:
+        console.print("empty store: loading the demo dataset (once)")
+        _load_demo(settings, 200)
+    container = bootstrap(settings)
+    if projections_in_process:
+        container.engine.start()
+        container.engine.wait_for(container.app.max_position(), timeout=600)
+    base = f"http://{host or settings.host}:{port or settings.port}"
+    console.print(f"[bold]gongjian[/bold] on {settings.database_url}")
+    console.print(f"  REST + OpenAPI : {base}/docs")
+    console.print(f"  GraphQL        : {base}/graphql")
+    if settings.embedded:
+        console.print('  development tokens (GraphiQL headers: {"Authorization": "Bearer <token>"}):')
+        for role, token in demo_tokens(container).items():
+            console.print(f"    {role:<24}{token}", soft_wrap=True)
+    try:
+        uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
+    finally:
+        container.close()
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="one of the roles of API.md")],
+    org: Annotated[str, typer.Option(help="USCC or department code")] = "dev-org",
+    region: Annotated[str, typer.Option(help="GB/T 2260 scope")] = "460000",
+    sub: Annotated[str | None, typer.Option(help="actor id")] = None,
+) -> None:
+    """Print a development token (refused outside the embedded default)."""
+    from application.policy import ROLES
+    from infrastructure.tokens import issue
+
+    settings = Settings()
+    if not settings.embedded:
+        console.print("[red]development tokens are only issued on the embedded SQLite default[/red]")
+        raise typer.Exit(code=2)
+    if role not in ROLES:
+        console.print(f"[red]unknown role {role!r}[/red]; roles: {', '.join(ROLES)}")
+        raise typer.Exit(code=2)
+    typer.echo(issue(settings.jwt_secret, sub or f"dev-{role}", role, org, region, ttl_hours=settings.jwt_ttl_hours))
+
+
+@app.command()
+def schema() -> None:
+    """Print the GraphQL schema (docs/schema.graphql is this output)."""
+    from interfaces.graphql.schema import schema as graphql_schema
+
+    typer.echo(graphql_schema.as_str())
+
+
 def main() -> None:
     app()
 

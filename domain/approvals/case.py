@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate
 from domain.approvals.clock import CaseClock, Pause
 from domain.catalog import Item
 from domain.shared.errors import IllegalTransition, InvalidValue
-from domain.shared.events import AuditedEvent, Channel, Meta
+from domain.shared.events import SHANGHAI, AuditedEvent, Channel, Meta
 from domain.shared.reference import REFERENCE
 
 
@@ -377,7 +377,7 @@ class Case(Aggregate):
             raise InvalidValue("decided_at", "a back-entry needs the business time of the decision", "required")
         if not reason.strip():
             raise InvalidValue("reason", "a back-entry needs the reason it was handled offline", "required")
-        decided_on = meta.business_time.date()
+        decided_on = meta.business_time.astimezone(SHANGHAI).date()
         if accepted_on and accepted_on > decided_on:
             raise InvalidValue("accepted_on", "acceptance is after the decision", "order")
         if received_on and accepted_on and received_on > accepted_on:
@@ -431,7 +431,7 @@ class Case(Aggregate):
 
     def _check_not_before_last(self, meta: Meta) -> None:
         """A transition's business time cannot precede the previous one's."""
-        if self.history and meta.business_time.date() < self.history[-1][0]:
+        if self.history and meta.business_time.astimezone(SHANGHAI).date() < self.history[-1][0]:
             raise InvalidValue("occurred_at", "business time precedes the case's previous transition", "order")
 
     def _do(self, action: str, event_class: type[Event], meta: Meta, **fields: Any) -> None:

@@ -49,7 +49,9 @@ def validate_red_line(
         geom = shape(geojson)
     except Exception as exc:  # shapely raises several types for malformed input
         raise InvalidValue(field, f"not a readable geometry: {exc}", "red_line_malformed") from exc
-    if geom.is_empty or geom.area == 0:
+    # degenerate (collinear) rings enclose nothing; a symmetric bow-tie's signed areas also cancel
+    # to zero, but its hull does not: that one is a self-intersection
+    if geom.is_empty or geom.convex_hull.area == 0:
         raise InvalidValue(field, "the red line encloses no area", "red_line_empty")
     if not geom.is_valid:
         raise InvalidValue(field, f"invalid polygon: {explain_validity(geom)}", "red_line_invalid")

@@ -1,0 +1,94 @@
+"""Reference data: our copies equal ../shared/reference, and the item catalogue (事项库) is sound."""
+
+from __future__ import annotations
+
+import os
+from graphlib import CycleError, TopologicalSorter
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from domain.catalog import CATALOG
+from domain.shared.reference import REFERENCE
+
+SHARED = Path(__file__).parents[2].parent / "shared" / "reference"
+DATA = Path(str(resources.files("domain.catalog").joinpath("data")))
+OUR_CSVS = sorted(p.name for p in DATA.glob("*.csv"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def test_the_shared_reference_folder_exists_in_ci() -> None:
+    if not SHARED.is_dir():
+        if IN_CI:
+            pytest.fail(f"{SHARED} is missing: CI must check our copies against the shared reference")
+        pytest.skip(f"{SHARED} is not next to this checkout")
+    assert OUR_CSVS, "no reference CSVs packaged"
+
+
+@pytest.mark.parametrize("name", OUR_CSVS)
+def test_our_copy_of_a_reference_table_equals_the_shared_one(name: str) -> None:
+    shared = SHARED / name
+    if not SHARED.is_dir() and not IN_CI:
+        pytest.skip(f"{SHARED} is not next to this checkout")
+    assert shared.is_file(), f"{name} is not in {SHARED}"
+    assert (DATA / name).read_bytes() == shared.read_bytes(), f"{name} differs from {shared}"
+
+
+def test_every_shared_reference_table_has_a_copy() -> None:
+    if not SHARED.is_dir():
+        pytest.skip(f"{SHARED} is not next to this checkout")
+    assert sorted(p.name for p in SHARED.glob("*.csv")) == OUR_CSVS
+
+
+def test_there_are_nineteen_city_county_units() -> None:
+    units = REFERENCE.city_county_units()
+    assert len(units) == 19
+    assert {u.name for u in units} >= {"海口市", "三亚市", "三沙市", "儋州市", "琼中黎族苗族自治县"}
+
+
+def test_the_case_statuses_are_blzt_one_to_fifteen() -> None:
+    assert sorted(REFERENCE.case_statuses) == list(range(1, 16))
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3, 4])
+def test_each_main_stage_has_milestone_items(stage: int) -> None:
+    assert [i for i in CATALOG.by_stage(stage) if i.milestone], f"stage {stage} has no milestone item"
+
+
+def test_item_stages_are_reference_stages() -> None:
+    assert {i.stage for i in CATALOG.items.values()} <= set(REFERENCE.stages)
+
+
+def test_item_prerequisites_are_known_and_acyclic() -> None:
+    graph = {code: set(item.prerequisites) for code, item in CATALOG.items.items()}
+    assert set().union(*graph.values()) <= set(graph)
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:  # pragma: no cover - the failure message is the point
+        pytest.fail(f"prerequisite cycle: {exc.args[1]}")
+    assert set(order) == set(graph)
+
+
+def test_a_prerequisite_never_lies_in_a_later_main_stage() -> None:
+    for item in CATALOG.items.values():
+        for code in item.prerequisites:
+            assert CATALOG.item(code).stage <= item.stage, (item.code, code)
+
+
+def test_promised_limits_are_within_the_legal_limits() -> None:
+    for item in CATALOG.items.values():
+        assert 0 < item.promised_limit_days <= item.legal_limit_days, item.code
+
+
+def test_every_item_belongs_to_a_known_department() -> None:
+    assert {i.department for i in CATALOG.items.values()} <= set(CATALOG.departments)
+
+
+def test_the_glossary_in_docs_is_the_shared_one_marked_as_binding() -> None:
+    if not SHARED.is_dir() and not IN_CI:
+        pytest.skip(f"{SHARED} is not next to this checkout")
+    ours = (Path(__file__).parents[2] / "docs" / "glossary.md").read_text(encoding="utf-8")
+    first, _, rest = ours.partition("\n\n")
+    assert "binding copy" in first
+    assert rest == (SHARED.parent / "GLOSSARY.md").read_text(encoding="utf-8")
