@@ -10,6 +10,7 @@ from application.app import GongjianApplication
 from application.approvals import CaseService
 from application.clock import Clock, SystemClock
 from application.projects import ProjectService
+from infrastructure.broadcast import Broadcaster
 from infrastructure.db import Database, DatabaseURL
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.settings import Settings
@@ -28,10 +29,12 @@ class Container:
     cases: CaseService
     engine: ProjectionEngine
     waker: Waker
+    live: Broadcaster
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
         self.engine.stop()
+        self.live.close()
         self.db.close()
         self.app.close()
 
@@ -44,7 +47,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     make_append_only(db)
     clock = clock or SystemClock()
     locate = partial(position_of, db)
-    engine = _projection_engine(settings, url, app, db)
+    live = Broadcaster(settings.redis_url)
+    engine = _projection_engine(settings, url, app, db, live)
     return Container(
         settings=settings,
         app=app,
@@ -54,11 +58,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         cases=CaseService(app, clock, locate),
         engine=engine,
         waker=engine.waker,
+        live=live,
     )
 
 
 def _projection_engine(
-    settings: Settings, url: DatabaseURL, app: GongjianApplication, db: Database
+    settings: Settings, url: DatabaseURL, app: GongjianApplication, db: Database, live: Broadcaster
 ) -> ProjectionEngine:
     """Wake-ups: in-process saves always; Redis across processes if configured; LISTEN/NOTIFY on
     PostgreSQL. SQLite has no subscription, so the runner also polls, more often."""
@@ -79,6 +84,7 @@ def _projection_engine(
         waker=waker,
         sources=sources,
         idle_timeout=0.5 if url.scheme == "sqlite" else 1.0,
+        publisher=live.publish,
     )
     engine.setup()
     return engine

@@ -50,6 +50,8 @@ class ReadModel:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # live messages of the batch being handled; the engine publishes them after the commit
+        self.outbox: list[dict[str, Any]] = []
 
 
 def to_json(value: Any) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ class ProjectionEngine:
         waker: Waker | None = None,
         sources: Sequence[WakeSource] = (),
         idle_timeout: float = 1.0,
+        publisher: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.app = app
         self.db = db
@@ -47,6 +48,8 @@ class ProjectionEngine:
         self.waker = waker or Waker()
         self.sources = list(sources)
         self.idle_timeout = idle_timeout
+        self.publisher = publisher
+        self.rebuilding: set[str] = set()
         self.progress = Waker()  # signalled after each committed batch (wait_for in this process)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,6 +95,7 @@ class ProjectionEngine:
             return 0
         batch = [Envelope(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
         new = batch[-1].position
+        model.outbox.clear()
         with self.db.transaction() as cur:
             # compare-and-set first: the row lock (PostgreSQL) or the write lock (SQLite) makes a
             # racing runner wait here and then fail, before it writes any row of its own
@@ -103,7 +107,19 @@ class ProjectionEngine:
                 raise TrackingConflict(f"{name}: position moved from {old} before this batch committed")
             model.handle(cur, batch)
         self.progress.notify(new)
+        self._publish(model)
         return len(batch)
+
+    def _publish(self, model: ReadModel) -> None:
+        """Live messages go out only after their rows committed, and not while rebuilding."""
+        messages, model.outbox = model.outbox, []
+        if self.publisher is None or model.name in self.rebuilding:
+            return
+        for message in messages:
+            try:
+                self.publisher(model.name, message)
+            except Exception:  # live delivery must never break projection
+                log.exception("%s: publishing a live message failed", model.name)
 
     def catch_up(self, names: Sequence[str] | None = None, *, skip_failing: bool = False) -> int:
         """Process batches, one per read model in turn, until none of them finds anything new.
@@ -139,7 +155,11 @@ class ProjectionEngine:
             cur.execute(
                 "UPDATE projection_tracking SET position = 0, updated_at = ? WHERE read_model = ?", (_now(), name)
             )
-        return self.catch_up([name])
+        self.rebuilding.add(name)  # replayed history is not news: nothing is published live
+        try:
+            return self.catch_up([name])
+        finally:
+            self.rebuilding.discard(name)
 
     # -- running --------------------------------------------------------------------------------
 

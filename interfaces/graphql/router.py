@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
+from starlette.requests import HTTPConnection
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
 from strawberry.permission import BasePermission
 from strawberry.types import Info
+from strawberry.types.unset import UNSET, UnsetType
 
 from application.bootstrap import Container
 from application.policy import ROLES, Actor
@@ -15,8 +18,11 @@ from infrastructure.tokens import InvalidToken, decode
 from interfaces.graphql.context import Context
 
 
-def actor_from(request: Request, secret: str) -> Actor | None:
-    header = request.headers.get("authorization", "")
+def actor_from(request: HTTPConnection, secret: str) -> Actor | None:
+    return actor_from_header(request.headers.get("authorization", ""), secret)
+
+
+def actor_from_header(header: str, secret: str) -> Actor | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
@@ -37,10 +43,24 @@ class IsAuthenticated(BasePermission):
         return info.context.actor is not None
 
 
+class Router(GraphQLRouter[Context, None]):
+    """Websocket clients (subscriptions) that cannot send headers put the token in the
+    connection_init payload: {"Authorization": "Bearer …"}."""
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        params = getattr(context, "connection_params", None) or {}
+        if context.actor is None and isinstance(params, dict):
+            header = str(params.get("Authorization") or params.get("authorization") or "")
+            context.actor = actor_from_header(header, context.container.settings.jwt_secret)
+        if context.actor is None:
+            raise ConnectionRejectionError({"reason": "send Authorization: Bearer <token>"})
+        return UNSET
+
+
 def mount(app: FastAPI, container: Container) -> None:
     from interfaces.graphql.schema import schema
 
-    async def context(request: Request) -> Context:
-        return Context(container=container, actor=actor_from(request, container.settings.jwt_secret))
+    async def context(connection: HTTPConnection) -> Context:
+        return Context(container=container, actor=actor_from(connection, container.settings.jwt_secret))
 
-    app.include_router(GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql")
+    app.include_router(Router(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql")
