@@ -13,22 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infrastructure.db import Cursor, Database
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
 
-META_FIELDS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "originator_topic",
-        "actor_id",
-        "actor_role",
-        "actor_org",
-        "channel",
-        "request_id",
-        "occurred_at",
-    }
-)
 AGGREGATES = ("Project.", "Case.")
 
 

@@ -16,6 +16,22 @@ from eventsourcing.domain import DomainEventProtocol
 
 from infrastructure.db import Cursor, Database
 
+# Fields every event carries (identity, recording time, who/channel/request); the rest is its content.
+META_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor_id",
+        "actor_role",
+        "actor_org",
+        "channel",
+        "request_id",
+        "occurred_at",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Envelope:

@@ -16,24 +16,9 @@ from typing import Any
 from domain.approvals import CaseClock, CaseStatus, Decision, Pause
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
 
-DETAIL_SKIP = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "originator_topic",
-        "actor_id",
-        "actor_role",
-        "actor_org",
-        "channel",
-        "request_id",
-        "occurred_at",
-        "materials",
-        "project_id",
-    }
-)
+DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
 
 
 class CaseTimeline(ReadModel):

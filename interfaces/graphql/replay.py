@@ -19,7 +19,7 @@ from interfaces.graphql.types import (
     UnitWork,
     status_of,
 )
-from projections.audit_trail import META_FIELDS
+from projections.case_timeline import DETAIL_SKIP
 from projections.project_overview import stage_reached
 
 
@@ -32,7 +32,7 @@ def case_facts(events: list[Any]) -> CaseFacts:
         detail = {
             f.name: _plain(getattr(event, f.name))
             for f in dataclasses.fields(event)
-            if f.name not in META_FIELDS and f.name not in ("materials", "project_id")
+            if f.name not in DETAIL_SKIP
         }
         transitions.append(
             Transition(
