@@ -9,13 +9,17 @@ from functools import partial
 from application.app import GongjianApplication
 from application.approvals import CaseService
 from application.clock import Clock, SystemClock
+from application.exchange import ExchangeService
 from application.projects import ProjectService
+from application.ratings import FeedbackService, RatingService
+from application.supervision import SupervisionService
 from infrastructure.broadcast import Broadcaster
 from infrastructure.db import Database, DatabaseURL
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.settings import Settings
 from infrastructure.store import events_table, make_append_only, open_store, position_of
 from projections.engine import ProjectionEngine
+from projections.inquiries import find_warning
 from projections.registry import all_read_models
 
 
@@ -27,6 +31,10 @@ class Container:
     clock: Clock
     projects: ProjectService
     cases: CaseService
+    exchange: ExchangeService
+    supervision: SupervisionService
+    ratings: RatingService
+    feedback: FeedbackService
     engine: ProjectionEngine
     waker: Waker
     live: Broadcaster
@@ -56,6 +64,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         clock=clock,
         projects=ProjectService(app, clock, locate),
         cases=CaseService(app, clock, locate),
+        exchange=ExchangeService(app, clock, locate),
+        supervision=SupervisionService(app, clock, locate, partial(find_warning, db)),
+        ratings=RatingService(app, clock, locate),
+        feedback=FeedbackService(app, clock, locate),
         engine=engine,
         waker=engine.waker,
         live=live,

@@ -49,7 +49,25 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.withdraw": frozenset({"applicant"}) | _CLERKS,
     "case.revoke": frozenset({"approver", "admin"}),
     "case.offline-entry": frozenset({"window_clerk", "reviewer", "approver", "integration", "admin"}),
+    "external-record.report": frozenset({"integration"}),
+    "warning.acknowledge": frozenset({"supervisor", "accountability_officer", "admin"}),
+    "warning.close": frozenset({"supervisor", "accountability_officer", "admin"}),
+    "inquiry.open": frozenset({"accountability_officer", "admin"}),
+    "inquiry.request-explanation": frozenset({"accountability_officer", "admin"}),
+    # the asked department's officials too (the service checks the department, see application/supervision.py)
+    "inquiry.record-explanation": frozenset({"accountability_officer", "admin", "reviewer", "approver"}),
+    "inquiry.record-finding": frozenset({"accountability_officer", "admin"}),
+    "inquiry.record-sanction": frozenset({"accountability_officer", "admin"}),
+    "inquiry.close": frozenset({"accountability_officer", "admin"}),
+    "inquiry.read": frozenset({"supervisor", "analyst", "accountability_officer", "admin"}),
+    "rating.rate": frozenset({"applicant"}),
+    # the department's officials of the case's region record the rectification of a bad review
+    "rating.rectify": frozenset({"window_clerk", "reviewer", "approver"}),
+    "rating.follow-up": frozenset({"supervisor"}),
+    # experience officers (体验员) act under the supervisor role, with reporter_kind experience_officer
+    "feedback.submit": frozenset({"supervisor", "applicant"}),
     "read": frozenset(ROLES),
+    "statistics.read": frozenset(ROLES) - {"applicant", "integration"},
     "projections.manage": frozenset({"admin"}),
 }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
@@ -19,6 +20,8 @@ from infrastructure.settings import Settings
 app = typer.Typer(help="工建 — event-sourced construction-project approval backend.", no_args_is_help=True)
 projections = typer.Typer(help="投影 — read models: run, rebuild, status.", no_args_is_help=True)
 app.add_typer(projections, name="projections")
+report = typer.Typer(help="报表 — reports: monthly.", no_args_is_help=True)
+app.add_typer(report, name="report")
 
 console = Console()
 
@@ -190,6 +193,35 @@ def schema() -> None:
     from interfaces.graphql.schema import schema as graphql_schema
 
     typer.echo(graphql_schema.as_str())
+
+
+@report.command("monthly")
+def report_monthly(
+    month: Annotated[str, typer.Argument(help="YYYY-MM (business month of receipt)")],
+    region: Annotated[str | None, typer.Option(help="GB/T 2260 code (default: the province)")] = None,
+    out: Annotated[Path, typer.Option(help="output directory")] = Path("var/reports"),
+) -> None:
+    """数据月报 — write monthly-MONTH[-REGION].html and .pdf (tables and charts) from the read models."""
+    from application.reports import monthly_report
+    from domain.shared.errors import InvalidValue
+    from domain.shared.events import SHANGHAI
+    from interfaces.report import write_report
+
+    container = _container()
+    try:
+        container.engine.catch_up()  # the figures include every event already in the log
+        today = container.clock.now().astimezone(SHANGHAI).date()
+        try:
+            figures = monthly_report(container.db, month, region, today)
+        except InvalidValue as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(code=2) from None
+        html_path, pdf_path = write_report(figures, out)
+    finally:
+        container.close()
+    s = figures.summary
+    console.print(f"{figures.region_name} {month}: {s.received} received, {s.approved} approved, {s.overdue} overdue")
+    console.print(f"  {html_path}\n  {pdf_path}")
 
 
 def main() -> None:

@@ -6,9 +6,21 @@ from infrastructure.db import Database
 from projections.audit_trail import AuditTrail
 from projections.base import ReadModel
 from projections.case_timeline import CaseTimeline
+from projections.inquiries import Inquiries
+from projections.offline_warnings import OfflineWarnings
 from projections.project_overview import ProjectOverview
+from projections.ratings import Ratings
+from projections.window_assessment import WindowAssessment
 
-READ_MODELS: tuple[type[ReadModel], ...] = (AuditTrail, CaseTimeline, ProjectOverview)
+READ_MODELS: tuple[type[ReadModel], ...] = (
+    AuditTrail,
+    CaseTimeline,
+    ProjectOverview,
+    Inquiries,
+    OfflineWarnings,
+    Ratings,
+    WindowAssessment,
+)
 
 
 def all_read_models(db: Database) -> list[ReadModel]:

@@ -30,9 +30,7 @@ def case_facts(events: list[Any]) -> CaseFacts:
     for event in events:
         aggregate = event.mutate(aggregate)
         detail = {
-            f.name: _plain(getattr(event, f.name))
-            for f in dataclasses.fields(event)
-            if f.name not in DETAIL_SKIP
+            f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event) if f.name not in DETAIL_SKIP
         }
         transitions.append(
             Transition(

@@ -15,6 +15,7 @@ import anyio.to_thread
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from application.history import History
@@ -22,8 +23,12 @@ from application.policy import Actor, in_scope
 from domain.projects import project_id
 from infrastructure.store import version_at
 from interfaces.graphql.context import Context
+from interfaces.graphql.inquiries import InquiriesQuery
+from interfaces.graphql.live import Subscription
+from interfaces.graphql.ratings import RatingsQuery
 from interfaces.graphql.replay import case_facts, project_from
 from interfaces.graphql.router import IsAuthenticated
+from interfaces.graphql.statistics import StatisticsQuery
 from interfaces.graphql.types import (
     AuditEntry,
     Case,
@@ -38,6 +43,7 @@ from interfaces.graphql.types import (
     project_node,
     transition_node,
 )
+from interfaces.graphql.warnings import WarningsQuery
 from projections.case_timeline import clock_of
 
 MAX_PAGE = 200
@@ -311,7 +317,8 @@ class Query:
 
 
 schema = strawberry.Schema(
-    query=Query,
+    query=merge_types("Query", (Query, InquiriesQuery, RatingsQuery, StatisticsQuery, WarningsQuery)),
+    subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxAliasesLimiter(max_alias_count=30),

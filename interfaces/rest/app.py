@@ -14,6 +14,9 @@ from application.bootstrap import Container
 from interfaces.graphql.router import mount as mount_graphql
 from interfaces.rest import errors
 from interfaces.rest.routers import approvals, health, projects
+from interfaces.rest.routers import exchange as exchange_router
+from interfaces.rest.routers import ratings as ratings_router
+from interfaces.rest.routers import supervision as supervision_router
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -86,6 +89,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(health.router)
     app.include_router(projects.router)
     app.include_router(approvals.router)
+    app.include_router(exchange_router.router)
+    app.include_router(ratings_router.router)
+    app.include_router(supervision_router.router)
     mount_graphql(app, container)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

@@ -1,0 +1,113 @@
+"""数据质量 — error-data counts by category, from what the read models show today.
+
+Covered: duplicate project codes (same owner USCC and same normalised name, neither merged yet),
+legacy project codes still in use, USCC check characters (always 0: the domain refuses bad
+USCCs), cases left on a project code merged into another (broken link), cases stuck open longer
+than N working days. Not yet covered (documented in docs/operations.md): import error rows (the
+import comes later), external records citing unknown projects or certificate numbers (they need
+the external-records read model), red-line overlap of duplicates (the warning rules cover it).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from application.statistics import OPEN, PROVINCE, StatisticsFilter, matching_cases, received_on
+from domain.shared.codes import is_legacy_project_code
+from domain.shared.workdays import workdays_between
+from infrastructure.db import Database
+from projections.case_timeline import clock_of, regions_within
+
+MAX_EXAMPLES = 5
+STUCK_AFTER_WORKING_DAYS = 30
+_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+@dataclass
+class QualityCount:
+    category: str
+    rule: str
+    description: str
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def hit(self, subject: str) -> None:
+        self.count += 1
+        if len(self.examples) < MAX_EXAMPLES:
+            self.examples.append(subject)
+
+
+def normalised_name(name: str) -> str:
+    """Full-width to half-width, no spaces or punctuation, lower case: 海口（一期）== 海口(一期)."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", name)).lower()
+
+
+def _projects(db: Database, scope: str) -> list[dict[str, Any]]:
+    if scope == PROVINCE:
+        return db.query("SELECT code, name, owner_uscc, merged_into FROM projects ORDER BY created_position")
+    codes = regions_within(scope)
+    marks = ", ".join("?" for _ in codes)
+    return db.query(
+        f"SELECT code, name, owner_uscc, merged_into FROM projects WHERE region_code IN ({marks})"  # noqa: S608
+        " ORDER BY created_position",
+        codes,
+    )
+
+
+def compute_data_quality(
+    db: Database, filter: StatisticsFilter, today: date, stuck_after: int = STUCK_AFTER_WORKING_DAYS
+) -> list[QualityCount]:
+    f = filter.check()
+    projects = _projects(db, f.region_code or PROVINCE)
+    live = [p for p in projects if not p["merged_into"]]
+    duplicates = QualityCount(
+        "duplicate_project_codes",
+        "same_owner_same_name",
+        "重复赋码 — two live project codes with the same owner USCC and the same normalised name",
+    )
+    by_key: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for p in live:
+        by_key[(p["owner_uscc"], normalised_name(p["name"]))].append(p["code"])
+    for codes in by_key.values():
+        for extra in codes[1:]:
+            duplicates.hit(f"{extra} = {codes[0]}")
+    legacy = QualityCount(
+        "invalid_codes", "legacy_project_code", "旧版项目代码 — a legacy-form project code (year segment) still in use"
+    )
+    for p in live:
+        if is_legacy_project_code(p["code"]):
+            legacy.hit(p["code"])
+    uscc = QualityCount(
+        "invalid_codes",
+        "uscc_check_character",
+        "统一社会信用代码校验位 — always 0: the domain refuses a USCC whose check character is wrong",
+    )
+    merged = {p["code"]: p["merged_into"] for p in projects if p["merged_into"]}
+    broken = QualityCount(
+        "broken_links",
+        "case_on_merged_project",
+        "关联断链 — a case still filed under a project code merged into another",
+    )
+    stuck = QualityCount(
+        "stuck_cases",
+        f"open_over_{stuck_after}_working_days",
+        f"办件积压 — a case open for more than {stuck_after} working days (since acceptance, or since receipt if not accepted)",
+    )
+    for row in matching_cases(db, f):
+        if row["project_code"] in merged:
+            broken.hit(f"{row['case_id']} → {row['project_code']} ⇒ {merged[row['project_code']]}")
+        if row["status_code"] in OPEN and _open_days(row, today) > stuck_after:
+            stuck.hit(row["case_id"])
+    return [duplicates, legacy, uscc, broken, stuck]
+
+
+def _open_days(row: dict[str, Any], today: date) -> int:
+    used = clock_of(row).working_days_used(today)
+    if used is not None:
+        return used
+    return workdays_between(received_on(row), today)

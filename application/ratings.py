@@ -1,0 +1,162 @@
+"""好差评 and 体验员反馈 — rating a case, rectifying and following up a bad review, reporting problems.
+
+Cross-aggregate rules live here: only the case's applicant rates it, once (the rating id is uuid5
+of the case id), and only once it is decided or closed; feedback about a case takes the case's
+item, department and region.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.base import Service
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.approvals import Case
+from domain.catalog import CATALOG
+from domain.shared.codes import validate_region
+from domain.shared.errors import Conflict, InvalidValue
+from domain.shared.events import Meta
+from domain.supervision.feedback import Feedback, ReporterKind
+from domain.supervision.rating import Rating, rating_id
+
+
+class RatingService(Service):
+    def get(self, rid: UUID) -> Rating:
+        return self.load(Rating, rid, f"rating {rid}")
+
+    def rate(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        case_id: UUID,
+        level: int,
+        evaluation_channel: str,
+        dimensions: dict[str, int],
+        comment: str,
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            case = self.load(Case, case_id, f"case {case_id}")
+            authorize(actor, "rating.rate", owner_org=case.applicant_org, region_code=case.region_code)
+            if self.exists(rating_id(case_id)):
+                raise Conflict(f"case {case_id} has already been rated (one rating a case)")
+            rating = Rating.rate(
+                meta,
+                case_id=case.id,
+                case_status=int(case.status),
+                case_facts={
+                    "project_code": case.project_code,
+                    "item_code": case.item_code,
+                    "department": case.department,
+                    "region_code": case.region_code,
+                    "applicant_org": case.applicant_org,
+                },
+                level=level,
+                evaluation_channel=evaluation_channel,
+                dimensions=dimensions,
+                comment=comment,
+            )
+            return [rating], rating.summary()
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def record_rectification(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        rid: UUID,
+        *,
+        measures: str,
+        rectified_on: date | None,
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            rating = self.get(rid)
+            authorize(actor, "rating.rectify", region_code=rating.region_code)
+            rating.record_rectification(meta, measures, rectified_on)
+            return [rating], rating.summary()
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def record_follow_up(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        rid: UUID,
+        *,
+        result: str,
+        note: str,
+        followed_up_on: date | None,
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            rating = self.get(rid)
+            authorize(actor, "rating.follow-up", region_code=rating.region_code)
+            rating.record_follow_up(meta, result, note, followed_up_on)
+            return [rating], rating.summary()
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+
+class FeedbackService(Service):
+    def submit(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        subject_kind: str,
+        case_id: UUID | None,
+        item_code: str | None,
+        window: str | None,
+        region_code: str | None,
+        reporter_kind: str | None,
+        category: str,
+        description: str,
+    ) -> dict[str, Any]:
+        kind = _reporter_kind(actor, reporter_kind)
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            subject: dict[str, Any] = {"subject_kind": subject_kind, "window": window, "case_id": None}
+            owner: str | None = None
+            if subject_kind == "case" and case_id is not None:
+                case = self.load(Case, case_id, f"case {case_id}")
+                owner = case.applicant_org
+                subject.update(
+                    case_id=case.id, item_code=case.item_code, department=case.department, region_code=case.region_code
+                )
+            else:
+                item = CATALOG.item(item_code) if item_code else None
+                subject.update(
+                    item_code=item.code if item else None,
+                    department=item.department if item else None,
+                    region_code=validate_region(region_code or actor.region),
+                )
+            authorize(actor, "feedback.submit", owner_org=owner, region_code=subject["region_code"])
+            feedback = Feedback.submit(
+                meta,
+                feedback_id=uuid4(),
+                reporter_kind=kind,
+                subject=subject,
+                category=category,
+                description=description,
+            )
+            return [feedback], {"id": str(feedback.id), "reporter_kind": kind, "region_code": feedback.region_code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+
+def _reporter_kind(actor: Actor, requested: str | None) -> str:
+    """An applicant reports as an applicant; a supervisor as an experience officer unless it says otherwise."""
+    if actor.role == "applicant":
+        if requested not in (None, ReporterKind.APPLICANT):
+            raise InvalidValue("reporter_kind", "an applicant reports as `applicant`", "reporter_kind")
+        return ReporterKind.APPLICANT.value
+    kind = requested or ReporterKind.EXPERIENCE_OFFICER.value
+    if kind == ReporterKind.APPLICANT:
+        raise InvalidValue("reporter_kind", "only applicants report as `applicant`", "reporter_kind")
+    return kind

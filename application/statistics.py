@@ -1,0 +1,237 @@
+"""统计分析 — case counts and durations, grouped, computed at query time from `case_timeline`.
+
+One source of numbers: the GraphQL `statistics` and `monthlyReport` fields, the monthly report
+files and the tests all call `compute_statistics`. "Today" is passed in (overdue and working days
+of open cases depend on it). Rows are aggregated in Python: fine at the demo's scale; a dedicated
+read model can replace the row scan later without changing the figures.
+
+Definitions (of the cases matching the filter, by business month of receipt, Asia/Shanghai):
+received every case; accepted ever accepted (受理); approved current status 11 or 12; refused 13;
+refused_at_acceptance 4 or 5; withdrawn 2 or 14; revoked 15; open not yet closed (1, 3, 6–10);
+decided 11, 12, 13 or 15 (a revoked case was decided first); overdue decided after its deadline,
+or open and past it today; on-time rate decided within the limit / decided with a known limit;
+mean and p90 (nearest rank) working days used by decided cases, clock pauses excluded.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from application.policy import Actor, authorize, in_scope
+from domain.approvals import CaseClock
+from domain.catalog import CATALOG
+from domain.shared.errors import Forbidden, InvalidValue
+from domain.shared.events import SHANGHAI
+from domain.shared.reference import REFERENCE
+from infrastructure.db import Database
+from projections.case_timeline import clock_of, regions_within
+
+PROVINCE = "460000"
+APPROVED = frozenset({11, 12})
+DECIDED = frozenset({11, 12, 13, 15})
+OPEN = frozenset({1, 3, 6, 7, 8, 9, 10})
+MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+class GroupBy(StrEnum):
+    ITEM = "item"
+    ITEM_CATEGORY = "item_category"
+    STAGE = "stage"
+    REGION = "region"  # the level below the scope: city/county units province-wide, districts in a prefecture
+    DEPARTMENT = "department"
+    MONTH = "month"
+    ALL = "all"  # one group: the whole selection
+
+
+@dataclass(frozen=True)
+class StatisticsFilter:
+    region_code: str | None = None  # scope: the region and everything below it
+    item_code: str | None = None
+    stage: int | None = None
+    department: str | None = None
+    month_from: str | None = None  # YYYY-MM, inclusive
+    month_to: str | None = None
+
+    def check(self) -> StatisticsFilter:
+        for name in ("month_from", "month_to"):
+            value = getattr(self, name)
+            if value is not None and not MONTH_RE.match(value):
+                raise InvalidValue(name, f"expected YYYY-MM, got {value!r}", "month_format")
+        if self.region_code is not None and not REFERENCE.is_region(self.region_code):
+            raise InvalidValue("region_code", f"unknown region {self.region_code}", "region_code")
+        return self
+
+
+@dataclass
+class Group:
+    key: str
+    label: str
+    received: int = 0
+    accepted: int = 0
+    approved: int = 0
+    refused: int = 0
+    refused_at_acceptance: int = 0
+    withdrawn: int = 0
+    revoked: int = 0
+    open: int = 0
+    decided: int = 0
+    overdue: int = 0
+    on_time_rate: float | None = None
+    mean_working_days: float | None = None
+    p90_working_days: int | None = None
+    _on_time: int = field(default=0, repr=False)
+    _timed: int = field(default=0, repr=False)
+    _days: list[int] = field(default_factory=list, repr=False)
+
+    def add(self, row: dict[str, Any], clock: CaseClock, today: date) -> None:
+        status = row["status_code"]
+        self.received += 1
+        self.accepted += 1 if row["accepted_on"] else 0
+        self.approved += status in APPROVED
+        self.refused += status == 13
+        self.refused_at_acceptance += status in (4, 5)
+        self.withdrawn += status in (2, 14)
+        self.revoked += status == 15
+        self.open += status in OPEN
+        late = clock.overdue(today)
+        if status in OPEN:
+            self.overdue += late
+            return
+        if status not in DECIDED:
+            return
+        self.decided += 1
+        self.overdue += late
+        used = clock.working_days_used(today)
+        if used is not None:
+            self._days.append(used)
+            if clock.limit_days is not None:
+                self._timed += 1
+                self._on_time += not late
+
+    def finish(self) -> Group:
+        self.on_time_rate = round(self._on_time / self._timed, 4) if self._timed else None
+        if self._days:
+            ordered = sorted(self._days)
+            self.mean_working_days = round(sum(ordered) / len(ordered), 2)
+            self.p90_working_days = ordered[math.ceil(0.9 * len(ordered)) - 1]
+        return self
+
+
+def scope_for(actor: Actor, requested: str | None) -> str:
+    """The region an actor's statistics cover: the requested one if inside the actor's scope."""
+    authorize(actor, "statistics.read")
+    own = actor.region or PROVINCE
+    if requested is None:
+        return PROVINCE if actor.role == "admin" else own
+    if actor.role == "admin" or in_scope(actor, requested):
+        return requested
+    raise Forbidden(f"region {requested} is outside the actor's scope {own}")
+
+
+def received_on(row: dict[str, Any]) -> date:
+    """The business date of receipt (a back-entered case may carry a date only)."""
+    value: str = row["received_at"]
+    if "T" in value:
+        return datetime.fromisoformat(value).astimezone(SHANGHAI).date()
+    return date.fromisoformat(value[:10])
+
+
+def received_month(row: dict[str, Any]) -> str:
+    return f"{received_on(row):%Y-%m}"
+
+
+def matching_cases(db: Database, f: StatisticsFilter) -> list[dict[str, Any]]:
+    conditions: list[str] = []
+    params: list[Any] = []
+    for column, value in (("item_code", f.item_code), ("stage", f.stage), ("department", f.department)):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+    scope = f.region_code or PROVINCE
+    if scope != PROVINCE:
+        codes = regions_within(scope)
+        conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
+        params.extend(codes)
+    where = " AND ".join(conditions) or "1 = 1"
+    rows = db.query(f"SELECT * FROM cases WHERE {where} ORDER BY created_position", params)  # noqa: S608
+    return [r for r in rows if _in_months(received_month(r), f)]
+
+
+def _in_months(month: str, f: StatisticsFilter) -> bool:
+    return (f.month_from is None or month >= f.month_from) and (f.month_to is None or month <= f.month_to)
+
+
+def region_level_below(scope: str, region_code: str) -> str:
+    """The region directly below `scope` that contains region_code (itself at the scope's level)."""
+    code = region_code
+    while code in REFERENCE.regions and code != scope:
+        parent = REFERENCE.regions[code].parent_code
+        if parent == scope or parent is None:
+            return code
+        code = parent
+    return region_code
+
+
+def _region_label(code: str, scope: str) -> str:
+    name = REFERENCE.regions[code].name if code in REFERENCE.regions else code
+    return f"{name}（本级）" if code == scope and scope != PROVINCE else name
+
+
+def _department_name(code: str) -> str:
+    return CATALOG.departments.get(code, code)
+
+
+def _key_of(group_by: GroupBy, scope: str) -> Callable[[dict[str, Any]], tuple[str, str]]:
+    def item_category(r: dict[str, Any]) -> tuple[str, str]:
+        item = CATALOG.items.get(r["item_code"])
+        category = item.category if item else "未知"
+        return category, category
+
+    def region(r: dict[str, Any]) -> tuple[str, str]:
+        code = REFERENCE.unit_of(r["region_code"]) if scope == PROVINCE else region_level_below(scope, r["region_code"])
+        return code, _region_label(code, scope)
+
+    keys: dict[GroupBy, Callable[[dict[str, Any]], tuple[str, str]]] = {
+        GroupBy.ITEM: lambda r: (r["item_code"], r["item_name"]),
+        GroupBy.ITEM_CATEGORY: item_category,
+        GroupBy.STAGE: lambda r: (str(r["stage"]), REFERENCE.stages.get(r["stage"], str(r["stage"]))),
+        GroupBy.REGION: region,
+        GroupBy.DEPARTMENT: lambda r: (r["department"], _department_name(r["department"])),
+        GroupBy.MONTH: lambda r: (received_month(r), received_month(r)),
+        GroupBy.ALL: lambda r: ("all", "合计"),
+    }
+    return keys[group_by]
+
+
+def aggregate(
+    rows: Iterable[dict[str, Any]], group_by: GroupBy, scope: str, today: date, *, all_label: str = "合计"
+) -> list[Group]:
+    key_of = _key_of(group_by, scope)
+    groups: dict[str, Group] = {}
+    for row in rows:
+        key, label = key_of(row)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(key, label)
+        group.add(row, clock_of(row), today)
+    if group_by is GroupBy.ALL and not groups:
+        groups["all"] = Group("all", all_label)
+    return [groups[k].finish() for k in sorted(groups, key=_sort_key(group_by))]
+
+
+def _sort_key(group_by: GroupBy) -> Callable[[str], Any]:
+    if group_by is GroupBy.STAGE:
+        return int
+    return str
+
+
+def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter, today: date) -> list[Group]:
+    """统计 — the groups of the cases matching `filter`, as of `today`."""
+    f = filter.check()
+    return aggregate(matching_cases(db, f), group_by, f.region_code or PROVINCE, today)

@@ -1,0 +1,142 @@
+"""监管问责 — dispositions of warnings (签收, 说明后关闭) and accountability inquiries (问责).
+
+Warnings are rows of the offline_warnings read model, looked up through `find_warning` (which
+answers None for an unknown id); their dispositions and the inquiries are aggregates. Opening an
+inquiry links every warning's disposition in the same atomic save.
+
+Who may record an explanation: accountability officers and admins, and the officials (reviewer,
+approver) of the department asked to explain — an official's `org` is its department code, bare
+(`zjj`) or region-prefixed (`460100-zjj`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.app import GongjianApplication
+from application.base import Service
+from application.clock import Clock
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.shared.errors import Forbidden, InvalidValue, NotFound
+from domain.shared.events import Meta
+from domain.supervision import Inquiry, WarningDisposition, warning_disposition_id
+from domain.supervision.inquiry import ACTIONS, dispatch, validate_department
+
+FindWarning = Callable[[str], dict[str, Any] | None]
+DEPARTMENT_OFFICIALS = frozenset({"reviewer", "approver"})
+
+
+def acts_for_department(actor: Actor, department: str) -> bool:
+    return actor.org == department or actor.org.endswith(f"-{department}")
+
+
+class SupervisionService(Service):
+    def __init__(
+        self,
+        app: GongjianApplication,
+        clock: Clock,
+        position_of: Callable[[UUID, int], int | None],
+        find_warning: FindWarning,
+    ) -> None:
+        super().__init__(app, clock, position_of)
+        self.find_warning = find_warning
+
+    # --- warnings ------------------------------------------------------------------------------
+
+    def _warning(self, actor: Actor, action: str, warning_id: str) -> dict[str, Any]:
+        """The warning's row, after checking the actor may act on it (404 unknown, 403 out of scope)."""
+        row = self.find_warning(warning_id)
+        if row is None:
+            raise NotFound(f"warning {warning_id} not found")
+        authorize(actor, action, region_code=row.get("region_code") or None)
+        return row
+
+    def _disposition(self, warning_id: str) -> WarningDisposition | None:
+        disposition_id = warning_disposition_id(warning_id)
+        if not self.exists(disposition_id):
+            return None
+        return self.load(WarningDisposition, disposition_id, f"warning {warning_id}")
+
+    def acknowledge_warning(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, warning_id: str, note: str
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            self._warning(actor, "warning.acknowledge", warning_id)
+            disposition = WarningDisposition.acknowledge(self._disposition(warning_id), warning_id, meta, note)
+            return [disposition], {"id": warning_id, "status": disposition.status.value}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def close_warning(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, warning_id: str, explanation: str
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            self._warning(actor, "warning.close", warning_id)
+            disposition = WarningDisposition.close(self._disposition(warning_id), warning_id, meta, explanation)
+            return [disposition], {"id": warning_id, "status": disposition.status.value}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    # --- inquiries -----------------------------------------------------------------------------
+
+    def open_inquiry(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        warning_ids: list[str],
+        subject: str,
+        department: str,
+        reason: str,
+        region_code: str | None = None,
+    ) -> dict[str, Any]:
+        authorize(actor, "inquiry.open")
+        ids = list(dict.fromkeys(warning_ids))
+        if not ids:
+            raise InvalidValue("warning_ids", "an inquiry is opened on at least one warning", "required")
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            rows = [self._warning(actor, "inquiry.open", w) for w in ids]
+            region = region_code or rows[0].get("region_code") or actor.region
+            authorize(actor, "inquiry.open", region_code=region)
+            inquiry = Inquiry.open(
+                meta,
+                inquiry_id=uuid4(),
+                warning_ids=ids,
+                subject=subject,
+                department=department,
+                region_code=region,
+                reason=reason,
+            )
+            links = [WarningDisposition.link(self._disposition(w), w, meta, inquiry.id) for w in ids]
+            return [inquiry, *links], {"id": str(inquiry.id), "status": inquiry.phase.value}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def act(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        inquiry_id: UUID,
+        action: str,
+        body: dict[str, Any],
+    ) -> dict[str, Any]:
+        if action not in ACTIONS:
+            raise NotFound(f"unknown inquiry action {action}")
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            inquiry = self.load(Inquiry, inquiry_id, f"inquiry {inquiry_id}")
+            authorize(actor, f"inquiry.{action}", region_code=inquiry.region_code)
+            if action == "record-explanation" and actor.role in DEPARTMENT_OFFICIALS:
+                department = validate_department(str(body.get("department", "")))
+                if not acts_for_department(actor, department):
+                    raise Forbidden(f"{actor.role} of {actor.org} may explain only for its own department")
+            dispatch(inquiry, action, meta, body)
+            return [inquiry], {"id": str(inquiry.id), "status": inquiry.phase.value}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)

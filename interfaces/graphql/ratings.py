@@ -1,0 +1,199 @@
+"""好差评 analysis (`ratings`) and 综合窗口考核 (`windowAssessment`), merged into the schema's Query.
+
+Officials see their region (a narrower filter inside it is allowed); an applicant sees only its
+own ratings and feedback. "Late and still not rectified" depends on today: the container's clock.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import partial
+
+import anyio.to_thread
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from application.policy import Actor, in_scope
+from domain.shared.events import SHANGHAI
+from interfaces.graphql.context import Context
+from interfaces.graphql.router import IsAuthenticated
+from projections.ratings import Ratings
+from projections.window_assessment import WindowAssessment
+
+
+@strawberry.enum(description="How `ratings` groups: by item, department, region, month of the rating, or clerk.")
+class RatingsGroupBy(Enum):
+    ITEM = "ITEM"
+    DEPARTMENT = "DEPARTMENT"
+    REGION = "REGION"
+    MONTH = "MONTH"
+    CLERK = "CLERK"
+
+
+@strawberry.enum(description="How `windowAssessment` groups: per window clerk, or per window (organisation).")
+class WindowGroupBy(Enum):
+    CLERK = "CLERK"
+    WINDOW = "WINDOW"
+
+
+@strawberry.input(description="Filters for `ratings`; month is YYYY-MM (of the rating).")
+class RatingsFilter:
+    region_code: str | None = None
+    department: str | None = None
+    item_code: str | None = None
+    month: str | None = None
+
+
+@strawberry.input(description="Filters for `windowAssessment`; month is YYYY-MM, org the window's organisation.")
+class WindowAssessmentFilter:
+    region_code: str | None = None
+    month: str | None = None
+    org: str | None = None
+
+
+@strawberry.type(description="Ratings at one level (ratings.csv).")
+class LevelCount:
+    level: int
+    name: str
+    count: int
+
+
+@strawberry.type(description="好差评 — one group's ratings, bad reviews, rectification, follow-up and feedback.")
+class RatingGroup:
+    key: str
+    label: str
+    total: int
+    by_level: list[LevelCount]
+    bad_count: int = strawberry.field(description="差评: levels 1–2")
+    bad_rate: float
+    rectified_on_time: int = strawberry.field(description="bad reviews first rectified within 15 working days")
+    rectification_overdue: int = strawberry.field(
+        description="bad reviews rectified late, or not rectified and past their deadline today"
+    )
+    followed_up: int = strawberry.field(description="bad reviews followed up (回访)")
+    feedback_count: int = strawberry.field(description="体验员 and applicant feedback about the group")
+
+
+@strawberry.type(description="综合窗口考核 — one window clerk's (or one window's) acceptance work and satisfaction.")
+class WindowAssessmentRow:
+    clerk_id: str | None = strawberry.field(description="null when grouped by window")
+    org: str
+    region_code: str = strawberry.field(description="the narrowest region containing the cases handled")
+    accepted: int
+    not_accepted: int
+    refused_at_acceptance: int
+    corrections_requested: int
+    mean_hours_to_accept: float | None
+    p90_hours_to_accept: float | None = strawberry.field(description="90th percentile by nearest rank")
+    ratings: int
+    mean_rating: float | None
+    bad_reviews: int
+
+
+def _error(message: str, code: str, status: int) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code, "status": status})
+
+
+def _actor(info: Info[Context, None]) -> Actor:
+    actor = info.context.actor
+    if actor is None:
+        raise _error("not authenticated", "UNAUTHENTICATED", 401)
+    return actor
+
+
+async def _wait(info: Info[Context, None], at_least: int | None) -> None:
+    if at_least is None:
+        return
+    container = info.context.container
+    timeout = container.settings.wait_timeout_s
+    reached = await anyio.to_thread.run_sync(partial(container.engine.wait_for, at_least, timeout))
+    if not reached:
+        raise _error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
+
+
+def _region(actor: Actor, requested: str | None) -> str | None:
+    if actor.role == "admin" or actor.region in ("", "460000"):
+        return requested
+    if requested and in_scope(actor, requested):
+        return requested
+    return actor.region
+
+
+def _month(month: str | None) -> str | None:
+    if month is not None and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
+        raise _error("month is YYYY-MM", "BAD_USER_INPUT", 422)
+    return month
+
+
+@strawberry.type
+class RatingsQuery:
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="好差评 — ratings grouped by item, department, region, month or clerk, in the actor's scope.",
+    )
+    async def ratings(
+        self,
+        info: Info[Context, None],
+        group_by: RatingsGroupBy,
+        filter: RatingsFilter | None = None,
+        at_least: int | None = None,
+    ) -> list[RatingGroup]:
+        await _wait(info, at_least)
+        f = filter or RatingsFilter()
+        actor = _actor(info)
+        container = info.context.container
+        groups = await anyio.to_thread.run_sync(
+            partial(
+                Ratings(container.db).groups,
+                group_by.value,
+                today=container.clock.now().astimezone(SHANGHAI).date(),
+                region_scope=f.region_code if actor.role == "applicant" else _region(actor, f.region_code),
+                department=f.department,
+                item_code=f.item_code,
+                month=_month(f.month),
+                applicant_org=actor.org if actor.role == "applicant" else None,
+            )
+        )
+        return [
+            RatingGroup(
+                key=g["key"],
+                label=g["label"],
+                total=g["total"],
+                by_level=[LevelCount(level=lv, name=name, count=n) for lv, name, n in g["by_level"]],
+                bad_count=g["bad_count"],
+                bad_rate=g["bad_rate"],
+                rectified_on_time=g["rectified_on_time"],
+                rectification_overdue=g["rectification_overdue"],
+                followed_up=g["followed_up"],
+                feedback_count=g["feedback_count"],
+            )
+            for g in groups
+        ]
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="综合窗口考核 — acceptance work, time to accept and satisfaction per window clerk or window.",
+    )
+    async def window_assessment(
+        self,
+        info: Info[Context, None],
+        filter: WindowAssessmentFilter | None = None,
+        group_by: WindowGroupBy = WindowGroupBy.CLERK,
+        at_least: int | None = None,
+    ) -> list[WindowAssessmentRow]:
+        await _wait(info, at_least)
+        f = filter or WindowAssessmentFilter()
+        actor = _actor(info)
+        if actor.role == "applicant":
+            raise _error("window assessment is for officials", "FORBIDDEN", 403)
+        rows = await anyio.to_thread.run_sync(
+            partial(
+                WindowAssessment(info.context.container.db).assess,
+                by_window=group_by == WindowGroupBy.WINDOW,
+                region_scope=_region(actor, f.region_code),
+                month=_month(f.month),
+                org=f.org,
+            )
+        )
+        return [WindowAssessmentRow(**r) for r in rows]

@@ -1,0 +1,36 @@
+"""数据共享 — facts reported by other systems (`POST /api/v1/external-records`, role integration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import CommandResult
+from interfaces.rest.schemas_supervision import ExternalRecordReport
+
+router = APIRouter(prefix="/api/v1/external-records", tags=["exchange 数据共享"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CommandResult,
+    summary="外部数据 — report a fact; 201 new, 200 amended or unchanged (`unchanged: true` writes nothing)",
+)
+def report(
+    body: ExternalRecordReport,
+    response: Response,
+    actor: CurrentActor,
+    request_id: RequestId,
+    key: IdemKey,
+    c: ContainerDep,
+) -> dict[str, Any]:
+    fields = body.model_dump(exclude={"occurred_at"})
+    result = c.exchange.report(
+        actor, request_id, idempotency(key, "external-record.report", body), fields, body.occurred_at
+    )
+    if not result.get("created"):
+        response.status_code = 200
+    return result

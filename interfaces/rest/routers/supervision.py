@@ -1,0 +1,74 @@
+"""监管问责 — warning dispositions (签收, 说明后关闭) and accountability inquiries (问责).
+
+No `from __future__ import annotations` here: the action endpoints are made in a loop and
+FastAPI must see each one's body model as a real class.
+"""
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from domain.supervision.inquiry import ACTIONS
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import Body, CommandResult
+from interfaces.rest.schemas_supervision import INQUIRY_BODIES, Acknowledgement, InquiryOpening, WarningClosure
+
+router = APIRouter(prefix="/api/v1", tags=["supervision 监管问责"])
+
+assert set(INQUIRY_BODIES) == set(ACTIONS), "every inquiry action needs its body model"
+
+
+@router.post(
+    "/warnings/{warning_id}/acknowledge", response_model=CommandResult, summary="预警签收 — acknowledge a warning"
+)
+def acknowledge(
+    warning_id: str, body: Acknowledgement, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "warning.acknowledge", body, warning_id=warning_id)
+    return c.supervision.acknowledge_warning(actor, request_id, idem, warning_id, body.note)
+
+
+@router.post("/warnings/{warning_id}/close", response_model=CommandResult, summary="说明后关闭 — close as explained")
+def close(
+    warning_id: str, body: WarningClosure, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "warning.close", body, warning_id=warning_id)
+    return c.supervision.close_warning(actor, request_id, idem, warning_id, body.explanation)
+
+
+@router.post("/inquiries", status_code=201, response_model=CommandResult, summary="问责立案 — open an inquiry")
+def open_inquiry(
+    body: InquiryOpening, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "inquiry.open", body)
+    return c.supervision.open_inquiry(actor, request_id, idem, **body.model_dump())
+
+
+def _action_endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, Any]]:
+    def act(
+        inquiry_id: UUID,
+        body: model,  # type: ignore[valid-type]
+        actor: CurrentActor,
+        request_id: RequestId,
+        key: IdemKey,
+        c: ContainerDep,
+    ) -> dict[str, Any]:
+        idem = idempotency(key, f"inquiry.{action}", body, inquiry_id=inquiry_id)
+        return c.supervision.act(actor, request_id, idem, inquiry_id, action, body.model_dump())  # type: ignore[attr-defined]
+
+    act.__name__ = "inquiry_" + action.replace("-", "_")
+    return act
+
+
+for _action in ACTIONS:
+    _model = INQUIRY_BODIES[_action]
+    router.add_api_route(
+        f"/inquiries/{{inquiry_id}}/{_action}",
+        _action_endpoint(_action, _model),
+        methods=["POST"],
+        response_model=CommandResult,
+        summary=f"{(_model.__doc__ or '').strip().rstrip('.')} — {_action}",
+        name=f"inquiry.{_action}",
+    )

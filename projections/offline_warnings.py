@@ -1,0 +1,935 @@
+"""offline_warnings — approvals that happened outside the system (体外循环, 隐形审批, 先批后录) and
+other anomalies the log proves: rules W1–W10 (docs/supervision.md), thresholds in warning_rules.toml.
+
+Each warning has a stable id (rule + sha1 of its subject keys: the same on every replay), the log
+positions of the events that prove it, and a status: open → acknowledged → in_inquiry →
+closed_explained (WarningDisposition events), or `resolved` when a later fact removes the evidence
+(a missing upstream number appears, a duplicate code is merged). Handlers never read the clock:
+"overdue as of today" is a query-time flag, not a stored warning.
+
+Consumes: Project.Generated, Project.LandSupplied, Project.MergedInto, Case.*, ExternalRecord.Reported,
+ExternalRecord.Amended, WarningDisposition.Acknowledged / LinkedToInquiry / ClosedAsExplained.
+Tables: `warnings`; facts the rules need: `ow_projects`, `ow_cases`, `ow_numbers`, `ow_records`,
+`ow_citations`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any, cast
+
+from domain.approvals import CaseClock, Pause
+from domain.catalog import CATALOG
+from domain.shared.events import SHANGHAI
+from domain.shared.workdays import workdays_between
+from infrastructure.db import Cursor
+from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.case_timeline import regions_within
+from projections.rules import THRESHOLDS, Thresholds, explain, name_similarity, red_line_overlap
+
+CERTIFICATES = frozenset(
+    {
+        "license",
+        "planning_permit",
+        "drawing_review_certificate",
+        "construction_permit",
+        "completion_filing",
+        "real_estate_registration",
+        "tender_award",
+    }
+)
+KIND_NAMES = {
+    "license": "电子证照",
+    "planning_permit": "规划许可证",
+    "drawing_review_certificate": "施工图审查合格书",
+    "construction_permit": "施工许可证",
+    "completion_filing": "竣工验收备案",
+    "real_estate_registration": "不动产登记",
+    "tender_award": "中标通知书",
+    "status_row": "办件状态",
+}
+APPROVALS = frozenset({"Approved", "ApprovedPendingMaterials"})
+DECISIONS = APPROVALS | {"Refused"}
+DISPOSITIONS = {
+    "WarningDisposition.Acknowledged": "acknowledged",
+    "WarningDisposition.LinkedToInquiry": "in_inquiry",
+    "WarningDisposition.ClosedAsExplained": "closed_explained",
+}
+AUTO_RESOLVABLE = ("open", "acknowledged")
+
+
+def warning_id(rule: str, *keys: str) -> str:
+    return f"{rule}-" + hashlib.sha1("|".join((rule, *keys)).encode()).hexdigest()[:20]  # noqa: S324 — an id, not a secret
+
+
+def _code_region(project_code: str | None) -> str | None:
+    """The division segment of a national project code (`2611-460100-…`), for codes never generated."""
+    parts = (project_code or "").split("-")
+    return parts[1] if len(parts) > 1 and len(parts[1]) == 6 and parts[1].isdigit() else None
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+class OfflineWarnings(ReadModel):
+    name = "offline_warnings"
+    tables = ("warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations")
+
+    def __init__(self, db: Any, thresholds: Thresholds = THRESHOLDS) -> None:
+        super().__init__(db)
+        self.t = thresholds
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        big = bigint(dialect)
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS warnings ("
+            f" warning_id TEXT PRIMARY KEY, seq {big} NOT NULL, rule TEXT NOT NULL, severity TEXT NOT NULL,"
+            " reason TEXT NOT NULL, subject TEXT NOT NULL, project_code TEXT, case_id TEXT, region_code TEXT,"
+            " department TEXT, explanation TEXT NOT NULL, evidence TEXT NOT NULL, status TEXT NOT NULL,"
+            f" inquiry_id TEXT, raised_position {big} NOT NULL, raised_at TEXT NOT NULL,"
+            f" updated_position {big} NOT NULL, resolved_position {big})"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS warnings_seq ON warnings (seq)")
+        cur.execute("CREATE INDEX IF NOT EXISTS warnings_rule_region ON warnings (rule, region_code)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ow_projects (code TEXT PRIMARY KEY, project_id TEXT NOT NULL, owner_uscc TEXT NOT NULL,"
+            f" name TEXT NOT NULL, region_code TEXT NOT NULL, red_line TEXT, position {big} NOT NULL,"
+            " merged_into TEXT)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_projects_owner ON ow_projects (owner_uscc)")
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_projects_id ON ow_projects (project_id)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ow_cases (case_id TEXT PRIMARY KEY, project_code TEXT NOT NULL,"
+            " item_code TEXT NOT NULL, department TEXT NOT NULL, region_code TEXT NOT NULL,"
+            f" created_position {big} NOT NULL, created_on TEXT NOT NULL, received_at TEXT,"
+            f" accepted_position {big}, accepted_on TEXT, limit_days INTEGER, pauses TEXT NOT NULL,"
+            " status_times TEXT NOT NULL, corrections TEXT NOT NULL, approved_on TEXT,"
+            f" approved_position {big})"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_cases_project ON ow_cases (project_code, item_code)")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS ow_numbers (number TEXT PRIMARY KEY, position {big} NOT NULL, issued_on TEXT)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ow_records (record_id TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+            " project_code TEXT, item_code TEXT, number TEXT, issued_on TEXT, case_ref TEXT,"
+            f" status_code INTEGER, source_system TEXT, department TEXT, position {big} NOT NULL)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_records_project ON ow_records (project_code, item_code)")
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_records_case_ref ON ow_records (source_system, case_ref)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ow_citations (record_id TEXT NOT NULL, field TEXT NOT NULL,"
+            " number TEXT NOT NULL, PRIMARY KEY (record_id, field))"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_citations_number ON ow_citations (number)")
+
+    # --- dispatch ---------------------------------------------------------------------------
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        for env in batch:  # in log order: each rule sees exactly the facts before and at this event
+            kind = env.event_type
+            if kind.startswith("Case."):
+                self._case(cur, env, kind.split(".", 1)[1])
+            elif kind == "Project.Generated":
+                self._project_generated(cur, env)
+            elif kind == "Project.LandSupplied":
+                self._land_supplied(cur, env)
+            elif kind == "Project.MergedInto":
+                self._merged(cur, env)
+            elif kind in ("ExternalRecord.Reported", "ExternalRecord.Amended"):
+                self._record(cur, env)
+            elif kind in DISPOSITIONS:
+                self._disposition(cur, env, DISPOSITIONS[kind])
+
+    # --- warnings -----------------------------------------------------------------------------
+
+    def _set(
+        self,
+        cur: Cursor,
+        env: Envelope,
+        rule: str,
+        keys: tuple[str, ...],
+        violated: bool,
+        *,
+        reason: str = "",
+        explanation: str = "",
+        subject: str = "",
+        evidence: Sequence[int | None] = (),
+        project_code: str | None = None,
+        case_id: str | None = None,
+        region_code: str | None = None,
+        department: str | None = None,
+    ) -> None:
+        """Raise (or refresh) the warning when violated; resolve an open one when the evidence is gone."""
+        wid = warning_id(rule, *keys)
+        cur.execute("SELECT status, evidence FROM warnings WHERE warning_id = ?", (wid,))
+        row = cur.fetchone()
+        if not violated:
+            if row is not None and row["status"] in AUTO_RESOLVABLE:
+                positions = sorted({*json.loads(row["evidence"]), env.position})
+                cur.execute(
+                    "UPDATE warnings SET status = 'resolved', resolved_position = ?, updated_position = ?,"
+                    " evidence = ? WHERE warning_id = ?",
+                    (env.position, env.position, to_json(positions), wid),
+                )
+            elif row is not None and row["status"] != "resolved":  # in an inquiry: the officer decides
+                cur.execute(
+                    "UPDATE warnings SET resolved_position = ?, updated_position = ? WHERE warning_id = ?",
+                    (env.position, env.position, wid),
+                )
+            return
+        proof = sorted({p for p in evidence if p is not None})
+        if row is None:
+            cur.execute("SELECT COALESCE(MAX(seq), 0) AS n FROM warnings")
+            top = cur.fetchone()
+            cur.execute(
+                "INSERT INTO warnings (warning_id, seq, rule, severity, reason, subject, project_code, case_id,"
+                " region_code, department, explanation, evidence, status, inquiry_id, raised_position, raised_at,"
+                " updated_position, resolved_position)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, NULL)",
+                (
+                    wid,
+                    int(top["n"] if top else 0) + 1,
+                    rule,
+                    self.t.severity[rule],
+                    reason,
+                    subject,
+                    project_code,
+                    case_id,
+                    region_code,
+                    department,
+                    explanation,
+                    to_json(proof),
+                    env.position,
+                    cast(Any, env.event).timestamp.isoformat(),
+                    env.position,
+                ),
+            )
+            cur.execute("SELECT * FROM warnings WHERE warning_id = ?", (wid,))
+            self.outbox.append(cast(dict[str, Any], cur.fetchone()))  # warningRaised, after the commit
+            return
+        merged = sorted({*json.loads(row["evidence"]), *proof})
+        status = "open" if row["status"] == "resolved" else row["status"]
+        cur.execute(
+            "UPDATE warnings SET reason = ?, explanation = ?, evidence = ?, status = ?, updated_position = ?,"
+            " resolved_position = CASE WHEN ? = 'open' THEN NULL ELSE resolved_position END WHERE warning_id = ?",
+            (reason, explanation, to_json(merged), status, env.position, status, wid),
+        )
+
+    def _disposition(self, cur: Cursor, env: Envelope, status: str) -> None:
+        e: Any = env.event
+        inquiry = getattr(e, "inquiry_id", None)
+        cur.execute(
+            "UPDATE warnings SET status = ?, inquiry_id = COALESCE(?, inquiry_id), updated_position = ?"
+            " WHERE warning_id = ?",
+            (status, str(inquiry) if inquiry is not None else None, env.position, str(e.warning_id)),
+        )
+
+    # --- projects (W8) ------------------------------------------------------------------------
+
+    def _project_generated(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        cur.execute(
+            "INSERT INTO ow_projects (code, project_id, owner_uscc, name, region_code, red_line, position, merged_into)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            (
+                e.code,
+                str(e.originator_id),
+                e.owner_uscc,
+                e.name,
+                e.region_code,
+                to_json(e.red_line) if e.red_line else None,
+                env.position,
+            ),
+        )
+        self._duplicates(cur, env, e.code)
+
+    def _land_supplied(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        code = self._project_code(cur, e)
+        if code is None:
+            return
+        cur.execute("UPDATE ow_projects SET red_line = ? WHERE code = ?", (to_json(e.red_line), code))
+        self._duplicates(cur, env, code)
+
+    def _project_code(self, cur: Cursor, e: Any) -> str | None:
+        """Project events after generation carry only the aggregate id."""
+        cur.execute("SELECT code FROM ow_projects WHERE project_id = ?", (str(e.originator_id),))
+        row = cur.fetchone()
+        return row["code"] if row else None
+
+    def _duplicates(self, cur: Cursor, env: Envelope, code: str) -> None:
+        cur.execute("SELECT * FROM ow_projects WHERE code = ?", (code,))
+        me = cur.fetchone()
+        if me is None or me["merged_into"]:
+            return
+        cur.execute(
+            "SELECT * FROM ow_projects WHERE owner_uscc = ? AND code <> ? AND merged_into IS NULL ORDER BY position",
+            (me["owner_uscc"], code),
+        )
+        for other in cur.fetchall():
+            ratio = name_similarity(me["name"], other["name"])
+            overlap = red_line_overlap(
+                json.loads(me["red_line"]) if me["red_line"] else None,
+                json.loads(other["red_line"]) if other["red_line"] else None,
+            )
+            if ratio < self.t.name_similarity and overlap < self.t.red_line_overlap:
+                continue
+            a, b = sorted((me["code"], other["code"]))
+            self._set(
+                cur,
+                env,
+                "W8",
+                (a, b),
+                True,
+                reason="W8.duplicate",
+                explanation=explain("W8.duplicate", a=a, b=b, ratio=f"{ratio:.2f}", overlap=f"{overlap:.2f}"),
+                subject=f"{a} ≈ {b}",
+                evidence=(other["position"], me["position"], env.position),
+                project_code=code,
+                region_code=me["region_code"],
+            )
+
+    def _merged(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        duplicate = self._project_code(cur, e)
+        if duplicate is None:
+            return
+        cur.execute("UPDATE ow_projects SET merged_into = ? WHERE code = ?", (e.canonical_code, duplicate))
+        # the pair was handled: a merge resolves its W8 warning (merged codes are not compared again)
+        a, b = sorted((duplicate, e.canonical_code))
+        self._set(cur, env, "W8", (a, b), False)
+
+    # --- cases (W1 re-check, W2, W3, W4, W6, W7, W10) -----------------------------------------
+
+    def _case(self, cur: Cursor, env: Envelope, kind: str) -> None:
+        e: Any = env.event
+        case_id = str(e.originator_id)
+        if kind in ("Received", "BackEntered"):
+            self._case_created(cur, env, kind)
+        cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
+        case = cur.fetchone()
+        if case is None:  # cannot happen when processing starts at position 0
+            raise LookupError(f"case {case_id} not in offline_warnings")
+        self._late_recording(cur, env, case, kind)
+        if kind == "OpinionRecorded":
+            self._hidden_opinion(cur, env, case)
+            return
+        times = json.loads(case["status_times"])
+        times.append([env.position, e.business_time.isoformat()])
+        updates: dict[str, Any] = {"status_times": json.dumps(times)}
+        pauses: list[dict[str, Any]] = json.loads(case["pauses"])
+        day = e.business_date.isoformat()
+        match kind:
+            case "Accepted":
+                updates.update(accepted_position=env.position, accepted_on=day, limit_days=e.promised_limit_days)
+            case "CorrectionRequested":
+                corrections = [*json.loads(case["corrections"]), env.position]
+                updates["corrections"] = json.dumps(corrections)
+                if case["accepted_on"]:
+                    pauses.append({"kind": "correction", "start": day, "end": None, "position": env.position})
+                self._corrections(cur, env, case, corrections)
+            case "SpecialProcedureStarted":
+                pauses.append(
+                    {
+                        "kind": "special_procedure",
+                        "start": day,
+                        "end": None,
+                        "position": env.position,
+                        "name": e.procedure_name,
+                        "limit_days": e.limit_days,
+                    }
+                )
+            case "CorrectionCompleted" | "SpecialProcedureEnded" | "Withdrawn":
+                for pause in pauses:
+                    if pause["end"] is None:
+                        pause["end"] = day
+                        if kind == "SpecialProcedureEnded":
+                            self._special_procedure(cur, env, case, pause)
+        updates["pauses"] = json.dumps(pauses)
+        if kind in APPROVALS:
+            updates.update(approved_on=day, approved_position=env.position)
+        assignments = ", ".join(f"{column} = ?" for column in updates)
+        cur.execute(f"UPDATE ow_cases SET {assignments} WHERE case_id = ?", (*updates.values(), case_id))  # noqa: S608
+        cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
+        case = cur.fetchone()
+        assert case is not None
+        self._synthetic(cur, env, case, times)
+        if kind in DECISIONS:
+            self._decided_overdue(cur, env, case)
+        if kind in APPROVALS:
+            self._compressed(cur, env, case)
+            if e.document_number:
+                self._number_known(cur, env, e.document_number, day)
+        if kind in APPROVALS or (kind == "BackEntered" and case["approved_on"]):
+            self._order(cur, env, case["project_code"])
+
+    def _case_created(self, cur: Cursor, env: Envelope, kind: str) -> None:
+        e: Any = env.event
+        approved = kind == "BackEntered" and e.decision in ("approved", "approved_pending_materials")
+        cur.execute(
+            "INSERT INTO ow_cases (case_id, project_code, item_code, department, region_code, created_position,"
+            " created_on, received_at, accepted_position, accepted_on, limit_days, pauses, status_times, corrections,"
+            " approved_on, approved_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, '[]', '[]', '[]', ?, ?)",
+            (
+                str(e.originator_id),
+                e.project_code,
+                e.item_code,
+                e.department,
+                e.region_code,
+                env.position,
+                _day(e.timestamp).isoformat(),
+                e.business_time.isoformat() if kind == "Received" else None,
+                e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None,
+                e.business_date.isoformat() if approved else None,
+                env.position if approved else None,
+            ),
+        )
+        if kind == "BackEntered":
+            self._back_entered(cur, env, approved)
+            if approved and e.document_number:
+                self._number_known(cur, env, e.document_number, e.business_date.isoformat())
+        cur.execute(
+            "SELECT record_id FROM ow_records WHERE project_code = ? AND item_code = ? ORDER BY position",
+            (e.project_code, e.item_code),
+        )
+        for row in cur.fetchall():
+            self._certificate_without_case(cur, env, row["record_id"])
+
+    def _case_columns(self, case: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "project_code": case["project_code"],
+            "case_id": case["case_id"],
+            "region_code": case["region_code"],
+            "department": case["department"],
+            "subject": case["case_id"],
+        }
+
+    def _back_entered(self, cur: Cursor, env: Envelope, approved: bool) -> None:
+        """W2 先批后录: a back-entry is created already decided; W3 when it has no acceptance at all."""
+        e: Any = env.event
+        columns = {
+            "project_code": e.project_code,
+            "case_id": str(e.originator_id),
+            "region_code": e.region_code,
+            "department": e.department,
+            "subject": str(e.originator_id),
+        }
+        text = explain("W2.back_entry", business=e.business_time.isoformat(), recorded=e.timestamp.isoformat())
+        self._set(
+            cur,
+            env,
+            "W2",
+            (str(e.originator_id),),
+            True,
+            reason="W2.back_entry",
+            explanation=text,
+            evidence=(env.position,),
+            **columns,
+        )
+        if approved and e.accepted_on is None:
+            self._set(
+                cur,
+                env,
+                "W3",
+                (str(e.originator_id), "no_acceptance"),
+                True,
+                reason="W3.no_acceptance",
+                explanation=explain("W3.no_acceptance"),
+                evidence=(env.position,),
+                **columns,
+            )
+
+    def _late_recording(self, cur: Cursor, env: Envelope, case: dict[str, Any], kind: str) -> None:
+        """W2: a business time long before the recording time (imports; back-entries are W2 anyway)."""
+        e: Any = env.event
+        if e.occurred_at is None or kind == "BackEntered":
+            return
+        hours = (e.timestamp - e.occurred_at).total_seconds() / 3600
+        if hours <= self.t.max_business_lag_hours:
+            return
+        text = explain(
+            "W2.late_recording",
+            event=env.event_type,
+            business=e.occurred_at.isoformat(),
+            recorded=e.timestamp.isoformat(),
+            hours=f"{hours:.1f}",
+            limit=f"{self.t.max_business_lag_hours:g}",
+        )
+        self._set(
+            cur,
+            env,
+            "W2",
+            (case["case_id"],),
+            True,
+            reason="W2.late_recording",
+            explanation=text,
+            evidence=(env.position,),
+            **self._case_columns(case),
+        )
+
+    def _compressed(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W3: approved within minutes of receipt although the item promises days (rule-based excepted)."""
+        e: Any = env.event
+        if case["received_at"] is None or str(e.channel) in self.t.exempt_channels:
+            return
+        limit = CATALOG.items[case["item_code"]].promised_limit_days
+        minutes = (e.business_time - datetime.fromisoformat(case["received_at"])).total_seconds() / 60
+        if limit <= self.t.promised_limit_above_days or minutes >= self.t.min_minutes_receipt_to_approval:
+            return
+        self._set(
+            cur,
+            env,
+            "W3",
+            (case["case_id"], "compressed"),
+            True,
+            reason="W3.compressed",
+            explanation=explain("W3.compressed", limit=limit, minutes=f"{minutes:.0f}"),
+            evidence=(case["created_position"], env.position),
+            **self._case_columns(case),
+        )
+
+    def _synthetic(self, cur: Cursor, env: Envelope, case: dict[str, Any], times: list[list[Any]]) -> None:
+        """W3: N consecutive identical non-zero gaps between status events (timestamps made up afterwards)."""
+        n = self.t.synthetic_equal_gaps
+        if len(times) < n + 1:
+            return
+        last = times[-(n + 1) :]
+        moments = [datetime.fromisoformat(t[1]) for t in last]
+        gaps = {round((b - a).total_seconds()) for a, b in itertools.pairwise(moments)}
+        if len(gaps) != 1 or 0 in gaps:
+            return
+        self._set(
+            cur,
+            env,
+            "W3",
+            (case["case_id"], "synthetic"),
+            True,
+            reason="W3.synthetic",
+            explanation=explain("W3.synthetic", count=n, gap=gaps.pop()),
+            evidence=[t[0] for t in last],
+            **self._case_columns(case),
+        )
+
+    def _decided_overdue(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W6: the decision's business date lies past the deadline of the domain's CaseClock."""
+        e: Any = env.event
+        if case["accepted_on"] is None or case["limit_days"] is None:
+            return
+        decided = e.business_date
+        clock = CaseClock(
+            date.fromisoformat(case["accepted_on"]),
+            case["limit_days"],
+            tuple(
+                Pause(p["kind"], date.fromisoformat(p["start"]), date.fromisoformat(p["end"]) if p["end"] else None)
+                for p in json.loads(case["pauses"])
+            ),
+            decided,
+        )
+        if not clock.overdue(decided):
+            return
+        text = explain(
+            "W6.decided_overdue",
+            decided_on=decided.isoformat(),
+            limit=case["limit_days"],
+            deadline=str(clock.deadline(decided)),
+        )
+        self._set(
+            cur,
+            env,
+            "W6",
+            (case["case_id"],),
+            True,
+            reason="W6.decided_overdue",
+            explanation=text,
+            evidence=(case["accepted_position"], env.position),
+            **self._case_columns(case),
+        )
+
+    def _corrections(self, cur: Cursor, env: Envelope, case: dict[str, Any], positions: list[int]) -> None:
+        """W7: more than one correction request breaks 一次性告知."""
+        if len(positions) <= self.t.max_corrections:
+            return
+        self._set(
+            cur,
+            env,
+            "W7",
+            (case["case_id"], "corrections"),
+            True,
+            reason="W7.corrections",
+            explanation=explain("W7.corrections", count=len(positions), limit=self.t.max_corrections),
+            evidence=positions,
+            **self._case_columns(case),
+        )
+
+    def _special_procedure(self, cur: Cursor, env: Envelope, case: dict[str, Any], pause: dict[str, Any]) -> None:
+        """W7: a special procedure that lasted more working days than its own limit."""
+        days = workdays_between(date.fromisoformat(pause["start"]), date.fromisoformat(pause["end"]))
+        if days <= pause["limit_days"]:
+            return
+        self._set(
+            cur,
+            env,
+            "W7",
+            (case["case_id"], "special", str(pause["position"])),
+            True,
+            reason="W7.special_procedure",
+            explanation=explain("W7.special_procedure", name=pause["name"], days=days, limit=pause["limit_days"]),
+            evidence=(pause["position"], env.position),
+            **self._case_columns(case),
+        )
+
+    def _hidden_opinion(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W10: an opinion by a department outside the item's configured flow (隐形审批)."""
+        e: Any = env.event
+        item = case["item_code"]
+        allowed = {CATALOG.items[item].department, *self.t.consulted.get(item, ())}
+        if e.department in allowed:
+            return
+        self._set(
+            cur,
+            env,
+            "W10",
+            (case["case_id"], "department", e.department),
+            True,
+            reason="W10.department",
+            explanation=explain("W10.department", department=e.department, item=item),
+            evidence=(case["created_position"], env.position),
+            **{**self._case_columns(case), "department": e.department},
+        )
+
+    # --- W4: approvals in the order of the catalogue --------------------------------------------
+
+    def _order(self, cur: Cursor, env: Envelope, project_code: str) -> None:
+        """Re-check every approval of the project: each prerequisite approved on or before it."""
+        cur.execute(
+            "SELECT case_id, item_code, approved_on, approved_position, region_code, department FROM ow_cases"
+            " WHERE project_code = ? AND approved_on IS NOT NULL",
+            (project_code,),
+        )
+        approvals = [
+            ("case", r["case_id"], r["item_code"], r["approved_on"], r["approved_position"], r["region_code"])
+            for r in cur.fetchall()
+        ]
+        cur.execute(
+            "SELECT record_id, item_code, issued_on, position, kind FROM ow_records"
+            " WHERE project_code = ? AND item_code IS NOT NULL AND issued_on IS NOT NULL",
+            (project_code,),
+        )
+        approvals += [
+            ("record", r["record_id"], r["item_code"], r["issued_on"], r["position"], None)
+            for r in cur.fetchall()
+            if r["kind"] in CERTIFICATES
+        ]
+        for source, ident, item, on, position, region in approvals:
+            prerequisites = CATALOG.items[item].prerequisites if item in CATALOG.items else ()
+            missing, later = [], []
+            for pre in prerequisites:
+                done = [(p_on, p_pos) for _, _, p_item, p_on, p_pos, _ in approvals if p_item == pre]
+                if not any(p_on <= on for p_on, _ in done):
+                    missing.append(pre)
+                    later += [p_pos for _, p_pos in done]
+            what = f"办件{ident}（事项{item}）" if source == "case" else f"外部证书{ident}（事项{item}）"
+            self._set(
+                cur,
+                env,
+                "W4",
+                ("catalogue", source, ident),
+                bool(missing),
+                reason="W4.catalogue",
+                explanation=explain("W4.catalogue", what=what, on=on, missing="、".join(missing)) if missing else "",
+                evidence=(position, *later),
+                subject=ident,
+                project_code=project_code,
+                case_id=ident if source == "case" else None,
+                region_code=region or self._region(cur, project_code),
+                department=CATALOG.items[item].department if item in CATALOG.items else None,
+            )
+
+    # --- external records (W1, W4, W5, W9, W10, W3 rows) ----------------------------------------
+
+    def _region(self, cur: Cursor, project_code: str | None) -> str | None:
+        if not project_code:
+            return None
+        cur.execute("SELECT region_code FROM ow_projects WHERE code = ?", (project_code,))
+        row = cur.fetchone()
+        return row["region_code"] if row else None
+
+    def _record(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        record_id = str(e.originator_id)
+        issued = e.issued_on.isoformat() if e.issued_on else None
+        cur.execute("DELETE FROM ow_records WHERE record_id = ?", (record_id,))
+        cur.execute(
+            "INSERT INTO ow_records (record_id, kind, project_code, item_code, number, issued_on, case_ref,"
+            " status_code, source_system, department, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record_id,
+                e.kind,
+                e.project_code,
+                e.item_code,
+                e.number,
+                issued,
+                e.case_ref,
+                e.status_code,
+                e.source_system,
+                e.department,
+                env.position,
+            ),
+        )
+        cur.execute("SELECT field, number FROM ow_citations WHERE record_id = ?", (record_id,))
+        dropped = [r for r in cur.fetchall() if e.upstream.get(r["field"]) != r["number"]]
+        for old in dropped:  # an amendment no longer cites it: nothing missing any more
+            self._set(cur, env, "W5", (record_id, old["number"]), False)
+            self._set(cur, env, "W4", ("upstream", record_id, old["number"]), False)
+        cur.execute("DELETE FROM ow_citations WHERE record_id = ?", (record_id,))
+        for field, number in sorted(e.upstream.items()):
+            cur.execute(
+                "INSERT INTO ow_citations (record_id, field, number) VALUES (?, ?, ?)", (record_id, field, number)
+            )
+        if e.kind in CERTIFICATES and e.number:
+            self._number_known(cur, env, e.number, issued)
+        self._upstream(cur, env, record_id)
+        self._certificate_without_case(cur, env, record_id)
+        self._unknown_project(cur, env, record_id)
+        if e.kind == "status_row":
+            self._status_row(cur, env, record_id)
+        if e.project_code and e.item_code:
+            self._order(cur, env, e.project_code)
+
+    def _record_row(self, cur: Cursor, record_id: str) -> dict[str, Any]:
+        cur.execute("SELECT * FROM ow_records WHERE record_id = ?", (record_id,))
+        row = cur.fetchone()
+        assert row is not None
+        return row
+
+    def _record_columns(self, cur: Cursor, r: dict[str, Any]) -> dict[str, Any]:
+        item = CATALOG.items.get(r["item_code"] or "")
+        return {
+            "subject": r["number"] or r["case_ref"] or r["record_id"],
+            "project_code": r["project_code"],
+            "region_code": self._region(cur, r["project_code"]) or _code_region(r["project_code"]),
+            "department": r["department"] or (item.department if item else None),
+        }
+
+    def _number_known(self, cur: Cursor, env: Envelope, number: str, issued_on: str | None) -> None:
+        """A certificate or approval number now exists: re-check everything that cites it (W5, W4)."""
+        cur.execute(
+            "INSERT INTO ow_numbers (number, position, issued_on) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
+            (number, env.position, issued_on),
+        )
+        cur.execute("SELECT DISTINCT record_id FROM ow_citations WHERE number = ? ORDER BY record_id", (number,))
+        for row in cur.fetchall():
+            self._upstream(cur, env, row["record_id"])
+
+    def _upstream(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+        """W5: a cited upstream number exists nowhere; W4: the upstream is dated after the downstream."""
+        r = self._record_row(cur, record_id)
+        columns = self._record_columns(cur, r)
+        kind = KIND_NAMES.get(r["kind"], r["kind"])
+        cur.execute("SELECT field, number FROM ow_citations WHERE record_id = ? ORDER BY field", (record_id,))
+        for cite in cur.fetchall():
+            cur.execute("SELECT position, issued_on FROM ow_numbers WHERE number = ?", (cite["number"],))
+            known = cur.fetchone()
+            self._set(
+                cur,
+                env,
+                "W5",
+                (record_id, cite["number"]),
+                known is None,
+                reason="W5.missing_upstream",
+                explanation=explain(
+                    "W5.missing_upstream", kind=kind, number=r["number"], upstream=cite["number"], field=cite["field"]
+                ),
+                evidence=(r["position"],),
+                **columns,
+            )
+            late = (
+                known is not None
+                and known["issued_on"] is not None
+                and r["issued_on"] is not None
+                and r["issued_on"] < known["issued_on"]
+            )
+            self._set(
+                cur,
+                env,
+                "W4",
+                ("upstream", record_id, cite["number"]),
+                late,
+                reason="W4.upstream",
+                explanation=explain(
+                    "W4.upstream",
+                    kind=kind,
+                    number=r["number"],
+                    issued_on=r["issued_on"],
+                    upstream=cite["number"],
+                    upstream_on=known["issued_on"] if known else None,
+                ),
+                evidence=(r["position"], known["position"] if known else None),
+                **columns,
+            )
+
+    def _certificate_without_case(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+        """W1: a certificate for an item with no case here, or whose first case was created later."""
+        r = self._record_row(cur, record_id)
+        if r["kind"] not in CERTIFICATES or not r["item_code"] or not r["project_code"]:
+            return
+        cur.execute(
+            "SELECT created_on, created_position FROM ow_cases WHERE project_code = ? AND item_code = ?"
+            " ORDER BY created_position",
+            (r["project_code"], r["item_code"]),
+        )
+        cases = cur.fetchall()
+        kind = KIND_NAMES.get(r["kind"], r["kind"])
+        if not cases:
+            reason, text, proof = (
+                "W1.no_case",
+                explain("W1.no_case", kind=kind, number=r["number"], item=r["item_code"]),
+                [r["position"]],
+            )
+        else:
+            first = cases[0]
+            late = r["issued_on"] is not None and first["created_on"] > r["issued_on"]
+            reason, proof = "W1.case_after_certificate", [r["position"], first["created_position"]]
+            text = explain(
+                reason, kind=kind, number=r["number"], issued_on=r["issued_on"], created_on=first["created_on"]
+            )
+            if not late:
+                self._set(cur, env, "W1", (record_id,), False)
+                return
+        self._set(
+            cur,
+            env,
+            "W1",
+            (record_id,),
+            True,
+            reason=reason,
+            explanation=text,
+            evidence=proof,
+            **self._record_columns(cur, r),
+        )
+
+    def _unknown_project(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+        """W9: another system's data about a project never generated here (未策划生成), or no code at all."""
+        r = self._record_row(cur, record_id)
+        system = r["source_system"] or r["kind"]
+        if r["project_code"]:
+            if self._region(cur, r["project_code"]) is not None:
+                return
+            reason, text = (
+                "W9.project_not_generated",
+                explain("W9.project_not_generated", system=system, project=r["project_code"]),
+            )
+        elif r["kind"] == "status_row":
+            reason, text = "W9.no_project_code", explain("W9.no_project_code", system=system, case_ref=r["case_ref"])
+        else:
+            return
+        self._set(
+            cur,
+            env,
+            "W9",
+            (record_id,),
+            True,
+            reason=reason,
+            explanation=text,
+            evidence=(r["position"],),
+            **self._record_columns(cur, r),
+        )
+
+    def _status_row(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+        """W10: a status row of another system for a case we do not have; W3: closed with no acceptance row."""
+        r = self._record_row(cur, record_id)
+        columns = {**self._record_columns(cur, r), "subject": f"{r['source_system']}:{r['case_ref']}"}
+        cur.execute("SELECT case_id FROM ow_cases WHERE case_id = ?", (r["case_ref"],))
+        ours = cur.fetchone()
+        cur.execute(
+            "SELECT position, status_code FROM ow_records WHERE kind = 'status_row' AND source_system = ?"
+            " AND case_ref = ? ORDER BY position",
+            (r["source_system"], r["case_ref"]),
+        )
+        rows = cur.fetchall()
+        keys = (r["source_system"], r["case_ref"])
+        if ours is None:
+            self._set(
+                cur,
+                env,
+                "W10",
+                ("external_case", *keys),
+                True,
+                reason="W10.external_case",
+                explanation=explain("W10.external_case", system=r["source_system"], case_ref=r["case_ref"]),
+                evidence=[row["position"] for row in rows],
+                case_id=None,
+                **columns,
+            )
+        closed = [row["position"] for row in rows if row["status_code"] in (11, 12)]
+        accepted = any(row["status_code"] == 3 for row in rows)
+        self._set(
+            cur,
+            env,
+            "W3",
+            ("rows", *keys),
+            bool(closed) and not accepted,
+            reason="W3.rows_no_acceptance",
+            explanation=explain("W3.rows_no_acceptance", system=r["source_system"], case_ref=r["case_ref"]),
+            evidence=closed,
+            case_id=r["case_ref"] if ours else None,
+            **columns,
+        )
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def get(self, warning_id: str) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM warnings WHERE warning_id = ?", (warning_id,))
+        return rows[0] if rows else None
+
+    def list(
+        self,
+        *,
+        rule: str | None = None,
+        region_scope: str | None = None,
+        department: str | None = None,
+        status: str | None = None,
+        project_code: str | None = None,
+        case_id: str | None = None,
+        raised_from: str | None = None,
+        raised_to: str | None = None,
+        after: int = 0,
+        first: int = 50,
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """Warnings in the order they were raised, after the cursor `after` (a seq); (rows, has_next, total)."""
+        conditions: list[str] = []
+        filters: list[Any] = []
+        for column, value in (
+            ("rule", rule),
+            ("department", department),
+            ("status", status),
+            ("project_code", project_code),
+            ("case_id", case_id),
+        ):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                filters.append(value)
+        if raised_from is not None:
+            conditions.append("raised_at >= ?")
+            filters.append(raised_from)
+        if raised_to is not None:
+            conditions.append("raised_at < ?")
+            filters.append(raised_to)
+        if region_scope and region_scope != "460000":
+            codes = regions_within(region_scope)
+            conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
+            filters.extend(codes)
+        clause = " AND ".join(["seq > ?", *conditions])
+        rows = self.db.query(
+            f"SELECT * FROM warnings WHERE {clause} ORDER BY seq LIMIT ?",  # noqa: S608 — fixed column names
+            [after, *filters, first + 1],
+        )
+        count_clause = " AND ".join(conditions) or "1 = 1"
+        total = int(self.db.query(f"SELECT COUNT(*) AS n FROM warnings WHERE {count_clause}", filters)[0]["n"])  # noqa: S608
+        return rows[:first], len(rows) > first, total

@@ -1,0 +1,268 @@
+"""ratings — the 好差评 analysis: ratings per item, department, region, month or window clerk, with
+the rectification (整改) and follow-up (回访) of bad reviews and the experience officers' feedback.
+
+Whether a rectification was on time (≤ 15 working days after the rating) is derived here from the
+dates; whether an unrectified bad review is already late depends on today and is computed at
+query time from the stored deadline. The case facts a rating is analysed by (item, department,
+region, the clerk who accepted it) are kept in this model's own table, from the Case events.
+Consumes: Case.Received, Case.BackEntered, Case.Accepted, Rating.*, Feedback.Submitted.
+Tables: `ratings_case_facts`, `ratings`, `ratings_feedback`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from domain.catalog import CATALOG
+from domain.shared.reference import REFERENCE
+from domain.supervision.rating import LEVELS, rectification_due, rectified_on_time
+from infrastructure.db import Cursor
+from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.case_timeline import regions_within
+
+GROUP_COLUMNS = {
+    "ITEM": "item_code",
+    "DEPARTMENT": "department",
+    "REGION": "region_code",
+    "MONTH": "month",
+    "CLERK": "clerk_id",
+}
+NO_CLERK = "未经窗口受理"
+
+
+class Ratings(ReadModel):
+    name = "ratings"
+    tables = ("ratings_case_facts", "ratings", "ratings_feedback")
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        big = bigint(dialect)
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ratings_case_facts ("
+            " case_id TEXT PRIMARY KEY, item_code TEXT NOT NULL, item_name TEXT NOT NULL,"
+            " department TEXT NOT NULL, region_code TEXT NOT NULL, clerk_id TEXT, clerk_org TEXT)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ratings ("
+            " rating_id TEXT PRIMARY KEY, case_id TEXT NOT NULL, project_code TEXT NOT NULL,"
+            " item_code TEXT NOT NULL, item_name TEXT NOT NULL, department TEXT NOT NULL,"
+            " region_code TEXT NOT NULL, applicant_org TEXT NOT NULL, clerk_id TEXT, clerk_org TEXT,"
+            " level INTEGER NOT NULL, bad INTEGER NOT NULL, evaluation_channel TEXT NOT NULL,"
+            " dimensions TEXT NOT NULL, comment TEXT NOT NULL, rated_on TEXT NOT NULL, month TEXT NOT NULL,"
+            " rectification_due TEXT, rectified_on TEXT, rectified_on_time INTEGER, rectifications INTEGER NOT NULL,"
+            " measures TEXT, follow_up_result TEXT, followed_up_on TEXT,"
+            f" position {big} NOT NULL, last_position {big} NOT NULL)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ratings_feedback ("
+            " feedback_id TEXT PRIMARY KEY, reporter_kind TEXT NOT NULL, reporter_org TEXT NOT NULL,"
+            " subject_kind TEXT NOT NULL, case_id TEXT, item_code TEXT, department TEXT, window_org TEXT,"
+            " region_code TEXT NOT NULL, clerk_id TEXT, category TEXT NOT NULL, month TEXT NOT NULL,"
+            f" position {big} NOT NULL)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ratings_region_month ON ratings (region_code, month)")
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        for env in batch:
+            e: Any = env.event
+            match env.event_type:
+                case "Case.Received" | "Case.BackEntered":
+                    cur.execute(
+                        "INSERT INTO ratings_case_facts (case_id, item_code, item_name, department, region_code)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (str(e.originator_id), e.item_code, e.item_name, e.department, e.region_code),
+                    )
+                case "Case.Accepted":
+                    cur.execute(
+                        "UPDATE ratings_case_facts SET clerk_id = ?, clerk_org = ? WHERE case_id = ?",
+                        (e.actor_id, e.actor_org, str(e.originator_id)),
+                    )
+                case "Rating.Rated":
+                    self._rated(cur, env)
+                case "Rating.RectificationRecorded":
+                    self._rectified(cur, env)
+                case "Rating.FollowUpRecorded":
+                    cur.execute(
+                        "UPDATE ratings SET follow_up_result = ?, followed_up_on = ?, last_position = ?"
+                        " WHERE rating_id = ?",
+                        (e.result, e.followed_up_on.isoformat(), env.position, str(e.originator_id)),
+                    )
+                case "Feedback.Submitted":
+                    self._feedback(cur, env)
+
+    def _facts(self, cur: Cursor, case_id: str) -> dict[str, Any]:
+        cur.execute("SELECT * FROM ratings_case_facts WHERE case_id = ?", (case_id,))
+        return cur.fetchone() or {}
+
+    def _rated(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        facts = self._facts(cur, str(e.case_id))
+        rated_on: date = e.business_date
+        bad = LEVELS[e.level].is_bad
+        cur.execute(
+            "INSERT INTO ratings (rating_id, case_id, project_code, item_code, item_name, department, region_code,"
+            " applicant_org, clerk_id, clerk_org, level, bad, evaluation_channel, dimensions, comment, rated_on,"
+            " month, rectification_due, rectifications, position, last_position)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            (
+                str(e.originator_id),
+                str(e.case_id),
+                e.project_code,
+                e.item_code,
+                facts.get("item_name") or CATALOG.item(e.item_code).name,
+                e.department,
+                e.region_code,
+                e.applicant_org,
+                facts.get("clerk_id"),
+                facts.get("clerk_org"),
+                e.level,
+                int(bad),
+                e.evaluation_channel,
+                to_json(e.dimensions),
+                e.comment,
+                rated_on.isoformat(),
+                rated_on.isoformat()[:7],
+                rectification_due(rated_on).isoformat() if bad else None,
+                env.position,
+                env.position,
+            ),
+        )
+
+    def _rectified(self, cur: Cursor, env: Envelope) -> None:
+        """The first rectification is the one measured against the 15 working days."""
+        e: Any = env.event
+        rating_id = str(e.originator_id)
+        cur.execute("SELECT rated_on, rectified_on FROM ratings WHERE rating_id = ?", (rating_id,))
+        row = cur.fetchone()
+        if row is None:  # cannot happen when processing starts at position 0
+            raise LookupError(f"rating {rating_id} not in ratings")
+        first = row["rectified_on"] or e.rectified_on.isoformat()
+        on_time = rectified_on_time(date.fromisoformat(row["rated_on"]), date.fromisoformat(first))
+        cur.execute(
+            "UPDATE ratings SET rectified_on = ?, rectified_on_time = ?, rectifications = rectifications + 1,"
+            " measures = ?, last_position = ? WHERE rating_id = ?",
+            (first, int(on_time), e.measures, env.position, rating_id),
+        )
+
+    def _feedback(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        facts = self._facts(cur, str(e.case_id)) if e.case_id else {}
+        cur.execute(
+            "INSERT INTO ratings_feedback (feedback_id, reporter_kind, reporter_org, subject_kind, case_id,"
+            " item_code, department, window_org, region_code, clerk_id, category, month, position)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                str(e.originator_id),
+                e.reporter_kind,
+                e.actor_org,
+                e.subject_kind,
+                str(e.case_id) if e.case_id else None,
+                e.item_code,
+                e.department,
+                e.window,
+                e.region_code,
+                facts.get("clerk_id"),
+                e.category,
+                e.business_date.isoformat()[:7],
+                env.position,
+            ),
+        )
+
+    # --- queries ----------------------------------------------------------------------
+
+    def groups(
+        self,
+        group_by: str,
+        *,
+        today: date,
+        region_scope: str | None = None,
+        department: str | None = None,
+        item_code: str | None = None,
+        month: str | None = None,
+        applicant_org: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One dict per group: counts by level, bad reviews, rectification and follow-up, feedback."""
+        column = GROUP_COLUMNS[group_by]
+        key = f"COALESCE({column}, '')"
+        where, params = _where(region_scope, department, item_code, month)
+        rated = where + (["applicant_org = ?"] if applicant_org else [])
+        rated_params = params + ([applicant_org] if applicant_org else [])
+        clause = " AND ".join(rated) or "1 = 1"
+        by_level = self.db.query(
+            f"SELECT {key} AS k, level, COUNT(*) AS n FROM ratings WHERE {clause} GROUP BY {key}, level",  # noqa: S608
+            rated_params,
+        )
+        bad = self.db.query(
+            f"SELECT {key} AS k,"  # noqa: S608 — column from GROUP_COLUMNS
+            " SUM(CASE WHEN rectified_on_time = 1 THEN 1 ELSE 0 END) AS on_time,"
+            " SUM(CASE WHEN rectified_on_time = 0 OR (rectified_on IS NULL AND rectification_due < ?)"
+            " THEN 1 ELSE 0 END) AS overdue,"
+            " SUM(CASE WHEN followed_up_on IS NOT NULL THEN 1 ELSE 0 END) AS followed"
+            f" FROM ratings WHERE bad = 1 AND {clause} GROUP BY {key}",
+            [today.isoformat(), *rated_params],
+        )
+        reported = where + (["reporter_org = ?"] if applicant_org else [])
+        feedback = self.db.query(
+            f"SELECT {key} AS k, COUNT(*) AS n FROM ratings_feedback"  # noqa: S608
+            f" WHERE {' AND '.join(reported) or '1 = 1'} GROUP BY {key}",
+            rated_params,
+        )
+        return _assemble(group_by, by_level, bad, feedback)
+
+
+def _where(
+    region_scope: str | None, department: str | None, item_code: str | None, month: str | None
+) -> tuple[list[str], list[Any]]:
+    conditions: list[str] = []
+    params: list[Any] = []
+    for column, value in (("department", department), ("item_code", item_code), ("month", month)):
+        if value:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+    if region_scope and region_scope != "460000":
+        codes = regions_within(region_scope)
+        conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
+        params.extend(codes)
+    return conditions, params
+
+
+def _assemble(
+    group_by: str, by_level: list[dict[str, Any]], bad: list[dict[str, Any]], feedback: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    keys = sorted({r["k"] for r in by_level} | {r["k"] for r in feedback})
+    bad_of = {r["k"]: r for r in bad}
+    feedback_of = {r["k"]: int(r["n"]) for r in feedback}
+    groups = []
+    for k in keys:
+        counts = {int(r["level"]): int(r["n"]) for r in by_level if r["k"] == k}
+        total = sum(counts.values())
+        bad_count = sum(n for level, n in counts.items() if LEVELS[level].is_bad)
+        b = bad_of.get(k, {})
+        groups.append(
+            {
+                "key": k,
+                "label": label(group_by, k),
+                "total": total,
+                "by_level": [(lv, LEVELS[lv].name, counts.get(lv, 0)) for lv in sorted(LEVELS, reverse=True)],
+                "bad_count": bad_count,
+                "bad_rate": round(bad_count / total, 4) if total else 0.0,
+                "rectified_on_time": int(b.get("on_time") or 0),
+                "rectification_overdue": int(b.get("overdue") or 0),
+                "followed_up": int(b.get("followed") or 0),
+                "feedback_count": feedback_of.get(k, 0),
+            }
+        )
+    return groups
+
+
+def label(group_by: str, key: str) -> str:
+    if group_by == "ITEM":
+        return CATALOG.items[key].name if key in CATALOG.items else key
+    if group_by == "DEPARTMENT":
+        return CATALOG.departments.get(key, key)
+    if group_by == "REGION":
+        return REFERENCE.regions[key].name if key in REFERENCE.regions else key
+    if group_by == "CLERK" and not key:
+        return NO_CLERK
+    return key

@@ -1,0 +1,94 @@
+"""预警规则 — the thresholds of the offline-approval warning rules (warning_rules.toml) and the
+one-sentence explanations of each finding."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from importlib import resources
+from typing import Any
+
+from shapely.geometry import shape
+
+RULES = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    severity: dict[str, str]
+    max_business_lag_hours: float
+    min_minutes_receipt_to_approval: float
+    promised_limit_above_days: int
+    exempt_channels: frozenset[str]
+    synthetic_equal_gaps: int
+    max_corrections: int
+    name_similarity: float
+    red_line_overlap: float
+    consulted: dict[str, frozenset[str]]
+
+
+def load_thresholds(text: str | None = None) -> Thresholds:
+    if text is None:
+        text = resources.files("projections").joinpath("warning_rules.toml").read_text(encoding="utf-8")
+    raw: dict[str, Any] = tomllib.loads(text)
+    missing = [r for r in RULES if raw["severity"].get(r) not in ("low", "medium", "high")]
+    if missing:
+        raise ValueError(f"warning_rules.toml: severity low|medium|high needed for {missing}")
+    return Thresholds(
+        severity=dict(raw["severity"]),
+        max_business_lag_hours=float(raw["W2"]["max_business_lag_hours"]),
+        min_minutes_receipt_to_approval=float(raw["W3"]["min_minutes_receipt_to_approval"]),
+        promised_limit_above_days=int(raw["W3"]["promised_limit_above_days"]),
+        exempt_channels=frozenset(raw["W3"]["exempt_channels"]),
+        synthetic_equal_gaps=int(raw["W3"]["synthetic_equal_gaps"]),
+        max_corrections=int(raw["W7"]["max_corrections"]),
+        name_similarity=float(raw["W8"]["name_similarity"]),
+        red_line_overlap=float(raw["W8"]["red_line_overlap"]),
+        consulted={item: frozenset(depts) for item, depts in raw["W10"]["consulted"].items()},
+    )
+
+
+THRESHOLDS = load_thresholds()
+
+# reason code → one sentence (Chinese), formatted with the finding's details
+EXPLANATIONS: dict[str, str] = {
+    "W1.no_case": "外部系统报送的{kind}（编号{number}）在本系统中没有对应事项{item}的办件，疑似体外循环。",
+    "W1.case_after_certificate": "{kind}（编号{number}）发证日期{issued_on}早于本系统办件创建日期{created_on}，疑似体外循环。",
+    "W2.back_entry": "办件为补录（先批后录）：决定于{business}作出，{recorded}才录入系统。",
+    "W2.late_recording": "办件事件{event}的业务时间{business}比录入时间{recorded}早{hours}小时，超过容忍值{limit}小时。",
+    "W3.compressed": "事项承诺时限{limit}个工作日，办件却在收件后{minutes}分钟内办结（通过），疑似压缩流程。",
+    "W3.no_acceptance": "办件办结但没有受理记录，状态缺失，疑似事后补造。",
+    "W3.synthetic": "办件连续{count}个状态间隔完全相同（{gap}秒），疑似批量合成的时间戳。",
+    "W3.rows_no_acceptance": "{system}报送的办件{case_ref}已办结但没有受理状态行，疑似事后补造。",
+    "W4.catalogue": "{what}在{on}获批，早于其前置事项{missing}的批准，存在先后置倒挂。",
+    "W4.upstream": "{kind}（编号{number}）发证日期{issued_on}早于其引用的上游证书{upstream}的日期{upstream_on}。",
+    "W5.missing_upstream": "{kind}（编号{number}）引用的上游证书编号{upstream}（{field}）在本系统和外部数据中均不存在。",
+    "W6.decided_overdue": "办件于{decided_on}作出决定，晚于按承诺时限{limit}个工作日计算的截止日{deadline}，已超期。",
+    "W7.corrections": "办件被要求补正{count}次，超过{limit}次，违反一次性告知。",
+    "W7.special_procedure": "特别程序{name}持续{days}个工作日，超过其时限{limit}个工作日。",
+    "W8.duplicate": "同一建设单位的项目{a}与{b}疑似重复赋码（名称相似度{ratio}，红线重叠率{overlap}）。",
+    "W9.project_not_generated": "{system}报送的数据引用的项目代码{project}未经策划生成。",
+    "W9.no_project_code": "{system}报送的办件状态{case_ref}没有项目代码。",
+    "W10.department": "部门{department}对事项{item}的办件出具了审查意见，但该部门不在事项配置的流程中，疑似隐形审批。",
+    "W10.external_case": "{system}报送了办件{case_ref}的状态，但本系统没有该办件，疑似体外循环。",
+}
+
+
+def explain(reason: str, **details: Any) -> str:
+    return EXPLANATIONS[reason].format(**details)
+
+
+def name_similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b).ratio()
+
+
+def red_line_overlap(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float:
+    """Shared area over the smaller red line's area (planar, in degrees: only the ratio matters)."""
+    if not a or not b:
+        return 0.0
+    first, second = shape(a), shape(b)
+    smaller = min(first.area, second.area)
+    if smaller <= 0:
+        return 0.0
+    return float(first.intersection(second).area / smaller)
