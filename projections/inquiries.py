@@ -20,23 +20,10 @@ from typing import Any
 import psycopg
 
 from infrastructure.db import Cursor, Database
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
 from projections.case_timeline import regions_within
 
-DETAIL_SKIP = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "originator_topic",
-        "actor_id",
-        "actor_role",
-        "actor_org",
-        "channel",
-        "request_id",
-        "occurred_at",
-    }
-)
+DETAIL_SKIP = META_FIELDS
 GROUP_COLUMNS = {"department": "department", "region": "region_code"}
 
 

@@ -15,20 +15,18 @@ from typing import Any
 
 import anyio.to_thread
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from application.policy import Actor, authorize, in_scope
+from application.policy import Actor, authorize
 from domain.catalog import CATALOG
 from domain.shared.errors import Forbidden
 from domain.shared.reference import REFERENCE
+from interfaces.graphql.common import MAX_PAGE, error, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor, today
 from projections.inquiries import Inquiries
-
-MAX_PAGE = 200
 
 
 @strawberry.enum(description="How to group violation rates.")
@@ -114,37 +112,15 @@ class ViolationRate:
     rate: float | None = strawberry.field(description="confirmed / decided; null while none is decided")
 
 
-def _error(message: str, code: str, status: int) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code, "status": status})
-
-
-async def _wait(info: Info[Context, None], at_least: int | None) -> None:
-    if at_least is None:
-        return
-    container = info.context.container
-    timeout = container.settings.wait_timeout_s
-    if not await anyio.to_thread.run_sync(partial(container.engine.wait_for, at_least, timeout)):
-        raise _error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
-
-
 def _reader(info: Info[Context, None]) -> Actor:
     actor = info.context.actor
     if actor is None:
-        raise _error("not authenticated", "UNAUTHENTICATED", 401)
+        raise error("not authenticated", "UNAUTHENTICATED", 401)
     try:
         authorize(actor, "inquiry.read")
     except Forbidden as exc:
-        raise _error(str(exc), "FORBIDDEN", 403) from None
+        raise error(str(exc), "FORBIDDEN", 403) from None
     return actor
-
-
-def _scope(actor: Actor, requested: str | None) -> str | None:
-    """Readers see their region; a narrower filter inside it is allowed."""
-    if actor.role == "admin" or actor.region in ("", "460000"):
-        return requested
-    if requested and in_scope(actor, requested):
-        return requested
-    return actor.region
 
 
 def _node(row: dict[str, Any], steps: list[dict[str, Any]], on: date) -> Inquiry:
@@ -214,16 +190,16 @@ class InquiriesQuery:
         at_least: int | None = None,
     ) -> Connection[Inquiry]:
         actor = _reader(info)
-        await _wait(info, at_least)
+        await wait(info, at_least)
         if not 0 < first <= MAX_PAGE:
-            raise _error(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT", 422)
+            raise error(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT", 422)
         f = filter or InquiryFilter()
         view = Inquiries(info.context.container.db)
         rows, has_next, total = await anyio.to_thread.run_sync(
             partial(
                 view.search,
                 status=f.status,
-                region_scope=_scope(actor, f.region_code),
+                region_scope=region_scope(actor, f.region_code),
                 department=f.department,
                 finding=f.finding,
                 opened_from=f.opened_from,
@@ -249,7 +225,7 @@ class InquiriesQuery:
         at_least: int | None = None,
     ) -> list[ViolationRate]:
         actor = _reader(info)
-        await _wait(info, at_least)
+        await wait(info, at_least)
         f = filter or InquiryFilter()
         view = Inquiries(info.context.container.db)
         rows = await anyio.to_thread.run_sync(
@@ -257,7 +233,7 @@ class InquiriesQuery:
                 view.violation_rates,
                 group_by.value,
                 status=f.status,
-                region_scope=_scope(actor, f.region_code),
+                region_scope=region_scope(actor, f.region_code),
                 department=f.department,
                 opened_from=f.opened_from,
                 opened_to=f.opened_to,

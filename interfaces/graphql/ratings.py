@@ -11,11 +11,10 @@ from functools import partial
 
 import anyio.to_thread
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from application.policy import Actor, in_scope
 from domain.shared.events import SHANGHAI
+from interfaces.graphql.common import actor_of, error, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from projections.ratings import Ratings
@@ -91,38 +90,9 @@ class WindowAssessmentRow:
     bad_reviews: int
 
 
-def _error(message: str, code: str, status: int) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code, "status": status})
-
-
-def _actor(info: Info[Context, None]) -> Actor:
-    actor = info.context.actor
-    if actor is None:
-        raise _error("not authenticated", "UNAUTHENTICATED", 401)
-    return actor
-
-
-async def _wait(info: Info[Context, None], at_least: int | None) -> None:
-    if at_least is None:
-        return
-    container = info.context.container
-    timeout = container.settings.wait_timeout_s
-    reached = await anyio.to_thread.run_sync(partial(container.engine.wait_for, at_least, timeout))
-    if not reached:
-        raise _error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
-
-
-def _region(actor: Actor, requested: str | None) -> str | None:
-    if actor.role == "admin" or actor.region in ("", "460000"):
-        return requested
-    if requested and in_scope(actor, requested):
-        return requested
-    return actor.region
-
-
 def _month(month: str | None) -> str | None:
     if month is not None and not (len(month) == 7 and month[4] == "-" and month.replace("-", "").isdigit()):
-        raise _error("month is YYYY-MM", "BAD_USER_INPUT", 422)
+        raise error("month is YYYY-MM", "BAD_USER_INPUT", 422)
     return month
 
 
@@ -139,16 +109,16 @@ class RatingsQuery:
         filter: RatingsFilter | None = None,
         at_least: int | None = None,
     ) -> list[RatingGroup]:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         f = filter or RatingsFilter()
-        actor = _actor(info)
+        actor = actor_of(info)
         container = info.context.container
         groups = await anyio.to_thread.run_sync(
             partial(
                 Ratings(container.db).groups,
                 group_by.value,
                 today=container.clock.now().astimezone(SHANGHAI).date(),
-                region_scope=f.region_code if actor.role == "applicant" else _region(actor, f.region_code),
+                region_scope=f.region_code if actor.role == "applicant" else region_scope(actor, f.region_code),
                 department=f.department,
                 item_code=f.item_code,
                 month=_month(f.month),
@@ -182,16 +152,16 @@ class RatingsQuery:
         group_by: WindowGroupBy = WindowGroupBy.CLERK,
         at_least: int | None = None,
     ) -> list[WindowAssessmentRow]:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         f = filter or WindowAssessmentFilter()
-        actor = _actor(info)
+        actor = actor_of(info)
         if actor.role == "applicant":
-            raise _error("window assessment is for officials", "FORBIDDEN", 403)
+            raise error("window assessment is for officials", "FORBIDDEN", 403)
         rows = await anyio.to_thread.run_sync(
             partial(
                 WindowAssessment(info.context.container.db).assess,
                 by_window=group_by == WindowGroupBy.WINDOW,
-                region_scope=_region(actor, f.region_code),
+                region_scope=region_scope(actor, f.region_code),
                 month=_month(f.month),
                 org=f.org,
             )

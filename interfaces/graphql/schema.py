@@ -6,22 +6,22 @@ processed that log position. `asOf` replays the aggregate from the log instead o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
 import anyio.to_thread
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from application.history import History
-from application.policy import Actor, in_scope
+from application.policy import in_scope
 from domain.projects import project_id
 from infrastructure.store import version_at
+from interfaces.graphql.common import actor_of, error, page, region_scope, utc, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.inquiries import InquiriesQuery
 from interfaces.graphql.live import Subscription
@@ -46,8 +46,6 @@ from interfaces.graphql.types import (
 from interfaces.graphql.warnings import WarningsQuery
 from projections.case_timeline import clock_of
 
-MAX_PAGE = 200
-
 
 @strawberry.input(description="Filters for `projects`.")
 class ProjectFilter:
@@ -67,62 +65,17 @@ class CaseFilter:
     stage: int | None = None
 
 
-def _error(message: str, code: str, status: int) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code, "status": status})
-
-
-async def _wait(info: Info[Context, None], at_least: int | None) -> None:
-    """Read-your-writes on demand: block (bounded) until every read model reached `at_least`."""
-    if at_least is None:
-        return
-    container = info.context.container
-    engine = getattr(container, "engine", None)
-    if engine is None:
-        raise _error("no projection engine runs in this process", "UNAVAILABLE", 503)
-    timeout = container.settings.wait_timeout_s
-    reached = await anyio.to_thread.run_sync(partial(engine.wait_for, at_least, timeout))
-    if not reached:
-        raise _error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
-
-
-def _page(first: int) -> int:
-    if not 0 < first <= MAX_PAGE:
-        raise _error(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT", 422)
-    return first
-
-
 def _scope_region(info: Info[Context, None], requested: str | None) -> str | None:
-    """Officials see their region; a narrower filter inside it is allowed."""
-    actor = _actor(info)
-    if actor.role in ("admin",) or actor.region in ("", "460000"):
-        return requested
-    if requested and in_scope(actor, requested):
-        return requested
-    return actor.region
+    return region_scope(actor_of(info), requested)
 
 
 def _check_visible(info: Info[Context, None], region_code: str, owner_org: str) -> None:
-    actor = _actor(info)
+    actor = actor_of(info)
     if actor.role == "applicant":
         if owner_org != actor.org:
-            raise _error("an applicant sees only its own projects and cases", "FORBIDDEN", 403)
+            raise error("an applicant sees only its own projects and cases", "FORBIDDEN", 403)
     elif actor.role != "admin" and not in_scope(actor, region_code):
-        raise _error(f"region {region_code} is outside the actor's scope {actor.region}", "FORBIDDEN", 403)
-
-
-def _actor(info: Info[Context, None]) -> Actor:
-    actor = info.context.actor
-    if actor is None:  # IsAuthenticated already refused; this narrows the type
-        raise _error("not authenticated", "UNAUTHENTICATED", 401)
-    return actor
-
-
-def _utc(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise _error("times need a UTC offset", "BAD_USER_INPUT", 422)
-    return moment.astimezone(UTC).isoformat()
+        raise error(f"region {region_code} is outside the actor's scope {actor.region}", "FORBIDDEN", 403)
 
 
 def _history(info: Info[Context, None]) -> History:
@@ -134,7 +87,7 @@ def _replay(
     info: Info[Context, None], aggregate_id: UUID, as_of: datetime | None, as_of_position: int | None
 ) -> list[Any]:
     if as_of is not None and as_of.tzinfo is None:
-        raise _error("asOf needs a UTC offset", "BAD_USER_INPUT", 422)
+        raise error("asOf needs a UTC offset", "BAD_USER_INPUT", 422)
     return _history(info).events(aggregate_id, until_time=as_of, until_position=as_of_position)
 
 
@@ -152,7 +105,7 @@ class Query:
         as_of_position: int | None = None,
         at_least: int | None = None,
     ) -> Project | None:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         if as_of is not None or as_of_position is not None:
             events = await anyio.to_thread.run_sync(_replay, info, project_id(code), as_of, as_of_position)
             if not events:
@@ -177,9 +130,9 @@ class Query:
         after: str | None = None,
         at_least: int | None = None,
     ) -> Connection[Project]:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         f = filter or ProjectFilter()
-        actor = _actor(info)
+        actor = actor_of(info)
         owner = actor.org if actor.role == "applicant" else f.owner_uscc
         rows, has_next, total = await anyio.to_thread.run_sync(
             partial(
@@ -190,7 +143,7 @@ class Query:
                 stage_reached=f.stage_reached,
                 name_contains=f.name_contains,
                 after=decode_cursor(after),
-                first=_page(first),
+                first=page(first),
             )
         )
         return connection([(r["created_position"], project_node(r)) for r in rows], has_next, total)
@@ -208,11 +161,11 @@ class Query:
         as_of_position: int | None = None,
         at_least: int | None = None,
     ) -> Case | None:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         try:
             case_id = UUID(str(id))
         except ValueError:
-            raise _error(f"not a case id: {id}", "BAD_USER_INPUT", 422) from None
+            raise error(f"not a case id: {id}", "BAD_USER_INPUT", 422) from None
         if as_of is not None or as_of_position is not None:
             events = await anyio.to_thread.run_sync(_replay, info, case_id, as_of, as_of_position)
             if not events:
@@ -240,9 +193,9 @@ class Query:
         after: str | None = None,
         at_least: int | None = None,
     ) -> Connection[Case]:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         f = filter or CaseFilter()
-        actor = _actor(info)
+        actor = actor_of(info)
         timeline = info.context.cases
         rows, has_next, total = await anyio.to_thread.run_sync(
             partial(
@@ -254,7 +207,7 @@ class Query:
                 status_code=f.status_code,
                 stage=f.stage,
                 after=decode_cursor(after),
-                first=_page(first),
+                first=page(first),
             )
         )
         ids = [r["case_id"] for r in rows]
@@ -282,20 +235,20 @@ class Query:
         after: str | None = None,
         at_least: int | None = None,
     ) -> Connection[AuditEntry]:
-        await _wait(info, at_least)
-        actor = _actor(info)
+        await wait(info, at_least)
+        actor = actor_of(info)
         if actor.role == "applicant" and subject not in (actor.actor_id, actor.org):
             project = await anyio.to_thread.run_sync(info.context.projects.get, subject)
             if project is None or project["owner_uscc"] != actor.org:
-                raise _error("an applicant may trace only its own projects", "FORBIDDEN", 403)
+                raise error("an applicant may trace only its own projects", "FORBIDDEN", 403)
         rows, has_next = await anyio.to_thread.run_sync(
             partial(
                 info.context.audit.trail,
                 subject,
                 after=decode_cursor(after),
-                first=_page(first),
-                since=_utc(from_),
-                until=_utc(to),
+                first=page(first),
+                since=utc(from_),
+                until=utc(to),
             )
         )
         total = await anyio.to_thread.run_sync(info.context.audit.count, subject)

@@ -17,6 +17,7 @@ from application.reports import MonthlyReport, monthly_report
 from application.statistics import Group, GroupBy, StatisticsFilter, compute_statistics, scope_for
 from domain.shared.errors import DomainError, Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
+from interfaces.graphql.common import wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 
@@ -126,9 +127,7 @@ def _today(info: Info[Context, None]) -> date:
 
 
 async def _run(info: Info[Context, None], at_least: int | None, work: Callable[[], T]) -> T:
-    from interfaces.graphql.schema import _wait  # schema.py imports this module at its end
-
-    await _wait(info, at_least)
+    await wait(info, at_least)
     try:
         return await anyio.to_thread.run_sync(work)
     except Forbidden as exc:

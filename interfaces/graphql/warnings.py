@@ -8,22 +8,20 @@ region; applicants and integrations see none; admins see all.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 import anyio.to_thread
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
-from application.policy import Actor, in_scope
+from interfaces.graphql.common import MAX_PAGE, error, region_scope, utc, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor
 from projections.offline_warnings import OfflineWarnings
 
-MAX_PAGE = 200
 BLIND_ROLES = frozenset({"applicant", "integration"})
 
 
@@ -57,36 +55,6 @@ class Warning:
     raised_position: int
     raised_at: datetime = strawberry.field(description="recording time of the event that completed the evidence")
     resolved_position: int | None = strawberry.field(description="the later fact that removed the evidence, if any")
-
-
-def _error(message: str, code: str, status: int) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": code, "status": status})
-
-
-async def _wait(info: Info[Context, None], at_least: int | None) -> None:
-    if at_least is None:
-        return
-    container = info.context.container
-    timeout = container.settings.wait_timeout_s
-    if not await anyio.to_thread.run_sync(partial(container.engine.wait_for, at_least, timeout)):
-        raise _error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
-
-
-def _scope(actor: Actor, requested: str | None) -> str | None:
-    """Readers see their region; a narrower filter inside it is allowed."""
-    if actor.role == "admin" or actor.region in ("", "460000"):
-        return requested
-    if requested and in_scope(actor, requested):
-        return requested
-    return actor.region
-
-
-def _utc(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        raise _error("times need a UTC offset", "BAD_USER_INPUT", 422)
-    return moment.astimezone(UTC).isoformat()
 
 
 def warning_node(row: dict[str, Any]) -> Warning:
@@ -124,12 +92,12 @@ class WarningsQuery:
         after: str | None = None,
         at_least: int | None = None,
     ) -> Connection[Warning]:
-        await _wait(info, at_least)
+        await wait(info, at_least)
         actor = info.context.actor
         if actor is None:
-            raise _error("not authenticated", "UNAUTHENTICATED", 401)
+            raise error("not authenticated", "UNAUTHENTICATED", 401)
         if not 0 < first <= MAX_PAGE:
-            raise _error(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT", 422)
+            raise error(f"first must be between 1 and {MAX_PAGE}", "BAD_USER_INPUT", 422)
         if actor.role in BLIND_ROLES:
             return connection([], False, 0)
         f = filter or WarningFilter()
@@ -138,13 +106,13 @@ class WarningsQuery:
             partial(
                 model.list,
                 rule=f.rule,
-                region_scope=_scope(actor, f.region_code),
+                region_scope=region_scope(actor, f.region_code),
                 department=f.department,
                 status=f.status,
                 project_code=f.project_code,
                 case_id=f.case_id,
-                raised_from=_utc(f.raised_from),
-                raised_to=_utc(f.raised_to),
+                raised_from=utc(f.raised_from),
+                raised_to=utc(f.raised_to),
                 after=decode_cursor(after),
                 first=first,
             )
