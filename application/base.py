@@ -48,21 +48,22 @@ class Service:
             occurred_at=occurred_at,
         )
 
-    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        """The aggregate, or None when no aggregate of that class has this id."""
         try:
             aggregate: Aggregate = self.app.repository.get(aggregate_id)
         except AggregateNotFoundError:
-            raise NotFound(f"{what} not found") from None
-        if not isinstance(aggregate, cls):
+            return None
+        return aggregate if isinstance(aggregate, cls) else None
+
+    def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        aggregate = self.find(cls, aggregate_id)
+        if aggregate is None:
             raise NotFound(f"{what} not found")
         return aggregate
 
     def exists(self, aggregate_id: UUID) -> bool:
-        try:
-            self.app.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            return False
-        return True
+        return self.find(Aggregate, aggregate_id) is not None
 
     def _replay(self, actor: Actor, key: IdempotencyKey) -> dict[str, Any] | None:
         receipt_id = key.receipt_id(actor.actor_id)

@@ -38,10 +38,10 @@ class ExchangeService(Service):
         record_id = external_record_id(checked["source"], checked["source_id"])
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            if not self.exists(record_id):
+            record = self.find(ExternalRecord, record_id)
+            if record is None:
                 record = ExternalRecord.report(meta, fields)
                 return [record], {"id": str(record.id), "created": True, "unchanged": False}
-            record = self.load(ExternalRecord, record_id, f"external record {record_id}")
             if not record.amend(meta, fields):
                 raise _Unchanged(record)
             return [record], {"id": str(record.id), "created": False, "unchanged": False}

@@ -55,10 +55,7 @@ class SupervisionService(Service):
         return row
 
     def _disposition(self, warning_id: str) -> WarningDisposition | None:
-        disposition_id = warning_disposition_id(warning_id)
-        if not self.exists(disposition_id):
-            return None
-        return self.load(WarningDisposition, disposition_id, f"warning {warning_id}")
+        return self.find(WarningDisposition, warning_disposition_id(warning_id))
 
     def acknowledge_warning(
         self, actor: Actor, request_id: str, key: IdempotencyKey | None, warning_id: str, note: str
