@@ -12,14 +12,17 @@ from application.clock import Clock, SystemClock
 from application.exchange import ExchangeService
 from application.projects import ProjectService
 from application.ratings import FeedbackService, RatingService
+from application.signatures import MemoryCodeSender, SealService, SigningService, VerificationService
 from application.supervision import SupervisionService
 from infrastructure.broadcast import Broadcaster
 from infrastructure.db import Database, DatabaseURL
+from infrastructure.keystore import EncryptedFileKeyStore
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.settings import Settings
 from infrastructure.store import events_table, make_append_only, open_store, position_of
 from projections.engine import ProjectionEngine
 from projections.inquiries import find_warning
+from projections.ledger import ledger_config
 from projections.registry import all_read_models
 
 
@@ -35,6 +38,9 @@ class Container:
     supervision: SupervisionService
     ratings: RatingService
     feedback: FeedbackService
+    seals: SealService
+    signing: SigningService
+    verifications: VerificationService
     engine: ProjectionEngine
     waker: Waker
     live: Broadcaster
@@ -56,6 +62,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     clock = clock or SystemClock()
     locate = partial(position_of, db)
     live = Broadcaster(settings.redis_url)
+    keys = EncryptedFileKeyStore(
+        settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.embedded
+    )
     engine = _projection_engine(settings, url, app, db, live)
     return Container(
         settings=settings,
@@ -68,6 +77,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         supervision=SupervisionService(app, clock, locate, partial(find_warning, db)),
         ratings=RatingService(app, clock, locate),
         feedback=FeedbackService(app, clock, locate),
+        seals=SealService(app, clock, locate, keys),
+        signing=SigningService(app, clock, locate, keys, MemoryCodeSender(), reveal_codes=settings.embedded),
+        verifications=VerificationService(app, clock, locate),
         engine=engine,
         waker=engine.waker,
         live=live,
@@ -91,7 +103,7 @@ def _projection_engine(
     engine = ProjectionEngine(
         app,
         db,
-        all_read_models(db),
+        all_read_models(db, ledger_config(settings)),
         batch_size=settings.batch_size,
         waker=waker,
         sources=sources,

@@ -4,6 +4,41 @@ Every project gets a script of timed commands (generation, land supply, parcels,
 cases through the four stages, utility connections, back-entries, duplicate-code merges). The
 scripts are built first, then merged by time and executed in that order with the simulated clock
 set before each command, so recorded timestamps rise with log positions. Nothing is written by SQL.
+
+The supervision side rides on the same timeline, drawn from a second random stream (so the
+approvals themselves are the same as without it):
+
+- 好差评: about 80 % of the decided or closed cases (not Haikou's utilities, which the city system
+  handles) are rated by their applicant 1–6 working days after the decision: mostly 4–5, some 3,
+  a few 1–2 (likelier after a refusal or a late decision). Every bad review is rectified by the
+  department's approver (most within the 15 working days, one in seven late) and followed up
+  by the provincial supervisor; one follow-up in ten finds the applicant unsatisfied, which
+  reopens the rectification, rectified and followed up again (late and unsatisfied go by the
+  order the bad reviews are given, not by chance, so a small demo shows both).
+- 体验员反馈: six reports by the province's experience officer (items, windows, one late case).
+- 数据共享: about three quarters of the approved construction permits (GJ-3-03) are reported by the
+  housing department's industry system and of the completion filings (GJ-4-03) by the licence
+  library, 1–8 working days after approval, with the document number of the approval and the
+  numbers of the upstream approvals of the same project (YDGHXKZBH ← GJ-1-03, GCGHXKZBH ← GJ-2-01,
+  SCHGSBH ← GJ-3-01; SGXKZBH ← GJ-3-03).
+- Planted anomalies, one each, reported before 2026-11-01 (each needs a project far enough in its
+  stages; a demo too small to have one leaves it out):
+  W1 the licence library holds a fire-design review certificate (GJ-3-02) of a project with no
+  GJ-3-02 case — issued outside the system (体外循环);
+  W4 the industry system reports a construction permit (without a provincial item code) dated
+  three working days before the drawing-review approval it cites (先建后审);
+  W5 one construction-permit report cites a 2025 planning permit number that exists nowhere
+  (instead of the project's real GJ-2-01 number);
+  W9 + W10 Haikou's city system (HKGJXT) sends a status row (受理) of a case unknown here, for a
+  project code never generated (W9.project_not_generated and W10.external_case);
+  W10 the development-and-reform reviewer records an opinion on a drawing review (GJ-3-01), a
+  department outside that item's flow (隐形审批).
+- From 2026-11-02 the offline_warnings read model is caught up (inquiries need the warnings), then:
+  the supervisor acknowledges the W10 opinion warning; the accountability officer opens four
+  inquiries — W1 (explained, violation confirmed, sanctioned, closed), the first back-entry's W2
+  (explained, justified, closed), the Haikou W9 + W10 (explained, false alarm, closed) and W5
+  (explanation requested, deadline after the demo's end: still open). The W4 warning is left open.
+  Warning ids are computed with `warning_id` from the same keys the rules use.
 """
 
 from __future__ import annotations
@@ -26,11 +61,14 @@ from application.clock import SimulatedClock
 from application.policy import Actor
 from domain.approvals.case import CaseStatus
 from domain.catalog import CATALOG, Item
+from domain.exchange import external_record_id
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 from domain.shared.errors import Conflict
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import add_workdays, is_workday
+from domain.supervision.rating import DIMENSIONS
+from projections.offline_warnings import warning_id
 
 START = date(2026, 1, 5)
 END = datetime(2026, 11, 20, 17, 30, tzinfo=SHANGHAI)
@@ -117,6 +155,23 @@ BACKENTRY_REASONS = (
 )
 DEPARTMENTS = ("fgw", "zrzy", "zjj", "water", "power", "gas")
 UTILITIES = ("GJ-5-01", "GJ-5-02", "GJ-5-03")
+SUPERVISION = date(2026, 11, 2)  # inquiries and dispositions from here on; planted anomalies before
+REPORTED = ("GJ-3-03", "GJ-4-03")  # certificates other systems report back
+CITED = {"YDGHXKZBH": "GJ-1-03", "GCGHXKZBH": "GJ-2-01", "SCHGSBH": "GJ-3-01", "SGXKZBH": "GJ-3-03"}
+# level weights (5, 4, 3, 2, 1): after an approval, after a late decision, after a refusal or closure
+LEVEL_WEIGHTS = {"good": (70, 24, 5, 0.7, 0.3), "late": (40, 30, 18, 8, 4), "closed": (35, 30, 20, 10, 5)}
+COMMENTS = {
+    5: ("办理高效，服务热情", "一次办好，非常满意", "网上申报很方便"),
+    4: ("总体满意，材料要求可以更清楚", "办理较快"),
+    3: ("等待时间较长", "需多次咨询才弄清材料要求"),
+    2: ("超过承诺时限才办结，未主动告知进度", "窗口答复前后不一致"),
+    1: ("多次补正仍未说明原因，体验很差", "电话一直无人接听，办理拖延"),
+}
+RECTIFICATIONS = (
+    "约谈经办人员，完善一次性告知清单并向申请人致歉",
+    "优化审查流程，增设办理进度短信提醒",
+    "对窗口人员开展服务规范培训，明确答复口径",
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +186,11 @@ class DemoSummary:
     back_entries: int
     merges: int
     seconds: float
+    ratings: int = 0
+    bad_reviews: int = 0
+    external_records: int = 0
+    feedback: int = 0
+    inquiries: int = 0
 
 
 @dataclass(order=True)
@@ -149,6 +209,17 @@ class _CaseRef:
 
     def uuid(self) -> UUID:
         assert self.id is not None, "a case step ran before its submission"
+        return self.id
+
+
+@dataclass
+class _Held:
+    """The id of a rating or an inquiry, filled when the command that creates it runs."""
+
+    id: UUID | None = None
+
+    def uuid(self) -> UUID:
+        assert self.id is not None, "a step ran before the one that creates its subject"
         return self.id
 
 
@@ -193,6 +264,20 @@ class _Project:
     applicant: Actor
     red_line: dict[str, Any]
     steps: list[_Step] = field(default_factory=list)
+    approved: dict[str, tuple[str, date]] = field(default_factory=dict)  # item → (document number, day)
+    first_case: dict[str, datetime] = field(default_factory=dict)  # item → first submission
+
+
+@dataclass
+class _Report:
+    """A certificate another system reports back for an approved case (scheduled after planning)."""
+
+    p: _Project
+    item: str
+    number: str
+    issued_on: date
+    at: datetime
+    upstream: dict[str, str]
 
 
 class _Actors:
@@ -222,6 +307,18 @@ class _Actors:
         )
         self.supervisor = Actor(
             "supervisor-460000", "supervisor", "460000-yshj", "460000", "海南省营商环境建设厅督查员"
+        )
+        self.experience_officer = Actor(
+            "experience-officer-460000", "supervisor", "460000-yshj", "460000", "海南省营商环境体验员"
+        )
+        self.officer = Actor(
+            "accountability-460000", "accountability_officer", "460000-jjjc", "460000", "省纪委监委派驻纪检监察组"
+        )
+        self.licence_library = Actor(
+            "integration-460000-dzzz", "integration", "460000-dzzz", "460000", "海南省电子证照库"
+        )
+        self.industry = Actor(
+            "integration-460000-zjt", "integration", "460000-zjt", "460000", "海南省住房和城乡建设厅施工许可系统"
         )
 
 
@@ -282,12 +379,23 @@ class _Planner:
         self.generated = 0
         self.back_entries = 0
         self.merges = 0
+        # the supervision side draws from its own stream, so the approvals stay as they were
+        self.srng = random.Random(seed + 1)  # noqa: S311 — reproducible demo data, not secrets
+        self.oversight: list[_Step] = []  # steps about no single project (feedback, inquiries)
+        self.scripts.append(self.oversight)
+        self.reports: list[_Report] = []
+        self.reviews: list[tuple[_Project, _CaseRef, datetime]] = []  # GJ-3-01 cases in review
+        self.back_refs: list[tuple[_Project, _CaseRef, Item, datetime]] = []
+        self.count: Counter[str] = Counter()
+        self.projects: list[_Project] = []
+        self.late_cases: list[tuple[_Project, _CaseRef, datetime]] = []
+        self.bad: list[tuple[_Track, _Project, Item, _Held]] = []  # bad reviews, each with its track
 
     # --- building blocks -----------------------------------------------------------
 
-    def add(self, p: _Project, at: datetime, run: Run) -> None:
+    def add(self, p: _Project | list[_Step], at: datetime, run: Run) -> None:
         self.seq += 1
-        p.steps.append(_Step(at, self.seq, run))
+        (p.steps if isinstance(p, _Project) else p).append(_Step(at, self.seq, run))
 
     def request_id(self) -> str:
         """Assigned when a step runs, so ids follow the log order."""
@@ -391,8 +499,9 @@ class _Planner:
             red_line=self.red_line(unit, region, flow in LINEAR_FLOWS),
         )
         self.scripts.append(p.steps)
+        self.projects.append(p)
         start = day + timedelta(days=rng.randint(60, 180))
-        fields = {
+        fields: dict[str, Any] = {
             "code": p.code,
             "name": p.name,
             "owner_name": owner_name,
@@ -554,6 +663,7 @@ class _Planner:
             return r
 
         self.add(p, tr.at(add_workdays(decided_at.date(), rng.randint(3, 12))), run)
+        self.back_refs.append((p, ref, item, tr.last or decided_at))
         return tr.day
 
     # --- cases -----------------------------------------------------------------------
@@ -609,7 +719,9 @@ class _Planner:
         def later(days: int) -> datetime:
             return tr.at(add_workdays(tr.day, days))
 
-        self.add(p, tr.at(day), submit)
+        submitted = tr.at(day)
+        self.add(p, submitted, submit)
+        p.first_case.setdefault(item.code, submitted)
         if plan.pre_correction:
             self.add(
                 p, later(0), act(desk, "request-correction", {"materials": ["授权委托书"], "note": "委托书未盖章"})
@@ -619,13 +731,18 @@ class _Planner:
         closing = _AT_DESK.get(plan.kind)
         if closing is not None:
             self.add(p, at_desk, act(p.applicant if closing[0] == "withdraw" else desk, *closing))
+            if not city:
+                self.rate(p, ref, item, at_desk, "closed", online)
             return _Outcome(closed_on=tr.day)
         self.add(p, at_desk, act(desk, "accept"))
         limit = item.promised_limit_days
         slow = plan.kind in ("overdue", "stuck")
         budget = limit + rng.randint(2, 12) if slow else rng.randint(max(1, limit // 3), limit)
         step = rng.randint(0, min(1, budget))
-        self.add(p, later(step), act(reviewer, "start-review"))
+        review = later(step)
+        self.add(p, review, act(reviewer, "start-review"))
+        if item.code == "GJ-3-01" and plan.kind == "approve":
+            self.reviews.append((p, ref, review))
         budget -= step
         if plan.opinion:
             agree = plan.kind != "refuse"
@@ -664,6 +781,8 @@ class _Planner:
         if plan.kind in ("withdraw_after", "refuse"):
             closing = _IN_REVIEW[plan.kind]
             self.add(p, final, act(p.applicant if closing[0] == "withdraw" else approver, *closing))
+            if not city:
+                self.rate(p, ref, item, final, "closed", online)
             return _Outcome(closed_on=tr.day)
         self.documents += 1
         number = f"{UNITS[p.unit][0]}{item.department}字〔2026〕{self.documents:05d}号"
@@ -673,13 +792,497 @@ class _Planner:
         else:
             body = {"document_number": number, "document_title": item.name, "valid_until": date(2027, 12, 31)}
             self.add(p, final, act(approver, "approve", body))
+        if not city:
+            self.rate(p, ref, item, final, "late" if slow else "good", online)
+        if slow:
+            self.late_cases.append((p, ref, final))
         if plan.kind == "revoke":
             revoker = self.actors.approvers[p.unit, item.department]
             self.add(
                 p, later(rng.randint(10, 30)), act(revoker, "revoke", {"reason": "申请材料存在虚假情形，依法撤销"})
             )
             return _Outcome(closed_on=tr.day)
+        p.approved[item.code] = (number, final.date())
+        if item.code in REPORTED:
+            self.report_back(p, item, number, final)
         return _Outcome(approved_on=tr.day)
+
+    # --- supervision: ratings, reports back, planted anomalies, inquiries ---------------------
+
+    def after(self, moment: datetime) -> _Track:
+        """A track on the supervision stream that starts after `moment`."""
+        tr = _Track(self.srng)
+        tr.last = moment
+        return tr
+
+    def rate(self, p: _Project, ref: _CaseRef, item: Item, decided: datetime, mood: str, online: bool) -> None:
+        """好差评 by the applicant a few days after the decision; a bad review is rectified and followed up."""
+        srng = self.srng
+        if srng.random() >= 0.8:
+            return
+        level = srng.choices((5, 4, 3, 2, 1), LEVEL_WEIGHTS[mood])[0]
+        dimensions = {d: min(5, max(1, level + srng.choice((-1, 0, 0, 1)))) for d in DIMENSIONS}
+        channel = srng.choice(("pc", "mobile")) if online else srng.choice(("window_device", "window_device", "sms"))
+        comment = srng.choice(COMMENTS[level])
+        tr, rating = self.after(decided), _Held()
+
+        def run() -> dict[str, Any]:
+            r = self.c.ratings.rate(
+                p.applicant,
+                self.request_id(),
+                None,
+                case_id=ref.uuid(),
+                level=level,
+                evaluation_channel=channel,
+                dimensions=dimensions,
+                comment=comment,
+            )
+            rating.id = UUID(r["id"])
+            self.count["ratings"] += 1
+            self.count["bad_reviews"] += r["bad_review"]
+            return r
+
+        self.add(p, tr.at(add_workdays(decided.date(), srng.randint(1, 6))), run)
+        if level <= 2:  # rectified and followed up: scripted once every bad review is known
+            self.bad.append((tr, p, item, rating))
+
+    def rectifications(self) -> None:
+        """In the order the bad reviews are given, the 2nd, 9th, 16th … is rectified late and the
+        4th, 14th … followed up unsatisfied — by count, not chance, so a small demo shows both."""
+        srng = self.srng
+        for nth, (tr, p, item, rating) in enumerate(sorted(self.bad, key=lambda b: b[0].last or END), start=1):
+            approver = self.actors.approvers[p.unit, item.department]
+            rounds = 2 if nth % 10 == 4 else 1  # an unsatisfied follow-up reopens the rectification
+            for n in range(rounds):
+                late = n == 0 and nth % 7 == 2
+                days = srng.randint(17, 24) if late else srng.randint(3, 12)
+                measures = srng.choice(RECTIFICATIONS)
+                self.add(p, tr.at(add_workdays(tr.day, days)), self.rectify(approver, rating, measures))
+                result = "unsatisfied" if n < rounds - 1 else "satisfied"
+                self.add(p, tr.at(add_workdays(tr.day, srng.randint(1, 5))), self.follow_up(rating, result))
+
+    def rectify(self, approver: Actor, rating: _Held, measures: str) -> Run:
+        return lambda: self.c.ratings.record_rectification(
+            approver, self.request_id(), None, rating.uuid(), measures=measures, rectified_on=None
+        )
+
+    def follow_up(self, rating: _Held, result: str) -> Run:
+        note = "申请人表示问题已解决" if result == "satisfied" else "申请人认为整改未到位，要求继续整改"
+        return lambda: self.c.ratings.record_follow_up(
+            self.actors.supervisor,
+            self.request_id(),
+            None,
+            rating.uuid(),
+            result=result,
+            note=note,
+            followed_up_on=None,
+        )
+
+    def report_back(self, p: _Project, item: Item, number: str, approved: datetime) -> None:
+        """Most approved construction permits and completion filings come back from other systems."""
+        srng = self.srng
+        if srng.random() >= 0.75:
+            return
+        if item.code == "GJ-3-03":
+            upstream = {f: p.approved[i][0] for f, i in CITED.items() if i != "GJ-3-03" and i in p.approved}
+        else:
+            upstream = {"SGXKZBH": p.approved["GJ-3-03"][0]}
+        at = self.after(approved).at(add_workdays(approved.date(), srng.randint(1, 8)))
+        self.reports.append(_Report(p, item.code, number, approved.date(), at, upstream))
+
+    def external(self, actor: Actor, fields: dict[str, Any]) -> Run:
+        def run() -> dict[str, Any]:
+            self.count["external_records"] += 1
+            return self.c.exchange.report(actor, self.request_id(), None, fields)
+
+        return run
+
+    def certificate(self, r: _Report) -> tuple[Actor, dict[str, Any]]:
+        permit = r.item == "GJ-3-03"
+        fields: dict[str, Any] = {
+            "source": "industry_system" if permit else "license_library",
+            "source_id": f"{'SGXK' if permit else 'JGBA'}-{r.p.code}",
+            "kind": "construction_permit" if permit else "completion_filing",
+            "project_code": r.p.code,
+            "item_code": r.item,
+            "number": r.number,
+            "issued_on": r.issued_on,
+            "upstream": r.upstream,
+            "source_system": "HNSGXK" if permit else "HNDZZZ",
+            "department": "zjj",
+            "payload": {"XMMC": r.p.name, "JSDW": r.p.owner_name},
+        }
+        return (self.actors.industry if permit else self.actors.licence_library), fields
+
+    def supervise(self) -> None:
+        """Everything planned once every project is scripted: the reports back (one of them with a
+        dangling upstream number), the other planted anomalies, feedback, dispositions, inquiries."""
+        srng, used = self.srng, set[str]()
+        cutoff = SUPERVISION - timedelta(days=13)  # planted certificates need an approval by then
+        permits = [r for r in self.reports if r.item == "GJ-3-03" and "GCGHXKZBH" in r.upstream]
+        permits = [r for r in permits if r.at.date() < SUPERVISION]
+        w5 = srng.choice(permits) if permits else None
+        if w5 is not None:  # W5: the planning permit it cites was never in any system
+            w5.upstream = {
+                **w5.upstream,
+                "GCGHXKZBH": f"{UNITS[w5.p.unit][0]}zrzy字〔2025〕{srng.randint(100, 999):05d}号",
+            }
+            used.add(w5.p.code)
+        for r in self.reports:
+            self.add(r.p, r.at, self.external(*self.certificate(r)))
+        self.rectifications()
+        w1 = self.plant_certificate_without_case(cutoff, used)
+        self.plant_permit_before_review(cutoff, used)
+        haikou = self.plant_foreign_status_row()
+        hidden = self.plant_hidden_opinion(used)
+        self.experience_officer_feedback()
+        self.inquiries(w1, w5, haikou, hidden)
+
+    def cut(self, day: date) -> date:
+        """Planted reports arrive before the supervision weeks."""
+        return min(day, SUPERVISION - timedelta(days=3))
+
+    def plant_certificate_without_case(self, cutoff: date, used: set[str]) -> tuple[_Project, str] | None:
+        """W1: the licence library holds a fire-design review certificate no case here accounts for."""
+        found = [
+            p
+            for p in self.projects
+            if p.code not in used and "GJ-3-01" in p.approved and p.approved["GJ-3-01"][1] <= cutoff
+        ]
+        found = [p for p in found if "GJ-3-02" not in p.first_case]
+        if not found:
+            return None
+        p = self.srng.choice(found)
+        used.add(p.code)
+        issued = p.approved["GJ-3-01"][1]
+        fields: dict[str, Any] = {
+            "source": "license_library",
+            "source_id": f"DZZZ-XFSJ-{p.code}",
+            "kind": "license",
+            "project_code": p.code,
+            "item_code": "GJ-3-02",
+            "number": f"{UNITS[p.unit][0]}建消审字〔2026〕第{self.srng.randint(100, 999):04d}号",
+            "issued_on": issued,
+            "upstream": {"GCGHXKZBH": p.approved["GJ-2-01"][0]},
+            "source_system": "HNDZZZ",
+            "department": "zjj",
+            "payload": {"ZZMC": "特殊建设工程消防设计审查意见书", "XMMC": p.name},
+        }
+        day = self.cut(add_workdays(issued, self.srng.randint(2, 8)))
+        self.add(p, _Track(self.srng).at(day), self.external(self.actors.licence_library, fields))
+        return p, str(external_record_id(fields["source"], fields["source_id"]))
+
+    def plant_permit_before_review(self, cutoff: date, used: set[str]) -> None:
+        """W4: an industry-system construction permit dated before the drawing review it cites."""
+        found = [
+            p
+            for p in self.projects
+            if p.code not in used and "GJ-3-01" in p.approved and p.approved["GJ-3-01"][1] <= cutoff
+        ]
+        if not found:
+            return
+        p = self.srng.choice(found)
+        used.add(p.code)
+        reviewed = p.approved["GJ-3-01"][1]
+        issued, back = reviewed, 3
+        while back:  # three working days before the review's approval
+            issued -= timedelta(days=1)
+            back -= is_workday(issued)
+        upstream = {"SCHGSBH": p.approved["GJ-3-01"][0]}
+        if p.approved["GJ-2-01"][1] <= issued:
+            upstream["GCGHXKZBH"] = p.approved["GJ-2-01"][0]
+        number = f"{p.region}{issued:%Y%m%d}0101"  # 施工许可证编号: division, date, sequence, kind
+        fields: dict[str, Any] = {
+            "source": "industry_system",
+            "source_id": f"SGXK-{number}",
+            "kind": "construction_permit",
+            "project_code": p.code,
+            "item_code": None,  # the industry system does not know the provincial item catalogue
+            "number": number,
+            "issued_on": issued,
+            "upstream": upstream,
+            "source_system": "HNSGXK",
+            "department": "zjj",
+            "payload": {"XMMC": p.name, "JSDW": p.owner_name},
+        }
+        day = self.cut(add_workdays(reviewed, self.srng.randint(2, 8)))
+        self.add(p, _Track(self.srng).at(day), self.external(self.actors.industry, fields))
+
+    def plant_foreign_status_row(self) -> tuple[str, str, str]:
+        """W9 + W10: Haikou's system reports acceptance of a case unknown here, for a code never generated."""
+        srng = self.srng
+        while True:
+            code = f"2609-460106-04-03-{srng.randrange(10**5):05d}{srng.randrange(10)}"
+            if code not in self.codes:
+                break
+        case_ref = f"HK-460106-2026-{srng.randint(1000, 9999):05d}"
+        fields: dict[str, Any] = {
+            "source": "city_system",
+            "source_id": f"HKGJXT-{case_ref}-3",
+            "kind": "status_row",
+            "project_code": code,
+            "item_code": "GJ-1-02",
+            "case_ref": case_ref,
+            "status_code": 3,
+            "source_system": "HKGJXT",
+            "department": "zrzy",
+            "payload": {"SJLY": "HKGJXT", "BLZT": 3, "XMMC": "海口龙华区滨江商住项目"},
+        }
+        day = add_workdays(date(2026, 10, 9), srng.randint(0, 10))
+        self.add(self.oversight, _Track(srng).at(day), self.external(self.actors.city_system, fields))
+        return str(external_record_id(fields["source"], fields["source_id"])), "HKGJXT", case_ref
+
+    def plant_hidden_opinion(self, used: set[str]) -> tuple[_CaseRef, str] | None:
+        """W10: the development-and-reform reviewer gives an opinion inside a drawing review."""
+        found = [
+            (p, ref, at) for p, ref, at in self.reviews if p.code not in used and at.date() < self.cut(SUPERVISION)
+        ]
+        if not found:
+            return None
+        p, ref, review = self.srng.choice(found)
+        used.add(p.code)
+        reviewer = self.actors.reviewers[p.unit, "fgw"]
+        body = {"department": "fgw", "opinion": "项目已列入年度重点项目，同意通过施工图审查", "result": "agree"}
+        # within the minute of the review's start; the case's next step is at least five minutes later
+        at = review.replace(second=59) if review.second < 59 else review
+        self.add(p, at, lambda: self.c.cases.act(reviewer, self.request_id(), None, ref.uuid(), "record-opinion", body))
+        return ref, "fgw"
+
+    def experience_officer_feedback(self) -> None:
+        """体验员反馈: a handful of reports over the year, about items, windows and one late case."""
+        srng, officer = self.srng, self.actors.experience_officer
+        reports: list[tuple[date, dict[str, Any]]] = [
+            (
+                date(2026, 3, 18),
+                {
+                    "subject_kind": "item",
+                    "item_code": "GJ-3-03",
+                    "region_code": "460100",
+                    "category": "unclear_materials",
+                    "description": "施工许可申报指南对施工图审查合格书的要求与窗口口径不一致",
+                },
+            ),
+            (
+                date(2026, 5, 13),
+                {
+                    "subject_kind": "window",
+                    "window": self.actors.clerks["460200"][0].name,
+                    "region_code": "460200",
+                    "category": "attitude",
+                    "description": "暗访时窗口人员未执行首问负责制",
+                },
+            ),
+            (
+                date(2026, 6, 24),
+                {
+                    "subject_kind": "item",
+                    "item_code": "GJ-5-02",
+                    "region_code": "469005",
+                    "category": "overdue",
+                    "description": "供电报装现场勘查预约等待超过一周",
+                },
+            ),
+            (
+                date(2026, 8, 19),
+                {
+                    "subject_kind": "window",
+                    "window": self.actors.clerks["460400"][1].name,
+                    "region_code": "460400",
+                    "category": "system_failure",
+                    "description": "网上申报附件上传多次失败，窗口无法受理",
+                },
+            ),
+            (
+                date(2026, 9, 16),
+                {
+                    "subject_kind": "item",
+                    "item_code": "GJ-1-02",
+                    "region_code": "469002",
+                    "category": "offline_approval_clue",
+                    "description": "群众反映有项目用地预审意见在系统外先行出具",
+                },
+            ),
+        ]
+        tr = _Track(srng)
+        for day, body in reports:
+            self.add(self.oversight, tr.at(day), self.feedback(officer, body))
+        late = [(p, ref, at) for p, ref, at in self.late_cases if at.date() < SUPERVISION]
+        if late:
+            p, ref, decided = srng.choice(late)
+            body = {"subject_kind": "case", "category": "overdue", "description": "办件超过承诺时限才办结，未告知原因"}
+            at = self.after(decided).at(add_workdays(decided.date(), srng.randint(1, 3)))
+            self.add(p, at, self.feedback(officer, body, ref))
+
+    def feedback(self, officer: Actor, body: dict[str, Any], ref: _CaseRef | None = None) -> Run:
+        def run() -> dict[str, Any]:
+            self.count["feedback"] += 1
+            return self.c.feedback.submit(
+                officer,
+                self.request_id(),
+                None,
+                subject_kind=body["subject_kind"],
+                case_id=ref.uuid() if ref else None,
+                item_code=body.get("item_code"),
+                window=body.get("window"),
+                region_code=body.get("region_code"),
+                reporter_kind=None,
+                category=body["category"],
+                description=body["description"],
+            )
+
+        return run
+
+    def inquiries(
+        self,
+        w1: tuple[_Project, str] | None,
+        w5: _Report | None,
+        haikou: tuple[str, str, str],
+        hidden: tuple[_CaseRef, str] | None,
+    ) -> None:
+        """From SUPERVISION: the warnings read model is caught up, then dispositions and inquiries."""
+        officer, day = self.actors.officer, SUPERVISION
+        plan: list[tuple[int, Run]] = []  # (working days after SUPERVISION, command), in order
+
+        def at(days: int, run: Run) -> None:
+            plan.append((days, run))
+
+        if hidden is not None:
+            ref, dept = hidden
+            note = "已签收：发改部门在施工图审查中出具意见，转业务处室核查"
+            at(0, self.acknowledge(_case_warning("W10", ref, "department", dept), note))
+        asked = {"deadline": add_workdays(day, 7), "questions": ["请说明该事项为何未在工程建设项目审批管理系统中办理"]}
+        if w1 is not None:
+            p, record = w1
+            held = self.open_inquiry(at, [_fixed(warning_id("W1", record))], "消防设计审查意见书无对应办件", "zjj")
+            self.explain(
+                at,
+                held,
+                "zjj",
+                asked,
+                self.actors.approvers[p.unit, "zjj"],
+                "该意见书由业务科室在行业系统线下出具，未在工改系统受理",
+            )
+            at(
+                8,
+                self.inquiry_act(
+                    officer,
+                    held,
+                    "record-finding",
+                    {"finding": "violation_confirmed", "summary": "系统外审批属实，违反全流程网上办理要求"},
+                ),
+            )
+            at(
+                9,
+                self.inquiry_act(
+                    officer,
+                    held,
+                    "record-sanction",
+                    {
+                        "sanction_type": "诫勉谈话",
+                        "target": f"{UNITS[p.unit][0]}市住房和城乡建设局消防审查科负责人",
+                        "decision_number": "琼纪问〔2026〕7号",
+                        "detail": "责令限期将线下审批事项补录并说明",
+                    },
+                ),
+            )
+            at(10, self.inquiry_act(officer, held, "close", {"conclusion": "违规属实，已问责并整改"}))
+        entry = next(((p, ref) for p, ref, item, entered in self.back_refs if entered.date() < day), None)
+        if entry is not None:
+            p, ref = entry
+            held = self.open_inquiry(at, [_case_warning("W2", ref)], "用地预审先批后录", "zrzy")
+            self.explain(
+                at,
+                held,
+                "zrzy",
+                asked,
+                self.actors.approvers[p.unit, "zrzy"],
+                "系统故障期间应急线下审批，附系统故障工单，恢复后即补录",
+            )
+            at(
+                8,
+                self.inquiry_act(
+                    officer,
+                    held,
+                    "record-finding",
+                    {"finding": "justified", "summary": "线下办理有正当理由且已及时补录"},
+                ),
+            )
+            at(10, self.inquiry_act(officer, held, "close", {"conclusion": "情况属实，理由正当，不予问责"}))
+        status_row, system, case_ref = haikou
+        ids = [_fixed(warning_id("W9", status_row)), _fixed(warning_id("W10", "external_case", system, case_ref))]
+        held = self.open_inquiry(at, ids, "海口市系统上报未赋码项目的受理记录", "zrzy")
+        self.explain(
+            at,
+            held,
+            "zrzy",
+            asked,
+            self.actors.approvers["460100", "zrzy"],
+            "该记录为海口市系统接口联调期间推送的测试数据，并非真实办件",
+        )
+        at(
+            8,
+            self.inquiry_act(
+                officer, held, "record-finding", {"finding": "false_alarm", "summary": "测试数据误推送，非隐形审批"}
+            ),
+        )
+        at(10, self.inquiry_act(officer, held, "close", {"conclusion": "误报，已要求海口市清理测试数据"}))
+        if w5 is not None:
+            permit = str(external_record_id("industry_system", f"SGXK-{w5.p.code}"))
+            dangling = warning_id("W5", permit, w5.upstream["GCGHXKZBH"])
+            held = self.open_inquiry(at, [_fixed(dangling)], "施工许可证引用的规划许可证号不存在", "zrzy")
+            long = {**asked, "deadline": add_workdays(day, 20)}  # answered after the demo's end: still open
+            at(1, self.inquiry_act(officer, held, "request-explanation", {**long, "department": "zrzy"}))
+        tr = _Track(self.srng)
+        for days, run in sorted(plan, key=lambda dr: dr[0]):  # stable: a day's commands keep their order
+            self.add(self.oversight, tr.at(add_workdays(day, days) if days else day), run)
+
+    def acknowledge(self, wid: Callable[[], str], note: str) -> Run:
+        def run() -> dict[str, Any]:
+            self.c.engine.catch_up(["offline_warnings"])  # the service acts on warnings the read model holds
+            return self.c.supervision.acknowledge_warning(self.actors.supervisor, self.request_id(), None, wid(), note)
+
+        return run
+
+    def open_inquiry(
+        self, at: Callable[[int, Run], None], ids: list[Callable[[], str]], subject: str, department: str
+    ) -> _Held:
+        held = _Held()
+
+        def run() -> dict[str, Any]:
+            self.c.engine.catch_up(["offline_warnings"])
+            r = self.c.supervision.open_inquiry(
+                self.actors.officer,
+                self.request_id(),
+                None,
+                warning_ids=[wid() for wid in ids],
+                subject=subject,
+                department=department,
+                reason="预警线索核查",
+            )
+            held.id = UUID(r["id"])
+            self.count["inquiries"] += 1
+            return r
+
+        at(1, run)
+        return held
+
+    def explain(
+        self, at: Callable[[int, Run], None], held: _Held, dept: str, asked: dict[str, Any], official: Actor, text: str
+    ) -> None:
+        at(2, self.inquiry_act(self.actors.officer, held, "request-explanation", {**asked, "department": dept}))
+        at(6, self.inquiry_act(official, held, "record-explanation", {"department": dept, "explanation": text}))
+
+    def inquiry_act(self, actor: Actor, held: _Held, action: str, body: dict[str, Any]) -> Run:
+        return lambda: self.c.supervision.act(actor, self.request_id(), None, held.uuid(), action, body)
+
+
+def _fixed(wid: str) -> Callable[[], str]:
+    return lambda: wid
+
+
+def _case_warning(rule: str, ref: _CaseRef, *keys: str) -> Callable[[], str]:
+    """The id of a warning about a case whose id is known only once its submission ran."""
+    return lambda: warning_id(rule, str(ref.uuid()), *keys)
 
 
 _PREREQUISITES = frozenset(p for item in CATALOG.items.values() for p in item.prerequisites)
@@ -721,6 +1324,7 @@ def load_demo(
     planner = _Planner(container, seed)
     for index in range(projects):
         planner.project(index, projects)
+    planner.supervise()
     steps = list(_until(heapq.merge(*(sorted(s) for s in planner.scripts)), END))
     if steps and clock.now() > steps[0].at:
         raise ValueError(f"the simulated clock must start before {steps[0].at.isoformat()} (see demo_clock())")
@@ -759,4 +1363,9 @@ def _summary(container: Container, planner: _Planner, seconds: float) -> DemoSum
         back_entries=planner.back_entries,
         merges=planner.merges,
         seconds=round(seconds, 2),
+        ratings=planner.count["ratings"],
+        bad_reviews=planner.count["bad_reviews"],
+        external_records=planner.count["external_records"],
+        feedback=planner.count["feedback"],
+        inquiries=planner.count["inquiries"],
     )

@@ -66,6 +66,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rating.follow-up": frozenset({"supervisor"}),
     # experience officers (体验员) act under the supervisor role, with reporter_kind experience_officer
     "feedback.submit": frozenset({"supervisor", "applicant"}),
+    # 印章: admin, or an approver for their own organisation's seals (checked in application/signatures.py)
+    "seal.register": frozenset({"approver", "admin"}),
+    "seal.change-signers": frozenset({"approver", "admin"}),
+    "seal.suspend": frozenset({"approver", "admin"}),
+    "seal.resume": frozenset({"approver", "admin"}),
+    "seal.revoke": frozenset({"approver", "admin"}),
+    "signing.request": frozenset({"applicant", "window_clerk", "reviewer", "approver", "integration", "admin"}),
+    # the role may sign; whether this actor may use a given seal is the seal's list of authorised signers
+    "signing.sign": frozenset({"applicant", "window_clerk", "reviewer", "approver", "integration"}),
+    "signature.verify": frozenset(ROLES),  # 验真 is open to every authenticated party
     "read": frozenset(ROLES),
     "statistics.read": frozenset(ROLES) - {"applicant", "integration"},
     "projections.manage": frozenset({"admin"}),

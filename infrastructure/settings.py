@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from infrastructure.keystore import DEV_PASSPHRASE as DEV_KEYSTORE_PASSPHRASE
+
 DEV_SECRET = "gongjian-embedded-development-key-not-for-production"  # noqa: S105
 
 
@@ -20,6 +22,14 @@ class Settings(BaseSettings):
     batch_size: int = 500
     wait_timeout_s: float = 5.0
     postgres_lock_timeout_s: int = 10
+    keystore_path: str = "var/keys"  # seals' private keys, encrypted (infrastructure/keystore.py)
+    keystore_passphrase: str = DEV_KEYSTORE_PASSPHRASE  # public: refused outside the embedded default
+    # the ledger (infrastructure/ledger_key.py, projections/ledger.py): Ed25519 checkpoint key (PEM);
+    # unset: var/keys/ next to the embedded database, generated there, never generated elsewhere
+    ledger_key_file: str | None = None
+    ledger_algorithm: str = "sm3"  # sm3 | sha256, fixed when the ledger is first built
+    ledger_checkpoint_every: int = 1000  # a signed checkpoint every N events,
+    ledger_checkpoint_seconds: int = 3600  # or at the first event recorded T seconds after the last one
 
     @property
     def embedded(self) -> bool:
@@ -34,4 +44,9 @@ class Settings(BaseSettings):
             )
         if len(self.jwt_secret) < 32:
             raise ValueError("GONGJIAN_JWT_SECRET must be at least 32 characters")
+        if not self.embedded and self.keystore_passphrase == DEV_KEYSTORE_PASSPHRASE:
+            raise ValueError(
+                "set GONGJIAN_KEYSTORE_PASSPHRASE: the development passphrase of the seal key store is refused "
+                "outside the embedded SQLite default"
+            )
         return self

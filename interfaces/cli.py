@@ -8,7 +8,7 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,10 @@ projections = typer.Typer(help="投影 — read models: run, rebuild, status.", 
 app.add_typer(projections, name="projections")
 report = typer.Typer(help="报表 — reports: monthly.", no_args_is_help=True)
 app.add_typer(report, name="report")
+audit = typer.Typer(help="账本 — the tamper-evident ledger: verify, export, proof.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
+seal = typer.Typer(help="印章 — seals and signatures: verify.", no_args_is_help=True)
+app.add_typer(seal, name="seal")
 
 console = Console()
 
@@ -95,8 +99,9 @@ def _load_demo(settings: Settings, projects_count: int) -> None:
         container.close()
     console.print(
         f"demo: {summary.projects} projects, {summary.cases} cases, {summary.events} events "
-        f"({summary.back_entries} back-entries, {summary.merges} merges, {summary.overdue} overdue) "
-        f"in {summary.seconds} s"
+        f"({summary.back_entries} back-entries, {summary.merges} merges, {summary.overdue} overdue), "
+        f"{summary.ratings} ratings ({summary.bad_reviews} bad), {summary.feedback} feedback reports, "
+        f"{summary.external_records} external records, {summary.inquiries} inquiries in {summary.seconds} s"
     )
 
 
@@ -222,6 +227,149 @@ def report_monthly(
     s = figures.summary
     console.print(f"{figures.region_name} {month}: {s.received} received, {s.approved} approved, {s.overdue} overdue")
     console.print(f"  {html_path}\n  {pdf_path}")
+
+
+@seal.command("verify")
+def seal_verify(
+    signatures: Annotated[Path, typer.Option(help="JSON: a list of signature entries, or a signing response")],
+    hash_hex: Annotated[str | None, typer.Option("--hash", help="the document's digest, hex")] = None,
+    file: Annotated[Path | None, typer.Option(help="the document itself (hashed here)")] = None,
+    algorithm: Annotated[str, typer.Option(help="sm3 or sha256")] = "sm3",
+    actor_id: Annotated[str, typer.Option("--actor", help="recorded as who asked")] = "cli",
+) -> None:
+    """验真 — check a document and its signatures against the seals; records the check. Exit 1 when invalid."""
+    import json
+    from uuid import uuid4
+
+    from application.policy import Actor
+    from domain.shared.errors import DomainError
+    from domain.signatures.crypto import digest
+
+    if (hash_hex is None) == (file is None):
+        console.print("[red]give exactly one of --hash or --file[/red]")
+        raise typer.Exit(code=2)
+    document_hash = hash_hex if hash_hex is not None else digest(algorithm, file.read_bytes()).hex()  # type: ignore[union-attr]
+    loaded = json.loads(signatures.read_text(encoding="utf-8"))
+    entries = loaded.get("signatures", [loaded.get("signature")]) if isinstance(loaded, dict) else loaded
+    container = _container()
+    try:
+        result = container.verifications.verify(
+            Actor(actor_id, "supervisor", "cli", "460000"),
+            f"cli-{uuid4()}",
+            None,
+            document_hash=document_hash,
+            hash_algorithm=algorithm,
+            signatures=entries,
+        )
+    except DomainError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(code=2) from None
+    finally:
+        container.close()
+    for row in result["results"]:
+        mark = "[green]valid[/green]" if row["valid"] else f"[red]invalid: {row['reason']}[/red]"
+        console.print(f"  {row['signed_at']}  {row['signer']}  seal {row['seal_id']}  {mark}")
+    verdict = "[green]VALID[/green]" if result["valid"] else f"[red]INVALID ({result['reason']})[/red]"
+    console.print(f"{document_hash}: {verdict}  (check {result['id']} recorded at position {result['position']})")
+    if not result["valid"]:
+        raise typer.Exit(code=1)
+
+
+def _ledger(container: Container) -> Any:
+    from projections.ledger import Ledger
+
+    model = container.engine.models["ledger"]
+    assert isinstance(model, Ledger)
+    return model
+
+
+@audit.command("verify")
+def audit_verify(
+    bundle: Annotated[Path | None, typer.Option(help="verify this exported bundle offline (no database)")] = None,
+    against: Annotated[
+        Path | None, typer.Option(help="also hold the store to the checkpoints of an earlier bundle")
+    ] = None,
+    public_key: Annotated[str | None, typer.Option(help="trusted Ed25519 public key (hex) of the checkpoints")] = None,
+) -> None:
+    """验证 — recompute every leaf, chain and root from the raw store (or a bundle); name the first bad position."""
+    from application.ledger import bundle_checkpoints, load_bundle, verify_bundle, verify_store
+
+    if bundle is not None:
+        result = verify_bundle(load_bundle(bundle.read_text()), bytes.fromhex(public_key) if public_key else None)
+    else:
+        earlier = load_bundle(against.read_text()) if against else None
+        held = bundle_checkpoints(earlier) if earlier else []
+        key = public_key or (earlier or {}).get("public_key")
+        container = _container()
+        try:
+            result = verify_store(container.app, _ledger(container), held, bytes.fromhex(key) if key else None)
+        finally:
+            container.close()
+    rate = result.bytes_hashed / result.seconds / 1e6 if result.seconds else 0.0
+    console.print(result.summary(), style="green" if result.ok else "bold red")
+    for finding in sorted(result.findings, key=lambda f: f.position)[:20]:
+        console.print(f"  position {finding.position}: {finding.problem}")
+    console.print(f"  {result.seconds:.2f} s, {rate:.0f} MB/s of leaf data")
+    if not result.ok:
+        raise typer.Exit(code=1)
+
+
+@audit.command("export")
+def audit_export(file: Annotated[Path, typer.Argument(help="where to write the JSON bundle")]) -> None:
+    """导出 — write the evidence bundle (events, leaf hashes, signed checkpoints, public key)."""
+    import json
+
+    from application.ledger import export_bundle
+
+    container = _container()
+    try:
+        container.engine.catch_up(["ledger"])
+        bundle = export_bundle(container.app, _ledger(container))
+    finally:
+        container.close()
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(json.dumps(bundle, ensure_ascii=False, indent=1))
+    console.print(
+        f"{file}: {len(bundle['events'])} events, {len(bundle['checkpoints'])} checkpoints ({bundle['algorithm']})"
+    )
+
+
+@audit.command("proof")
+def audit_proof(
+    position: Annotated[int, typer.Argument(help="log position of the event")],
+    tree_size: Annotated[
+        int | None, typer.Option(help="tree size (default: the latest checkpoint covering it)")
+    ] = None,
+) -> None:
+    """存在性证明 — print the inclusion proof of one event as JSON."""
+    import json
+
+    container = _container()
+    try:
+        container.engine.catch_up(["ledger"])
+        ledger = _ledger(container)
+        proof = ledger.inclusion_proof(position, tree_size)
+        checkpoint = ledger.latest_checkpoint()
+    finally:
+        container.close()
+    if proof is None:
+        console.print(f"[red]position {position} is not in the ledger[/red]")
+        raise typer.Exit(code=2)
+    signed = checkpoint if checkpoint and checkpoint["tree_size"] == proof.tree_size else None
+    typer.echo(
+        json.dumps(
+            {
+                "position": proof.position,
+                "leaf_index": proof.leaf_index,
+                "tree_size": proof.tree_size,
+                "leaf_hash": proof.leaf_hash.hex(),
+                "audit_path": [p.hex() for p in proof.path],
+                "root_hash": proof.root_hash.hex(),
+                "checkpoint": signed,
+            },
+            indent=1,
+        )
+    )
 
 
 def main() -> None:

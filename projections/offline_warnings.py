@@ -19,13 +19,15 @@ import hashlib
 import itertools
 import json
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from domain.approvals import CaseClock, Pause
 from domain.catalog import CATALOG
+from domain.catalog.catalog import MAIN_STAGES
 from domain.shared.events import SHANGHAI
-from domain.shared.workdays import workdays_between
+from domain.shared.reference import REFERENCE
+from domain.shared.workdays import is_workday, workdays_between
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, bigint, to_json
 from projections.case_timeline import regions_within
@@ -54,6 +56,7 @@ KIND_NAMES = {
 }
 APPROVALS = frozenset({"Approved", "ApprovedPendingMaterials"})
 DECISIONS = APPROVALS | {"Refused"}
+CLOSINGS = DECISIONS | {"Withdrawn"}  # the case leaves the departments' hands
 DISPOSITIONS = {
     "WarningDisposition.Acknowledged": "acknowledged",
     "WarningDisposition.LinkedToInquiry": "in_inquiry",
@@ -74,6 +77,53 @@ def _code_region(project_code: str | None) -> str | None:
 
 def _day(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
+
+
+def _stage_closing(cases: list[dict[str, Any]], stage: int) -> tuple[str, int] | None:
+    """(date, position) of the approval that completed every milestone item of the stage, if any."""
+    firsts = []
+    for item in CATALOG.by_stage(stage):
+        if not item.milestone:
+            continue
+        approvals = [(c["approved_on"], c["approved_position"]) for c in cases if c["item_code"] == item.code]
+        approvals = [a for a in approvals if a[0] is not None]
+        if not approvals:
+            return None
+        firsts.append(min(approvals))
+    return max(firsts) if firsts else None
+
+
+def _running_days(accepted: date, until: date, pauses: list[dict[str, Any]]) -> set[date]:
+    """The working days in (accepted, until] outside the case's pauses (pause start, end], as CaseClock."""
+    days = {accepted + timedelta(days=n) for n in range(1, (until - accepted).days + 1)}  # 受理次日起算
+    for p in pauses:
+        start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"]) if p["end"] else until
+        days -= {start + timedelta(days=n) for n in range(1, (end - start).days + 1)}
+    return {d for d in days if is_workday(d)}
+
+
+def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int]) -> tuple[int, str, list[int]]:
+    """Working days in the union of the days the cases' own clocks ran, from acceptance to decision
+    (or the closing approval); the first acceptance date counted; the positions of the acceptances
+    and decisions counted."""
+    end = date.fromisoformat(closing[0])
+    covered: set[date] = set()
+    starts, proof = [], [closing[1]]
+    for c in cases:
+        if c["accepted_on"] is None or c["accepted_on"] >= closing[0]:
+            continue
+        accepted = date.fromisoformat(c["accepted_on"])
+        until = min(date.fromisoformat(c["closed_on"]), end) if c["closed_on"] else end
+        days = _running_days(accepted, until, json.loads(c["pauses"]))
+        if not days:
+            continue
+        covered.update(days)
+        starts.append(c["accepted_on"])
+        # a back-entry has no acceptance event: its creation proves the acceptance date
+        proof.append(c["accepted_position"] or c["created_position"])
+        if c["closed_position"] is not None and c["closed_position"] <= closing[1]:
+            proof.append(c["closed_position"])
+    return len(covered), min(starts, default=closing[0]), proof
 
 
 class OfflineWarnings(ReadModel):
@@ -99,7 +149,7 @@ class OfflineWarnings(ReadModel):
         cur.execute(
             "CREATE TABLE IF NOT EXISTS ow_projects (code TEXT PRIMARY KEY, project_id TEXT NOT NULL, owner_uscc TEXT NOT NULL,"
             f" name TEXT NOT NULL, region_code TEXT NOT NULL, red_line TEXT, position {big} NOT NULL,"
-            " merged_into TEXT)"
+            " merged_into TEXT, flow_type INTEGER)"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_projects_owner ON ow_projects (owner_uscc)")
         cur.execute("CREATE INDEX IF NOT EXISTS ow_projects_id ON ow_projects (project_id)")
@@ -109,7 +159,7 @@ class OfflineWarnings(ReadModel):
             f" created_position {big} NOT NULL, created_on TEXT NOT NULL, received_at TEXT,"
             f" accepted_position {big}, accepted_on TEXT, limit_days INTEGER, pauses TEXT NOT NULL,"
             " status_times TEXT NOT NULL, corrections TEXT NOT NULL, approved_on TEXT,"
-            f" approved_position {big})"
+            f" approved_position {big}, closed_on TEXT, closed_position {big})"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_cases_project ON ow_cases (project_code, item_code)")
         cur.execute(
@@ -235,8 +285,8 @@ class OfflineWarnings(ReadModel):
     def _project_generated(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
         cur.execute(
-            "INSERT INTO ow_projects (code, project_id, owner_uscc, name, region_code, red_line, position, merged_into)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+            "INSERT INTO ow_projects (code, project_id, owner_uscc, name, region_code, red_line, position, merged_into,"
+            " flow_type) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
             (
                 e.code,
                 str(e.originator_id),
@@ -245,6 +295,7 @@ class OfflineWarnings(ReadModel):
                 e.region_code,
                 to_json(e.red_line) if e.red_line else None,
                 env.position,
+                e.flow_type,
             ),
         )
         self._duplicates(cur, env, e.code)
@@ -354,6 +405,8 @@ class OfflineWarnings(ReadModel):
         updates["pauses"] = json.dumps(pauses)
         if kind in APPROVALS:
             updates.update(approved_on=day, approved_position=env.position)
+        if kind in CLOSINGS:
+            updates.update(closed_on=day, closed_position=env.position)
         assignments = ", ".join(f"{column} = ?" for column in updates)
         cur.execute(f"UPDATE ow_cases SET {assignments} WHERE case_id = ?", (*updates.values(), case_id))  # noqa: S608
         cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
@@ -368,6 +421,8 @@ class OfflineWarnings(ReadModel):
                 self._number_known(cur, env, e.document_number, day)
         if kind in APPROVALS or (kind == "BackEntered" and case["approved_on"]):
             self._order(cur, env, case["project_code"])
+        if kind in CLOSINGS or kind == "BackEntered":
+            self._stages(cur, env, case)
 
     def _case_created(self, cur: Cursor, env: Envelope, kind: str) -> None:
         e: Any = env.event
@@ -375,7 +430,8 @@ class OfflineWarnings(ReadModel):
         cur.execute(
             "INSERT INTO ow_cases (case_id, project_code, item_code, department, region_code, created_position,"
             " created_on, received_at, accepted_position, accepted_on, limit_days, pauses, status_times, corrections,"
-            " approved_on, approved_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, '[]', '[]', '[]', ?, ?)",
+            " approved_on, approved_position, closed_on, closed_position)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, '[]', '[]', '[]', ?, ?, ?, ?)",
             (
                 str(e.originator_id),
                 e.project_code,
@@ -388,6 +444,8 @@ class OfflineWarnings(ReadModel):
                 e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None,
                 e.business_date.isoformat() if approved else None,
                 env.position if approved else None,
+                e.business_date.isoformat() if kind == "BackEntered" else None,
+                env.position if kind == "BackEntered" else None,
             ),
         )
         if kind == "BackEntered":
@@ -549,6 +607,85 @@ class OfflineWarnings(ReadModel):
             explanation=text,
             evidence=(case["accepted_position"], env.position),
             **self._case_columns(case),
+        )
+
+    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W6: a main stage took more working days than its limit, or the project more than its target.
+
+        Counted: the working days on which the clock of at least one case of the stage (of stages
+        1–4 for the project) ran, from the first acceptance to the approval that completes the
+        stage's milestone items. Like 审批时间, the applicant's time does not count: corrections and
+        special procedures (checked on their own by W7) and the days between cases (preparing the
+        next application, land supply, design, construction). A refused or withdrawn attempt's days
+        do count: resubmitting does not reset the stage clock."""
+        item = CATALOG.items.get(case["item_code"])
+        if item is None or item.stage not in MAIN_STAGES:
+            return
+        code = case["project_code"]
+        cur.execute(
+            "SELECT case_id, item_code, created_position, accepted_position, accepted_on, approved_on,"
+            " approved_position, closed_on, closed_position, pauses FROM ow_cases WHERE project_code = ?",
+            (code,),
+        )
+        cases = [
+            {**r, "stage": CATALOG.items[r["item_code"]].stage}
+            for r in cur.fetchall()
+            if r["item_code"] in CATALOG.items and CATALOG.items[r["item_code"]].stage in MAIN_STAGES
+        ]
+        stage_name = REFERENCE.stages[item.stage]
+        closing = _stage_closing(cases, item.stage)
+        if closing is not None:
+            days, start, proof = _days_in_hand([c for c in cases if c["stage"] == item.stage], closing)
+            limit = CATALOG.stage_limit(item.stage)
+            self._set(
+                cur,
+                env,
+                "W6",
+                ("stage", code, str(item.stage)),
+                days > limit,
+                reason="W6.stage_overdue",
+                explanation=explain(
+                    "W6.stage_overdue",
+                    project=code,
+                    stage=item.stage,
+                    name=stage_name,
+                    start=start,
+                    closed=closing[0],
+                    days=days,
+                    limit=limit,
+                ),
+                subject=f"{code} 阶段{item.stage}",
+                evidence=proof,
+                project_code=code,
+                region_code=case["region_code"],
+            )
+        final = _stage_closing(cases, MAIN_STAGES[-1])
+        cur.execute("SELECT flow_type FROM ow_projects WHERE code = ?", (code,))
+        project = cur.fetchone()
+        if final is None or project is None or project["flow_type"] is None:
+            return
+        days, start, proof = _days_in_hand(cases, final)
+        target = CATALOG.project_target(int(project["flow_type"]))
+        self._set(
+            cur,
+            env,
+            "W6",
+            ("project", code),
+            days > target,
+            reason="W6.project_overdue",
+            explanation=explain(
+                "W6.project_overdue",
+                project=code,
+                start=start,
+                closed=final[0],
+                days=days,
+                flow=REFERENCE.flow_types[int(project["flow_type"])],
+                target=target,
+            ),
+            subject=code,
+            evidence=proof,
+            project_code=code,
+            region_code=case["region_code"],
         )
 
     def _corrections(self, cur: Cursor, env: Envelope, case: dict[str, Any], positions: list[int]) -> None:

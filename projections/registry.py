@@ -7,6 +7,7 @@ from projections.audit_trail import AuditTrail
 from projections.base import ReadModel
 from projections.case_timeline import CaseTimeline
 from projections.inquiries import Inquiries
+from projections.ledger import Ledger, LedgerConfig
 from projections.offline_warnings import OfflineWarnings
 from projections.project_overview import ProjectOverview
 from projections.ratings import Ratings
@@ -20,8 +21,10 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     OfflineWarnings,
     Ratings,
     WindowAssessment,
+    Ledger,
 )
 
 
-def all_read_models(db: Database) -> list[ReadModel]:
-    return [cls(db) for cls in READ_MODELS]
+def all_read_models(db: Database, ledger: LedgerConfig | None = None) -> list[ReadModel]:
+    """`ledger`: the ledger's algorithm, checkpoint interval and signer (from Settings, in bootstrap)."""
+    return [Ledger(db, ledger) if cls is Ledger else cls(db) for cls in READ_MODELS]

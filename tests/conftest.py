@@ -17,6 +17,8 @@ PG_URL = os.environ.get("GONGJIAN_TEST_DATABASE_URL", "postgresql://postgres@127
 REDIS_URL = os.environ.get("GONGJIAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JWT_SECRET = "test-secret-key-for-gongjian-tests-0123456789"
+# outside the embedded default the seal key store refuses its public development passphrase
+os.environ.setdefault("GONGJIAN_KEYSTORE_PASSPHRASE", "test-keystore-passphrase-for-gongjian-tests")
 
 
 def _unavailable(what: str, exc: Exception) -> None:

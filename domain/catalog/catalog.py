@@ -1,4 +1,5 @@
-"""The versioned item catalogue (data/items.json), checked against the reference stages on load."""
+"""The versioned item catalogue (data/items.json): items, stage limits (SPJDSX) and total targets per
+flow type, checked against the reference stages and flow types on load."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ class Item:
     promised_limit_days: int
     prerequisites: tuple[str, ...]
     milestone: bool
+
+
+MAIN_STAGES = (1, 2, 3, 4)  # stage 5 runs in parallel: no stage limit (spgl.md validation rule 4)
+STAGE_LIMIT_RANGE = range(1, 51)  # SPJDSX: 1..50 working days
+NATIONAL_CEILING_DAYS = 120  # 国办发〔2019〕11号: the whole process within 120 working days
 
 
 class Catalog:
@@ -54,6 +60,24 @@ class Catalog:
             unknown = [p for p in item.prerequisites if p not in self.items]
             if unknown:
                 raise ValueError(f"item {item.code}: unknown prerequisites {unknown}")
+        self.stage_limits: dict[int, int] = {int(r["stage"]): int(r["limit_days"]) for r in data["stages"]}
+        if sorted(self.stage_limits) != list(MAIN_STAGES):
+            raise ValueError(f"stages: one limit per main stage {MAIN_STAGES} needed, got {sorted(self.stage_limits)}")
+        for stage, days in self.stage_limits.items():
+            if days not in STAGE_LIMIT_RANGE:
+                raise ValueError(f"stage {stage}: limit {days} outside 1..50 working days (SPJDSX)")
+        self.project_targets: dict[int, int] = {
+            int(r["flow_type"]): int(r["target_days"]) for r in data["project_targets"]
+        }
+        if sorted(self.project_targets) != sorted(REFERENCE.flow_types):
+            raise ValueError("project_targets: one target per flow type of flow_types.csv needed")
+        floor = sum(self.stage_limits.values())
+        for flow, days in self.project_targets.items():
+            # a project that keeps every stage limit must keep its total target
+            if not floor <= days <= NATIONAL_CEILING_DAYS:
+                raise ValueError(
+                    f"flow type {flow}: target {days} outside {floor}..{NATIONAL_CEILING_DAYS} working days"
+                )
 
     def item(self, code: str, field: str = "item_code") -> Item:
         try:
@@ -63,6 +87,22 @@ class Catalog:
 
     def by_stage(self, stage: int) -> list[Item]:
         return [i for i in self.items.values() if i.stage == stage]
+
+    def stage_limit(self, stage: int) -> int:
+        """阶段时限 — working days a main stage may take (SPJDSX)."""
+        try:
+            return self.stage_limits[stage]
+        except KeyError:
+            raise InvalidValue("stage", f"no limit for stage {stage} (main stages 1-4)", "stage_unknown") from None
+
+    def project_target(self, flow_type: int) -> int:
+        """全流程审批时间目标 — working days the whole process may take for a flow type."""
+        try:
+            return self.project_targets[flow_type]
+        except KeyError:
+            raise InvalidValue(
+                "flow_type", f"unknown flow type {flow_type} (flow_types.csv)", "flow_type_unknown"
+            ) from None
 
 
 def load_catalog() -> Catalog:

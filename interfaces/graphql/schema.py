@@ -24,6 +24,7 @@ from infrastructure.store import version_at
 from interfaces.graphql.common import actor_of, error, page, region_scope, utc, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.inquiries import InquiriesQuery
+from interfaces.graphql.ledger import LedgerQuery
 from interfaces.graphql.live import Subscription
 from interfaces.graphql.ratings import RatingsQuery
 from interfaces.graphql.replay import case_facts, project_from
@@ -270,7 +271,7 @@ class Query:
 
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, InquiriesQuery, RatingsQuery, StatisticsQuery, WarningsQuery)),
+    query=merge_types("Query", (Query, InquiriesQuery, RatingsQuery, StatisticsQuery, WarningsQuery, LedgerQuery)),
     subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),

@@ -11,10 +11,13 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
+from strawberry.types import Info
 
 from domain.approvals import CaseClock
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
+from interfaces.graphql.context import Context
+from interfaces.graphql.ledger import InclusionProof, inclusion_proof
 
 T = TypeVar("T")
 
@@ -181,6 +184,10 @@ class AuditEntry:
     recorded_at: datetime
     business_time: datetime
     data: JSON
+
+    @strawberry.field(description="存在性证明 — this event's inclusion proof in the ledger (null until it is in).")
+    async def proof(self, info: Info[Context, None]) -> InclusionProof | None:
+        return await inclusion_proof(info, self.position)
 
 
 @strawberry.type(description="读模型 — a read model's position and its lag behind the log.")

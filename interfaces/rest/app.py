@@ -16,6 +16,7 @@ from interfaces.rest import errors
 from interfaces.rest.routers import approvals, health, projects
 from interfaces.rest.routers import exchange as exchange_router
 from interfaces.rest.routers import ratings as ratings_router
+from interfaces.rest.routers import signatures as signatures_router
 from interfaces.rest.routers import supervision as supervision_router
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -92,6 +93,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(exchange_router.router)
     app.include_router(ratings_router.router)
     app.include_router(supervision_router.router)
+    app.include_router(signatures_router.router)
     mount_graphql(app, container)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

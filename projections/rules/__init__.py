@@ -65,6 +65,8 @@ EXPLANATIONS: dict[str, str] = {
     "W4.upstream": "{kind}（编号{number}）发证日期{issued_on}早于其引用的上游证书{upstream}的日期{upstream_on}。",
     "W5.missing_upstream": "{kind}（编号{number}）引用的上游证书编号{upstream}（{field}）在本系统和外部数据中均不存在。",
     "W6.decided_overdue": "办件于{decided_on}作出决定，晚于按承诺时限{limit}个工作日计算的截止日{deadline}，已超期。",
+    "W6.stage_overdue": "项目{project}第{stage}阶段（{name}）自{start}首次受理至{closed}办结，在办{days}个工作日，超过阶段时限{limit}个工作日。",
+    "W6.project_overdue": "项目{project}自{start}首次受理至{closed}竣工验收备案办结，各阶段在办合计{days}个工作日，超过{flow}全流程审批时间目标{target}个工作日。",
     "W7.corrections": "办件被要求补正{count}次，超过{limit}次，违反一次性告知。",
     "W7.special_procedure": "特别程序{name}持续{days}个工作日，超过其时限{limit}个工作日。",
     "W8.duplicate": "同一建设单位的项目{a}与{b}疑似重复赋码（名称相似度{ratio}，红线重叠率{overlap}）。",

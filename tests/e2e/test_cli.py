@@ -30,7 +30,11 @@ def _free_port() -> int:
 def test_development_tokens_are_refused_outside_the_embedded_default(pg_url: str, sqlite_url: str) -> None:
     ok = subprocess.run([*CLI, "token", "--role", "analyst"], env=_env(sqlite_url), capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout.count(".") == 2  # a JWT
-    env = {**_env(pg_url), "GONGJIAN_JWT_SECRET": "a-production-secret-of-at-least-32-chars!"}
+    env = {
+        **_env(pg_url),
+        "GONGJIAN_JWT_SECRET": "a-production-secret-of-at-least-32-chars!",
+        "GONGJIAN_KEYSTORE_PASSPHRASE": "a-production-keystore-passphrase",
+    }
     refused = subprocess.run([*CLI, "token", "--role", "analyst"], env=env, capture_output=True, text=True)
     assert refused.returncode == 2
     assert "embedded" in refused.stdout

@@ -1,6 +1,7 @@
 """演示数据 — the demo year, loaded through the services on SQLite and PostgreSQL.
 
-Facts are read back from the log itself (no read model), in global order.
+Facts are read back from the log itself, in global order; the warnings the planted anomalies
+raise are read from the offline_warnings read model, caught up (and rebuilt) after the load.
 """
 
 from __future__ import annotations
@@ -17,17 +18,19 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from application.demo import END, START, DemoSummary, demo_clock, load_demo
+from application.demo import END, START, SUPERVISION, DemoSummary, demo_clock, load_demo
 from domain.shared.codes import validate_uscc
 from domain.shared.errors import Conflict
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import is_workday
+from domain.supervision.rating import rectified_on_time
 from infrastructure.db import DatabaseURL
 from infrastructure.settings import Settings
 from tests.conftest import JWT_SECRET
 
 PROJECTS = 25  # more than the 19 city/county units, so every unit must appear
+Demo = tuple[DemoSummary, list[tuple[int, Any]], list[dict[str, Any]]]
 
 
 def _container(url: str, clock: SimulatedClock) -> Container:
@@ -46,12 +49,23 @@ def _events(container: Container) -> Iterator[tuple[int, Any]]:
         start = notifications[-1].id + 1
 
 
-def _load(url: str) -> tuple[DemoSummary, list[tuple[int, Any]]]:
+def _warnings(container: Container) -> list[dict[str, Any]]:
+    container.engine.catch_up(["offline_warnings"])
+    rows = container.db.query("SELECT * FROM warnings ORDER BY warning_id")
+    return [{k: v for k, v in r.items() if k in ("warning_id", "rule", "reason", "status", "evidence")} for r in rows]
+
+
+def _load(url: str, replay: bool = False) -> Demo:
+    """The load, its log and its warnings; with `replay`, the warnings must rebuild to the same rows."""
     clock = demo_clock()
     container = _container(url, clock)
     try:
         summary = load_demo(container, clock, projects=PROJECTS, progress=False)
-        return summary, list(_events(container))
+        rows = _warnings(container)
+        if replay:
+            container.engine.rebuild("offline_warnings")
+            assert _warnings(container) == rows
+        return summary, list(_events(container)), rows
     finally:
         container.close()
 
@@ -61,12 +75,10 @@ def _name(event: Any) -> str:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def demo_log(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[DemoSummary, list[tuple[int, Any]]]]:
+def demo_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """One load per store for the whole module: the log is read into memory, then only looked at."""
     if request.param == "sqlite":
-        yield _load(f"sqlite:///{tmp_path_factory.mktemp('demo')}/gongjian.db")
+        yield _load(f"sqlite:///{tmp_path_factory.mktemp('demo')}/gongjian.db", replay=True)
         return
     base = str(request.getfixturevalue("pg_base_url"))
     schema = f"t_demo_{uuid.uuid4().hex[:12]}"
@@ -74,28 +86,30 @@ def demo_log(
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield _load(f"{base}?schema={schema}")
+        yield _load(f"{base}?schema={schema}", replay=True)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
-def test_two_loads_into_fresh_stores_write_the_same_facts(
-    demo_log: tuple[DemoSummary, list[tuple[int, Any]]], tmp_path: Path
-) -> None:
+def test_two_loads_into_fresh_stores_write_the_same_facts(demo_log: Demo, tmp_path: Path) -> None:
     # Step. A second load into a fresh SQLite file, whatever store the first one used.
-    _, first = demo_log
-    _, second = _load(f"sqlite:///{tmp_path}/second.db")
+    _, first, warned = demo_log
+    _, second, again = _load(f"sqlite:///{tmp_path}/second.db")
 
     # Step. Same event types in the same order, same project codes, same business times.
     assert [_name(e) for _, e in first] == [_name(e) for _, e in second]
     codes = [e.code for _, e in first if _name(e) == "Project.Generated"]
     assert codes == [e.code for _, e in second if _name(e) == "Project.Generated"]
     assert [e.timestamp for _, e in first] == [e.timestamp for _, e in second]
+    numbers = [(e.source_id, e.number, e.upstream) for _, e in first if _name(e) == "ExternalRecord.Reported"]
+    assert numbers == [(e.source_id, e.number, e.upstream) for _, e in second if _name(e) == "ExternalRecord.Reported"]
+    # warnings about cases carry the case's random id; rules, reasons and statuses do not
+    assert sorted((w["reason"], w["status"]) for w in warned) == sorted((w["reason"], w["status"]) for w in again)
 
 
-def test_the_demo_covers_every_unit_and_every_case_path(demo_log: tuple[DemoSummary, list[tuple[int, Any]]]) -> None:
-    summary, log = demo_log
+def test_the_demo_covers_every_unit_and_every_case_path(demo_log: Demo) -> None:
+    summary, log, _ = demo_log
     names = Counter(_name(e) for _, e in log)
     generated = [e for _, e in log if _name(e) == "Project.Generated"]
 
@@ -126,9 +140,9 @@ def test_the_demo_covers_every_unit_and_every_case_path(demo_log: tuple[DemoSumm
 
 
 def test_owners_carry_valid_codes_registered_in_the_project_region(
-    demo_log: tuple[DemoSummary, list[tuple[int, Any]]],
+    demo_log: Demo,
 ) -> None:
-    _, log = demo_log
+    _, log, _ = demo_log
     for _, e in log:
         if _name(e) == "Project.Generated":
             assert validate_uscc(e.owner_uscc) == e.owner_uscc
@@ -136,9 +150,9 @@ def test_owners_carry_valid_codes_registered_in_the_project_region(
 
 
 def test_recorded_times_rise_with_positions_within_business_hours(
-    demo_log: tuple[DemoSummary, list[tuple[int, Any]]],
+    demo_log: Demo,
 ) -> None:
-    _, log = demo_log
+    _, log, _ = demo_log
     times = [e.timestamp for _, e in log]
     assert times == sorted(times)
     for moment in times:
@@ -150,8 +164,8 @@ def test_recorded_times_rise_with_positions_within_business_hours(
     assert all(e.occurred_at < e.timestamp for e in entries)  # decided offline, entered later
 
 
-def test_the_summary_matches_the_log(demo_log: tuple[DemoSummary, list[tuple[int, Any]]]) -> None:
-    summary, log = demo_log
+def test_the_summary_matches_the_log(demo_log: Demo) -> None:
+    summary, log, _ = demo_log
     names = Counter(_name(e) for _, e in log)
     assert summary.events == log[-1][0]
     assert summary.projects == names["Project.Generated"] > PROJECTS
@@ -159,6 +173,11 @@ def test_the_summary_matches_the_log(demo_log: tuple[DemoSummary, list[tuple[int
     assert summary.back_entries == names["Case.BackEntered"]
     assert summary.merges == names["Project.MergedInto"] == names["Project.DuplicateAbsorbed"] == 2
     assert sum(summary.by_status.values()) == summary.cases
+    assert summary.ratings == names["Rating.Rated"] > 0
+    assert summary.bad_reviews == sum(e.level <= 2 for _, e in log if _name(e) == "Rating.Rated") > 0
+    assert summary.external_records == names["ExternalRecord.Reported"] > 0
+    assert summary.feedback == names["Feedback.Submitted"] > 0
+    assert summary.inquiries == names["Inquiry.Opened"] == 4
 
 
 def test_the_demo_refuses_a_store_that_already_holds_events(sqlite_url: str) -> None:
@@ -183,3 +202,151 @@ def test_the_demo_refuses_a_clock_the_container_does_not_use(sqlite_url: str) ->
 
 def test_the_demo_clock_starts_before_the_first_working_morning() -> None:
     assert demo_clock().now().astimezone(SHANGHAI).date() == START == date(2026, 1, 5)
+
+
+# --- the supervision side ------------------------------------------------------------------------
+
+DECISIONS = {
+    "Case.Approved",
+    "Case.ApprovedPendingMaterials",
+    "Case.Refused",
+    "Case.AcceptanceRefused",
+    "Case.NotAccepted",
+    "Case.Withdrawn",
+}
+
+
+def _decided_at(log: list[tuple[int, Any]]) -> dict[str, int]:
+    """Case id → position of its first decision or closure."""
+    decided: dict[str, int] = {}
+    for position, e in log:
+        if _name(e) in DECISIONS:
+            decided.setdefault(str(e.originator_id), position)
+    return decided
+
+
+def test_applicants_rate_most_decided_cases_a_few_days_after_the_decision(demo_log: Demo) -> None:
+    _, log, _ = demo_log
+    decided = _decided_at(log)
+    ratings = [(p, e) for p, e in log if _name(e) == "Rating.Rated"]
+    assert len(ratings) > len(decided) * 0.6
+    for position, e in ratings:
+        assert e.actor_role == "applicant" and e.actor_org == e.applicant_org
+        assert decided[str(e.case_id)] < position  # rated after the decision, by its own applicant
+    levels = Counter(e.level for _, e in ratings)
+    assert levels[5] + levels[4] > 0.8 * len(ratings)
+    assert levels[3] > 0
+    assert 0 < levels[2] + levels[1] < 0.1 * len(ratings)  # a realistic few bad reviews
+
+
+def test_every_bad_review_is_rectified_by_the_department_and_followed_up(demo_log: Demo) -> None:
+    _, log, _ = demo_log
+    rated = {e.originator_id: e for _, e in log if _name(e) == "Rating.Rated"}
+    steps: dict[Any, list[Any]] = {}
+    for _, e in log:
+        if _name(e) in ("Rating.RectificationRecorded", "Rating.FollowUpRecorded"):
+            steps.setdefault(e.originator_id, []).append(e)
+    bad = [r for r in rated.values() if r.level <= 2]
+    assert set(steps) <= {r.originator_id for r in bad}  # only bad reviews are rectified
+    on_time, late = 0, 0
+    for review in bad:
+        if review.business_date > date(2026, 9, 30):
+            continue  # its rectification may still be running when the demo ends
+        done = steps[review.originator_id]
+        assert [_name(e) for e in done][:2] == ["Rating.RectificationRecorded", "Rating.FollowUpRecorded"]
+        assert done[-1].result == "satisfied"
+        first = done[0]
+        assert first.actor_role == "approver" and first.actor_org.endswith(f"-{review.department}")
+        assert all(e.actor_role == "supervisor" for e in done if _name(e) == "Rating.FollowUpRecorded")
+        if rectified_on_time(review.business_date, first.rectified_on):
+            on_time += 1
+        else:
+            late += 1
+    assert on_time > late > 0  # mostly within 15 working days, a few late
+    follow_ups = [e.result for done in steps.values() for e in done if _name(e) == "Rating.FollowUpRecorded"]
+    assert "unsatisfied" in follow_ups  # reopened, rectified again, then satisfied (checked above)
+
+
+def test_experience_officers_report_a_handful_of_problems(demo_log: Demo) -> None:
+    _, log, _ = demo_log
+    reports = [e for _, e in log if _name(e) == "Feedback.Submitted"]
+    assert 5 <= len(reports) <= 10
+    assert {e.reporter_kind for e in reports} == {"experience_officer"}
+    assert {e.subject_kind for e in reports} == {"item", "window", "case"}
+
+
+def test_other_systems_report_certificates_citing_the_numbers_of_the_upstream_approvals(demo_log: Demo) -> None:
+    _, log, _ = demo_log
+    project_item: dict[str, tuple[str, str]] = {}
+    approved: dict[tuple[str, str], str] = {}  # (project, item) → document number
+    for _, e in log:
+        if _name(e) == "Case.Received":
+            project_item[str(e.originator_id)] = (e.project_code, e.item_code)
+        elif _name(e) in ("Case.Approved", "Case.ApprovedPendingMaterials"):
+            approved[project_item[str(e.originator_id)]] = e.document_number
+    numbers = set(approved.values())
+    records = [e for _, e in log if _name(e) == "ExternalRecord.Reported"]
+    assert all(e.actor_role == "integration" and str(e.channel) == "import" for e in records)
+    regular = [e for e in records if e.item_code in ("GJ-3-03", "GJ-4-03")]
+    assert {e.kind for e in regular} == {"construction_permit", "completion_filing"}
+    cited = {"YDGHXKZBH": "GJ-1-03", "GCGHXKZBH": "GJ-2-01", "SCHGSBH": "GJ-3-01", "SGXKZBH": "GJ-3-03"}
+    dangling = []
+    for e in regular:
+        assert e.number == approved[e.project_code, e.item_code]  # the certificate of the approval here
+        assert e.upstream and e.issued_on <= e.timestamp.astimezone(SHANGHAI).date()
+        for field, number in e.upstream.items():
+            if number != approved.get((e.project_code, cited[field])):
+                dangling.append(number)
+    assert len(dangling) == 1 and dangling[0] not in numbers  # the planted W5, and nothing else
+    planted = [e for e in records if e.item_code not in ("GJ-3-03", "GJ-4-03")]
+    assert sorted(e.kind for e in planted) == ["construction_permit", "license", "status_row"]
+    assert all(e.timestamp.astimezone(SHANGHAI).date() < SUPERVISION for e in planted)
+
+
+def test_the_planted_anomalies_raise_their_rules_and_nothing_else_does(demo_log: Demo) -> None:
+    # Step. W1, W4, W5, W9 and W10 come only from the planted anomalies, one warning each.
+    _, _, warned = demo_log
+    planted = Counter(w["reason"] for w in warned if w["rule"] in ("W1", "W4", "W5", "W9", "W10"))
+    assert planted == {
+        "W1.no_case": 1,
+        "W4.upstream": 1,
+        "W5.missing_upstream": 1,
+        "W9.project_not_generated": 1,
+        "W10.external_case": 1,
+        "W10.department": 1,
+    }
+    assert not [w for w in warned if w["rule"] == "W3"]  # the regular reports look regular
+
+    # Step. What the officers did with them (W4 nobody has looked at yet).
+    status = {w["reason"]: w["status"] for w in warned if w["reason"] in planted}
+    assert status["W10.department"] == "acknowledged"
+    assert status["W4.upstream"] == "open"
+    assert {status[r] for r in planted if r not in ("W10.department", "W4.upstream")} == {"in_inquiry"}
+
+
+def test_inquiries_reach_every_finding_on_the_planted_warnings_and_a_back_entry(demo_log: Demo) -> None:
+    _, log, warned = demo_log
+    inquiry = [(p, e) for p, e in log if _name(e).startswith("Inquiry.")]
+    assert all(e.timestamp.astimezone(SHANGHAI).date() >= SUPERVISION for _, e in inquiry)
+    opened = {e.originator_id: e for _, e in inquiry if _name(e) == "Inquiry.Opened"}
+    reasons = {w["warning_id"]: w["reason"] for w in warned}
+    on = sorted(reasons[w] for e in opened.values() for w in e.warning_ids)
+    assert on == [
+        "W1.no_case",
+        "W10.external_case",
+        "W2.back_entry",
+        "W5.missing_upstream",
+        "W9.project_not_generated",
+    ]
+    findings = {e.originator_id: e.finding for _, e in inquiry if _name(e) == "Inquiry.FindingRecorded"}
+    assert sorted(findings.values()) == ["false_alarm", "justified", "violation_confirmed"]
+    sanctioned = {e.originator_id for _, e in inquiry if _name(e) == "Inquiry.SanctionRecorded"}
+    assert [findings[i] for i in sanctioned] == ["violation_confirmed"]
+    closed = {e.originator_id for _, e in inquiry if _name(e) == "Inquiry.Closed"}
+    assert closed == set(findings)
+    still_open = set(opened) - closed
+    assert len(still_open) == 1  # waiting for an explanation due after the demo ends
+    asked = [e for _, e in inquiry if _name(e) == "Inquiry.ExplanationRequested" and e.originator_id in still_open]
+    assert asked and asked[0].deadline > END.date()
+    explained = [e for _, e in inquiry if _name(e) == "Inquiry.ExplanationRecorded"]
+    assert len(explained) == 3 and all(e.actor_role == "approver" for e in explained)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +20,7 @@ from application.clock import SimulatedClock
 from application.policy import Actor
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 from domain.shared.events import SHANGHAI
+from domain.shared.workdays import is_workday
 from infrastructure.settings import Settings
 from interfaces.graphql.context import Context
 from interfaces.graphql.schema import schema
@@ -494,12 +496,169 @@ def test_demo_data_raises_only_the_rules_its_script_puts_in_and_replays_the_same
         rows = warnings(c)
         caught = Counter(r["reason"] for r in rows)
         print("\noffline warnings on the demo (40 projects):", dict(sorted(caught.items())))
-        # the demo writes back-entries (W2), late decisions (W6), repeated corrections (W7) and merged
-        # duplicate codes (W8, resolved); it reports no external records and no foreign opinions
+        # the demo writes back-entries (W2), late decisions (W6), repeated corrections (W7), merged
+        # duplicate codes (W8, resolved), and plants exactly one anomaly for each of these reasons
+        # (application/demo.py docstring); nothing else of W1, W4, W5, W9, W10 may appear
         assert caught["W2.back_entry"] >= 1 and caught["W6.decided_overdue"] >= 1
-        assert not {r["rule"] for r in rows} & {"W1", "W5", "W9", "W10"}
+        planted = (
+            "W1.no_case",
+            "W4.upstream",
+            "W5.missing_upstream",
+            "W9.project_not_generated",
+            "W10.external_case",
+            "W10.department",
+        )
+        assert {reason: caught[reason] for reason in planted} == dict.fromkeys(planted, 1)
+        others = {r["reason"] for r in rows if r["rule"] in {"W1", "W4", "W5", "W9", "W10"}} - set(planted)
+        assert not others
         before = {r["warning_id"]: (r["status"], r["evidence"]) for r in rows}
         c.engine.rebuild("offline_warnings")
         assert {r["warning_id"]: (r["status"], r["evidence"]) for r in warnings(c)} == before
     finally:
         c.close()
+
+
+def at(w: World, day: date, hour: int, minute: int = 0) -> None:
+    """Moves the simulated clock to a Hainan local time (business times follow the clock)."""
+    w.clock.set(datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI))
+
+
+def timed_case(w: World, code: str, item: str, steps: list[tuple[date, int, str, dict[str, Any]]]) -> dict[str, int]:
+    """A case received, then moved through `steps` (day, hour, action, body) at those times; the
+    position of each step's event."""
+    first_day, first_hour = steps[0][0], steps[0][1]
+    at(w, first_day, first_hour - 1, 13)
+    r = w.submit(code, item)
+    positions = {"received": r["position"]}
+    for n, (day, hour, action, body) in enumerate(steps):
+        at(w, day, hour, 7 * n + 3)  # uneven minutes: no evenly spaced synthetic timestamps (W3)
+        who = (
+            CLERK if action in ("accept", "complete-correction") else REVIEWER if action == "start-review" else APPROVER
+        )
+        if action == "approve":
+            body = {"document_number": f"阶段测试字〔2026〕{next(_serial):05d}号"}
+        positions[action] = w.act(r["id"], action, body, who)
+    return positions
+
+
+MON = date(2026, 3, 9)  # no holidays in March 2026: Mar 16 is the 5th working day after it, Mar 23 the 10th
+
+
+def stage_one(w: World, code: str, closed_on: date) -> tuple[int, int]:
+    """Stage 1 with every case within its own promised limit: the filing GJ-1-01 (1 working day),
+    GJ-1-02 (5), GJ-1-03 refused after 5 and resubmitted the same day, approved on `closed_on`.
+    Returns the positions of the first acceptance and the closing approval."""
+    fri = MON - timedelta(days=3)
+    filing = timed_case(
+        w, code, "GJ-1-01", [(fri, 10, "accept", {}), (fri, 14, "start-review", {}), (MON, 9, "approve", {})]
+    )
+    timed_case(
+        w,
+        code,
+        "GJ-1-02",
+        [(MON, 10, "accept", {}), (MON, 14, "start-review", {}), (MON + timedelta(days=7), 10, "approve", {})],
+    )
+    refused = MON + timedelta(days=14)
+    timed_case(
+        w,
+        code,
+        "GJ-1-03",
+        [
+            (MON + timedelta(days=7), 15, "accept", {}),
+            (MON + timedelta(days=8), 9, "start-review", {}),
+            (refused, 10, "refuse", {"reason": "不符合规划条件"}),
+        ],
+    )
+    last = timed_case(
+        w,
+        code,
+        "GJ-1-03",
+        [(refused, 15, "accept", {}), (refused, 16, "start-review", {}), (closed_on, 15, "approve", {})],
+    )
+    return filing["accept"], last["approve"]
+
+
+@pytest.mark.parametrize(("closed_on", "raised"), [(date(2026, 3, 27), False), (date(2026, 3, 30), True)])
+def test_a_stage_one_working_day_past_its_limit_raises_stage_overdue_and_exactly_at_it_does_not(
+    container: Container, world: World, closed_on: date, raised: bool
+) -> None:
+    from domain.catalog import CATALOG
+
+    assert CATALOG.stage_limit(1) == 15  # 1 + 5 + 5 + 4 working days to Mar 27; Mar 30 is one more
+    code = world.project("阶段时限测试项目", 401)
+    accepted, closing = stage_one(world, code, closed_on)
+    rows = warnings(container, project_code=code)
+    # no case is late by its own clock: the refusal and resubmission only show on the stage's
+    assert [r["reason"] for r in rows] == (["W6.stage_overdue"] if raised else [])
+    if raised:
+        [w6] = rows
+        assert (w6["rule"], w6["subject"], w6["case_id"], w6["region_code"]) == ("W6", f"{code} 阶段1", None, "460106")
+        assert {accepted, closing} <= set(json.loads(w6["evidence"]))
+        assert w6["raised_position"] == closing and "16个工作日" in w6["explanation"]
+        container.engine.rebuild("offline_warnings")
+        [again] = warnings(container, project_code=code)
+        assert (again["warning_id"], again["evidence"], again["status"]) == (w6["warning_id"], w6["evidence"], "open")
+
+
+def test_corrections_and_the_days_between_cases_do_not_count_against_a_stage(
+    container: Container, world: World
+) -> None:
+    code = world.project("阶段间隔测试项目", 402)
+    thu = MON + timedelta(days=3)
+    # GJ-1-02: three working days, then four weeks of correction, then two more
+    timed_case(
+        world,
+        code,
+        "GJ-1-02",
+        [
+            (MON, 10, "accept", {}),
+            (thu, 10, "request-correction", {"materials": ["选址论证报告"]}),
+            (thu + timedelta(days=28), 10, "complete-correction", {}),
+            (thu + timedelta(days=28), 14, "start-review", {}),
+            (thu + timedelta(days=32), 11, "approve", {}),
+        ],
+    )
+    # the owner applies for GJ-1-03 three weeks later: four more working days in the departments' hands
+    later = thu + timedelta(days=53)
+    timed_case(
+        world,
+        code,
+        "GJ-1-03",
+        [(later, 10, "accept", {}), (later, 15, "start-review", {}), (later + timedelta(days=6), 11, "approve", {})],
+    )
+    assert warnings(container, project_code=code) == []
+
+
+def test_a_project_past_its_flow_types_target_raises_project_overdue(container: Container, world: World) -> None:
+    from domain.catalog import CATALOG
+
+    assert CATALOG.project_target(3) == 100  # the World's projects are general social investment
+    code = world.project("全流程超期测试项目", 403)
+    # GJ-1-02 lies in the department for about five months
+    decided = MON + timedelta(days=160)
+    first = timed_case(
+        world,
+        code,
+        "GJ-1-02",
+        [(MON, 10, "accept", {}), (MON + timedelta(days=1), 15, "start-review", {}), (decided, 11, "approve", {})],
+    )
+    day = decided + timedelta(days=1)
+    closing = 0
+    for item in ("GJ-1-03", "GJ-2-01", "GJ-3-01", "GJ-3-03", "GJ-4-01", "GJ-4-03"):
+        while not is_workday(day) or not is_workday(day + timedelta(days=1)):
+            day += timedelta(days=1)
+        steps = [(day, 10, "accept", {}), (day, 15, "start-review", {}), (day + timedelta(days=1), 11, "approve", {})]
+        closing = timed_case(world, code, item, steps)["approve"]
+        day += timedelta(days=3)
+    rows = warnings(container, project_code=code)
+    assert sorted(r["reason"] for r in rows) == ["W6.decided_overdue", "W6.project_overdue", "W6.stage_overdue"]
+    [project] = [r for r in rows if r["reason"] == "W6.project_overdue"]
+    assert (project["subject"], project["raised_position"]) == (code, closing)
+    assert {first["accept"], closing} <= set(json.loads(project["evidence"]))
+    assert "一般社会投资项目" in project["explanation"] and "目标100个工作日" in project["explanation"]
+    [stage] = [r for r in rows if r["reason"] == "W6.stage_overdue"]
+    assert stage["subject"] == f"{code} 阶段1"
+    before = {r["warning_id"]: (r["status"], r["evidence"], r["raised_position"]) for r in rows}
+    container.engine.rebuild("offline_warnings")
+    after = {r["warning_id"]: (r["status"], r["evidence"], r["raised_position"]) for r in warnings(container)}
+    assert after == before

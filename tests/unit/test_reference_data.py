@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from domain.catalog import CATALOG
+from domain.catalog import CATALOG, Catalog
+from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
 
 SHARED = Path(__file__).parents[2].parent / "shared" / "reference"
@@ -92,3 +95,48 @@ def test_the_glossary_in_docs_is_the_shared_one_marked_as_binding() -> None:
     first, _, rest = ours.partition("\n\n")
     assert "binding copy" in first
     assert rest == (SHARED.parent / "GLOSSARY.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("stage", [1, 2, 3, 4])
+def test_each_main_stage_has_a_limit_within_spjdsx_that_covers_its_milestones(stage: int) -> None:
+    limit = CATALOG.stage_limit(stage)
+    assert 1 <= limit <= 50
+    # the milestone items' promised limits plus a margin of 1-5 working days, a multiple of 5
+    promised = sum(i.promised_limit_days for i in CATALOG.by_stage(stage) if i.milestone)
+    assert promised < limit <= promised + 5 and limit % 5 == 0
+
+
+def test_the_parallel_stage_has_no_limit() -> None:
+    with pytest.raises(InvalidValue):
+        CATALOG.stage_limit(5)
+
+
+def test_every_flow_type_has_a_target_between_the_stage_limits_and_the_national_ceiling() -> None:
+    floor = sum(CATALOG.stage_limit(s) for s in (1, 2, 3, 4))
+    assert set(CATALOG.project_targets) == set(REFERENCE.flow_types)
+    for flow in REFERENCE.flow_types:
+        assert floor <= CATALOG.project_target(flow) <= 120, flow
+    # Hainan's 2019 reform: government investment 120, general social investment 100, small and medium 80
+    assert (CATALOG.project_target(1), CATALOG.project_target(3), CATALOG.project_target(5)) == (120, 100, 80)
+
+
+def test_an_unknown_flow_type_has_no_target() -> None:
+    with pytest.raises(InvalidValue):
+        CATALOG.project_target(99)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["stages"][0].update(limit_days=51), "outside 1..50"),
+        (lambda d: d["stages"][0].update(limit_days=0), "outside 1..50"),
+        (lambda d: d["stages"].pop(), "one limit per main stage"),
+        (lambda d: d["project_targets"].pop(), "one target per flow type"),
+        (lambda d: d["project_targets"][0].update(target_days=121), "outside"),
+    ],
+)
+def test_a_catalogue_with_bad_stage_limits_or_targets_is_refused(change: Any, message: str) -> None:
+    data = json.loads((DATA / "items.json").read_text(encoding="utf-8"))
+    change(data)
+    with pytest.raises(ValueError, match=message):
+        Catalog(data)

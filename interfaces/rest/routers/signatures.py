@@ -1,0 +1,182 @@
+"""签章 — seals (印章), signing requests and countersigning (会签, 移动签章), verification (验真)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import CommandResult
+
+router = APIRouter(prefix="/api/v1", tags=["signatures 签章"])
+
+
+class SealRegistration(BaseModel):
+    holder_org: str = Field(description="USCC or department code of the holder organisation")
+    name: str = Field(description="印章名称, e.g. 海口市住房和城乡建设局行政审批专用章")
+    purpose: str = Field(description="用途: approval, licence, contract …")
+    algorithm: Literal["sm2-sm3", "ed25519", "ecdsa-p256-sha256"] = "sm2-sm3"
+    valid_from: datetime
+    valid_until: datetime
+    signers: list[str] = Field(description="actor ids allowed to sign with the seal")
+
+
+class SealChange(BaseModel):
+    reason: str
+
+
+class SealRevocation(SealChange):
+    effective_at: datetime | None = Field(None, description="when the revocation took effect (default now)")
+
+
+class SealSigners(BaseModel):
+    signers: list[str]
+
+
+class Party(BaseModel):
+    seal_id: UUID
+    signer: str
+
+
+class SigningRequestBody(BaseModel):
+    document_hash: str = Field(description="hex digest of the document (64 hex digits)")
+    hash_algorithm: Literal["sm3", "sha256"] = "sm3"
+    title: str
+    parties: list[Party]
+    mode: Literal["ordered", "parallel"] = "ordered"
+    mobile: bool = Field(False, description="移动签章: each signature needs a one-time code")
+
+
+class SignatureBody(BaseModel):
+    seal_id: UUID | None = Field(None, description="which of the signer's parties, when there are several")
+    code: str | None = Field(None, description="the one-time code (mobile signing)")
+
+
+class VerifyBody(BaseModel):
+    document_hash: str
+    hash_algorithm: Literal["sm3", "sha256"] = "sm3"
+    signatures: list[dict[str, Any]] | None = Field(
+        None, description="signature entries as the signing responses give them"
+    )
+    signing_request_id: UUID | None = Field(None, description="or: verify the request's recorded signatures")
+
+
+@router.post(
+    "/seals",
+    status_code=201,
+    response_model=CommandResult,
+    summary="印章 — register a seal; its key pair is generated in the key store",
+)
+def register_seal(
+    body: SealRegistration, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    return c.seals.register(actor, request_id, idempotency(key, "seal.register", body), body.model_dump())
+
+
+@router.post(
+    "/seals/{seal_id}/revoke",
+    response_model=CommandResult,
+    summary="印章注销 — revoke a seal, optionally from an earlier time",
+)
+def revoke_seal(
+    seal_id: UUID, body: SealRevocation, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "seal.revoke", body, seal_id=seal_id)
+    return c.seals.change(
+        actor, request_id, idem, seal_id, "revoke", reason=body.reason, effective_at=body.effective_at
+    )
+
+
+@router.post(
+    "/seals/{seal_id}/{action}", response_model=CommandResult, summary="印章暂停/恢复 — action ∈ suspend, resume"
+)
+def suspend_or_resume_seal(
+    seal_id: UUID,
+    action: Literal["suspend", "resume"],
+    body: SealChange,
+    actor: CurrentActor,
+    request_id: RequestId,
+    key: IdemKey,
+    c: ContainerDep,
+) -> dict[str, Any]:
+    idem = idempotency(key, f"seal.{action}", body, seal_id=seal_id)
+    return c.seals.change(actor, request_id, idem, seal_id, action, reason=body.reason)
+
+
+@router.put(
+    "/seals/{seal_id}/signers",
+    response_model=CommandResult,
+    summary="授权签章人 — replace the seal's authorised signers",
+)
+def change_signers(
+    seal_id: UUID, body: SealSigners, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "seal.change-signers", body, seal_id=seal_id)
+    return c.seals.change(actor, request_id, idem, seal_id, "change-signers", signers=body.signers)
+
+
+@router.post(
+    "/signing-requests",
+    status_code=201,
+    response_model=CommandResult,
+    summary="签章/会签 — a document hash to be signed by one or more parties",
+)
+def request_signing(
+    body: SigningRequestBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    fields = body.model_dump(mode="json")
+    return c.signing.request(actor, request_id, idempotency(key, "signing.request", body), fields)
+
+
+@router.post(
+    "/signing-requests/{signing_request_id}/mobile-codes",
+    status_code=201,
+    response_model=CommandResult,
+    summary="移动签章 — send the signer a one-time code",
+)
+def issue_mobile_code(
+    signing_request_id: UUID, actor: CurrentActor, request_id: RequestId, c: ContainerDep
+) -> dict[str, Any]:
+    return c.signing.issue_code(actor, request_id, signing_request_id)
+
+
+@router.post(
+    "/signing-requests/{signing_request_id}/signatures",
+    status_code=201,
+    response_model=CommandResult,
+    summary="签章 — the caller signs as a party of the request",
+)
+def add_signature(
+    signing_request_id: UUID,
+    body: SignatureBody,
+    actor: CurrentActor,
+    request_id: RequestId,
+    key: IdemKey,
+    c: ContainerDep,
+) -> dict[str, Any]:
+    idem = idempotency(key, "signing.sign", body, signing_request_id=signing_request_id)
+    seal_id = str(body.seal_id) if body.seal_id else None
+    return c.signing.sign(actor, request_id, idem, signing_request_id, seal_id, body.code)
+
+
+@router.post(
+    "/signatures/verify",
+    response_model=CommandResult,
+    summary="验真 — valid or invalid with the reason; the check is recorded",
+)
+def verify_signatures(
+    body: VerifyBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    return c.verifications.verify(
+        actor,
+        request_id,
+        idempotency(key, "signature.verify", body),
+        document_hash=body.document_hash,
+        hash_algorithm=body.hash_algorithm,
+        signatures=body.signatures,
+        signing_request_id=body.signing_request_id,
+    )

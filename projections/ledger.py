@@ -1,0 +1,363 @@
+"""ledger — the tamper-evident ledger: an RFC 9162 Merkle tree over the one log.
+
+Answers: is this event in the log the ledger signed (inclusion proof), does today's log extend the
+one of an earlier checkpoint (consistency proof), what was the signed tree head. Consumes every
+event; hashes the *stored* bytes (read from the events table in the batch's transaction, so the
+leaf is exactly what `audit verify` re-reads from the store), not a re-encoding.
+
+Tables: `ledger_leaves` (leaf index → position, aggregate, leaf hash, the previous leaf hash of the
+same aggregate: a per-aggregate hash chain), `ledger_nodes` (every complete subtree above the
+leaves by (level, index), so any proof is O(log n) rows), `ledger_heads` (each aggregate's last
+leaf), `ledger_checkpoints` (signed tree heads every N events or at the first event recorded T
+seconds after the last one; time = recording time of the last event, so a rebuild signs alike),
+`ledger_meta` (the hash algorithm, fixed until a rebuild).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, cast
+
+from domain.ledger import (
+    Checkpoint,
+    Frontier,
+    ProofError,
+    TreeHasher,
+    complete_subtrees,
+    consistency_ranges,
+    fold,
+    inclusion_ranges,
+    leaf_data,
+    uuid_text,
+)
+from domain.ledger.merkle import Node, Range
+from infrastructure.db import Cursor, Database
+from infrastructure.ledger_key import ledger_signer
+from infrastructure.settings import Settings
+from infrastructure.store import events_table, position_column
+from projections.base import Envelope, ReadModel, bigint
+
+CHUNK = 400  # parameters per IN (...) list
+
+
+class Signer(Protocol):
+    @property
+    def public_key(self) -> bytes: ...
+    def sign(self, message: bytes) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    algorithm: str = "sm3"
+    every: int = 1000
+    seconds: int = 3600
+    signer: Signer | None = None
+
+
+def ledger_config(settings: Settings) -> LedgerConfig:
+    return LedgerConfig(
+        algorithm=settings.ledger_algorithm,
+        every=settings.ledger_checkpoint_every,
+        seconds=settings.ledger_checkpoint_seconds,
+        signer=ledger_signer(settings),
+    )
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    position: int
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    path: list[bytes]
+    root_hash: bytes
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    first_size: int
+    second_size: int
+    first_root: bytes
+    second_root: bytes
+    path: list[bytes]
+
+
+class Ledger(ReadModel):
+    name = "ledger"
+    tables = ("ledger_leaves", "ledger_nodes", "ledger_heads", "ledger_checkpoints", "ledger_meta")
+
+    def __init__(self, db: Database, config: LedgerConfig | None = None) -> None:
+        super().__init__(db)
+        self.config = config or LedgerConfig()
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        big = bigint(dialect)
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ledger_leaves ("
+            f" leaf_index {big} PRIMARY KEY, position {big} NOT NULL UNIQUE,"
+            " originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
+            " leaf_hash TEXT NOT NULL, prev_leaf_hash TEXT, recorded_at TEXT NOT NULL)"
+        )
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS ledger_nodes (level INTEGER NOT NULL, idx {big} NOT NULL,"
+            " hash TEXT NOT NULL, PRIMARY KEY (level, idx))"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ledger_heads (originator_id TEXT PRIMARY KEY,"
+            " originator_version INTEGER NOT NULL, leaf_hash TEXT NOT NULL)"
+        )
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS ledger_checkpoints (tree_size {big} PRIMARY KEY,"
+            f" root_hash TEXT NOT NULL, time TEXT NOT NULL, algorithm TEXT NOT NULL, last_position {big} NOT NULL,"
+            " signature TEXT, public_key TEXT)"
+        )
+        cur.execute("CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+    # --- projection -----------------------------------------------------------------------------
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        if not batch:
+            return
+        hasher = TreeHasher(self._algorithm(cur))
+        size = self._size(cur)
+        frontier = Frontier(hasher, size, [bytes.fromhex(h) for h in self._hashes(cur, Frontier.positions(size))])
+        last_time = self._last_checkpoint_time(cur)
+        rows = self._stored(cur, batch)
+        heads = self._heads(cur, {str(r["originator_id"]) for r in rows if r["originator_version"] > 1})
+        leaves: list[tuple[Any, ...]] = []
+        nodes: list[tuple[Any, ...]] = []
+        checkpoints: list[tuple[Any, ...]] = []
+
+        def on_node(node: Node, value: bytes) -> None:
+            nodes.append((node[0], node[1], value.hex()))
+
+        for env, row in zip(batch, rows, strict=True):
+            oid = uuid_text(row["originator_id"])
+            version = int(row["originator_version"])
+            leaf = hasher.hash_leaf(leaf_data(env.position, oid, version, row["topic"], bytes(row["state"])))
+            recorded = cast(datetime, getattr(env.event, "timestamp")).astimezone(UTC)  # noqa: B009
+            prev = heads.get(oid)
+            leaves.append((frontier.size, env.position, oid, version, leaf.hex(), prev, recorded.isoformat()))
+            heads[oid] = leaf.hex()
+            frontier.append(leaf, on_node)
+            if last_time is None:
+                last_time = recorded  # T counts from the first event
+            if frontier.size % self.config.every == 0 or (
+                self.config.seconds and (recorded - last_time).total_seconds() >= self.config.seconds
+            ):
+                checkpoints.append(self._checkpoint(hasher, frontier, recorded, env.position))
+                last_time = recorded
+        cur.executemany(
+            "INSERT INTO ledger_leaves (leaf_index, position, originator_id, originator_version, leaf_hash,"
+            " prev_leaf_hash, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            leaves,
+        )
+        if nodes:
+            cur.executemany("INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", nodes)
+        latest = {oid: (version, leaf) for _, _, oid, version, leaf, _, _ in leaves}
+        cur.executemany(
+            "INSERT INTO ledger_heads (originator_id, originator_version, leaf_hash) VALUES (?, ?, ?)"
+            " ON CONFLICT (originator_id) DO UPDATE SET originator_version = excluded.originator_version,"
+            " leaf_hash = excluded.leaf_hash",
+            [(oid, version, leaf) for oid, (version, leaf) in latest.items()],
+        )
+        if checkpoints:
+            cur.executemany(
+                "INSERT INTO ledger_checkpoints (tree_size, root_hash, time, algorithm, last_position, signature,"
+                " public_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                checkpoints,
+            )
+
+    def _checkpoint(self, hasher: TreeHasher, frontier: Frontier, time: datetime, position: int) -> tuple[Any, ...]:
+        head = Checkpoint(frontier.size, frontier.root(), time.isoformat(), hasher.algorithm)
+        signer = self.config.signer
+        signature = signer.sign(head.message()).hex() if signer else None
+        public = signer.public_key.hex() if signer else None
+        return (head.tree_size, head.root_hash.hex(), head.time, head.algorithm, position, signature, public)
+
+    def _algorithm(self, cur: Cursor) -> str:
+        cur.execute("SELECT value FROM ledger_meta WHERE key = 'algorithm'")
+        row = cur.fetchone()
+        if row is not None:
+            return str(row["value"])  # fixed until a rebuild, whatever the settings say now
+        TreeHasher(self.config.algorithm)  # refuses an unknown name before anything is written
+        cur.execute("INSERT INTO ledger_meta (key, value) VALUES ('algorithm', ?)", (self.config.algorithm,))
+        return self.config.algorithm
+
+    def _size(self, cur: Cursor) -> int:
+        cur.execute("SELECT MAX(leaf_index) AS m FROM ledger_leaves")
+        row = cur.fetchone()
+        return 0 if row is None or row["m"] is None else int(row["m"]) + 1
+
+    def _last_checkpoint_time(self, cur: Cursor) -> datetime | None:
+        cur.execute("SELECT time FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
+        row = cur.fetchone()
+        if row is None:
+            cur.execute("SELECT recorded_at AS time FROM ledger_leaves WHERE leaf_index = 0")
+            row = cur.fetchone()
+        return datetime.fromisoformat(row["time"]) if row else None
+
+    def _stored(self, cur: Cursor, batch: Sequence[Envelope]) -> list[dict[str, Any]]:
+        """The batch's rows exactly as stored (one range query)."""
+        pos = position_column(self.db)
+        cur.execute(
+            f"SELECT {pos} AS position, originator_id, originator_version, topic, state"  # noqa: S608 — fixed names
+            f" FROM {events_table(self.db)} WHERE {pos} >= ? AND {pos} <= ? ORDER BY {pos}",
+            (batch[0].position, batch[-1].position),
+        )
+        wanted = {env.position for env in batch}
+        rows = [r for r in cur.fetchall() if int(r["position"]) in wanted]
+        if [int(r["position"]) for r in rows] != [env.position for env in batch]:
+            raise RuntimeError("the stored rows of this batch are not the notifications it was given")
+        return rows
+
+    def _heads(self, cur: Cursor, oids: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        keys = sorted(uuid_text(o) for o in oids)
+        for i in range(0, len(keys), CHUNK):
+            chunk = keys[i : i + CHUNK]
+            cur.execute(
+                f"SELECT originator_id, leaf_hash FROM ledger_heads WHERE originator_id IN ({', '.join('?' * len(chunk))})",  # noqa: S608
+                chunk,
+            )
+            found.update({r["originator_id"]: r["leaf_hash"] for r in cur.fetchall()})
+        return found
+
+    def _hashes(self, cur: Cursor, wanted: Sequence[Node]) -> list[str]:
+        """Hex hashes of complete subtrees (level 0: leaves), in the order asked."""
+        found: dict[Node, str] = {}
+        leaves = [idx for level, idx in wanted if level == 0]
+        inner = [(level, idx) for level, idx in wanted if level > 0]
+        if leaves:
+            cur.execute(
+                f"SELECT leaf_index, leaf_hash FROM ledger_leaves WHERE leaf_index IN ({', '.join('?' * len(leaves))})",  # noqa: S608
+                leaves,
+            )
+            found.update({(0, int(r["leaf_index"])): r["leaf_hash"] for r in cur.fetchall()})
+        if inner:
+            cur.execute(
+                "SELECT level, idx, hash FROM ledger_nodes WHERE "  # noqa: S608 — placeholders only
+                + " OR ".join("(level = ? AND idx = ?)" for _ in inner),
+                [v for node in inner for v in node],
+            )
+            found.update({(int(r["level"]), int(r["idx"])): r["hash"] for r in cur.fetchall()})
+        missing = [n for n in wanted if n not in found]
+        if missing:
+            raise ProofError(f"the ledger lacks subtrees {missing}")
+        return [found[n] for n in wanted]
+
+    # --- queries --------------------------------------------------------------------------------
+
+    def _read(self) -> _ReadCursor:
+        return _ReadCursor(self.db)
+
+    def algorithm(self) -> str:
+        rows = self.db.query("SELECT value FROM ledger_meta WHERE key = 'algorithm'")
+        return str(rows[0]["value"]) if rows else self.config.algorithm
+
+    def size(self) -> int:
+        return self._size(self._read())
+
+    def checkpoints(self) -> list[Checkpoint]:
+        rows = self.db.query("SELECT * FROM ledger_checkpoints ORDER BY tree_size")
+        return [checkpoint_of(r) for r in rows]
+
+    def checkpoint_rows(self) -> list[dict[str, Any]]:
+        return self.db.query("SELECT * FROM ledger_checkpoints ORDER BY tree_size")
+
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def leaf(self, position: int) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM ledger_leaves WHERE position = ?", (position,))
+        return rows[0] if rows else None
+
+    def leaves(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
+        """Every leaf in order, a page at a time (memory does not grow with the log)."""
+        after = -1
+        while True:
+            rows = self.db.query(
+                "SELECT * FROM ledger_leaves WHERE leaf_index > ? ORDER BY leaf_index LIMIT ?", (after, batch)
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            after = int(rows[-1]["leaf_index"])
+
+    def _range_roots(self, size: int, ranges: Iterable[Range]) -> list[bytes]:
+        ranges = list(ranges)
+        if size > self.size():
+            raise ProofError(f"the ledger holds {self.size()} leaves, not {size}")
+        per_range = [complete_subtrees(s, e) for s, e in ranges]
+        wanted = list(dict.fromkeys(n for nodes in per_range for n in nodes))
+        hashes = dict(zip(wanted, (bytes.fromhex(h) for h in self._hashes(self._read(), wanted)), strict=True))
+        hasher = TreeHasher(self.algorithm())
+        return [fold(hasher, [hashes[n] for n in nodes]) for nodes in per_range]
+
+    def root(self, size: int) -> bytes:
+        if size == 0:
+            return TreeHasher(self.algorithm()).empty_root()
+        return self._range_roots(size, [(0, size)])[0]
+
+    def default_tree_size(self, leaf_index: int) -> int:
+        """The latest checkpoint that covers the leaf, else the whole ledger (not yet signed)."""
+        latest = self.latest_checkpoint()
+        if latest is not None and int(latest["tree_size"]) > leaf_index:
+            return int(latest["tree_size"])
+        return self.size()
+
+    def inclusion_proof(self, position: int, tree_size: int | None = None) -> InclusionProof | None:
+        leaf = self.leaf(position)
+        if leaf is None:
+            return None
+        index = int(leaf["leaf_index"])
+        size = self.default_tree_size(index) if tree_size is None else tree_size
+        ranges = inclusion_ranges(index, size)
+        roots = self._range_roots(size, [*ranges, (0, size)])
+        return InclusionProof(position, index, size, bytes.fromhex(leaf["leaf_hash"]), roots[:-1], roots[-1])
+
+    def consistency_proof(self, first: int, second: int) -> ConsistencyProof:
+        if first == 0:  # every tree extends the empty one: the proof is empty (§2.1.4.2)
+            return ConsistencyProof(0, second, self.root(0), self.root(second), [])
+        ranges = consistency_ranges(first, second) if first != second else []
+        roots = self._range_roots(second, [*ranges, (0, first), (0, second)])
+        return ConsistencyProof(first, second, roots[-2], roots[-1], roots[:-2])
+
+
+def checkpoint_of(row: dict[str, Any]) -> Checkpoint:
+    signature = row.get("signature")
+    return Checkpoint(
+        int(row["tree_size"]),
+        bytes.fromhex(row["root_hash"]),
+        row["time"],
+        row["algorithm"],
+        bytes.fromhex(signature) if signature else None,
+    )
+
+
+class _ReadCursor:
+    """Runs the handler's look-ups outside a transaction (queries share the SQL with `handle`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._rows: list[dict[str, Any]] = []
+
+    @property
+    def rowcount(self) -> int:
+        return len(self._rows)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self._rows = self.db.query(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError("read-only")
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> dict[str, Any] | None:
+        return self._rows.pop(0) if self._rows else None
