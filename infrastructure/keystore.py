@@ -3,8 +3,8 @@
 `KeyStore` is the interface the signing service uses; `EncryptedFileKeyStore` is the embedded
 default: one file per key, AES-256-GCM under a key derived by scrypt from
 GONGJIAN_KEYSTORE_PASSPHRASE (the key id is the associated data, so files cannot be swapped).
-The public development passphrase is refused outside the embedded SQLite default, when the store
-is first used (services that never sign need no passphrase). `MemoryKeyStore` is for tests.
+The public development passphrase is refused outside the embedded SQLite default (Settings refuse
+to start with it; the store checks again at first use). `MemoryKeyStore` is for tests.
 """
 
 from __future__ import annotations
