@@ -42,7 +42,13 @@ def main() -> None:
 
 
 def run(url: str, conninfo: str, schema: str) -> None:
-    c = bootstrap(Settings(database_url=url, jwt_secret="bench-secret-bench-secret-bench-secret!!"))
+    c = bootstrap(
+        Settings(
+            database_url=url,
+            jwt_secret="bench-secret-bench-secret-bench-secret!!",
+            keystore_passphrase="bench-keystore-passphrase",
+        )
+    )
     code = "2611-460100-04-01-000001"
     c.projects.generate(
         CLERK,
