@@ -8,12 +8,15 @@ from functools import partial
 
 from application.app import GongjianApplication
 from application.approvals import CaseService
+from application.archives import ArchiveService, Backoff
 from application.clock import Clock, SystemClock
 from application.exchange import ExchangeService
+from application.licences import LicenceService
 from application.projects import ProjectService
 from application.ratings import FeedbackService, RatingService
 from application.signatures import MemoryCodeSender, SealService, SigningService, VerificationService
 from application.supervision import SupervisionService
+from infrastructure.archives import ArchiveStore, HttpArchiveSystem
 from infrastructure.broadcast import Broadcaster
 from infrastructure.db import Database, DatabaseURL
 from infrastructure.keystore import EncryptedFileKeyStore
@@ -41,6 +44,8 @@ class Container:
     seals: SealService
     signing: SigningService
     verifications: VerificationService
+    archives: ArchiveService
+    licences: LicenceService
     engine: ProjectionEngine
     waker: Waker
     live: Broadcaster
@@ -80,6 +85,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         seals=SealService(app, clock, locate, keys),
         signing=SigningService(app, clock, locate, keys, MemoryCodeSender(), reveal_codes=settings.embedded),
         verifications=VerificationService(app, clock, locate),
+        archives=ArchiveService(
+            app,
+            clock,
+            locate,
+            engine.models["ledger"],  # type: ignore[arg-type]
+            ArchiveStore(settings.archive_path),
+            HttpArchiveSystem(settings.archive_transfer_url),
+            Backoff(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
+        ),
+        licences=LicenceService(app, clock, locate, keys),
         engine=engine,
         waker=engine.waker,
         live=live,

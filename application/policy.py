@@ -75,7 +75,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "signing.request": frozenset({"applicant", "window_clerk", "reviewer", "approver", "integration", "admin"}),
     # the role may sign; whether this actor may use a given seal is the seal's list of authorised signers
     "signing.sign": frozenset({"applicant", "window_clerk", "reviewer", "approver", "integration"}),
+    # 电子证照: signed with a seal the actor is an authorised signer of (checked in application/licences.py)
+    "licence.issue": frozenset({"approver", "integration"}),
+    "licence.revoke": frozenset({"approver", "admin"}),
     "signature.verify": frozenset(ROLES),  # 验真 is open to every authenticated party
+    # 电子档案: generated for a decided or closed case in the actor's region; transfer and receipt
+    "archive.generate": frozenset({"approver", "integration", "admin"}),
+    "archive.transfer": frozenset({"approver", "integration", "admin"}),
+    "archive.receive": frozenset({"integration", "admin"}),
+    "archive.read": frozenset(ROLES) - {"applicant"},
     "read": frozenset(ROLES),
     "statistics.read": frozenset(ROLES) - {"applicant", "integration"},
     "projections.manage": frozenset({"admin"}),

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     ledger_algorithm: str = "sm3"  # sm3 | sha256, fixed when the ledger is first built
     ledger_checkpoint_every: int = 1000  # a signed checkpoint every N events,
     ledger_checkpoint_seconds: int = 3600  # or at the first event recorded T seconds after the last one
+    archive_path: str = "var/archives"  # archive package files (application/archives.py)
+    archive_transfer_url: str | None = None  # the archive management system (档案管理系统) taking packages
+    archive_retry_base_s: float = 30.0  # transfer retries: base·2^(n-1) s after the n-th failure,
+    archive_retry_cap_s: float = 3600.0  # at most this long,
+    archive_max_attempts: int = 8  # then the transfer gives up until requested again
 
     @property
     def embedded(self) -> bool:

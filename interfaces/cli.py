@@ -26,6 +26,8 @@ audit = typer.Typer(help="账本 — the tamper-evident ledger: verify, export, 
 app.add_typer(audit, name="audit")
 seal = typer.Typer(help="印章 — seals and signatures: verify.", no_args_is_help=True)
 app.add_typer(seal, name="seal")
+archive = typer.Typer(help="电子档案 — archive packages: verify offline, deliver transfers.", no_args_is_help=True)
+app.add_typer(archive, name="archive")
 
 console = Console()
 
@@ -370,6 +372,41 @@ def audit_proof(
             indent=1,
         )
     )
+
+
+@archive.command("verify")
+def archive_verify(
+    file: Annotated[Path, typer.Argument(help="the archive package (JSON) to verify offline")],
+    public_key: Annotated[str | None, typer.Option(help="trusted Ed25519 public key (hex) of the checkpoint")] = None,
+) -> None:
+    """验证 — verify a package with nothing but its bytes: leaves, proofs, checkpoint signature, manifest hash."""
+    from application.archives import verify_package
+
+    result = verify_package(file.read_bytes(), bytes.fromhex(public_key) if public_key else None)
+    console.print(result.summary(), style="green" if result.ok else "bold red")
+    for problem in result.problems[:20]:
+        console.print(f"  {problem}")
+    if not result.ok:
+        raise typer.Exit(code=1)
+
+
+@archive.command("deliver")
+def archive_deliver(
+    every: Annotated[float, typer.Option(help="seconds between rounds; 0: one round and exit")] = 0.0,
+) -> None:
+    """移交 — the outbox worker: one attempt for each pending transfer whose backoff has run out."""
+    import time
+
+    container = _container()
+    try:
+        while True:
+            for r in container.archives.deliver_due():
+                console.print(f"{r['id']}: {r['status']} (attempt {r['attempts']})")
+            if every <= 0:
+                break
+            time.sleep(every)
+    finally:
+        container.close()
 
 
 def main() -> None:

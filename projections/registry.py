@@ -8,6 +8,7 @@ from projections.base import ReadModel
 from projections.case_timeline import CaseTimeline
 from projections.inquiries import Inquiries
 from projections.ledger import Ledger, LedgerConfig
+from projections.licence_library import LicenceLibrary
 from projections.offline_warnings import OfflineWarnings
 from projections.project_overview import ProjectOverview
 from projections.ratings import Ratings
@@ -21,6 +22,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     OfflineWarnings,
     Ratings,
     WindowAssessment,
+    LicenceLibrary,
     Ledger,
 )
 

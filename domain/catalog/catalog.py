@@ -26,6 +26,7 @@ class Item:
     promised_limit_days: int
     prerequisites: tuple[str, ...]
     milestone: bool
+    licence_type: str | None = None  # 电子证照 the approval issues (domain/licences), if any
 
 
 MAIN_STAGES = (1, 2, 3, 4)  # stage 5 runs in parallel: no stage limit (spgl.md validation rule 4)
@@ -50,6 +51,7 @@ class Catalog:
                 promised_limit_days=int(raw["promised_limit_days"]),
                 prerequisites=tuple(raw["prerequisites"]),
                 milestone=bool(raw["milestone"]),
+                licence_type=raw.get("licence_type"),
             )
             if item.stage not in REFERENCE.stages:
                 raise ValueError(f"item {item.code}: unknown stage {item.stage}")

@@ -25,6 +25,7 @@ from interfaces.graphql.common import actor_of, error, page, region_scope, utc, 
 from interfaces.graphql.context import Context
 from interfaces.graphql.inquiries import InquiriesQuery
 from interfaces.graphql.ledger import LedgerQuery
+from interfaces.graphql.licences import LicencesQuery
 from interfaces.graphql.live import Subscription
 from interfaces.graphql.ratings import RatingsQuery
 from interfaces.graphql.replay import case_facts, project_from
@@ -271,7 +272,9 @@ class Query:
 
 
 schema = strawberry.Schema(
-    query=merge_types("Query", (Query, InquiriesQuery, RatingsQuery, StatisticsQuery, WarningsQuery, LedgerQuery)),
+    query=merge_types(
+        "Query", (Query, InquiriesQuery, RatingsQuery, StatisticsQuery, WarningsQuery, LedgerQuery, LicencesQuery)
+    ),
     subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),

@@ -14,7 +14,9 @@ from application.bootstrap import Container
 from interfaces.graphql.router import mount as mount_graphql
 from interfaces.rest import errors
 from interfaces.rest.routers import approvals, health, projects
+from interfaces.rest.routers import archives as archives_router
 from interfaces.rest.routers import exchange as exchange_router
+from interfaces.rest.routers import licences as licences_router
 from interfaces.rest.routers import ratings as ratings_router
 from interfaces.rest.routers import signatures as signatures_router
 from interfaces.rest.routers import supervision as supervision_router
@@ -94,6 +96,8 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(ratings_router.router)
     app.include_router(supervision_router.router)
     app.include_router(signatures_router.router)
+    app.include_router(archives_router.router)
+    app.include_router(licences_router.router)
     mount_graphql(app, container)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

@@ -1,0 +1,71 @@
+"""电子档案 — archive packages: generate (归档), download, fixity, transfer (移交), receive (接收)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
+
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import CommandResult
+
+router = APIRouter(prefix="/api/v1", tags=["archives 电子档案"])
+
+
+class ArchiveBody(BaseModel):
+    case_id: UUID
+
+
+@router.post(
+    "/archives",
+    status_code=201,
+    response_model=CommandResult,
+    summary="归档 — generate the archive package of a decided or closed case",
+)
+def generate_archive(
+    body: ArchiveBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    return c.archives.generate(actor, request_id, idempotency(key, "archive.generate", body), body.case_id)
+
+
+@router.post(
+    "/archives/received",
+    status_code=201,
+    response_model=CommandResult,
+    summary="档案接收 — receive an external package (the JSON bytes as body); a bad one is refused with the reason",
+)
+async def receive_archive(
+    request: Request,
+    actor: CurrentActor,
+    request_id: RequestId,
+    key: IdemKey,
+    c: ContainerDep,
+    source: Annotated[str, Query(description="the system the package comes from")] = "external",
+) -> dict[str, Any]:
+    data = await request.body()
+    idem = idempotency(key, "archive.receive", None, source=source, sha256=hashlib.sha256(data).hexdigest())
+    return c.archives.receive(actor, request_id, idem, data, source)
+
+
+@router.post(
+    "/archives/{archive_id}/transfer",
+    response_model=CommandResult,
+    summary="档案移交 — transfer to the archive management system (first attempt now, retries by the worker)",
+)
+def transfer_archive(
+    archive_id: UUID, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    return c.archives.transfer(actor, request_id, idempotency(key, "archive.transfer", None, id=archive_id), archive_id)
+
+
+@router.get("/archives/{archive_id}/package", summary="档案下载 — the package bytes, exactly as stored")
+def download_archive(archive_id: UUID, actor: CurrentActor, c: ContainerDep) -> Response:
+    return Response(c.archives.package(actor, archive_id), media_type="application/json")
+
+
+@router.get("/archives/{archive_id}/fixity", summary="固定性检查 — re-hash the stored package")
+def archive_fixity(archive_id: UUID, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
+    return c.archives.fixity(actor, archive_id)

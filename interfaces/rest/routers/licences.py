@@ -1,0 +1,62 @@
+"""电子证照 — issue and revoke electronic licences (the library is read through GraphQL `licenses`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.schemas import CommandResult
+
+router = APIRouter(prefix="/api/v1", tags=["licences 电子证照"])
+
+
+class LicenceIssue(BaseModel):
+    number: str = Field(description="证照编号, unique (a second issue of the same number is a 409)")
+    licence_type: str = Field(
+        description="the type the item issues (catalogue `licence_type`), e.g. construction_permit"
+    )
+    holder_name: str = Field(description="持证主体 name")
+    holder_uscc: str = Field(description="持证主体 USCC")
+    project_code: str
+    item_code: str
+    region_code: str
+    valid_from: date
+    valid_until: date | None = Field(None, description="null: no end of validity")
+    topic: dict[str, Any] = Field(default_factory=dict, description="主题字段 of the type (project_name, areas …)")
+    case_id: UUID | None = Field(None, description="the approved case the licence is issued on")
+    seal_id: UUID = Field(description="the department's seal; the caller must be one of its authorised signers")
+
+
+class LicenceRevocation(BaseModel):
+    reason: str
+
+
+@router.post(
+    "/licenses",
+    status_code=201,
+    response_model=CommandResult,
+    summary="证照签发 — issue a licence signed with the department's seal",
+)
+def issue_licence(
+    body: LicenceIssue, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    fields = body.model_dump()
+    fields["case_id"] = str(body.case_id) if body.case_id else None
+    return c.licences.issue(actor, request_id, idempotency(key, "licence.issue", body), fields)
+
+
+@router.post(
+    "/licenses/{number}/revoke",
+    response_model=CommandResult,
+    summary="证照注销 — revoke a licence",
+)
+def revoke_licence(
+    number: str, body: LicenceRevocation, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    idem = idempotency(key, "licence.revoke", body, number=number)
+    return c.licences.revoke(actor, request_id, idem, number, body.reason)
