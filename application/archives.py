@@ -28,6 +28,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -257,7 +258,14 @@ class ArchiveService(Service):
 
     # generation
 
-    def generate(self, actor: Actor, request_id: str, key: IdempotencyKey | None, case_id: UUID) -> dict[str, Any]:
+    def generate(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        case_id: UUID,
+        channel: Channel | None = None,
+    ) -> dict[str, Any]:
         """归档 — build, store and record the package of a decided or closed case."""
         authorize(actor, "archive.generate")
         case = self.load(Case, case_id, "case")
@@ -267,8 +275,9 @@ class ArchiveService(Service):
         def already(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             raise Conflict(f"case {case_id} is already archived as {archive_id}")
 
+        meta = partial(self.meta, actor, request_id, channel=channel)
         if self.exists(archive_id):
-            return self.execute(self.meta(actor, request_id), actor, key, already)  # replays a keyed repeat
+            return self.execute(meta(), actor, key, already)  # replays a keyed repeat
         if case.status.value not in DECIDED_STATUSES | CLOSED_STATUSES:
             raise IllegalTransition(f"case {case_id}", f"{case.status.value} {case.status.label}", "archive")
         data, summary = self.build(case_id)
@@ -290,7 +299,7 @@ class ArchiveService(Service):
             package = ArchivePackage.generate(meta, archive_id=archive_id, **fields)
             return [package], _view(package)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return self.execute(meta(), actor, key, work)
 
     def build(self, case_id: UUID) -> tuple[bytes, dict[str, Any]]:
         """The package bytes from the store and the ledger (template case-archive/1)."""

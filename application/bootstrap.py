@@ -9,6 +9,7 @@ from functools import partial
 from application.app import GongjianApplication
 from application.approvals import CaseService
 from application.archives import ArchiveService, Backoff
+from application.automation import Automation
 from application.clock import Clock, SystemClock
 from application.exchange import ExchangeService
 from application.licences import LicenceService
@@ -49,9 +50,11 @@ class Container:
     engine: ProjectionEngine
     waker: Waker
     live: Broadcaster
+    automation: Automation
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
+        self.automation.stop()
         self.engine.stop()
         self.live.close()
         self.db.close()
@@ -71,6 +74,16 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.embedded
     )
     engine = _projection_engine(settings, url, app, db, live)
+    licences = LicenceService(app, clock, locate, keys)
+    archives = ArchiveService(
+        app,
+        clock,
+        locate,
+        engine.models["ledger"],  # type: ignore[arg-type]
+        ArchiveStore(settings.archive_path),
+        HttpArchiveSystem(settings.archive_transfer_url),
+        Backoff(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
+    )
     return Container(
         settings=settings,
         app=app,
@@ -85,19 +98,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         seals=SealService(app, clock, locate, keys),
         signing=SigningService(app, clock, locate, keys, MemoryCodeSender(), reveal_codes=settings.embedded),
         verifications=VerificationService(app, clock, locate),
-        archives=ArchiveService(
-            app,
-            clock,
-            locate,
-            engine.models["ledger"],  # type: ignore[arg-type]
-            ArchiveStore(settings.archive_path),
-            HttpArchiveSystem(settings.archive_transfer_url),
-            Backoff(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
-        ),
-        licences=LicenceService(app, clock, locate, keys),
+        archives=archives,
+        licences=licences,
         engine=engine,
         waker=engine.waker,
         live=live,
+        automation=Automation(app, db, clock, licences, archives, engine.waker),
     )
 
 

@@ -4,7 +4,8 @@ The licence is signed directly with the seal's private key from the key store, a
 signature (no SigningRequest): the service signs on behalf of the acting official, who must be an
 authorised signer of the seal at that moment, and the domain verifies the signature again before
 recording it. Issuance is a command (`POST /api/v1/licenses`, by an approver or the integration
-account), not yet triggered automatically by `Case.Approved`.
+account), and issued automatically on `Case.Approved` by the process manager
+(application/automation.py, channel system_rule).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from domain.approvals import Case
 from domain.approvals.case import CaseStatus
 from domain.licences import License, licence_id, prepare
 from domain.shared.errors import Conflict, Forbidden, IllegalTransition, InvalidValue
-from domain.shared.events import Meta
+from domain.shared.events import Channel, Meta
 from domain.signatures import Seal
 from domain.signatures.crypto import sign
 
@@ -46,7 +47,12 @@ class LicenceService(Service):
         self.keys = keys
 
     def issue(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, fields: dict[str, Any]
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        fields: dict[str, Any],
+        channel: Channel | None = None,
     ) -> dict[str, Any]:
         """证照签发 — check the content, sign its hash with the seal, record `License.Issued`."""
         authorize(actor, "licence.issue", region_code=fields["region_code"])
@@ -72,7 +78,7 @@ class LicenceService(Service):
                 "signature": licence.signature_entry().as_dict(),
             }
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return self.execute(self.meta(actor, request_id, channel=channel), actor, key, work)
 
     def revoke(
         self, actor: Actor, request_id: str, key: IdempotencyKey | None, number: str, reason: str

@@ -110,6 +110,27 @@ class Actor:
         return Channel.ONLINE
 
 
+# 系统自动办理 — what the process manager (application/automation.py) does on its own, and as whom.
+# It acts as these accounts (role integration, so the ordinary permissions above apply, province-wide
+# scope), with channel system_rule, and only through the ordinary services:
+# - an approval (Case.Approved / Case.ApprovedPendingMaterials with a document number) of an item
+#   whose catalogue entry has a licence_type issues that licence, numbered with the document number,
+#   signed with a seal held by the item's department in the case's region (`department_org`) that
+#   lists LICENCE_ISSUER among its authorised signers: a department opts in to automatic sealing by
+#   authorising this signer. No such usable seal, or content the system cannot fill in (a required
+#   topic field it does not know) → nothing is issued; the skip and its reason are recorded;
+# - a case reaching a decided or closed status (BLZT 2, 4, 5, 11–15) gets its archive package once
+#   a signed ledger checkpoint covers its events.
+LICENCE_ISSUER = Actor("system:licence-issuer", "integration", "gongjian", "460000", "电子证照自动签发")
+ARCHIVER = Actor("system:archiver", "integration", "gongjian", "460000", "电子档案自动归档")
+AUTOMATIC_CHANNEL = Channel.SYSTEM_RULE
+
+
+def department_org(region_code: str, department: str) -> str:
+    """The organisation code of a department in a region (e.g. 460100-zjj): who holds its seals."""
+    return f"{region_code}-{department}"
+
+
 def authorize(actor: Actor, action: str, *, owner_org: str | None = None, region_code: str | None = None) -> None:
     roles = PERMISSIONS.get(action)
     if roles is None:

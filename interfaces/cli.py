@@ -55,6 +55,7 @@ def projections_run(
     signal.signal(signal.SIGTERM, _stop)
     names = ", ".join(container.engine.models)
     console.print(f"projections running: {names} (batch size {container.engine.batch_size})")
+    container.automation.start()  # licences on approval, archives on conclusion (application/automation.py)
     try:
         container.engine.run(stop)
     finally:
@@ -159,6 +160,7 @@ def serve(
     if projections_in_process:
         container.engine.start()
         container.engine.wait_for(container.app.max_position(), timeout=600)
+        container.automation.start()
     base = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"[bold]gongjian[/bold] on {settings.database_url}")
     console.print(f"  REST + OpenAPI : {base}/docs")
@@ -388,6 +390,22 @@ def archive_verify(
         console.print(f"  {problem}")
     if not result.ok:
         raise typer.Exit(code=1)
+
+
+@archive.command("automation")
+def archive_automation() -> None:
+    """自动办理 — the process manager's position, cases waiting for a checkpoint, and its skips."""
+    container = _container()
+    try:
+        status = container.automation.status()
+        console.print(
+            f"position {status['position']}, {status['waiting_archives']} cases wait for a checkpoint,"
+            f" skipped: {status['skipped'] or 'none'}"
+        )
+        for row in container.automation.skips():
+            console.print(f"  {row['kind']} {row['case_id']} (position {row['position']}): {row['reason']}")
+    finally:
+        container.close()
 
 
 @archive.command("deliver")

@@ -60,8 +60,13 @@ def test_the_demo_is_served_and_explorable_with_a_printed_token(tmp_path: Path) 
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        health = httpx.get(f"{base}/health", timeout=5).json()
-        assert all(p["lag"] == 0 for p in health["projections"])
+        # the read models catch up in-process (the automation may still be archiving: poll)
+        caught_up = False
+        while not caught_up and time.monotonic() < deadline:
+            health = httpx.get(f"{base}/health", timeout=5).json()
+            caught_up = all(p["lag"] == 0 for p in health["projections"])
+            time.sleep(0.2)
+        assert caught_up, health
         assert httpx.get(f"{base}/docs", timeout=5).status_code == 200
     finally:
         server.send_signal(signal.SIGINT)

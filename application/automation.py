@@ -1,0 +1,369 @@
+"""自动办理 — the process manager for the steps that normally happen on their own: an approval
+issues its electronic licence, a concluded case gets its archive package.
+
+It follows the log from its own position (table `automation_position`, not `projection_tracking`:
+it is no read model and must not run inside the engine's transaction — on SQLite that holds the
+write lock, and the services' saves would wait on it forever). Each round:
+
+1. reads up to `batch` Case events after its position, issues licences for approvals at once
+   (through `LicenceService.issue`), and notes concluded cases in `automation_archives`; then, in
+   one short transaction of its own, records the skips and the notes and advances the position;
+2. tries to archive (through `ArchiveService.generate`) at most `batch` noted cases whose
+   concluding event a signed ledger checkpoint already covers; a case whose package exists is done.
+
+Exactly-once effect rests on the services' natural keys, not on this position: the licence id is
+uuid5 of its number, the package id uuid5 of the case id; a repeat after a crash or a restart is a
+409 that counts as done. Who acts, with which seal, and when it declines: `application/policy.py`
+(LICENCE_ISSUER, ARCHIVER). A declined step is logged and kept in `automation_skips` with its
+reason (`gongjian automation status`); it is not retried — an official issues or archives by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from application.app import GongjianApplication
+from application.archives import ArchiveService
+from application.clock import Clock
+from application.licences import LicenceService
+from application.policy import ARCHIVER, AUTOMATIC_CHANNEL, LICENCE_ISSUER, department_org
+from domain.approvals.case import CLOSED_STATUSES, DECIDED_STATUSES, Case
+from domain.archives import archive_id_for_case
+from domain.catalog import CATALOG
+from domain.licences import License, licence_id
+from domain.projects import Project
+from domain.shared.errors import Conflict, DomainError
+from domain.shared.geometry import red_line_area_m2
+from domain.signatures import Seal
+from infrastructure.db import Database
+from infrastructure.keystore import KeyStoreError
+from infrastructure.notify import Waker
+
+log = logging.getLogger("gongjian.automation")
+
+NAME = "automation"
+CASE_TOPICS = [
+    get_topic(c)
+    for c in vars(Case).values()
+    if isinstance(c, type) and issubclass(c, Case.Event) and c is not Case.Event
+]
+APPROVALS = (get_topic(Case.Approved), get_topic(Case.ApprovedPendingMaterials))
+SEAL_REGISTERED = get_topic(Seal.Registered)
+CONCLUDED = DECIDED_STATUSES | CLOSED_STATUSES
+
+
+@dataclass
+class Round:
+    """What one round did (for tests, the CLI and the log)."""
+
+    position: int = 0
+    licences: list[str] = field(default_factory=list)
+    archives: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, case id, reason)
+    waiting: int = 0  # noted cases not yet archivable
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.licences or self.archives or self.skipped)
+
+
+class Automation:
+    def __init__(
+        self,
+        app: GongjianApplication,
+        db: Database,
+        clock: Clock,
+        licences: LicenceService,
+        archives: ArchiveService,
+        waker: Waker | None = None,
+        batch: int = 200,
+        interval_s: float = 2.0,
+    ) -> None:
+        self.app = app
+        self.db = db
+        self.clock = clock
+        self.licences = licences
+        self.archives = archives
+        self.waker = waker
+        self.batch = batch
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.setup()
+
+    def setup(self) -> None:
+        big = "BIGINT" if self.db.dialect == "postgresql" else "INTEGER"
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS automation_position (name TEXT PRIMARY KEY, position {big} NOT NULL)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS automation_archives (case_id TEXT PRIMARY KEY, position {big} NOT NULL)"
+            )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS automation_skips (case_id TEXT NOT NULL, kind TEXT NOT NULL,"
+                f" reason TEXT NOT NULL, position {big} NOT NULL, recorded_at TEXT NOT NULL,"
+                " PRIMARY KEY (case_id, kind))"
+            )
+            cur.execute(
+                "INSERT INTO automation_position (name, position) VALUES (?, 0) ON CONFLICT DO NOTHING", (NAME,)
+            )
+
+    # --- the rounds -------------------------------------------------------------------------------
+
+    def position(self) -> int:
+        return int(self.db.query("SELECT position FROM automation_position WHERE name = ?", (NAME,))[0]["position"])
+
+    def run_once(self) -> Round:
+        done = Round()
+        self._follow(done)
+        self._archive(done)
+        return done
+
+    def run_until_idle(self, rounds: int = 100) -> Round:
+        """Rounds until one reads nothing new and does nothing (tests, `automation run --once`)."""
+        total = Round()
+        for _ in range(rounds):
+            before = self.position()
+            r = self.run_once()
+            total.licences += r.licences
+            total.archives += r.archives
+            total.skipped += r.skipped
+            total.position, total.waiting = r.position, r.waiting
+            if not r.busy and r.position == before:
+                break
+        return total
+
+    def _follow(self, done: Round) -> None:
+        start = self.position()
+        page = self.app.recorder.select_notifications(start, self.batch, topics=CASE_TOPICS, inclusive_of_start=False)
+        concluded: dict[str, int] = {}
+        for n in page:
+            event = self.app.mapper.to_domain_event(n)
+            status = getattr(event, "status_code", None) or getattr(type(event), "STATUS", None)
+            if status is not None and int(status) in CONCLUDED:
+                concluded[str(n.originator_id)] = n.id
+            if n.topic in APPROVALS and getattr(event, "document_number", None):
+                self._issue(event, n.id, done)
+        done.position = page[-1].id if page else start
+        skips = [(case_id, kind, reason) for kind, case_id, reason in done.skipped]
+        now = self.clock.now().isoformat()
+        with self.db.transaction() as cur:
+            for case_id, kind, reason in skips:
+                cur.execute(
+                    "INSERT INTO automation_skips (case_id, kind, reason, position, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (case_id, kind, reason, done.position, now),
+                )
+            for case_id, position in concluded.items():
+                cur.execute(
+                    "INSERT INTO automation_archives (case_id, position) VALUES (?, ?)"
+                    " ON CONFLICT (case_id) DO UPDATE SET position = excluded.position",
+                    (case_id, position),
+                )
+            cur.execute("UPDATE automation_position SET position = ? WHERE name = ?", (done.position, NAME))
+
+    # --- 电子证照 ---------------------------------------------------------------------------------
+
+    def _issue(self, event: Any, position: int, done: Round) -> None:
+        case_id = event.originator_id
+        case = self.licences.find(Case, case_id)
+        item = CATALOG.item(case.item_code) if case is not None else None
+        if case is None or item is None or item.licence_type is None:
+            return
+        number = str(event.document_number)
+        try:
+            existing = self.licences.find(License, licence_id(number))
+        except ValueError:
+            existing = None
+        if existing is not None:
+            if existing.case_id != str(case_id):  # the number is taken by another licence
+                self._skip(done, "licence", case_id, f"licence number {number} is already issued")
+            return
+        org = department_org(case.region_code, item.department)
+        seal, why = self._seal(org)
+        if seal is None:
+            self._skip(done, "licence", case_id, f"no usable seal of {org} for {LICENCE_ISSUER.actor_id}: {why}")
+            return
+        try:
+            fields = self._content(case, item.licence_type, number, event, str(seal.id))
+            self.licences.issue(
+                LICENCE_ISSUER, f"automation-licence-{case_id}", None, fields, channel=AUTOMATIC_CHANNEL
+            )
+        except Conflict as exc:
+            if self.licences.find(License, licence_id(number)) is None:
+                self._skip(done, "licence", case_id, str(exc))
+            return  # issued already (a repeat after a restart): done
+        except DomainError as exc:
+            self._skip(done, "licence", case_id, str(exc))
+            return
+        log.debug("licence %s issued for case %s (position %d)", number, case_id, position)
+        done.licences.append(number)
+
+    def _seal(self, org: str) -> tuple[Seal | None, str]:
+        """The newest seal of `org` the system signer may use now (and whose key we hold), or why none."""
+        reasons: list[str] = []
+        now = self.clock.now()
+        registered = self.app.recorder.select_notifications(0, 10_000, topics=[SEAL_REGISTERED])
+        for n in reversed(registered):
+            seal = self.licences.find(Seal, UUID(str(n.originator_id)))
+            if seal is None or seal.holder_org != org:
+                continue
+            problem = seal.problem_at(LICENCE_ISSUER.actor_id, now)
+            if problem is None:
+                try:
+                    self.licences.keys.get(str(seal.id))
+                except KeyStoreError:
+                    problem = "its private key is not in the key store"
+            if problem is None:
+                return seal, ""
+            reasons.append(f"seal {seal.id}: {problem.replace('_', ' ')}")
+        return None, "; ".join(reasons) or "none registered"
+
+    def _content(self, case: Case, licence_type: str, number: str, event: Any, seal_id: str) -> dict[str, Any]:
+        """The licence's content from the case, its project and the approval; required topic fields
+        the system does not know make `prepare` refuse (a skip)."""
+        project = self.licences.load(Project, case.project_id, "project")
+        topic: dict[str, Any] = {"project_name": project.name, "document_number": number}
+        if licence_type in ("site_selection_opinion", "construction_land_planning_permit") and project.red_line:
+            topic["land_area"] = str(Decimal(red_line_area_m2(project.red_line)).quantize(Decimal("0.01")))
+        if licence_type == "construction_land_planning_permit" and project.parcel_codes:
+            topic["parcel_code"] = project.parcel_codes[0]
+        return {
+            "number": number,
+            "licence_type": licence_type,
+            "holder_name": project.owner_name,
+            "holder_uscc": project.owner_uscc,
+            "project_code": case.project_code,
+            "item_code": case.item_code,
+            "region_code": case.region_code,
+            "valid_from": event.business_date,
+            "valid_until": getattr(event, "valid_until", None),
+            "topic": topic,
+            "case_id": str(case.id),
+            "seal_id": seal_id,
+        }
+
+    # --- 电子档案 ---------------------------------------------------------------------------------
+
+    def _archive(self, done: Round) -> None:
+        checkpoint = self.archives.ledger.latest_checkpoint()
+        if checkpoint is None or not checkpoint.get("signature"):
+            done.waiting = self._count("automation_archives")
+            return  # nothing binds a package yet: wait (no ledger key, or no checkpoint so far)
+        last = self.db.query(
+            "SELECT position FROM ledger_leaves WHERE leaf_index = ?", (int(checkpoint["tree_size"]) - 1,)
+        )
+        covered = int(last[0]["position"]) if last else 0
+        due = self.db.query(
+            "SELECT case_id FROM automation_archives WHERE position <= ? ORDER BY position LIMIT ?",
+            (covered, self.batch),
+        )
+        for row in due:
+            case_id = UUID(row["case_id"])
+            if not self.archives.exists(archive_id_for_case(case_id)):
+                try:
+                    self.archives.generate(
+                        ARCHIVER, f"automation-archive-{case_id}", None, case_id, channel=AUTOMATIC_CHANNEL
+                    )
+                    log.debug("archive package generated for case %s", case_id)
+                    done.archives.append(str(case_id))
+                except Conflict as exc:
+                    if not self.archives.exists(archive_id_for_case(case_id)):
+                        log.debug("case %s waits: %s", case_id, exc)
+                        continue  # the ledger has not caught up with it yet: next round
+                except DomainError as exc:
+                    self._skip(done, "archive", case_id, str(exc), record=True)
+            with self.db.transaction() as cur:
+                cur.execute("DELETE FROM automation_archives WHERE case_id = ?", (row["case_id"],))
+        done.waiting = self._count("automation_archives")
+
+    # --- skips and status -------------------------------------------------------------------------
+
+    def _skip(self, done: Round, kind: str, case_id: UUID, reason: str, record: bool = False) -> None:
+        seen = "SELECT 1 FROM automation_skips WHERE case_id = ? AND kind = ?"
+        if self.db.query(seen, (str(case_id), kind)):
+            return  # recorded before a restart: once is enough
+        log.debug("%s for case %s not made automatically: %s", kind, case_id, reason)
+        done.skipped.append((kind, str(case_id), reason))
+        if record:  # licence skips are recorded with the position, in _follow's transaction
+            with self.db.transaction() as cur:
+                cur.execute(
+                    "INSERT INTO automation_skips (case_id, kind, reason, position, recorded_at)"
+                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (str(case_id), kind, reason, self.position(), self.clock.now().isoformat()),
+                )
+
+    def _count(self, table: str) -> int:
+        return int(self.db.query(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"])  # noqa: S608
+
+    def skips(self, limit: int = 50) -> list[dict[str, Any]]:
+        return self.db.query(
+            "SELECT case_id, kind, reason, position, recorded_at FROM automation_skips"
+            " ORDER BY position DESC, case_id LIMIT ?",
+            (limit,),
+        )
+
+    def status(self) -> dict[str, Any]:
+        counts = self.db.query("SELECT kind, COUNT(*) AS n FROM automation_skips GROUP BY kind ORDER BY kind")
+        return {
+            "position": self.position(),
+            "waiting_archives": self._count("automation_archives"),
+            "skipped": {r["kind"]: int(r["n"]) for r in counts},
+        }
+
+    # --- the runner -------------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Rounds until `stop`: woken by saves, and every `interval_s` (checkpoints are no saves)."""
+        while not stop.is_set():
+            since = self.waker.generation if self.waker else 0
+            try:
+                done = self.run_once()
+                busy = done.busy
+                _summarise(done)
+            except Exception:  # keep following; the next round retries from the same position
+                log.exception("automation round failed")
+                busy = False
+            if busy:
+                continue
+            if self.waker is not None:
+                self.waker.wait(self.interval_s, since=since)
+            else:
+                stop.wait(self.interval_s)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self.run, args=(self._stop,), name=NAME, daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.waker is not None:
+            self.waker.notify(0)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+
+def _summarise(done: Round) -> None:
+    """One log line per round, not one per case: a first start over a large store stays readable."""
+    if done.licences or done.archives:
+        log.info(
+            "automation: %d licences issued, %d archive packages generated", len(done.licences), len(done.archives)
+        )
+    if done.skipped:  # expected where no department has authorised the system signer (the demo)
+        kinds = sorted({kind for kind, _, _ in done.skipped})
+        log.info(
+            "%d %s not made automatically this round (reasons: `gongjian archive automation`)",
+            len(done.skipped),
+            "/".join(kinds),
+        )
