@@ -5,6 +5,12 @@ cases through the four stages, utility connections, back-entries, duplicate-code
 scripts are built first, then merged by time and executed in that order with the simulated clock
 set before each command, so recorded timestamps rise with log positions. Nothing is written by SQL.
 
+As the first working morning opens (08:30) the administrator registers one seal (SM2) per city/county unit
+and department whose approvals issue an electronic licence (zrzy, zjj), held by `<unit>-<dept>` and
+usable by that department's approver and by `system:licence-issuer`, so the automation
+(application/automation.py, run by `gongjian serve`) issues those licences after the demo. Seal ids
+and keys are random (like case ids); the events and their timestamps are not.
+
 The supervision side rides on the same timeline, drawn from a second random stream (so the
 approvals themselves are the same as without it):
 
@@ -58,7 +64,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from application.bootstrap import Container
 from application.clock import SimulatedClock
-from application.policy import Actor
+from application.policy import LICENCE_ISSUER, Actor, department_org
 from domain.approvals.case import CaseStatus
 from domain.catalog import CATALOG, Item
 from domain.exchange import external_record_id
@@ -155,6 +161,9 @@ BACKENTRY_REASONS = (
 )
 DEPARTMENTS = ("fgw", "zrzy", "zjj", "water", "power", "gas")
 UTILITIES = ("GJ-5-01", "GJ-5-02", "GJ-5-03")
+# departments whose approvals issue an electronic licence: each unit's gets a seal the system may use
+LICENSING = tuple(sorted({i.department for i in CATALOG.items.values() if i.licence_type is not None}))
+SEAL_VALIDITY = (datetime(2026, 1, 1, tzinfo=SHANGHAI), datetime(2028, 12, 31, 23, 59, 59, tzinfo=SHANGHAI))
 SUPERVISION = date(2026, 11, 2)  # inquiries and dispositions from here on; planted anomalies before
 REPORTED = ("GJ-3-03", "GJ-4-03")  # certificates other systems report back
 CITED = {"YDGHXKZBH": "GJ-1-03", "GCGHXKZBH": "GJ-2-01", "SCHGSBH": "GJ-3-01", "SGXKZBH": "GJ-3-03"}
@@ -191,6 +200,7 @@ class DemoSummary:
     external_records: int = 0
     feedback: int = 0
     inquiries: int = 0
+    seals: int = 0
 
 
 @dataclass(order=True)
@@ -314,6 +324,7 @@ class _Actors:
         self.officer = Actor(
             "accountability-460000", "accountability_officer", "460000-jjjc", "460000", "省纪委监委派驻纪检监察组"
         )
+        self.admin = Actor("admin-460000", "admin", "460000-yshj", "460000", "海南省工程建设项目审批管理系统管理员")
         self.licence_library = Actor(
             "integration-460000-dzzz", "integration", "460000-dzzz", "460000", "海南省电子证照库"
         )
@@ -472,6 +483,33 @@ class _Planner:
         if item.stage in (1, 2) and self.rng.random() < 0.12:
             plan.special = self.rng.randrange(len(SPECIAL))
         return plan
+
+    # --- seals -----------------------------------------------------------------------
+
+    def seals(self) -> None:
+        """印章: as the first working morning opens, the administrator registers one seal per unit and
+        licensing department (before any approval), held as `department_org` names it, usable by the department's approver
+        and by the automatic licence issuer (the department opts in to automatic sealing)."""
+        valid_from, valid_until = SEAL_VALIDITY
+        first = datetime.combine(START, time(8, 30), SHANGHAI)  # within business hours, like every step
+        for n, (unit, dept) in enumerate((u, d) for u in UNITS for d in LICENSING):
+            fields = {
+                "holder_org": department_org(unit, dept),
+                "name": f"{REFERENCE.regions[unit].name}{CATALOG.departments[dept]}电子证照专用章",
+                "purpose": "电子证照签发",
+                "algorithm": "sm2-sm3",
+                "valid_from": valid_from,
+                "valid_until": valid_until,
+                "signers": [LICENCE_ISSUER.actor_id, self.actors.approvers[unit, dept].actor_id],
+            }
+            self.add(self.oversight, first + timedelta(seconds=n), self.seal(fields))
+
+    def seal(self, fields: dict[str, Any]) -> Run:
+        def run() -> dict[str, Any]:
+            self.count["seals"] += 1
+            return self.c.seals.register(self.actors.admin, self.request_id(), None, fields)
+
+        return run
 
     # --- projects --------------------------------------------------------------------
 
@@ -1322,6 +1360,7 @@ def load_demo(
         raise Conflict("the store already holds events: the demo loads into an empty store only")
     began = timer.perf_counter()
     planner = _Planner(container, seed)
+    planner.seals()
     for index in range(projects):
         planner.project(index, projects)
     planner.supervise()
@@ -1368,4 +1407,5 @@ def _summary(container: Container, planner: _Planner, seconds: float) -> DemoSum
         external_records=planner.count["external_records"],
         feedback=planner.count["feedback"],
         inquiries=planner.count["inquiries"],
+        seals=planner.count["seals"],
     )

@@ -115,7 +115,7 @@ class Actor:
 # scope), with channel system_rule, and only through the ordinary services:
 # - an approval (Case.Approved / Case.ApprovedPendingMaterials with a document number) of an item
 #   whose catalogue entry has a licence_type issues that licence, numbered with the document number,
-#   signed with a seal held by the item's department in the case's region (`department_org`) that
+#   signed with a seal held by the item's department of the case's city/county unit (`department_org`) that
 #   lists LICENCE_ISSUER among its authorised signers: a department opts in to automatic sealing by
 #   authorising this signer. No such usable seal, or content the system cannot fill in (a required
 #   topic field it does not know) → nothing is issued; the skip and its reason are recorded;
@@ -127,8 +127,9 @@ AUTOMATIC_CHANNEL = Channel.SYSTEM_RULE
 
 
 def department_org(region_code: str, department: str) -> str:
-    """The organisation code of a department in a region (e.g. 460100-zjj): who holds its seals."""
-    return f"{region_code}-{department}"
+    """The organisation code of a department (e.g. 460100-zjj): who holds its seals. Approving
+    departments sit at the city/county unit, so a district's case goes to its prefecture's."""
+    return f"{REFERENCE.unit_of(region_code)}-{department}"
 
 
 def authorize(actor: Actor, action: str, *, owner_org: str | None = None, region_code: str | None = None) -> None:

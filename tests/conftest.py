@@ -6,6 +6,7 @@ Each test session gets a fresh PostgreSQL schema (dropped at the end); SQLite st
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -19,6 +20,10 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JWT_SECRET = "test-secret-key-for-gongjian-tests-0123456789"
 # outside the embedded default the seal key store refuses its public development passphrase
 os.environ.setdefault("GONGJIAN_KEYSTORE_PASSPHRASE", "test-keystore-passphrase-for-gongjian-tests")
+# keys and archive packages written by tests go to a temporary folder, never to the checkout's var/
+_SCRATCH = tempfile.mkdtemp(prefix="gongjian-tests-")
+os.environ.setdefault("GONGJIAN_KEYSTORE_PATH", f"{_SCRATCH}/keys")
+os.environ.setdefault("GONGJIAN_ARCHIVE_PATH", f"{_SCRATCH}/archives")
 
 
 def _unavailable(what: str, exc: Exception) -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 
 CLI = [sys.executable, "-m", "interfaces.cli"]
+SCRATCH = ("GONGJIAN_KEYSTORE_PATH", "GONGJIAN_ARCHIVE_PATH")  # tests write keys and packages to scratch
 
 
 def _env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJIAN_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJIAN_") or k in SCRATCH}
     env["GONGJIAN_DATABASE_URL"] = database_url
     return env
 

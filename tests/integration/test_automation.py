@@ -28,7 +28,7 @@ APPROVER = auth("approver", org="460100-zrzy")
 APPLICANT = auth("applicant")
 ADMIN = auth("admin", org="460000-admin", region="460000")
 SUPERVISOR = auth("supervisor", org="460000-jg", region="460000")
-DEPT = "460108-zrzy"  # zrzy (natural resources) issues GJ-1-02; the project lies in 460108
+DEPT = "460100-zrzy"  # zrzy (natural resources) of 海口 issues GJ-1-02; the project lies in its district 460108
 RED_LINE = {
     "type": "Polygon",
     "coordinates": [[[110.40, 20.02], [110.402, 20.02], [110.402, 20.022], [110.40, 20.022], [110.40, 20.02]]],

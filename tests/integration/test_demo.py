@@ -1,7 +1,9 @@
 """演示数据 — the demo year, loaded through the services on SQLite and PostgreSQL.
 
 Facts are read back from the log itself, in global order; the warnings the planted anomalies
-raise are read from the offline_warnings read model, caught up (and rebuilt) after the load.
+raise are read from the offline_warnings read model, caught up (and rebuilt) after the load. After
+the load the automation runs as `gongjian serve` would run it: the licences it issues with the
+demo's seals are looked up in the licence library and verified (验真).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from application.demo import END, START, SUPERVISION, DemoSummary, demo_clock, load_demo
+from application.demo import END, LICENSING, START, SUPERVISION, DemoSummary, demo_clock, load_demo
+from application.policy import LICENCE_ISSUER, Actor, department_org
 from domain.shared.codes import validate_uscc
 from domain.shared.errors import Conflict
 from domain.shared.events import SHANGHAI
@@ -30,11 +33,17 @@ from infrastructure.settings import Settings
 from tests.conftest import JWT_SECRET
 
 PROJECTS = 25  # more than the 19 city/county units, so every unit must appear
-Demo = tuple[DemoSummary, list[tuple[int, Any]], list[dict[str, Any]]]
+# summary, log, warnings, what the automation did afterwards (first load only)
+Demo = tuple[DemoSummary, list[tuple[int, Any]], list[dict[str, Any]], dict[str, Any]]
+VERIFIER = Actor("supervisor-460000", "supervisor", "460000-yshj", "460000", "海南省营商环境建设厅督查员")
 
 
-def _container(url: str, clock: SimulatedClock) -> Container:
-    return bootstrap(Settings(database_url=url, jwt_secret=JWT_SECRET), clock)
+def _container(url: str, clock: SimulatedClock, keys: Path | None = None) -> Container:
+    # the seals' private keys go to a directory of the test's own, not the working directory's var/keys
+    settings = Settings(database_url=url, jwt_secret=JWT_SECRET)
+    if keys is not None:
+        settings = Settings(database_url=url, jwt_secret=JWT_SECRET, keystore_path=str(keys))
+    return bootstrap(settings, clock)
 
 
 def _events(container: Container) -> Iterator[tuple[int, Any]]:
@@ -55,19 +64,42 @@ def _warnings(container: Container) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if k in ("warning_id", "rule", "reason", "status", "evidence")} for r in rows]
 
 
-def _load(url: str, replay: bool = False) -> Demo:
-    """The load, its log and its warnings; with `replay`, the warnings must rebuild to the same rows."""
+def _load(url: str, keys: Path, replay: bool = False) -> Demo:
+    """The load, its log and its warnings; with `replay`, the warnings must rebuild to the same rows
+    and the automation runs over the loaded store."""
     clock = demo_clock()
-    container = _container(url, clock)
+    container = _container(url, clock, keys)
     try:
         summary = load_demo(container, clock, projects=PROJECTS, progress=False)
+        log = list(_events(container))
         rows = _warnings(container)
+        automated: dict[str, Any] = {}
         if replay:
             container.engine.rebuild("offline_warnings")
             assert _warnings(container) == rows
-        return summary, list(_events(container)), rows
+            automated = _automate(container)
+        return summary, log, rows, automated
     finally:
         container.close()
+
+
+def _automate(container: Container) -> dict[str, Any]:
+    """Rounds of the automation until idle; the issued licences as the library and 验真 see them."""
+    done = container.automation.run_until_idle(rounds=1000)
+    container.engine.catch_up(["licence_library"])
+    library = {r["number"]: r for r in container.db.query("SELECT * FROM licences ORDER BY position")}
+    verified = {}
+    for number in done.licences[:3]:
+        licence = container.licences.get(number)
+        verified[number] = container.verifications.verify(
+            VERIFIER,
+            f"test-verify-{number}",
+            None,
+            document_hash=licence.document_hash,
+            hash_algorithm=licence.hash_algorithm,
+            signatures=[licence.signature_entry().as_dict()],
+        )
+    return {"round": done, "library": library, "verified": verified, "status": container.automation.status()}
 
 
 def _name(event: Any) -> str:
@@ -78,7 +110,8 @@ def _name(event: Any) -> str:
 def demo_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """One load per store for the whole module: the log is read into memory, then only looked at."""
     if request.param == "sqlite":
-        yield _load(f"sqlite:///{tmp_path_factory.mktemp('demo')}/gongjian.db", replay=True)
+        where = tmp_path_factory.mktemp("demo")
+        yield _load(f"sqlite:///{where}/gongjian.db", where / "keys", replay=True)
         return
     base = str(request.getfixturevalue("pg_base_url"))
     schema = f"t_demo_{uuid.uuid4().hex[:12]}"
@@ -86,7 +119,7 @@ def demo_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield _load(f"{base}?schema={schema}", replay=True)
+        yield _load(f"{base}?schema={schema}", tmp_path_factory.mktemp("demo-keys"), replay=True)
     finally:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -94,8 +127,8 @@ def demo_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 def test_two_loads_into_fresh_stores_write_the_same_facts(demo_log: Demo, tmp_path: Path) -> None:
     # Step. A second load into a fresh SQLite file, whatever store the first one used.
-    _, first, warned = demo_log
-    _, second, again = _load(f"sqlite:///{tmp_path}/second.db")
+    _, first, warned, _ = demo_log
+    _, second, again, _ = _load(f"sqlite:///{tmp_path}/second.db", tmp_path / "keys")
 
     # Step. Same event types in the same order, same project codes, same business times.
     assert [_name(e) for _, e in first] == [_name(e) for _, e in second]
@@ -109,7 +142,7 @@ def test_two_loads_into_fresh_stores_write_the_same_facts(demo_log: Demo, tmp_pa
 
 
 def test_the_demo_covers_every_unit_and_every_case_path(demo_log: Demo) -> None:
-    summary, log, _ = demo_log
+    summary, log, _, _ = demo_log
     names = Counter(_name(e) for _, e in log)
     generated = [e for _, e in log if _name(e) == "Project.Generated"]
 
@@ -142,7 +175,7 @@ def test_the_demo_covers_every_unit_and_every_case_path(demo_log: Demo) -> None:
 def test_owners_carry_valid_codes_registered_in_the_project_region(
     demo_log: Demo,
 ) -> None:
-    _, log, _ = demo_log
+    _, log, _, _ = demo_log
     for _, e in log:
         if _name(e) == "Project.Generated":
             assert validate_uscc(e.owner_uscc) == e.owner_uscc
@@ -152,7 +185,7 @@ def test_owners_carry_valid_codes_registered_in_the_project_region(
 def test_recorded_times_rise_with_positions_within_business_hours(
     demo_log: Demo,
 ) -> None:
-    _, log, _ = demo_log
+    _, log, _, _ = demo_log
     times = [e.timestamp for _, e in log]
     assert times == sorted(times)
     for moment in times:
@@ -165,7 +198,7 @@ def test_recorded_times_rise_with_positions_within_business_hours(
 
 
 def test_the_summary_matches_the_log(demo_log: Demo) -> None:
-    summary, log, _ = demo_log
+    summary, log, _, _ = demo_log
     names = Counter(_name(e) for _, e in log)
     assert summary.events == log[-1][0]
     assert summary.projects == names["Project.Generated"] > PROJECTS
@@ -178,11 +211,12 @@ def test_the_summary_matches_the_log(demo_log: Demo) -> None:
     assert summary.external_records == names["ExternalRecord.Reported"] > 0
     assert summary.feedback == names["Feedback.Submitted"] > 0
     assert summary.inquiries == names["Inquiry.Opened"] == 4
+    assert summary.seals == names["Seal.Registered"] == len(REFERENCE.city_county_units()) * len(LICENSING)
 
 
-def test_the_demo_refuses_a_store_that_already_holds_events(sqlite_url: str) -> None:
+def test_the_demo_refuses_a_store_that_already_holds_events(sqlite_url: str, tmp_path: Path) -> None:
     clock = demo_clock()
-    container = _container(sqlite_url, clock)
+    container = _container(sqlite_url, clock, tmp_path / "keys")
     try:
         load_demo(container, clock, projects=1, progress=False)
         with pytest.raises(Conflict):
@@ -191,8 +225,8 @@ def test_the_demo_refuses_a_store_that_already_holds_events(sqlite_url: str) -> 
         container.close()
 
 
-def test_the_demo_refuses_a_clock_the_container_does_not_use(sqlite_url: str) -> None:
-    container = _container(sqlite_url, demo_clock())
+def test_the_demo_refuses_a_clock_the_container_does_not_use(sqlite_url: str, tmp_path: Path) -> None:
+    container = _container(sqlite_url, demo_clock(), tmp_path / "keys")
     try:
         with pytest.raises(ValueError, match="simulated clock"):
             load_demo(container, demo_clock(), projects=1, progress=False)
@@ -226,7 +260,7 @@ def _decided_at(log: list[tuple[int, Any]]) -> dict[str, int]:
 
 
 def test_applicants_rate_most_decided_cases_a_few_days_after_the_decision(demo_log: Demo) -> None:
-    _, log, _ = demo_log
+    _, log, _, _ = demo_log
     decided = _decided_at(log)
     ratings = [(p, e) for p, e in log if _name(e) == "Rating.Rated"]
     assert len(ratings) > len(decided) * 0.6
@@ -240,7 +274,7 @@ def test_applicants_rate_most_decided_cases_a_few_days_after_the_decision(demo_l
 
 
 def test_every_bad_review_is_rectified_by_the_department_and_followed_up(demo_log: Demo) -> None:
-    _, log, _ = demo_log
+    _, log, _, _ = demo_log
     rated = {e.originator_id: e for _, e in log if _name(e) == "Rating.Rated"}
     steps: dict[Any, list[Any]] = {}
     for _, e in log:
@@ -268,7 +302,7 @@ def test_every_bad_review_is_rectified_by_the_department_and_followed_up(demo_lo
 
 
 def test_experience_officers_report_a_handful_of_problems(demo_log: Demo) -> None:
-    _, log, _ = demo_log
+    _, log, _, _ = demo_log
     reports = [e for _, e in log if _name(e) == "Feedback.Submitted"]
     assert 5 <= len(reports) <= 10
     assert {e.reporter_kind for e in reports} == {"experience_officer"}
@@ -276,7 +310,7 @@ def test_experience_officers_report_a_handful_of_problems(demo_log: Demo) -> Non
 
 
 def test_other_systems_report_certificates_citing_the_numbers_of_the_upstream_approvals(demo_log: Demo) -> None:
-    _, log, _ = demo_log
+    _, log, _, _ = demo_log
     project_item: dict[str, tuple[str, str]] = {}
     approved: dict[tuple[str, str], str] = {}  # (project, item) → document number
     for _, e in log:
@@ -305,7 +339,7 @@ def test_other_systems_report_certificates_citing_the_numbers_of_the_upstream_ap
 
 def test_the_planted_anomalies_raise_their_rules_and_nothing_else_does(demo_log: Demo) -> None:
     # Step. W1, W4, W5, W9 and W10 come only from the planted anomalies, one warning each.
-    _, _, warned = demo_log
+    _, _, warned, _ = demo_log
     planted = Counter(w["reason"] for w in warned if w["rule"] in ("W1", "W4", "W5", "W9", "W10"))
     assert planted == {
         "W1.no_case": 1,
@@ -325,7 +359,7 @@ def test_the_planted_anomalies_raise_their_rules_and_nothing_else_does(demo_log:
 
 
 def test_inquiries_reach_every_finding_on_the_planted_warnings_and_a_back_entry(demo_log: Demo) -> None:
-    _, log, warned = demo_log
+    _, log, warned, _ = demo_log
     inquiry = [(p, e) for p, e in log if _name(e).startswith("Inquiry.")]
     assert all(e.timestamp.astimezone(SHANGHAI).date() >= SUPERVISION for _, e in inquiry)
     opened = {e.originator_id: e for _, e in inquiry if _name(e) == "Inquiry.Opened"}
@@ -350,3 +384,47 @@ def test_inquiries_reach_every_finding_on_the_planted_warnings_and_a_back_entry(
     assert asked and asked[0].deadline > END.date()
     explained = [e for _, e in inquiry if _name(e) == "Inquiry.ExplanationRecorded"]
     assert len(explained) == 3 and all(e.actor_role == "approver" for e in explained)
+
+
+# --- seals and the licences the automation issues with them -------------------------------------
+
+
+def test_every_unit_has_a_seal_per_licensing_department_before_any_approval(demo_log: Demo) -> None:
+    _, log, _, _ = demo_log
+    assert LICENSING == ("zjj", "zrzy")  # the departments whose items carry a licence_type
+    seals = [(p, e) for p, e in log if _name(e) == "Seal.Registered"]
+    orgs = Counter(e.holder_org for _, e in seals)
+    units = {u.code for u in REFERENCE.city_county_units()}
+    assert orgs == Counter(f"{u}-{d}" for u in units for d in LICENSING)  # one each, named as department_org
+    first_approval = min(p for p, e in log if _name(e) in ("Case.Approved", "Case.ApprovedPendingMaterials"))
+    for position, e in seals:
+        unit, dept = e.holder_org.split("-")
+        assert position < first_approval
+        assert e.actor_role == "admin" and e.algorithm == "sm2-sm3"
+        assert set(e.signers) == {LICENCE_ISSUER.actor_id, f"approver-{unit}-{dept}"}
+        assert e.valid_from.astimezone(SHANGHAI).date() == date(2026, 1, 1)
+        assert e.valid_until.astimezone(SHANGHAI).date() == date(2028, 12, 31)
+
+
+def test_the_automation_issues_licences_with_the_demo_seals_that_the_library_holds_and_verify(
+    demo_log: Demo,
+) -> None:
+    # Step. After the load, the automation issues licences for approvals, sealed by the unit's department.
+    _, log, _, automated = demo_log
+    done = automated["round"]
+    assert done.licences
+    seal_org = {str(e.originator_id): e.holder_org for _, e in log if _name(e) == "Seal.Registered"}
+    library = automated["library"]
+    assert set(done.licences) == set(library)
+    for number in done.licences:
+        row = library[number]
+        assert seal_org[row["seal_id"]] == department_org(row["region_code"], row["department"])
+        assert row["signer"] == LICENCE_ISSUER.actor_id and row["algorithm"] == "sm2-sm3"
+
+    # Step. Their signatures verify (验真) against the seals' public keys.
+    assert automated["verified"]
+    assert all(v["valid"] for v in automated["verified"].values()), automated["verified"]
+
+    # Step. The approvals it declined are recorded with their reason (missing topic fields, no seal).
+    assert automated["status"]["skipped"].get("licence", 0) == len(done.skipped)
+    assert all(kind == "licence" for kind, _, _ in done.skipped)

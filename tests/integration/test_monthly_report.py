@@ -114,7 +114,8 @@ def test_the_report_command_writes_html_and_pdf(tmp_path: Path) -> None:
     container = bootstrap(Settings(database_url=url, jwt_secret=JWT_SECRET), clock)
     load_demo(container, clock, projects=20, progress=False)
     container.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJIAN_")}
+    keep = ("GONGJIAN_KEYSTORE_PATH", "GONGJIAN_ARCHIVE_PATH")  # tests write keys and packages to scratch
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJIAN_") or k in keep}
     env["GONGJIAN_DATABASE_URL"] = url
     out = tmp_path / "reports"
     cli = [sys.executable, "-m", "interfaces.cli", "report", "monthly"]
