@@ -86,3 +86,41 @@ def _default(value: Any) -> Any:
 
 def bigint(dialect: str) -> str:
     return "INTEGER" if dialect == "sqlite" else "BIGINT"
+
+
+class Where:
+    """Conditions and their parameters for a read-model query, built filter by filter."""
+
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def equal(self, column: str, value: Any) -> Where:
+        if value is not None:
+            self.conditions.append(f"{column} = ?")
+            self.params.append(value)
+        return self
+
+    def any_of(self, column: str, values: Sequence[Any]) -> Where:
+        self.conditions.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        self.params.extend(values)
+        return self
+
+    def like(self, column: str, fragment: str | None) -> Where:
+        if fragment:
+            self.conditions.append(f"{column} LIKE ?")
+            self.params.append(f"%{fragment}%")
+        return self
+
+    def page(
+        self, db: Database, table: str, position_column: str, after: int, first: int
+    ) -> tuple[list[dict[str, Any]], bool, int]:
+        """Rows after a position in position order; (rows, has_next, total matching)."""
+        clause = " AND ".join([f"{position_column} > ?", *self.conditions])
+        rows = db.query(
+            f"SELECT * FROM {table} WHERE {clause} ORDER BY {position_column} LIMIT ?",  # noqa: S608 — fixed names
+            [after, *self.params, first + 1],
+        )
+        count_clause = " AND ".join(self.conditions) or "1 = 1"
+        total = db.query(f"SELECT COUNT(*) AS n FROM {table} WHERE {count_clause}", self.params)  # noqa: S608
+        return rows[:first], len(rows) > first, int(total[0]["n"])

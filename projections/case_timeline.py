@@ -16,7 +16,7 @@ from typing import Any
 from domain.approvals import CaseClock, CaseStatus, Decision, Pause
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, Where, bigint, to_json
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
 
@@ -204,32 +204,17 @@ class CaseTimeline(ReadModel):
         first: int = 50,
     ) -> tuple[list[dict[str, Any]], bool, int]:
         """Cases ordered by creation position after `after`; (rows, has_next, total)."""
-        where = ["created_position > ?"]
-        params: list[Any] = [after]
-        filters: list[Any] = []
-        conditions: list[str] = []
-        for column, value in (
-            ("project_code", project_code),
-            ("applicant_org", applicant_org),
-            ("item_code", item_code),
-            ("status_code", status_code),
-            ("stage", stage),
-        ):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                filters.append(value)
-        if region_scope and region_scope != "460000":
-            codes = regions_within(region_scope)
-            conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
-            filters.extend(codes)
-        clause = " AND ".join(where + conditions)
-        rows = self.db.query(
-            f"SELECT * FROM cases WHERE {clause} ORDER BY created_position LIMIT ?",  # noqa: S608
-            [*params, *filters, first + 1],
+        where = (
+            Where()
+            .equal("project_code", project_code)
+            .equal("applicant_org", applicant_org)
+            .equal("item_code", item_code)
+            .equal("status_code", status_code)
+            .equal("stage", stage)
         )
-        count_clause = " AND ".join(conditions) or "1 = 1"
-        total = int(self.db.query(f"SELECT COUNT(*) AS n FROM cases WHERE {count_clause}", filters)[0]["n"])  # noqa: S608
-        return rows[:first], len(rows) > first, total
+        if region_scope and region_scope != "460000":
+            where.any_of("region_code", regions_within(region_scope))
+        return where.page(self.db, "cases", "created_position", after, first)
 
 
 def _close(pauses: list[dict[str, Any]], day: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from domain.catalog import CATALOG
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import Envelope, ReadModel, Where, bigint, to_json
 from projections.case_timeline import regions_within
 
 
@@ -139,27 +139,16 @@ class ProjectOverview(ReadModel):
         first: int = 50,
     ) -> tuple[list[dict[str, Any]], bool, int]:
         """Projects ordered by creation position after `after`; (rows, has_next, total)."""
-        conditions: list[str] = []
-        filters: list[Any] = []
-        for column, value in (("owner_uscc", owner_uscc), ("flow_type", flow_type), ("stage_reached", stage_reached)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                filters.append(value)
-        if name_contains:
-            conditions.append("name LIKE ?")
-            filters.append(f"%{name_contains}%")
-        if region_scope and region_scope != "460000":
-            codes = regions_within(region_scope)
-            conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
-            filters.extend(codes)
-        where = " AND ".join(["created_position > ?", *conditions])
-        rows = self.db.query(
-            f"SELECT * FROM projects WHERE {where} ORDER BY created_position LIMIT ?",  # noqa: S608
-            [after, *filters, first + 1],
+        where = (
+            Where()
+            .equal("owner_uscc", owner_uscc)
+            .equal("flow_type", flow_type)
+            .equal("stage_reached", stage_reached)
+            .like("name", name_contains)
         )
-        count_where = " AND ".join(conditions) or "1 = 1"
-        total = int(self.db.query(f"SELECT COUNT(*) AS n FROM projects WHERE {count_where}", filters)[0]["n"])  # noqa: S608
-        return rows[:first], len(rows) > first, total
+        if region_scope and region_scope != "460000":
+            where.any_of("region_code", regions_within(region_scope))
+        return where.page(self.db, "projects", "created_position", after, first)
 
 
 def stage_reached(approved_items: Sequence[str]) -> int:
