@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, Where, bigint, to_json
 from projections.case_timeline import regions_within
 
 DETAIL_SKIP = META_FIELDS
@@ -155,17 +155,9 @@ class Inquiries(ReadModel):
         first: int = 50,
     ) -> tuple[list[dict[str, Any]], bool, int]:
         """Inquiries ordered by opening position after `after`; (rows, has_next, total)."""
-        conditions, params = _filters(status, region_scope, department, finding, opened_from, opened_to)
-        clause = " AND ".join(["opened_position > ?", *conditions])
-        rows = self.db.query(
-            f"SELECT * FROM inquiries WHERE {clause} ORDER BY opened_position LIMIT ?",  # noqa: S608
-            [after, *params, first + 1],
-        )
-        count = self.db.query(
-            f"SELECT COUNT(*) AS n FROM inquiries WHERE {' AND '.join(conditions) or '1 = 1'}",  # noqa: S608
-            params,
-        )
-        return rows[:first], len(rows) > first, int(count[0]["n"])
+        where = Where()
+        where.conditions, where.params = _filters(status, region_scope, department, finding, opened_from, opened_to)
+        return where.page(self.db, "inquiries", "opened_position", after, first)
 
     def violation_rates(
         self,
