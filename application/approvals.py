@@ -18,7 +18,7 @@ from domain.approvals import Case, Decision
 from domain.catalog import CATALOG
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
-from domain.shared.errors import InvalidValue, NotFound, PrerequisitesMissing
+from domain.shared.errors import Conflict, InvalidValue, NotFound, PrerequisitesMissing
 from domain.shared.events import Channel, Meta
 
 
@@ -31,9 +31,8 @@ class CaseService(Service):
         try:
             return self.load(Project, project_id(code), f"project {code}")
         except NotFound:
-            raise InvalidValue(
-                "project_code", f"project {code} has not been generated (未策划生成)", "project_not_generated"
-            ) from None
+            # a well-formed code the system never generated: a conflict with the recorded facts (409)
+            raise Conflict(f"project {code} has not been generated (未策划生成): generate it first") from None
 
     def submit(
         self,

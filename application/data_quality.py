@@ -3,13 +3,16 @@
 Covered: duplicate project codes (same owner USCC and same normalised name, neither merged yet),
 legacy project codes still in use, USCC check characters (always 0: the domain refuses bad
 USCCs), cases left on a project code merged into another (broken link), cases stuck open longer
-than N working days. Not yet covered (documented in docs/operations.md): import error rows (the
-import comes later), external records citing unknown projects or certificate numbers (they need
-the external-records read model), red-line overlap of duplicates (the warning rules cover it).
+than N working days, and the rows SPGL imports kept out, by rule. Not yet covered (documented in
+docs/operations.md): external records citing unknown projects or certificate numbers (they need
+the external-records read model). Duplicate candidates (智能查重: owner, name similarity, red-line
+overlap, legacy/current code forms; scored in projections/duplicates.py) are counted above the
+threshold of duplicate_rules.toml, for periodic review.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -18,10 +21,13 @@ from datetime import date
 from typing import Any
 
 from application.statistics import OPEN, PROVINCE, StatisticsFilter, matching_cases, received_on
+from domain.exchange.spgl import CHECK_TEXTS, rule_texts, wording
 from domain.shared.codes import is_legacy_project_code
 from domain.shared.workdays import workdays_between
 from infrastructure.db import Database
 from projections.case_timeline import clock_of, regions_within
+from projections.duplicates import Duplicates
+from projections.spgl_exchange import import_errors
 
 MAX_EXAMPLES = 5
 STUCK_AFTER_WORKING_DAYS = 30
@@ -103,7 +109,47 @@ def compute_data_quality(
             broken.hit(f"{row['case_id']} → {row['project_code']} ⇒ {merged[row['project_code']]}")
         if row["status_code"] in OPEN and _open_days(row, today) > stuck_after:
             stuck.hit(row["case_id"])
-    return [duplicates, legacy, uscc, broken, stuck]
+    return [
+        duplicates,
+        _duplicate_candidates(db, f.region_code or PROVINCE),
+        legacy,
+        uscc,
+        broken,
+        stuck,
+        *_import_errors(db, f.region_code or PROVINCE),
+    ]
+
+
+def _duplicate_candidates(db: Database, scope: str) -> QualityCount:
+    """智能查重 — the periodic review: live pairs at or above the threshold, both inside the scope."""
+    model = Duplicates(db)
+    count = QualityCount(
+        "duplicate_candidates",
+        "score_over_threshold",
+        f"疑似重复赋码 — two live project codes scoring at least {model.rules.threshold} "
+        "(owner, name similarity, red-line overlap, legacy/current code; docs/duplicates.md)",
+    )
+    rows, _more, total = model.candidates(region_scope=scope, first=MAX_EXAMPLES)
+    count.count = total
+    count.examples = [
+        f"{r['code_a']} ≈ {r['code_b']} ({r['score']:.2f}: {', '.join(json.loads(r['reasons']))})" for r in rows
+    ]
+    return count
+
+
+def _import_errors(db: Database, scope: str) -> list[QualityCount]:
+    """导入错误数据 — rows of SPGL imports kept out of the log, one count per rule (the six rules
+    of the standard's uploaders and our code checks), with the standard's wording."""
+    counts = {
+        rule: QualityCount("import_errors", rule, f"导入错误数据 — {wording(rule)}")
+        for rule in (*rule_texts(), *CHECK_TEXTS)
+    }
+    within = None if scope == PROVINCE else set(regions_within(scope))
+    for err in import_errors(db):
+        if within is not None and err["region_code"] not in within:
+            continue
+        counts[err["rule"]].hit(f"{err['tbl']}/{err['local_key']} {err['field']}: {err['message']}")
+    return list(counts.values())
 
 
 def _open_days(row: dict[str, Any], today: date) -> int:

@@ -33,6 +33,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "project.link-parcel": frozenset({"reviewer", "approver", "integration", "admin"}),
     "project.register-unit-work": frozenset({"applicant", "window_clerk", "reviewer", "integration", "admin"}),
     "project.merge": frozenset({"supervisor", "admin"}),
+    # 智能查重: the review list of duplicate-code candidates; analysts review data quality too, merging
+    # stays with supervisors and admins
+    "duplicate.read": frozenset({"supervisor", "analyst", "admin"}),
+    # 一张蓝图: control-plan zones and regional assessment areas (application/blueprint.py)
+    "blueprint.import": frozenset({"admin"}),
+    "blueprint.retire": frozenset({"admin"}),
     "case.submit": frozenset({"applicant"}) | _CLERKS,
     "case.accept": _CLERKS,
     "case.not-accept": _CLERKS,
@@ -50,6 +56,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.revoke": frozenset({"approver", "admin"}),
     "case.offline-entry": frozenset({"window_clerk", "reviewer", "approver", "integration", "admin"}),
     "external-record.report": frozenset({"integration"}),
+    # 数据共享交换: city systems import their SPGL tables; the national upload reads the export
+    "spgl.import": frozenset({"integration", "admin"}),
+    "spgl.export": frozenset({"integration", "admin", "supervisor"}),
     "warning.acknowledge": frozenset({"supervisor", "accountability_officer", "admin"}),
     "warning.close": frozenset({"supervisor", "accountability_officer", "admin"}),
     "inquiry.open": frozenset({"accountability_officer", "admin"}),
@@ -84,7 +93,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "archive.transfer": frozenset({"approver", "integration", "admin"}),
     "archive.receive": frozenset({"integration", "admin"}),
     "archive.read": frozenset(ROLES) - {"applicant"},
+    # 外部推送: the outbox of messages to other systems, and tender results received (docs/delivery.md)
+    "delivery.read": frozenset({"supervisor", "admin", "integration"}),
+    "delivery.requeue": frozenset({"admin", "integration"}),
+    "tender-award.read": frozenset(ROLES) - {"applicant"},
     "read": frozenset(ROLES),
+    # 审计追溯: actor ids, names and organisations are personal data; analysts read aggregates only
+    "audit.read": frozenset(ROLES) - {"analyst", "integration"},
     "statistics.read": frozenset(ROLES) - {"applicant", "integration"},
     "projections.manage": frozenset({"admin"}),
 }

@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
+from application.app import GongjianApplication
 from application.base import Service
+from application.blueprint import BlueprintLookup
+from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
+from domain.blueprint.check import Declared, check_red_line
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.errors import Conflict, InvalidValue, NotFound
+from domain.shared.events import Meta
+
+LAND_AREA_TOLERANCE = Decimal("0.05")
 
 
 class ProjectService(Service):
+    def __init__(
+        self,
+        app: GongjianApplication,
+        clock: Clock,
+        position_of: Callable[[UUID, int], int | None],
+        blueprint: BlueprintLookup | None = None,
+        land_area_tolerance: Decimal = LAND_AREA_TOLERANCE,
+    ) -> None:
+        super().__init__(app, clock, position_of)
+        self.blueprint = blueprint
+        self.land_area_tolerance = land_area_tolerance
+
     def get(self, code: str) -> Project:
         return self.load(Project, project_id(code), f"project {code}")
+
+    def _check_blueprint(self, meta: Meta, project: Project, trigger: str) -> None:
+        """策划生成: match the red line against the blueprint; recorded when the outcome changed."""
+        if self.blueprint is None or project.red_line is None:
+            return
+        zones, areas = self.blueprint(project.red_line)
+        declared = Declared(project.planned_land_use, project.plot_ratio, project.height_m)
+        check = check_red_line(project.red_line, declared, zones, areas, meta.business_time.date())
+        project.record_blueprint_check(meta, check, trigger=trigger)
 
     def generate(
         self,
@@ -36,6 +66,11 @@ class ProjectService(Service):
         planned_start: date,
         planned_end: date,
         red_line: dict[str, Any] | None,
+        planned_land_use: str | None = None,
+        plot_ratio: Decimal | None = None,
+        height_m: Decimal | None = None,
+        land_area_m2: Decimal | None = None,
+        occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
         authorize(actor, "project.generate", owner_org=owner_uscc.strip().upper(), region_code=region_code)
 
@@ -54,12 +89,18 @@ class ProjectService(Service):
                 planned_start=planned_start,
                 planned_end=planned_end,
                 red_line=red_line,
+                planned_land_use=planned_land_use,
+                plot_ratio=plot_ratio,
+                height_m=height_m,
+                land_area_m2=land_area_m2,
+                land_area_tolerance=self.land_area_tolerance,
             )
             if self.exists(project.id):
                 raise Conflict(f"project code {project.code} was already generated")
-            return [project], {"id": str(project.id), "code": project.code}
+            self._check_blueprint(meta, project, "generation")
+            return [project], {"id": str(project.id), "code": project.code, **_outcome(project)}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return self.execute(self.meta(actor, request_id, occurred_at=occurred_at), actor, key, work)
 
     def _for_update(self, actor: Actor, action: str, code: str) -> Project:
         validate_project_code(code, "project_code")
@@ -80,11 +121,16 @@ class ProjectService(Service):
         contract_number: str | None,
     ) -> dict[str, Any]:
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
-            project = self._for_update(actor, "project.supply-land", code)
+            try:
+                project = self._for_update(actor, "project.supply-land", code)
+            except NotFound:
+                # no land without generation against the blueprint (offline entries: warning rules)
+                raise Conflict(f"project {code} has not been generated (未策划生成): no land supply") from None
             project.supply_land(
                 meta, mode=mode, red_line=red_line, supplied_on=supplied_on, contract_number=contract_number
             )
-            return [project], {"id": str(project.id), "code": project.code}
+            self._check_blueprint(meta, project, "land_supply")
+            return [project], {"id": str(project.id), "code": project.code, **_outcome(project)}
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
 
@@ -143,3 +189,11 @@ class ProjectService(Service):
             }
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
+
+
+def _outcome(project: Project) -> dict[str, Any]:
+    """The blueprint check's outcome in a command's answer: conflicts are listed, not refused."""
+    return {
+        "conflicts": project.blueprint.conflicts,
+        "assessment_areas": [a["code"] for a in project.blueprint.assessments],
+    }

@@ -25,6 +25,10 @@ class Cursor(Protocol):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any: ...
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Plain inserts of many rows at once: COPY on PostgreSQL, executemany on SQLite."""
+        ...
+
     def fetchall(self) -> list[dict[str, Any]]: ...
     def fetchone(self) -> dict[str, Any] | None: ...
 
@@ -51,6 +55,11 @@ class _SQLiteCursor:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self._cur.executemany(sql, [tuple(r) for r in rows])
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            marks = ", ".join("?" for _ in columns)
+            self._cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608
 
     def fetchall(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._cur.fetchall()]
@@ -112,6 +121,9 @@ def _pg(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+COPY_FROM = 64  # rows; below this, inserts are pipelined instead
+
+
 class _PGCursor:
     def __init__(self, cur: psycopg.Cursor[dict[str, Any]]) -> None:
         self._cur = cur
@@ -125,6 +137,20 @@ class _PGCursor:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         return self._cur.executemany(_pg(sql), [tuple(r) for r in rows])  # type: ignore[arg-type]
+
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        # COPY is several times faster than executemany for many rows (bench/: rebuilds); for a few
+        # (live tailing) a pipelined executemany is one round trip where COPY takes two
+        if 0 < len(rows) < COPY_FROM:
+            marks = ", ".join("%s" for _ in columns)
+            self._cur.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # type: ignore[arg-type]  # noqa: S608
+                [tuple(r) for r in rows],
+            )
+        elif rows:
+            with self._cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[arg-type]
+                for row in rows:
+                    copy.write_row(row)
 
     def fetchall(self) -> list[dict[str, Any]]:
         return list(self._cur.fetchall())

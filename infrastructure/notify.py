@@ -2,7 +2,8 @@
 next poll. Never the source of truth — the log is — so a lost or spurious wake-up only costs time.
 
 - `Waker`: in-process; `app.after_save` hooks call `notify`, the engine waits on it.
-- `RedisNotifier`: pub/sub of new positions across processes (optional: Redis down = slower, not broken).
+- `RedisNotifier`: pub/sub of new positions across processes (optional: Redis down = slower, not broken),
+  published from a sender thread so that no save waits on Redis.
 - `PostgresListener`: LISTEN on the channel the eventsourcing PostgreSQL recorder NOTIFYs on each insert.
 """
 
@@ -50,19 +51,21 @@ class WakeSource(Protocol):
     def listen(self, waker: Waker, stop: threading.Event) -> threading.Thread: ...
 
 
+_WARNED: set[str] = set()  # per thing, not per user of it: two channels on one Redis warn once
+
+
 class _WarnOnce:
     def __init__(self, what: str) -> None:
         self.what = what
-        self.warned = False
 
     def __call__(self, exc: Exception) -> None:
-        if not self.warned:
-            self.warned = True
+        if self.what not in _WARNED:
+            _WARNED.add(self.what)
             log.warning("%s unavailable, carrying on without it: %s", self.what, exc)
 
     def recovered(self) -> None:
-        if self.warned:
-            self.warned = False
+        if self.what in _WARNED:
+            _WARNED.discard(self.what)
             log.warning("%s is back", self.what)
 
 
@@ -78,8 +81,32 @@ class RedisNotifier:
         self._client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
         self._warn = _WarnOnce(f"Redis at {url}")
         self._down_until = 0.0
+        self._pending: int | None = None  # the latest position not sent yet
+        self._pending_cond = threading.Condition()
+        self._sender: threading.Thread | None = None
+        self._closed = False
 
     def publish(self, position: int) -> None:
+        """Hand the position to a sender thread and return: a save never waits for Redis. Positions
+        not sent yet collapse into the latest (a wake-up is a hint; the log is the truth)."""
+        with self._pending_cond:
+            self._pending = max(self._pending or 0, position)
+            if self._sender is None or not self._sender.is_alive():
+                self._sender = threading.Thread(target=self._send_pending, name="redis-publish", daemon=True)
+                self._sender.start()
+            self._pending_cond.notify()
+
+    def _send_pending(self) -> None:
+        while True:
+            with self._pending_cond:
+                while self._pending is None and not self._closed:
+                    self._pending_cond.wait()
+                if self._pending is None:
+                    return  # closed, and nothing left to send
+                position, self._pending = self._pending, None
+            self._send(position)
+
+    def _send(self, position: int) -> None:
         if time.monotonic() < self._down_until:
             return
         try:
@@ -119,6 +146,11 @@ class RedisNotifier:
                 client.close()
 
     def close(self) -> None:
+        with self._pending_cond:
+            self._closed = True
+            self._pending_cond.notify()
+        if self._sender is not None:
+            self._sender.join(2.0)  # what is pending still goes out
         self._client.close()
 
 

@@ -39,6 +39,8 @@ def _persistence_env(url: DatabaseURL, lock_timeout_s: int) -> dict[str, str]:
         "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_s),
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
+        # one round trip per save, table lock kept (infrastructure/recorder.py)
+        "APPLICATION_RECORDER_TOPIC": "infrastructure.recorder:LockingFunctionRecorder",
     }
 
 

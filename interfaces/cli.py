@@ -28,8 +28,19 @@ seal = typer.Typer(help="印章 — seals and signatures: verify.", no_args_is_h
 app.add_typer(seal, name="seal")
 archive = typer.Typer(help="电子档案 — archive packages: verify offline, deliver transfers.", no_args_is_help=True)
 app.add_typer(archive, name="archive")
+exchange = typer.Typer(help="外部推送 — messages to other systems: deliver, status.", no_args_is_help=True)
+app.add_typer(exchange, name="exchange")
+
+import_ = typer.Typer(
+    help="导入 — rows of the national data-sharing tables (SPGL_*) from another system.", no_args_is_help=True
+)
+app.add_typer(import_, name="import")
+export = typer.Typer(help="导出 — the national data-sharing tables (SPGL_*) from the log.", no_args_is_help=True)
+app.add_typer(export, name="export")
 
 console = Console()
+CLI_INTEGRATION = "cli-integration"
+CLI_ADMIN = "cli-admin"
 
 
 def _container() -> Container:
@@ -423,6 +434,190 @@ def archive_deliver(
             if every <= 0:
                 break
             time.sleep(every)
+    finally:
+        container.close()
+
+
+@exchange.command("deliver")
+def exchange_deliver(
+    every: Annotated[float, typer.Option(help="seconds between rounds; 0: one round and exit")] = 0.0,
+) -> None:
+    """推送 — the outbox worker: messages of new decisions, then one attempt per due message and transfer.
+
+    Stops on SIGINT or SIGTERM after the attempt in hand (docs/delivery.md)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    container = _container()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        while not stop.is_set():
+            done = container.deliveries.run_once()
+            for r in done.attempts:
+                console.print(f"{r['id']} → {r['destination']}: {r['state']} (attempt {r['attempts']})")
+            for r in done.archive_attempts:
+                console.print(f"{r['id']} → archive_management: {r['status']} (attempt {r['attempts']})")
+            if every <= 0:
+                break
+            if not done.busy:
+                stop.wait(every)
+    finally:
+        container.close()
+
+
+@exchange.command("status")
+def exchange_status() -> None:
+    """推送状态 — messages per destination and state (from the deliveries read model)."""
+    from projections.deliveries import Deliveries
+
+    container = _container()
+    try:
+        container.engine.catch_up(["deliveries"])
+        table = Table("destination", "state", "messages")
+        for row in Deliveries(container.db).counts():
+            table.add_row(row["destination"], row["state"], str(row["n"]))
+        console.print(table)
+    finally:
+        container.close()
+
+
+@import_.command("spgl")
+def import_spgl(
+    folder: Annotated[Path, typer.Argument(help="folder with one SPGL_*.csv or SPGL_*.json file per table")],
+    source: Annotated[str, typer.Option(help="the system the rows come from (e.g. haikou-gongjian)")],
+) -> None:
+    """共享交换导入 — valid rows become events (channel import); rejected rows are listed by rule."""
+    import uuid
+
+    from application.policy import Actor
+    from infrastructure.spgl_files import read_dump
+
+    container = _container()
+    try:
+        actor = Actor(CLI_INTEGRATION, "integration", source, "460000", "数据共享交换")
+        result = container.spgl.import_tables(actor, f"cli-{uuid.uuid4()}", source, read_dump(folder))
+        table = Table("table", "rows", "imported", "corrected", "invalidated", "unchanged", "rejected")
+        for name, c in result["counts"].items():
+            table.add_row(
+                name, *(str(c[k]) for k in ("rows", "imported", "corrected", "invalidated", "unchanged", "rejected"))
+            )
+        console.print(table)
+        by_rule: dict[str, int] = {}
+        for err in result["errors"]:
+            by_rule[err["rule"]] = by_rule.get(err["rule"], 0) + 1
+        for rule, n in sorted(by_rule.items()):
+            console.print(f"rejected by {rule}: {n}")
+        console.print(f"import {result['id']}{' (already imported: nothing written)' if result['unchanged'] else ''}")
+    finally:
+        container.close()
+
+
+@import_.command("blueprint")
+def import_blueprint(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection; properties.layer: zone | assessment_area")],
+) -> None:
+    """一张蓝图导入 — control-plan zones and regional assessment areas, as the admin (docs/blueprint.md)."""
+    import json
+    import uuid
+
+    from application.policy import Actor
+
+    container = _container()
+    try:
+        actor = Actor(CLI_ADMIN, "admin", "gongjian", "460000", "一张蓝图导入")
+        collection = json.loads(file.read_text(encoding="utf-8"))
+        result = container.blueprint.import_features(actor, f"cli-{uuid.uuid4()}", collection.get("features", []))
+        console.print(", ".join(f"{k} {v}" for k, v in result["counts"].items()))
+        for err in result["errors"]:
+            console.print(f"  feature {err['feature']}: {err['field']} {err['rule']}: {err['message']}")
+        if result["errors"]:
+            raise typer.Exit(code=1)
+    finally:
+        container.close()
+
+
+@import_.command("projects")
+def import_projects(
+    file: Annotated[Path, typer.Argument(help="CSV with a header row; columns in docs/blueprint.md")],
+) -> None:
+    """历史项目迁移 — valid rows become projects (channel import); bad rows listed by row and rule."""
+    import uuid
+
+    from rich.progress import track
+
+    from application.policy import Actor
+    from application.project_import import import_projects as run_import
+    from application.project_import import read_rows
+    from domain.shared.errors import InvalidValue
+
+    container = _container()
+    try:
+        actor = Actor(CLI_INTEGRATION, "integration", "gongjian", "460000", "历史数据迁移")
+        try:
+            rows = list(read_rows(file))
+        except InvalidValue as exc:
+            console.print(f"[red]{exc.message}[/red]")
+            raise typer.Exit(code=2) from None
+        report = run_import(
+            container.projects,
+            actor,
+            f"cli-{uuid.uuid4()}",
+            rows,
+            progress=lambda it: track(it, description="导入项目", console=console),
+        )
+        console.print(
+            f"{report.rows} rows: {report.imported} imported, {report.unchanged} already there (nothing written),"
+            f" {len(report.errors)} rejected"
+        )
+        for rule, n in report.by_rule.items():
+            console.print(f"rejected by {rule}: {n}")
+        for err in report.errors:
+            console.print(f"  row {err['row']}: {err['field']} {err['rule']}: {err['message']}")
+        if report.errors:
+            raise typer.Exit(code=1)
+    finally:
+        container.close()
+
+
+@export.command("spgl")
+def export_spgl(
+    folder: Annotated[Path, typer.Argument(help="where to write one file per table")],
+    since: Annotated[int, typer.Option(help="only rows of events after this log position")] = 0,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+) -> None:
+    """共享交换导出 — every table's rows, corrections as new rows plus invalidation of the old."""
+    from application.policy import Actor
+    from infrastructure.spgl_files import write_dump
+
+    if fmt not in ("csv", "json"):
+        raise typer.BadParameter("csv or json", param_hint="--format")
+    container = _container()
+    try:
+        actor = Actor(CLI_INTEGRATION, "integration", "gongjian", "460000", "数据共享交换")
+        counts = write_dump(folder, container.spgl.export(actor, since), fmt)
+        console.print(f"{sum(counts.values())} rows in {sum(1 for n in counts.values() if n)} tables → {folder}")
+    finally:
+        container.close()
+
+
+@export.command("uploaded")
+def export_uploaded(
+    file: Annotated[Path, typer.Argument(help="JSON list of {table, LSH, SJSCZT, SBYY} from the national platform")],
+) -> None:
+    """上报结果 — record which exported rows the national platform took (SJSCZT 1) or refused (-1/3, SBYY)."""
+    import json
+    import uuid
+
+    from application.policy import Actor
+
+    container = _container()
+    try:
+        actor = Actor(CLI_INTEGRATION, "integration", "gongjian", "460000", "数据共享交换")
+        results = json.loads(file.read_text(encoding="utf-8"))
+        r = container.spgl.record_upload(actor, f"cli-{uuid.uuid4()}", results)
+        console.print(
+            f"{r['rows']} results {'already recorded' if r['unchanged'] else 'recorded'} (position {r['position']})"
+        )
     finally:
         container.close()
 

@@ -10,12 +10,18 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, Lru, ReadModel, bigint, to_json
 
 AGGREGATES = ("Project.", "Case.")
+CREATED = frozenset({"Project.Generated", "Case.Received", "Case.BackEntered"})
+PROJECT_CACHE = 50_000  # aggregates whose project code is kept between batches
+EVENT_COLUMNS = (
+    "position", "originator_id", "originator_version", "aggregate_type", "event_type", "actor_id", "actor_role",
+    "actor_org", "channel", "request_id", "occurred_at", "recorded_at", "business_time", "data",
+)  # fmt: skip
 
 
 class AuditTrail(ReadModel):
@@ -24,8 +30,8 @@ class AuditTrail(ReadModel):
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
-        # later events do not repeat the project code: aggregate id -> project code
-        self._project_of: dict[str, str] = {}
+        # later events do not repeat the project code: aggregate id -> project code (bounded)
+        self._project_of = Lru(PROJECT_CACHE)
 
     def subjects_of(self, envelope: Envelope) -> list[tuple[str, str]]:
         """(subject, kind) pairs an event is about."""
@@ -66,12 +72,12 @@ class AuditTrail(ReadModel):
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         events: list[tuple[Any, ...]] = []
         subjects: list[tuple[Any, ...]] = []
+        batch = [env for env in batch if env.event_type.startswith(AGGREGATES)]
+        self._recall(cur, {str(cast(Any, env.event).originator_id) for env in batch if env.event_type not in CREATED})
         for env in batch:
-            if not env.event_type.startswith(AGGREGATES):
-                continue
             e: Any = env.event
-            self._remember(cur, env)
-            data = {f.name: getattr(e, f.name) for f in dataclasses.fields(e) if f.name not in META_FIELDS}
+            self._remember(env)
+            data = {name: getattr(e, name) for name in _content_fields(type(e))}
             events.append(
                 (
                     env.position,
@@ -91,64 +97,87 @@ class AuditTrail(ReadModel):
                 )
             )
             subjects.extend((subject, kind, env.position) for subject, kind in self.subjects_of(env))
-        if events:
-            cur.executemany(
-                "INSERT INTO audit_events (position, originator_id, originator_version, aggregate_type, event_type,"
-                " actor_id, actor_role, actor_org, channel, request_id, occurred_at, recorded_at, business_time, data)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                events,
-            )
-            cur.executemany("INSERT INTO audit_subjects (subject, kind, position) VALUES (?, ?, ?)", subjects)
+        cur.insert_rows("audit_events", EVENT_COLUMNS, events)
+        cur.insert_rows("audit_subjects", ("subject", "kind", "position"), subjects)
 
-    def _remember(self, cur: Cursor, env: Envelope) -> None:
-        """Keep the project code of each aggregate id (from its creation event, or from the table)."""
+    def _remember(self, env: Envelope) -> None:
+        """Keep the project code of each aggregate id from its creation event."""
         e: Any = env.event
-        oid = str(e.originator_id)
         if env.event_type == "Project.Generated":
-            self._project_of[oid] = e.code
+            self._project_of.remember(str(e.originator_id), e.code)
         elif env.event_type in ("Case.Received", "Case.BackEntered"):
-            self._project_of[oid] = e.project_code
-        elif oid not in self._project_of:
+            self._project_of.remember(str(e.originator_id), e.project_code)
+
+    def _recall(self, cur: Cursor, ids: set[str]) -> None:
+        """Read the project codes of aggregates created in earlier batches (and not kept), in one query."""
+        missing = [oid for oid in ids if oid not in self._project_of]
+        for start in range(0, len(missing), 500):
+            part = missing[start : start + 500]
             cur.execute(
-                "SELECT s.subject FROM audit_events a JOIN audit_subjects s ON s.position = a.position"
-                " WHERE a.originator_id = ? AND a.originator_version = 1 AND s.kind = 'project'",
-                (oid,),
+                "SELECT a.originator_id, s.subject FROM audit_events a JOIN audit_subjects s"  # noqa: S608 — marks only
+                f" ON s.position = a.position WHERE a.originator_id IN ({', '.join('?' for _ in part)})"
+                " AND a.originator_version = 1 AND s.kind = 'project'",
+                part,
             )
-            row = cur.fetchone()
-            if row:
-                self._project_of[oid] = row["subject"]
+            for row in cur.fetchall():
+                self._project_of.remember(row["originator_id"], row["subject"])
 
     # --- queries ----------------------------------------------------------------------
 
     def trail(
         self,
-        subject: str,
+        subject: str | Sequence[str],
         *,
         after: int = 0,
         first: int = 50,
         since: str | None = None,
         until: str | None = None,
     ) -> tuple[list[dict[str, Any]], bool]:
-        """Events about `subject` in global order after position `after`; (rows, has_next)."""
-        sql = (
-            "SELECT a.* FROM audit_subjects s JOIN audit_events a ON a.position = s.position"
-            " WHERE s.subject = ? AND s.position > ?"
-        )
-        params: list[Any] = [subject, after]
+        """Events about `subject` (or any of several: a project and its merged codes) in global order
+        after position `after`; (rows, has_next)."""
+        if isinstance(subject, str):
+            sql = (
+                "SELECT a.* FROM audit_subjects s JOIN audit_events a ON a.position = s.position"
+                " WHERE s.subject = ? AND s.position > ?"
+            )
+            params: list[Any] = [subject, after]
+        else:  # an event about two of them (a merge) is listed once
+            sql = (
+                "SELECT a.* FROM audit_events a WHERE a.position IN (SELECT s.position FROM audit_subjects s"  # noqa: S608
+                f" WHERE s.subject IN ({', '.join('?' for _ in subject)})) AND a.position > ?"
+            )
+            params = [*subject, after]
         if since:
             sql += " AND a.recorded_at >= ?"
             params.append(since)
         if until:
             sql += " AND a.recorded_at < ?"
             params.append(until)
-        sql += " ORDER BY s.position LIMIT ?"
+        sql += " ORDER BY a.position LIMIT ?"
         params.append(first + 1)
         rows = self.db.query(sql, params)
         return rows[:first], len(rows) > first
 
-    def count(self, subject: str) -> int:
-        rows = self.db.query("SELECT COUNT(*) AS n FROM audit_subjects WHERE subject = ?", (subject,))
+    def count(self, subject: str | Sequence[str]) -> int:
+        if isinstance(subject, str):
+            rows = self.db.query("SELECT COUNT(*) AS n FROM audit_subjects WHERE subject = ?", (subject,))
+        else:
+            rows = self.db.query(
+                "SELECT COUNT(DISTINCT position) AS n FROM audit_subjects"  # noqa: S608 — marks only
+                f" WHERE subject IN ({', '.join('?' for _ in subject)})",
+                list(subject),
+            )
         return int(rows[0]["n"])
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _content_fields(cls: type) -> tuple[str, ...]:
+    """An event class's content fields (looked up once per class, not per event)."""
+    if cls not in _FIELDS:
+        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in META_FIELDS)
+    return _FIELDS[cls]
 
 
 def _utc(moment: datetime) -> str:

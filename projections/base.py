@@ -4,7 +4,8 @@ transaction the engine opens (the engine writes the tracking position in the sam
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -68,6 +69,105 @@ class ReadModel:
         self.db = db
         # live messages of the batch being handled; the engine publishes them after the commit
         self.outbox: list[dict[str, Any]] = []
+
+
+class Lru(OrderedDict[str, str]):
+    """A bounded memo of immutable facts (an aggregate's project code): memory stays the same
+    however long the log; a fact pushed out is read again from the table."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: str, value: str) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class Rows:
+    """The rows of one table (keyed by one column) that a batch reads and changes: each read once
+    (`load` many keys in one query), changed in memory, written back once (`flush`: new rows by
+    COPY/executemany, changed rows by one executemany). Rows are complete (every column), so a
+    read after a change sees it without a flush. Per batch only: another runner may write the
+    table between two batches, and a flush must come before any SQL that reads the table."""
+
+    chunk = 500  # keys per IN (...) list
+
+    def __init__(self, table: str, key: str, columns: Sequence[str]) -> None:
+        self.table = table
+        self.key = key
+        self.columns = tuple(columns)
+        self.rows: dict[Any, dict[str, Any] | None] = {}
+        self.new: dict[Any, None] = {}  # insertion-ordered sets
+        self.dirty: dict[Any, None] = {}
+
+    def load(self, cur: Cursor, keys: Iterable[Any]) -> None:
+        missing = [k for k in dict.fromkeys(keys) if k not in self.rows]
+        for start in range(0, len(missing), self.chunk):
+            part = missing[start : start + self.chunk]
+            cur.execute(
+                f"SELECT * FROM {self.table} WHERE {self.key} IN ({', '.join('?' for _ in part)})",  # noqa: S608
+                part,
+            )
+            for row in cur.fetchall():
+                self.rows[row[self.key]] = row
+        for k in missing:
+            self.rows.setdefault(k, None)
+
+    def load_by(self, cur: Cursor, column: str, values: Iterable[Any]) -> list[dict[str, Any]]:
+        """The rows whose `column` is one of `values`, read in chunks (a row already held wins)."""
+        wanted = list(dict.fromkeys(values))
+        found = []
+        for start in range(0, len(wanted), self.chunk):
+            part = wanted[start : start + self.chunk]
+            cur.execute(
+                f"SELECT * FROM {self.table} WHERE {column} IN ({', '.join('?' for _ in part)})",  # noqa: S608
+                part,
+            )
+            for row in cur.fetchall():
+                held = self.rows.get(row[self.key])
+                if held is None:
+                    self.rows[row[self.key]] = held = row
+                found.append(held)
+        return found
+
+    def get(self, cur: Cursor, key: Any) -> dict[str, Any] | None:
+        if key not in self.rows:
+            self.load(cur, [key])
+        return self.rows[key]
+
+    def insert(self, row: dict[str, Any]) -> dict[str, Any]:
+        key = row[self.key]
+        self.rows[key] = row
+        self.new[key] = None
+        self.dirty.pop(key, None)
+        return row
+
+    def update(self, key: Any, changes: dict[str, Any]) -> None:
+        row = self.rows[key]
+        assert row is not None, f"{self.table}: update of a row not loaded"
+        row.update(changes)
+        if key not in self.new:
+            self.dirty[key] = None
+
+    def flush(self, cur: Cursor) -> None:
+        """Write what changed; the rows stay cached (they now match the table)."""
+        if self.new:
+            cur.insert_rows(
+                self.table,
+                self.columns,
+                [tuple(self.rows[k][c] for c in self.columns) for k in self.new],  # type: ignore[index]
+            )
+        if self.dirty:
+            others = [c for c in self.columns if c != self.key]
+            cur.executemany(
+                f"UPDATE {self.table} SET {', '.join(f'{c} = ?' for c in others)} WHERE {self.key} = ?",  # noqa: S608
+                [(*(self.rows[k][c] for c in others), k) for k in self.dirty],  # type: ignore[index]
+            )
+        self.new.clear()
+        self.dirty.clear()
 
 
 def to_json(value: Any) -> str:

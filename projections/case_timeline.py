@@ -16,9 +16,20 @@ from typing import Any
 from domain.approvals import CaseClock, CaseStatus, Decision, Pause
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import META_FIELDS, Envelope, ReadModel, Where, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, to_json
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
+CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+CASE_COLUMNS = (
+    "case_id", "project_code", "item_code", "item_name", "stage", "department", "region_code", "applicant_org",
+    "acceptance_mode", "parallel_application_id", "status_code", "status", "received_at", "accepted_on",
+    "limit_days", "legal_limit_days", "pauses", "stopped_on", "corrections", "back_entered", "channel",
+    "created_position", "last_position", "updated_at",
+)  # fmt: skip
+TRANSITION_COLUMNS = (
+    "case_id", "seq", "position", "event_type", "status_code", "status", "business_time", "recorded_at",
+    "actor_id", "actor_role", "actor_org", "channel", "request_id", "detail",
+)  # fmt: skip
 
 
 class CaseTimeline(ReadModel):
@@ -50,11 +61,18 @@ class CaseTimeline(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS cases_region_status ON cases (region_code, status_code)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
-        for env in batch:
-            if env.event_type.startswith("Case."):
-                self._apply(cur, env)
+        """Per batch: the cases it touches read in one query, changed in memory, written back once."""
+        events = [env for env in batch if env.event_type.startswith("Case.")]
+        cases = Rows("cases", "case_id", CASE_COLUMNS)
+        cases.load(cur, {str(env.event.originator_id) for env in events if env.event_type not in CREATED})
+        transitions: list[tuple[Any, ...]] = []
+        for env in events:
+            status = self._apply(cur, cases, env)
+            transitions.append(_transition(env, status))
+        cases.flush(cur)
+        cur.insert_rows("case_transitions", TRANSITION_COLUMNS, transitions)
 
-    def _apply(self, cur: Cursor, env: Envelope) -> None:
+    def _apply(self, cur: Cursor, cases: Rows, env: Envelope) -> CaseStatus:
         e: Any = env.event
         kind = env.event_type.split(".", 1)[1]
         case_id = str(e.originator_id)
@@ -62,43 +80,36 @@ class CaseTimeline(ReadModel):
         day = e.business_date.isoformat()
         if kind in ("Received", "BackEntered"):
             status = CaseStatus.RECEIVED if kind == "Received" else _decision_status(e.decision)
-            cur.execute(
-                "INSERT INTO cases (case_id, project_code, item_code, item_name, stage, department, region_code,"
-                " applicant_org, acceptance_mode, parallel_application_id, status_code, status, received_at,"
-                " accepted_on, limit_days, legal_limit_days, pauses, stopped_on, corrections, back_entered, channel,"
-                " created_position, last_position, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    case_id,
-                    e.project_code,
-                    e.item_code,
-                    e.item_name,
-                    e.stage,
-                    e.department,
-                    e.region_code,
-                    e.applicant_org,
-                    getattr(e, "acceptance_mode", None),
-                    getattr(e, "parallel_application_id", None),
-                    int(status),
-                    status.label,
-                    (e.received_on.isoformat() if kind == "BackEntered" and e.received_on else when),
-                    (e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None),
-                    None,
-                    None,
-                    "[]",
-                    (day if kind == "BackEntered" else None),
-                    0,
-                    1 if kind == "BackEntered" else 0,
-                    str(e.channel),
-                    env.position,
-                    env.position,
-                    e.timestamp.isoformat(),
-                ),
+            cases.insert(
+                {
+                    "case_id": case_id,
+                    "project_code": e.project_code,
+                    "item_code": e.item_code,
+                    "item_name": e.item_name,
+                    "stage": e.stage,
+                    "department": e.department,
+                    "region_code": e.region_code,
+                    "applicant_org": e.applicant_org,
+                    "acceptance_mode": getattr(e, "acceptance_mode", None),
+                    "parallel_application_id": getattr(e, "parallel_application_id", None),
+                    "status_code": int(status),
+                    "status": status.label,
+                    "received_at": (e.received_on.isoformat() if kind == "BackEntered" and e.received_on else when),
+                    "accepted_on": (e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None),
+                    "limit_days": None,
+                    "legal_limit_days": None,
+                    "pauses": "[]",
+                    "stopped_on": (day if kind == "BackEntered" else None),
+                    "corrections": 0,
+                    "back_entered": 1 if kind == "BackEntered" else 0,
+                    "channel": str(e.channel),
+                    "created_position": env.position,
+                    "last_position": env.position,
+                    "updated_at": e.timestamp.isoformat(),
+                }
             )
-            self._transition(cur, env, status)
-            return
-        cur.execute("SELECT status_code, accepted_on, pauses, corrections FROM cases WHERE case_id = ?", (case_id,))
-        current = cur.fetchone()
+            return status
+        current = cases.get(cur, case_id)
         if current is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"case {case_id} not in case_timeline")
         status = CaseStatus(current["status_code"])
@@ -140,34 +151,8 @@ class CaseTimeline(ReadModel):
             last_position=env.position,
             updated_at=e.timestamp.isoformat(),
         )
-        assignments = ", ".join(f"{column} = ?" for column in updates)
-        cur.execute(f"UPDATE cases SET {assignments} WHERE case_id = ?", (*updates.values(), case_id))  # noqa: S608
-        self._transition(cur, env, new_status)
-
-    def _transition(self, cur: Cursor, env: Envelope, status: CaseStatus) -> None:
-        e: Any = env.event
-        detail = {k: v for k, v in vars(e).items() if k not in DETAIL_SKIP}
-        cur.execute(
-            "INSERT INTO case_transitions (case_id, seq, position, event_type, status_code, status, business_time,"
-            " recorded_at, actor_id, actor_role, actor_org, channel, request_id, detail)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                str(e.originator_id),
-                e.originator_version,
-                env.position,
-                env.event_type,
-                int(status),
-                status.label,
-                e.business_time.isoformat(),
-                e.timestamp.isoformat(),
-                e.actor_id,
-                e.actor_role,
-                e.actor_org,
-                str(e.channel),
-                e.request_id,
-                to_json(detail),
-            ),
-        )
+        cases.update(case_id, updates)
+        return new_status
 
     # --- queries ----------------------------------------------------------------------
 
@@ -215,6 +200,27 @@ class CaseTimeline(ReadModel):
         if region_scope and region_scope != "460000":
             where.any_of("region_code", regions_within(region_scope))
         return where.page(self.db, "cases", "created_position", after, first)
+
+
+def _transition(env: Envelope, status: CaseStatus) -> tuple[Any, ...]:
+    e: Any = env.event
+    detail = {k: v for k, v in vars(e).items() if k not in DETAIL_SKIP}
+    return (
+        str(e.originator_id),
+        e.originator_version,
+        env.position,
+        env.event_type,
+        int(status),
+        status.label,
+        e.business_time.isoformat(),
+        e.timestamp.isoformat(),
+        e.actor_id,
+        e.actor_role,
+        e.actor_org,
+        str(e.channel),
+        e.request_id,
+        to_json(detail),
+    )
 
 
 def _close(pauses: list[dict[str, Any]], day: str) -> None:

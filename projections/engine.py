@@ -5,6 +5,13 @@ in one transaction, and the position moves by compare-and-set on the old one, so
 or processes) never both apply a batch. Positions are notification ids: rowids on SQLite; on
 PostgreSQL ids may have gaps but appear in commit order (the recorder locks the table per insert), so
 following `id > position` misses nothing.
+
+Read models at the same position share one read and one decoding of each batch and one
+transaction: each read model writes its rows and position in its own savepoint, so one that fails
+rolls back alone while the others commit together (one commit per batch, not one per read model).
+Rebuilds use larger batches. Each batch's commit is announced: in this
+process on `progress`, across processes by a NOTIFY sent inside the batch's transaction (PostgreSQL
+delivers it on commit) and by `announce` (Redis), so `wait_for` is woken by the commit itself.
 """
 
 from __future__ import annotations
@@ -17,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.app import GongjianApplication
-from infrastructure.db import Database
-from infrastructure.notify import Waker, WakeSource
+from infrastructure.db import Database, PostgresDatabase
+from infrastructure.notify import PostgresListener, Waker, WakeSource
 from projections.base import Envelope, ReadModel, bigint
 
 log = logging.getLogger(__name__)
@@ -40,6 +47,9 @@ class ProjectionEngine:
         sources: Sequence[WakeSource] = (),
         idle_timeout: float = 1.0,
         publisher: Callable[[str, dict[str, Any]], None] | None = None,
+        rebuild_batch_size: int = 5000,
+        announce: Callable[[int], None] | None = None,
+        progress_sources: Sequence[WakeSource] = (),
     ) -> None:
         self.app = app
         self.db = db
@@ -50,7 +60,17 @@ class ProjectionEngine:
         self.idle_timeout = idle_timeout
         self.publisher = publisher
         self.rebuilding: set[str] = set()
+        self.rebuild_batch_size = max(batch_size, rebuild_batch_size)
         self.progress = Waker()  # signalled after each committed batch (wait_for in this process)
+        self.announce = announce  # after each committed batch, to other processes (Redis)
+        self.progress_sources = list(progress_sources)
+        # PostgreSQL: the commit of a batch NOTIFYs this channel; waiters in any process LISTEN on it
+        self.progress_channel: str | None = None
+        if isinstance(db, PostgresDatabase):
+            self.progress_channel = f"gongjian_projected_{db.schema}"[:63]
+            self.progress_sources.append(PostgresListener(db.conninfo, self.progress_channel))
+        self._progress_stop: threading.Event | None = None
+        self._progress_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -84,31 +104,113 @@ class ProjectionEngine:
 
     # -- processing -----------------------------------------------------------------------------
 
+    def read(self, after: int, limit: int | None = None) -> list[Envelope]:
+        """The next events after a position, decoded."""
+        notifications = self.app.recorder.select_notifications(
+            start=after, limit=limit or self.batch_size, inclusive_of_start=False
+        )
+        to_domain_event = self.app.mapper.to_domain_event
+        return [Envelope(n.id, to_domain_event(n)) for n in notifications]
+
     def process_batch(self, name: str) -> int:
         """Apply the next batch to one read model; returns how many events it held (0: caught up)."""
-        model = self.models[name]
         old = self.position(name)
-        notifications = self.app.recorder.select_notifications(
-            start=old, limit=self.batch_size, inclusive_of_start=False
-        )
-        if not notifications:
-            return 0
-        batch = [Envelope(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
-        new = batch[-1].position
-        model.outbox.clear()
-        with self.db.transaction() as cur:
-            # compare-and-set first: the row lock (PostgreSQL) or the write lock (SQLite) makes a
-            # racing runner wait here and then fail, before it writes any row of its own
-            cur.execute(
-                "UPDATE projection_tracking SET position = ?, updated_at = ? WHERE read_model = ? AND position = ?",
-                (new, _now(), name, old),
-            )
-            if cur.rowcount != 1:
-                raise TrackingConflict(f"{name}: position moved from {old} before this batch committed")
-            model.handle(cur, batch)
-        self.progress.notify(new)
-        self._publish(model)
+        batch = self.read(old)
+        return self._apply(name, old, batch) if batch else 0
+
+    def _apply(self, name: str, old: int, batch: Sequence[Envelope]) -> int:
+        """One transaction: move the position from `old` to the batch's last event and write the rows."""
+        _done, conflicts, failures = self._apply_group([name], old, batch)
+        if failures:
+            raise failures[0][1]
+        if conflicts:
+            raise TrackingConflict(f"{name}: position moved from {old} before this batch committed")
         return len(batch)
+
+    def _apply_group(
+        self, names: Sequence[str], old: int, batch: Sequence[Envelope]
+    ) -> tuple[list[str], list[str], list[tuple[str, Exception]]]:
+        """Apply one batch to read models at the same position in ONE transaction (one commit, one
+        NOTIFY). Returns the read models applied, those another runner got ahead of, and those whose
+        handler failed (with the error): a failing one is rolled back alone, the others commit."""
+        try:
+            done = self._apply_together(names, old, batch)
+        except Exception:  # rolled back: find out which read model it was, one savepoint each
+            log.debug("batch after %s: applying read model by read model", old, exc_info=True)
+            done, conflicts, failures = self._apply_each(names, old, batch)
+        else:
+            conflicts, failures = [], []
+        if done:
+            new = batch[-1].position
+            self.progress.notify(new)
+            if self.announce is not None:
+                try:
+                    self.announce(new)
+                except Exception:  # a wake-up is never the source of truth
+                    log.exception("announcing position %s failed", new)
+            for name in done:
+                self._publish(self.models[name])
+        return done, conflicts, failures
+
+    def _apply_together(self, names: Sequence[str], old: int, batch: Sequence[Envelope]) -> list[str]:
+        """The usual case, in few round trips: one compare-and-set for every position, then each
+        handler; any failure or lost race rolls everything back (then `_apply_each` sorts it out)."""
+        new = batch[-1].position
+        with self.db.transaction() as cur:
+            # compare-and-set first: the row locks (PostgreSQL) or the write lock (SQLite) make a
+            # racing runner wait here and then fail, before it writes any row of its own
+            marks = ", ".join("?" * len(names))
+            cur.execute(
+                "UPDATE projection_tracking SET position = ?, updated_at = ?"  # noqa: S608 — marks only
+                f" WHERE position = ? AND read_model IN ({marks})",
+                (new, _now(), old, *names),
+            )
+            if cur.rowcount != len(names):
+                raise TrackingConflict(f"a position moved from {old} before this batch committed")
+            for name in names:
+                model = self.models[name]
+                model.outbox.clear()
+                model.handle(cur, batch)
+            if self.progress_channel is not None:  # delivered on commit, never before
+                cur.execute("SELECT pg_notify(?, ?)", (self.progress_channel, str(new)))
+        return list(names)
+
+    def _apply_each(
+        self, names: Sequence[str], old: int, batch: Sequence[Envelope]
+    ) -> tuple[list[str], list[str], list[tuple[str, Exception]]]:
+        """Still one transaction, but each read model in its own savepoint: one whose handler
+        raises, or whose position another runner moved, is rolled back alone."""
+        new = batch[-1].position
+        done: list[str] = []
+        conflicts: list[str] = []
+        failures: list[tuple[str, Exception]] = []
+        with self.db.transaction() as cur:
+            for i, name in enumerate(names):
+                model = self.models[name]
+                model.outbox.clear()
+                cur.execute(f"SAVEPOINT read_model_{i}")
+                try:
+                    cur.execute(
+                        "UPDATE projection_tracking SET position = ?, updated_at = ?"
+                        " WHERE read_model = ? AND position = ?",
+                        (new, _now(), name, old),
+                    )
+                    if cur.rowcount != 1:
+                        raise TrackingConflict(f"{name}: position moved from {old} before this batch committed")
+                    model.handle(cur, batch)
+                except Exception as exc:
+                    cur.execute(f"ROLLBACK TO SAVEPOINT read_model_{i}")
+                    model.outbox.clear()
+                    if isinstance(exc, TrackingConflict):
+                        conflicts.append(name)
+                    else:
+                        failures.append((name, exc))
+                else:
+                    cur.execute(f"RELEASE SAVEPOINT read_model_{i}")
+                    done.append(name)
+            if done and self.progress_channel is not None:
+                cur.execute("SELECT pg_notify(?, ?)", (self.progress_channel, str(new)))
+        return done, conflicts, failures
 
     def _publish(self, model: ReadModel) -> None:
         """Live messages go out only after their rows committed, and not while rebuilding."""
@@ -121,45 +223,59 @@ class ProjectionEngine:
             except Exception:  # live delivery must never break projection
                 log.exception("%s: publishing a live message failed", model.name)
 
-    def catch_up(self, names: Sequence[str] | None = None, *, skip_failing: bool = False) -> int:
-        """Process batches, one per read model in turn, until none of them finds anything new.
-        With `skip_failing`, a read model whose handler raises is logged and left behind for this
-        round (its batch rolled back) while the others go on."""
+    def catch_up(
+        self, names: Sequence[str] | None = None, *, skip_failing: bool = False, batch_size: int | None = None
+    ) -> int:
+        """Process batches until none of the read models finds anything new. Read models at the same
+        position get the same batch, read and decoded once. With `skip_failing`, a read model whose
+        handler raises is logged and left behind for this round (its batch rolled back) while the
+        others go on."""
         pending = list(names or self.models)
         total = 0
         while pending:
-            still = []
+            at = self.positions()
+            groups: dict[int, list[str]] = {}
             for name in pending:
-                try:
-                    count = self.process_batch(name)
-                except TrackingConflict:
+                groups.setdefault(at.get(name, 0), []).append(name)
+            still = []
+            for old, group in sorted(groups.items()):
+                batch = self.read(old, batch_size)
+                if not batch:
+                    continue
+                # one order for every runner: tracking rows are locked in it, so never a deadlock
+                done, conflicts, failures = self._apply_group(sorted(group), old, batch)
+                total += len(batch) * len(done)
+                still.extend(done)
+                for name in conflicts:
                     log.info("%s: another runner got there first; re-reading the position", name)
                     still.append(name)
-                    continue
-                except Exception:
+                for name, exc in failures:
                     if not skip_failing:
-                        raise
-                    log.exception("%s: batch failed and was rolled back; retrying later", name)
-                    continue
-                total += count
-                if count:
-                    still.append(name)
+                        raise exc  # the others of the group committed; this one rolled back alone
+                    log.error("%s: batch failed and was rolled back; retrying later", name, exc_info=exc)
             pending = still
         return total
 
     def rebuild(self, name: str) -> int:
         """Drop every row of a read model and replay it from position 0."""
-        model = self.models[name]
-        with self.db.transaction() as cur:
-            model.clear(cur)
-            cur.execute(
-                "UPDATE projection_tracking SET position = 0, updated_at = ? WHERE read_model = ?", (_now(), name)
-            )
-        self.rebuilding.add(name)  # replayed history is not news: nothing is published live
+        return self.rebuild_all([name])
+
+    def rebuild_all(self, names: Sequence[str] | None = None) -> int:
+        """Drop every row of the (named) read models and replay them together from position 0, in
+        large batches; returns the events replayed (per read model, not summed)."""
+        wanted = list(names or self.models)
+        for name in wanted:
+            with self.db.transaction() as cur:
+                self.models[name].clear(cur)
+                cur.execute(
+                    "UPDATE projection_tracking SET position = 0, updated_at = ? WHERE read_model = ?", (_now(), name)
+                )
+        self.rebuilding.update(wanted)  # replayed history is not news: nothing is published live
         try:
-            return self.catch_up([name])
+            total = self.catch_up(wanted, batch_size=self.rebuild_batch_size)
         finally:
-            self.rebuilding.discard(name)
+            self.rebuilding.difference_update(wanted)
+        return total // len(wanted) if wanted else 0
 
     # -- running --------------------------------------------------------------------------------
 
@@ -189,6 +305,10 @@ class ProjectionEngine:
             source.ready.wait(max(0.0, deadline - time.monotonic()))
 
     def stop(self, timeout: float = 5.0) -> None:
+        with self._progress_lock:
+            if self._progress_stop is not None:
+                self._progress_stop.set()
+                self._progress_stop = None
         self._stop.set()
         self.waker.notify(0)
         if self._thread is not None:
@@ -197,9 +317,13 @@ class ProjectionEngine:
 
     def wait_for(self, position: int, timeout: float, names: Sequence[str] | None = None) -> bool:
         """Read-your-writes: True once every (named) read model has processed `position`, False
-        after `timeout`. Another process may be the runner, so poll the tracking table too."""
+        after `timeout`. Woken by each batch's commit: in this process directly, from a runner in
+        another process by its NOTIFY (PostgreSQL) or Redis message. Without any such channel
+        (SQLite, no Redis) it polls the tracking table; with one, it re-reads only on a wake-up or,
+        in case a message was lost, every `safety_s`."""
         wanted = list(names or self.models)
         deadline = time.monotonic() + timeout
+        listening = self._listen_for_progress()
         interval = 0.005
         while True:
             generation = self.progress.generation
@@ -209,8 +333,28 @@ class ProjectionEngine:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
-            self.progress.wait(min(interval, remaining), since=generation)
-            interval = min(interval * 2, 0.1)
+            if listening and all(s.ready.is_set() for s in self.progress_sources):
+                self.progress.wait(min(self.safety_s, remaining), since=generation)
+            else:
+                self.progress.wait(min(interval, remaining), since=generation)
+                interval = min(interval * 2, 0.1)
+
+    safety_s = 1.0
+
+    def _listen_for_progress(self, ready_timeout: float = 2.0) -> bool:
+        """Start (once) the listeners that turn other processes' batch commits into wake-ups."""
+        if not self.progress_sources:
+            return False
+        with self._progress_lock:
+            if self._progress_stop is None:
+                self._progress_stop = threading.Event()
+                for source in self.progress_sources:
+                    source.ready.clear()  # set again once this listener (not a stopped one) listens
+                    source.listen(self.progress, self._progress_stop)
+                deadline = time.monotonic() + ready_timeout
+                for source in self.progress_sources:
+                    source.ready.wait(max(0.0, deadline - time.monotonic()))
+        return True
 
     def status(self) -> list[dict[str, Any]]:
         log_position = self.app.max_position()

@@ -15,16 +15,25 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, ReadModel, Where, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, to_json
 from projections.case_timeline import regions_within
 
 DETAIL_SKIP = META_FIELDS
 GROUP_COLUMNS = {"department": "department", "region": "region_code"}
+INQUIRY_COLUMNS = (
+    "inquiry_id", "subject", "department", "region_code", "reason", "warning_ids", "status", "pending",
+    "explanations", "finding", "finding_summary", "sanctions", "conclusion", "opened_at", "opened_on", "opened_by",
+    "closed_at", "opened_position", "last_position", "updated_at",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "inquiry_id", "seq", "position", "event_type", "business_time", "recorded_at", "actor_id", "actor_role",
+    "actor_org", "channel", "detail",
+)  # fmt: skip
 
 
 def find_warning(db: Database, warning_id: str) -> dict[str, Any] | None:
@@ -60,67 +69,63 @@ class Inquiries(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS inquiries_region_status ON inquiries (region_code, status)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
-        for env in batch:
-            if env.event_type.startswith("Inquiry."):
-                self._apply(cur, env)
+        """Per batch: the inquiries it touches read in one query, written back once."""
+        batch = [env for env in batch if env.event_type.startswith("Inquiry.")]
+        inquiries = Rows("inquiries", "inquiry_id", INQUIRY_COLUMNS)
+        inquiries.load(cur, {str(cast(Any, env.event).originator_id) for env in batch})
+        events = [self._apply(cur, inquiries, env) for env in batch]
+        inquiries.flush(cur)
+        cur.insert_rows("inquiry_events", EVENT_COLUMNS, events)
 
-    def _apply(self, cur: Cursor, env: Envelope) -> None:
+    def _apply(self, cur: Cursor, inquiries: Rows, env: Envelope) -> tuple[Any, ...]:
         e: Any = env.event
         kind = env.event_type.split(".", 1)[1]
         inquiry_id = str(e.originator_id)
         if kind == "Opened":
-            cur.execute(
-                "INSERT INTO inquiries (inquiry_id, subject, department, region_code, reason, warning_ids, status,"
-                " pending, explanations, sanctions, opened_at, opened_on, opened_by, opened_position,"
-                " last_position, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    inquiry_id,
-                    e.subject,
-                    e.department,
-                    e.region_code,
-                    e.reason,
-                    json.dumps(e.warning_ids),
-                    "opened",
-                    "{}",
-                    0,
-                    "[]",
-                    e.business_time.isoformat(),
-                    e.business_date.isoformat(),
-                    e.actor_id,
-                    env.position,
-                    env.position,
-                    e.timestamp.isoformat(),
-                ),
+            inquiries.insert(
+                {
+                    "inquiry_id": inquiry_id,
+                    "subject": e.subject,
+                    "department": e.department,
+                    "region_code": e.region_code,
+                    "reason": e.reason,
+                    "warning_ids": json.dumps(e.warning_ids),
+                    "status": "opened",
+                    "pending": "{}",
+                    "explanations": 0,
+                    "finding": None,
+                    "finding_summary": None,
+                    "sanctions": "[]",
+                    "conclusion": None,
+                    "opened_at": e.business_time.isoformat(),
+                    "opened_on": e.business_date.isoformat(),
+                    "opened_by": e.actor_id,
+                    "closed_at": None,
+                    "opened_position": env.position,
+                    "last_position": env.position,
+                    "updated_at": e.timestamp.isoformat(),
+                }
             )
         else:
-            cur.execute("SELECT pending, explanations, sanctions FROM inquiries WHERE inquiry_id = ?", (inquiry_id,))
-            row = cur.fetchone()
+            row = inquiries.get(cur, inquiry_id)
             if row is None:  # cannot happen when processing starts at position 0
                 raise LookupError(f"inquiry {inquiry_id} not in inquiries")
             updates = _updates(kind, e, row)
             updates.update(last_position=env.position, updated_at=e.timestamp.isoformat())
-            assignments = ", ".join(f"{column} = ?" for column in updates)
-            cur.execute(
-                f"UPDATE inquiries SET {assignments} WHERE inquiry_id = ?",  # noqa: S608 — fixed column names
-                (*updates.values(), inquiry_id),
-            )
+            inquiries.update(inquiry_id, updates)
         detail = {k: v for k, v in vars(e).items() if k not in DETAIL_SKIP}
-        cur.execute(
-            "INSERT INTO inquiry_events (inquiry_id, seq, position, event_type, business_time, recorded_at,"
-            " actor_id, actor_role, actor_org, channel, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                inquiry_id,
-                e.originator_version,
-                env.position,
-                env.event_type,
-                e.business_time.isoformat(),
-                e.timestamp.isoformat(),
-                e.actor_id,
-                e.actor_role,
-                e.actor_org,
-                str(e.channel),
-                to_json(detail),
-            ),
+        return (
+            inquiry_id,
+            e.originator_version,
+            env.position,
+            env.event_type,
+            e.business_time.isoformat(),
+            e.timestamp.isoformat(),
+            e.actor_id,
+            e.actor_role,
+            e.actor_org,
+            str(e.channel),
+            to_json(detail),
         )
 
     # --- queries ----------------------------------------------------------------------------------

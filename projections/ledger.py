@@ -355,6 +355,9 @@ class _ReadCursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         raise NotImplementedError("read-only")
 
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        raise NotImplementedError("read-only")
+
     def fetchall(self) -> list[dict[str, Any]]:
         rows, self._rows = self._rows, []
         return rows

@@ -12,12 +12,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from domain.licences import LicenceStatus, normalise, topic_kind
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import Envelope, ReadModel, Rows, bigint, to_json
 from projections.case_timeline import regions_within
+
+LICENCE_COLUMNS = (
+    "number", "licence_id", "licence_type", "holder_name", "holder_uscc", "project_code", "item_code", "case_id",
+    "department", "region_code", "valid_from", "valid_until", "topic", "document_hash", "hash_algorithm", "seal_id",
+    "signer", "algorithm", "signed_at", "signature", "issued_by_org", "revoked", "revocation_reason", "revoked_at",
+    "position", "last_position",
+)  # fmt: skip
 
 
 class LicenceLibrary(ReadModel):
@@ -46,56 +53,72 @@ class LicenceLibrary(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS licences_position ON licences (position)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Per batch: revoked licences read in one query; new rows and changes written at once."""
+        licences = Rows("licences", "number", LICENCE_COLUMNS)
+        number_of = {
+            r["licence_id"]: r["number"]
+            for r in licences.load_by(
+                cur,
+                "licence_id",
+                {str(cast(Any, env.event).originator_id) for env in batch if env.event_type == "License.Revoked"},
+            )
+        }
+        topics: list[tuple[Any, ...]] = []
         for env in batch:
             e: Any = env.event
             match env.event_type:
                 case "License.Issued":
-                    self._issued(cur, env)
+                    number_of[str(e.originator_id)] = e.number
+                    licences.insert(self._issued(env))
+                    topics += [
+                        (e.number, field, value, normalise(topic_kind(e.licence_type, field), value))
+                        for field, value in sorted(e.topic.items())
+                    ]
                 case "License.Revoked":
-                    cur.execute(
-                        "UPDATE licences SET revoked = 1, revocation_reason = ?, revoked_at = ?, last_position = ?"
-                        " WHERE licence_id = ?",
-                        (e.reason, e.timestamp.isoformat(), env.position, str(e.originator_id)),
-                    )
+                    number = number_of.get(str(e.originator_id))
+                    if number is not None:
+                        licences.update(
+                            number,
+                            {
+                                "revoked": 1,
+                                "revocation_reason": e.reason,
+                                "revoked_at": e.timestamp.isoformat(),
+                                "last_position": env.position,
+                            },
+                        )
+        licences.flush(cur)
+        cur.insert_rows("licence_topics", ("number", "field", "value", "norm"), topics)
 
-    def _issued(self, cur: Cursor, env: Envelope) -> None:
+    def _issued(self, env: Envelope) -> dict[str, Any]:
         e: Any = env.event
-        cur.execute(
-            "INSERT INTO licences (number, licence_id, licence_type, holder_name, holder_uscc, project_code,"
-            " item_code, case_id, department, region_code, valid_from, valid_until, topic, document_hash,"
-            " hash_algorithm, seal_id, signer, algorithm, signed_at, signature, issued_by_org, revoked,"
-            " position, last_position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-            (
-                e.number,
-                str(e.originator_id),
-                e.licence_type,
-                e.holder_name,
-                e.holder_uscc,
-                e.project_code,
-                e.item_code,
-                e.case_id,
-                e.department,
-                e.region_code,
-                e.valid_from.isoformat(),
-                e.valid_until.isoformat() if e.valid_until else None,
-                to_json(e.topic),
-                e.document_hash,
-                e.hash_algorithm,
-                e.seal_id,
-                e.signer,
-                e.algorithm,
-                e.signed_at.isoformat(),
-                e.signature,
-                e.actor_org,
-                env.position,
-                env.position,
-            ),
-        )
-        for field, value in sorted(e.topic.items()):
-            cur.execute(
-                "INSERT INTO licence_topics (number, field, value, norm) VALUES (?, ?, ?, ?)",
-                (e.number, field, value, normalise(topic_kind(e.licence_type, field), value)),
-            )
+        return {
+            "number": e.number,
+            "licence_id": str(e.originator_id),
+            "licence_type": e.licence_type,
+            "holder_name": e.holder_name,
+            "holder_uscc": e.holder_uscc,
+            "project_code": e.project_code,
+            "item_code": e.item_code,
+            "case_id": e.case_id,
+            "department": e.department,
+            "region_code": e.region_code,
+            "valid_from": e.valid_from.isoformat(),
+            "valid_until": e.valid_until.isoformat() if e.valid_until else None,
+            "topic": to_json(e.topic),
+            "document_hash": e.document_hash,
+            "hash_algorithm": e.hash_algorithm,
+            "seal_id": e.seal_id,
+            "signer": e.signer,
+            "algorithm": e.algorithm,
+            "signed_at": e.signed_at.isoformat(),
+            "signature": e.signature,
+            "issued_by_org": e.actor_org,
+            "revoked": 0,
+            "revocation_reason": None,
+            "revoked_at": None,
+            "position": env.position,
+            "last_position": env.position,
+        }
 
     # --- queries ----------------------------------------------------------------------
 

@@ -20,11 +20,13 @@ import itertools
 import json
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
 from domain.approvals import CaseClock, Pause
 from domain.catalog import CATALOG
 from domain.catalog.catalog import MAIN_STAGES
+from domain.exchange import spgl
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import is_workday, workdays_between
@@ -63,6 +65,24 @@ DISPOSITIONS = {
     "WarningDisposition.ClosedAsExplained": "closed_explained",
 }
 AUTO_RESOLVABLE = ("open", "acknowledged")
+CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+CASE_COLUMNS = (
+    "case_id", "project_code", "item_code", "department", "region_code", "created_position", "created_on",
+    "received_at", "accepted_position", "accepted_on", "limit_days", "pauses", "status_times", "corrections",
+    "approved_on", "approved_position", "closed_on", "closed_position",
+)  # fmt: skip
+CASE_CHANGES = CASE_COLUMNS[8:]  # what the case's later events change
+CASE_EVENTS = frozenset({"Case.Approved", "Case.ApprovedPendingMaterials", "Case.BackEntered"})
+RECORD_EVENTS = frozenset({"ExternalRecord.Reported", "ExternalRecord.Amended"})
+PRELOAD_FROM = 50  # events: a batch this large reads its projects' facts up front, a smaller one on demand
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def warning_id(rule: str, *keys: str) -> str:
@@ -133,6 +153,20 @@ class OfflineWarnings(ReadModel):
     def __init__(self, db: Any, thresholds: Thresholds = THRESHOLDS) -> None:
         super().__init__(db)
         self.t = thresholds
+        # the batch's copies (see _begin), empty between batches
+        self._cases: dict[str, dict[str, Any]] = {}
+        self._warnings: dict[str, dict[str, Any]] = {}
+        self._complete: set[str] = set()
+        self._seq: int | None = None
+        # ow_cases rows are changed here and written back once per batch (`_flush`); every read of
+        # ow_cases in a batch goes through these copies, or flushes first
+        self._by_project: dict[str, list[str]] = {}  # project code → every case id, for projects read whole
+        self._new: list[str] = []  # created in this batch, not inserted yet
+        self._dirty: set[str] = set()  # changed in this batch, not written yet
+        self._projects: dict[str, dict[str, Any] | None] = {}  # code → region_code, flow_type (None: none)
+        self._records: dict[str, list[dict[str, Any]]] = {}  # project code → its ow_records facts
+        self._cited: dict[str, list[str]] = {}  # number → record ids citing it
+        self._numbers: dict[str, tuple[int, str | None]] = {}  # ow_numbers rows not inserted yet
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -146,6 +180,7 @@ class OfflineWarnings(ReadModel):
         )
         cur.execute("CREATE INDEX IF NOT EXISTS warnings_seq ON warnings (seq)")
         cur.execute("CREATE INDEX IF NOT EXISTS warnings_rule_region ON warnings (rule, region_code)")
+        cur.execute("CREATE INDEX IF NOT EXISTS warnings_project ON warnings (project_code)")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS ow_projects (code TEXT PRIMARY KEY, project_id TEXT NOT NULL, owner_uscc TEXT NOT NULL,"
             f" name TEXT NOT NULL, region_code TEXT NOT NULL, red_line TEXT, position {big} NOT NULL,"
@@ -181,6 +216,162 @@ class OfflineWarnings(ReadModel):
     # --- dispatch ---------------------------------------------------------------------------
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        self._begin(cur, batch)
+        try:
+            self._dispatch(cur, batch)
+            self._flush(cur)
+        finally:  # per batch only: another runner may write these tables between two batches
+            self._cases, self._warnings, self._complete, self._seq = {}, {}, set(), None
+            self._by_project, self._new, self._dirty = {}, [], set()
+            self._projects, self._records, self._cited, self._numbers = {}, {}, {}, {}
+
+    def _flush(self, cur: Cursor) -> None:
+        """Write the batch's new and changed ow_cases rows (before any SQL reads ow_cases) and the
+        numbers it made known."""
+        if self._new:
+            cur.insert_rows("ow_cases", CASE_COLUMNS, [[self._cases[i][c] for c in CASE_COLUMNS] for i in self._new])
+        changed = sorted(self._dirty.difference(self._new))
+        if changed:
+            cur.executemany(
+                f"UPDATE ow_cases SET {', '.join(f'{c} = ?' for c in CASE_CHANGES)} WHERE case_id = ?",  # noqa: S608
+                [[*(self._cases[i][c] for c in CASE_CHANGES), i] for i in changed],
+            )
+        self._new, self._dirty = [], set()
+        if self._numbers:  # the first position of a number stays (DO NOTHING), as when inserted at once
+            cur.executemany(
+                "INSERT INTO ow_numbers (number, position, issued_on) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
+                [(number, *known) for number, known in self._numbers.items()],
+            )
+            self._numbers = {}
+
+    def _cases_of(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
+        """Every ow_cases row of the project, in order of creation (read once per batch)."""
+        ids = self._by_project.get(code)
+        if ids is None:
+            self._flush(cur)  # the table now equals the copies, which it may replace
+            cur.execute("SELECT * FROM ow_cases WHERE project_code = ?", (code,))
+            ids = self._by_project[code] = []
+            for row in cur.fetchall():
+                self._cases[row["case_id"]] = row
+                ids.append(row["case_id"])
+        return sorted((self._cases[i] for i in ids), key=lambda c: int(c["created_position"]))
+
+    def _project_facts(self, cur: Cursor, code: str) -> dict[str, Any] | None:
+        if code not in self._projects:
+            cur.execute("SELECT code, region_code, flow_type FROM ow_projects WHERE code = ?", (code,))
+            self._projects[code] = cur.fetchone()
+        return self._projects[code]
+
+    def _records_of(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
+        """The project's ow_records facts, in log order (dropped whenever ow_records is written)."""
+        if code not in self._records:
+            cur.execute(
+                "SELECT record_id, project_code, item_code, issued_on, position, kind FROM ow_records"
+                " WHERE project_code = ? ORDER BY position",
+                (code,),
+            )
+            self._records[code] = cur.fetchall()
+        return self._records[code]
+
+    def _citing(self, cur: Cursor, number: str) -> list[str]:
+        if number not in self._cited:
+            cur.execute("SELECT DISTINCT record_id FROM ow_citations WHERE number = ? ORDER BY record_id", (number,))
+            self._cited[number] = [r["record_id"] for r in cur.fetchall()]
+        return self._cited[number]
+
+    def _preload(self, cur: Cursor, codes: list[str], numbers: list[str]) -> None:
+        """A large batch (a rebuild) reads its projects' cases, facts and records, and the citations
+        of its numbers, in a few queries rather than a few per project."""
+        for part in _chunks(codes):
+            marks = _marks(part)
+            self._by_project.update({code: [] for code in part})
+            cur.execute(f"SELECT * FROM ow_cases WHERE project_code IN ({marks})", part)  # noqa: S608
+            for row in cur.fetchall():
+                self._cases[row["case_id"]] = row
+                self._by_project[row["project_code"]].append(row["case_id"])
+            self._projects.update(dict.fromkeys(part))
+            cur.execute(f"SELECT code, region_code, flow_type FROM ow_projects WHERE code IN ({marks})", part)  # noqa: S608
+            for row in cur.fetchall():
+                self._projects[row["code"]] = row
+            self._records.update({code: [] for code in part})
+            cur.execute(
+                "SELECT record_id, project_code, item_code, issued_on, position, kind FROM ow_records"  # noqa: S608
+                f" WHERE project_code IN ({marks}) ORDER BY position",
+                part,
+            )
+            for row in cur.fetchall():
+                self._records[row["project_code"]].append(row)
+        for part in _chunks(numbers):
+            self._cited.update({number: [] for number in part})
+            cur.execute(
+                f"SELECT DISTINCT record_id, number FROM ow_citations WHERE number IN ({_marks(part)})"  # noqa: S608
+                " ORDER BY record_id",
+                part,
+            )
+            for row in cur.fetchall():
+                self._cited[row["number"]].append(row["record_id"])
+
+    def _begin(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Read up front, in a few queries, the ow_cases rows of the batch's cases and every warning
+        of their projects (in a large batch, also the projects' cases, facts, records and the
+        citations of the batch's numbers: `_preload`). ow_cases rows change in these copies and are
+        written back once (`_flush`); the other tables are written at once and the copies of what
+        they hold are kept equal to the rows or dropped."""
+        self._cases = {}
+        self._warnings = {}
+        self._complete = set()
+        self._seq = None
+        ids = list({str(cast(Any, env.event).originator_id) for env in batch if env.event_type.startswith("Case.")})
+        codes = {cast(Any, env.event).project_code for env in batch if env.event_type in CASE_CREATED}
+        for part in _chunks(ids):
+            cur.execute(f"SELECT * FROM ow_cases WHERE case_id IN ({_marks(part)})", part)  # noqa: S608
+            for row in cur.fetchall():
+                self._cases[row["case_id"]] = row
+                codes.add(row["project_code"])
+        known = list(codes)
+        for part in _chunks(known):
+            cur.execute(
+                f"SELECT warning_id, status, evidence FROM warnings WHERE project_code IN ({_marks(part)})",  # noqa: S608
+                part,
+            )
+            for row in cur.fetchall():
+                self._warnings[row["warning_id"]] = {"status": row["status"], "evidence": row["evidence"]}
+        self._complete = set(known)
+        if len(batch) >= PRELOAD_FROM:
+            numbers = {getattr(env.event, "document_number", None) for env in batch if env.event_type in CASE_EVENTS}
+            numbers |= {getattr(env.event, "number", None) for env in batch if env.event_type in RECORD_EVENTS}
+            self._preload(cur, sorted(known), sorted(n for n in numbers if isinstance(n, str) and n))
+
+    def _case_row(self, cur: Cursor, case_id: str) -> dict[str, Any] | None:
+        """A copy of the case's ow_cases row (from the batch's copies, else the table)."""
+        row = self._cases.get(case_id)
+        if row is None:
+            cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            self._cases[case_id] = row
+        return dict(row)
+
+    def _warning(
+        self, cur: Cursor, wid: str, keys: tuple[str, ...], project_code: str | None, case_id: str | None
+    ) -> dict[str, Any] | None:
+        """The warning's status and evidence. Not held while its project's warnings were all read
+        means none, for the warnings whose project follows from their keys (a case's, a stage's)."""
+        if wid in self._warnings:
+            return self._warnings[wid]
+        if project_code in self._complete and (
+            (case_id is not None and (keys[0] == case_id or keys == ("catalogue", "case", case_id)))
+            or (keys[0] in ("stage", "project") and keys[1] == project_code)
+        ):
+            return None
+        cur.execute("SELECT status, evidence FROM warnings WHERE warning_id = ?", (wid,))
+        row = cur.fetchone()
+        if row is not None:
+            self._warnings[wid] = row
+        return row
+
+    def _dispatch(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         for env in batch:  # in log order: each rule sees exactly the facts before and at this event
             kind = env.event_type
             if kind.startswith("Case."):
@@ -193,6 +384,8 @@ class OfflineWarnings(ReadModel):
                 self._merged(cur, env)
             elif kind in ("ExternalRecord.Reported", "ExternalRecord.Amended"):
                 self._record(cur, env)
+            elif kind in ("SpglRow.Imported", "SpglRow.Corrected"):
+                self._spgl_row(cur, env)
             elif kind in DISPOSITIONS:
                 self._disposition(cur, env, DISPOSITIONS[kind])
 
@@ -217,11 +410,11 @@ class OfflineWarnings(ReadModel):
     ) -> None:
         """Raise (or refresh) the warning when violated; resolve an open one when the evidence is gone."""
         wid = warning_id(rule, *keys)
-        cur.execute("SELECT status, evidence FROM warnings WHERE warning_id = ?", (wid,))
-        row = cur.fetchone()
+        row = self._warning(cur, wid, keys, project_code, case_id)
         if not violated:
             if row is not None and row["status"] in AUTO_RESOLVABLE:
                 positions = sorted({*json.loads(row["evidence"]), env.position})
+                self._warnings[wid] = {"status": "resolved", "evidence": to_json(positions)}
                 cur.execute(
                     "UPDATE warnings SET status = 'resolved', resolved_position = ?, updated_position = ?,"
                     " evidence = ? WHERE warning_id = ?",
@@ -235,16 +428,20 @@ class OfflineWarnings(ReadModel):
             return
         proof = sorted({p for p in evidence if p is not None})
         if row is None:
-            cur.execute("SELECT COALESCE(MAX(seq), 0) AS n FROM warnings")
-            top = cur.fetchone()
+            if self._seq is None:
+                cur.execute("SELECT COALESCE(MAX(seq), 0) AS n FROM warnings")
+                top = cur.fetchone()
+                self._seq = int(top["n"] if top else 0)
+            self._seq += 1
+            self._warnings[wid] = {"status": "open", "evidence": to_json(proof)}
             cur.execute(
                 "INSERT INTO warnings (warning_id, seq, rule, severity, reason, subject, project_code, case_id,"
                 " region_code, department, explanation, evidence, status, inquiry_id, raised_position, raised_at,"
                 " updated_position, resolved_position)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, NULL)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, NULL) RETURNING *",
                 (
                     wid,
-                    int(top["n"] if top else 0) + 1,
+                    self._seq,
                     rule,
                     self.t.severity[rule],
                     reason,
@@ -260,11 +457,11 @@ class OfflineWarnings(ReadModel):
                     env.position,
                 ),
             )
-            cur.execute("SELECT * FROM warnings WHERE warning_id = ?", (wid,))
             self.outbox.append(cast(dict[str, Any], cur.fetchone()))  # warningRaised, after the commit
             return
         merged = sorted({*json.loads(row["evidence"]), *proof})
         status = "open" if row["status"] == "resolved" else row["status"]
+        self._warnings[wid] = {"status": status, "evidence": to_json(merged)}
         cur.execute(
             "UPDATE warnings SET reason = ?, explanation = ?, evidence = ?, status = ?, updated_position = ?,"
             " resolved_position = CASE WHEN ? = 'open' THEN NULL ELSE resolved_position END WHERE warning_id = ?",
@@ -274,6 +471,9 @@ class OfflineWarnings(ReadModel):
     def _disposition(self, cur: Cursor, env: Envelope, status: str) -> None:
         e: Any = env.event
         inquiry = getattr(e, "inquiry_id", None)
+        held = self._warnings.get(str(e.warning_id))
+        if held is not None:
+            self._warnings[str(e.warning_id)] = {**held, "status": status}
         cur.execute(
             "UPDATE warnings SET status = ?, inquiry_id = COALESCE(?, inquiry_id), updated_position = ?"
             " WHERE warning_id = ?",
@@ -298,6 +498,7 @@ class OfflineWarnings(ReadModel):
                 e.flow_type,
             ),
         )
+        self._projects[e.code] = {"code": e.code, "region_code": e.region_code, "flow_type": e.flow_type}
         self._duplicates(cur, env, e.code)
 
     def _land_supplied(self, cur: Cursor, env: Envelope) -> None:
@@ -363,8 +564,7 @@ class OfflineWarnings(ReadModel):
         case_id = str(e.originator_id)
         if kind in ("Received", "BackEntered"):
             self._case_created(cur, env, kind)
-        cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
-        case = cur.fetchone()
+        case = self._case_row(cur, case_id)
         if case is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"case {case_id} not in offline_warnings")
         self._late_recording(cur, env, case, kind)
@@ -407,11 +607,9 @@ class OfflineWarnings(ReadModel):
             updates.update(approved_on=day, approved_position=env.position)
         if kind in CLOSINGS:
             updates.update(closed_on=day, closed_position=env.position)
-        assignments = ", ".join(f"{column} = ?" for column in updates)
-        cur.execute(f"UPDATE ow_cases SET {assignments} WHERE case_id = ?", (*updates.values(), case_id))  # noqa: S608
-        cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
-        case = cur.fetchone()
-        assert case is not None
+        self._cases[case_id] = {**self._cases[case_id], **updates}  # a copy: rows fetched are not ours to change
+        self._dirty.add(case_id)
+        case = dict(self._cases[case_id])
         self._synthetic(cur, env, case, times)
         if kind in DECISIONS:
             self._decided_overdue(cur, env, case)
@@ -427,36 +625,38 @@ class OfflineWarnings(ReadModel):
     def _case_created(self, cur: Cursor, env: Envelope, kind: str) -> None:
         e: Any = env.event
         approved = kind == "BackEntered" and e.decision in ("approved", "approved_pending_materials")
-        cur.execute(
-            "INSERT INTO ow_cases (case_id, project_code, item_code, department, region_code, created_position,"
-            " created_on, received_at, accepted_position, accepted_on, limit_days, pauses, status_times, corrections,"
-            " approved_on, approved_position, closed_on, closed_position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, NULL, '[]', '[]', '[]', ?, ?, ?, ?)",
-            (
-                str(e.originator_id),
-                e.project_code,
-                e.item_code,
-                e.department,
-                e.region_code,
-                env.position,
-                _day(e.timestamp).isoformat(),
-                e.business_time.isoformat() if kind == "Received" else None,
-                e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None,
-                e.business_date.isoformat() if approved else None,
-                env.position if approved else None,
-                e.business_date.isoformat() if kind == "BackEntered" else None,
-                env.position if kind == "BackEntered" else None,
-            ),
+        case_id = str(e.originator_id)
+        values = (
+            case_id,
+            e.project_code,
+            e.item_code,
+            e.department,
+            e.region_code,
+            env.position,
+            _day(e.timestamp).isoformat(),
+            e.business_time.isoformat() if kind == "Received" else None,
+            None,
+            e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None,
+            None,
+            "[]",
+            "[]",
+            "[]",
+            e.business_date.isoformat() if approved else None,
+            env.position if approved else None,
+            e.business_date.isoformat() if kind == "BackEntered" else None,
+            env.position if kind == "BackEntered" else None,
         )
+        if case_id in self._cases:  # a second creation: the table's primary key refuses it, as before
+            cur.execute(f"INSERT INTO ow_cases ({', '.join(CASE_COLUMNS)}) VALUES ({_marks(values)})", values)  # noqa: S608
+        self._cases[case_id] = dict(zip(CASE_COLUMNS, values, strict=True))
+        self._new.append(case_id)
+        if e.project_code in self._by_project:
+            self._by_project[e.project_code].append(case_id)
         if kind == "BackEntered":
             self._back_entered(cur, env, approved)
             if approved and e.document_number:
                 self._number_known(cur, env, e.document_number, e.business_date.isoformat())
-        cur.execute(
-            "SELECT record_id FROM ow_records WHERE project_code = ? AND item_code = ? ORDER BY position",
-            (e.project_code, e.item_code),
-        )
-        for row in cur.fetchall():
+        for row in [r for r in self._records_of(cur, e.project_code) if r["item_code"] == e.item_code]:
             self._certificate_without_case(cur, env, row["record_id"])
 
     def _case_columns(self, case: dict[str, Any]) -> dict[str, Any]:
@@ -622,14 +822,9 @@ class OfflineWarnings(ReadModel):
         if item is None or item.stage not in MAIN_STAGES:
             return
         code = case["project_code"]
-        cur.execute(
-            "SELECT case_id, item_code, created_position, accepted_position, accepted_on, approved_on,"
-            " approved_position, closed_on, closed_position, pauses FROM ow_cases WHERE project_code = ?",
-            (code,),
-        )
         cases = [
             {**r, "stage": CATALOG.items[r["item_code"]].stage}
-            for r in cur.fetchall()
+            for r in self._cases_of(cur, code)
             if r["item_code"] in CATALOG.items and CATALOG.items[r["item_code"]].stage in MAIN_STAGES
         ]
         stage_name = REFERENCE.stages[item.stage]
@@ -660,8 +855,7 @@ class OfflineWarnings(ReadModel):
                 region_code=case["region_code"],
             )
         final = _stage_closing(cases, MAIN_STAGES[-1])
-        cur.execute("SELECT flow_type FROM ow_projects WHERE code = ?", (code,))
-        project = cur.fetchone()
+        project = self._project_facts(cur, code)
         if final is None or project is None or project["flow_type"] is None:
             return
         days, start, proof = _days_in_hand(cases, final)
@@ -744,24 +938,15 @@ class OfflineWarnings(ReadModel):
 
     def _order(self, cur: Cursor, env: Envelope, project_code: str) -> None:
         """Re-check every approval of the project: each prerequisite approved on or before it."""
-        cur.execute(
-            "SELECT case_id, item_code, approved_on, approved_position, region_code, department FROM ow_cases"
-            " WHERE project_code = ? AND approved_on IS NOT NULL",
-            (project_code,),
-        )
         approvals = [
             ("case", r["case_id"], r["item_code"], r["approved_on"], r["approved_position"], r["region_code"])
-            for r in cur.fetchall()
+            for r in self._cases_of(cur, project_code)
+            if r["approved_on"] is not None
         ]
-        cur.execute(
-            "SELECT record_id, item_code, issued_on, position, kind FROM ow_records"
-            " WHERE project_code = ? AND item_code IS NOT NULL AND issued_on IS NOT NULL",
-            (project_code,),
-        )
         approvals += [
             ("record", r["record_id"], r["item_code"], r["issued_on"], r["position"], None)
-            for r in cur.fetchall()
-            if r["kind"] in CERTIFICATES
+            for r in self._records_of(cur, project_code)
+            if r["item_code"] is not None and r["issued_on"] is not None and r["kind"] in CERTIFICATES
         ]
         for source, ident, item, on, position, region in approvals:
             prerequisites = CATALOG.items[item].prerequisites if item in CATALOG.items else ()
@@ -793,14 +978,15 @@ class OfflineWarnings(ReadModel):
     def _region(self, cur: Cursor, project_code: str | None) -> str | None:
         if not project_code:
             return None
-        cur.execute("SELECT region_code FROM ow_projects WHERE code = ?", (project_code,))
-        row = cur.fetchone()
+        row = self._project_facts(cur, project_code)
         return row["region_code"] if row else None
 
     def _record(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
         record_id = str(e.originator_id)
         issued = e.issued_on.isoformat() if e.issued_on else None
+        self._records.clear()  # ow_records changes: read again when next needed
+        self._cited.clear()
         cur.execute("DELETE FROM ow_records WHERE record_id = ?", (record_id,))
         cur.execute(
             "INSERT INTO ow_records (record_id, kind, project_code, item_code, number, issued_on, case_ref,"
@@ -839,6 +1025,44 @@ class OfflineWarnings(ReadModel):
         if e.project_code and e.item_code:
             self._order(cur, env, e.project_code)
 
+    def _spgl_row(self, cur: Cursor, env: Envelope) -> None:
+        """An imported SPGL row: a project row counts as generated (W9, duplicates), a case row as a
+        case the platform knows (W10), status rows and certificates are evidence like external
+        records. An invalidation withdraws nothing already raised: the warning's evidence stays."""
+        e: Any = env.event
+        row = e.row
+        if e.table == spgl.PROJECT:
+            cur.execute("SELECT 1 FROM ow_projects WHERE code = ?", (row["XMDM"],))
+            if cur.fetchone() is None:
+                project = SimpleNamespace(
+                    **vars(e),
+                    code=row["XMDM"],
+                    owner_uscc=row["JSDWDM"],
+                    name=row["XMMC"],
+                    region_code=row["XZQHDM"],
+                    red_line=None,
+                    flow_type=int(row["SPLCLX"]) if row.get("SPLCLX") else None,
+                )
+                self._project_generated(cur, Envelope(env.position, cast(Any, project)))
+        elif e.table == spgl.CASE:
+            self._records.clear()  # ow_records changes: read again when next needed
+            cur.execute(
+                "INSERT INTO ow_records (record_id, kind, project_code, item_code, case_ref, source_system, position)"
+                " VALUES (?, 'spgl_case', ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
+                (
+                    str(e.originator_id),
+                    spgl.gcdm_project_code(row["GCDM"]),
+                    row["SPSXBM"],
+                    row["SPSXSLBM"],
+                    e.source_system,
+                    env.position,
+                ),
+            )
+        else:
+            fact = spgl.as_record(e.table, row, e.source_system)
+            if fact is not None:
+                self._record(cur, Envelope(env.position, cast(Any, SimpleNamespace(**{**vars(e), **fact}))))
+
     def _record_row(self, cur: Cursor, record_id: str) -> dict[str, Any]:
         cur.execute("SELECT * FROM ow_records WHERE record_id = ?", (record_id,))
         row = cur.fetchone()
@@ -856,13 +1080,9 @@ class OfflineWarnings(ReadModel):
 
     def _number_known(self, cur: Cursor, env: Envelope, number: str, issued_on: str | None) -> None:
         """A certificate or approval number now exists: re-check everything that cites it (W5, W4)."""
-        cur.execute(
-            "INSERT INTO ow_numbers (number, position, issued_on) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
-            (number, env.position, issued_on),
-        )
-        cur.execute("SELECT DISTINCT record_id FROM ow_citations WHERE number = ? ORDER BY record_id", (number,))
-        for row in cur.fetchall():
-            self._upstream(cur, env, row["record_id"])
+        self._numbers.setdefault(number, (env.position, issued_on))  # written back by `_flush`
+        for record_id in list(self._citing(cur, number)):
+            self._upstream(cur, env, record_id)
 
     def _upstream(self, cur: Cursor, env: Envelope, record_id: str) -> None:
         """W5: a cited upstream number exists nowhere; W4: the upstream is dated after the downstream."""
@@ -873,6 +1093,9 @@ class OfflineWarnings(ReadModel):
         for cite in cur.fetchall():
             cur.execute("SELECT position, issued_on FROM ow_numbers WHERE number = ?", (cite["number"],))
             known = cur.fetchone()
+            if known is None and cite["number"] in self._numbers:  # known since, in this batch
+                position, issued_on = self._numbers[cite["number"]]
+                known = {"position": position, "issued_on": issued_on}
             self._set(
                 cur,
                 env,
@@ -916,12 +1139,7 @@ class OfflineWarnings(ReadModel):
         r = self._record_row(cur, record_id)
         if r["kind"] not in CERTIFICATES or not r["item_code"] or not r["project_code"]:
             return
-        cur.execute(
-            "SELECT created_on, created_position FROM ow_cases WHERE project_code = ? AND item_code = ?"
-            " ORDER BY created_position",
-            (r["project_code"], r["item_code"]),
-        )
-        cases = cur.fetchall()
+        cases = [c for c in self._cases_of(cur, r["project_code"]) if c["item_code"] == r["item_code"]]
         kind = KIND_NAMES.get(r["kind"], r["kind"])
         if not cases:
             reason, text, proof = (
@@ -982,8 +1200,14 @@ class OfflineWarnings(ReadModel):
         """W10: a status row of another system for a case we do not have; W3: closed with no acceptance row."""
         r = self._record_row(cur, record_id)
         columns = {**self._record_columns(cur, r), "subject": f"{r['source_system']}:{r['case_ref']}"}
-        cur.execute("SELECT case_id FROM ow_cases WHERE case_id = ?", (r["case_ref"],))
-        ours = cur.fetchone()
+        ours = self._cases.get(r["case_ref"])
+        if ours is None:
+            self._flush(cur)
+            cur.execute("SELECT case_id FROM ow_cases WHERE case_id = ?", (r["case_ref"],))
+            ours = cur.fetchone()
+        if ours is None:  # a case reported through the data-sharing tables is known to the platform
+            cur.execute("SELECT 1 FROM ow_records WHERE kind = 'spgl_case' AND case_ref = ?", (r["case_ref"],))
+            ours = cur.fetchone()
         cur.execute(
             "SELECT position, status_code FROM ow_records WHERE kind = 'status_row' AND source_system = ?"
             " AND case_ref = ? ORDER BY position",

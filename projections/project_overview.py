@@ -7,13 +7,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from domain.catalog import CATALOG
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Where, bigint, to_json
+from projections.base import Envelope, ReadModel, Rows, Where, bigint, to_json
 from projections.case_timeline import regions_within
+
+CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+PROJECT_COLUMNS = (
+    "code", "project_id", "name", "owner_name", "owner_uscc", "region_code", "unit_code", "flow_type",
+    "investment_type", "category", "total_investment", "planned_start", "planned_end", "red_line",
+    "land_supply_mode", "land_supplied_on", "parcel_codes", "unit_works", "stage_reached", "case_count",
+    "approved_items", "merged_into", "merged_codes", "generated_at", "created_position", "last_position",
+)  # fmt: skip
 
 
 class ProjectOverview(ReadModel):
@@ -37,61 +45,64 @@ class ProjectOverview(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS projects_owner ON projects (owner_uscc)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Per batch: the projects it touches read in two queries, changed in memory, written once."""
+        projects = Rows("projects", "code", PROJECT_COLUMNS)
+        code_of: dict[str, str] = {}  # later project events carry only the aggregate id
+        ids = {
+            str(cast(Any, env.event).originator_id)
+            for env in batch
+            if env.event_type.startswith("Project.") and env.event_type != "Project.Generated"
+        }
+        for row in projects.load_by(cur, "project_id", ids):
+            code_of[row["project_id"]] = row["code"]
+        projects.load(cur, {cast(Any, env.event).project_code for env in batch if env.event_type in CASE_CREATED})
         for env in batch:
             if env.event_type.startswith("Project."):
-                self._apply(cur, env)
-            elif env.event_type in ("Case.Received", "Case.BackEntered"):
-                self._count_case(cur, env)
+                self._apply(projects, code_of, env)
+            elif env.event_type in CASE_CREATED:
+                held = projects.get(cur, cast(Any, env.event).project_code)
+                if held is not None:
+                    projects.update(held["code"], {"case_count": held["case_count"] + 1, "last_position": env.position})
+        projects.flush(cur)
 
-    def _count_case(self, cur: Cursor, env: Envelope) -> None:
-        e: Any = env.event
-        cur.execute(
-            "UPDATE projects SET case_count = case_count + 1, last_position = ? WHERE code = ?",
-            (env.position, e.project_code),
-        )
-
-    def _apply(self, cur: Cursor, env: Envelope) -> None:
+    def _apply(self, projects: Rows, code_of: dict[str, str], env: Envelope) -> None:
         e: Any = env.event
         kind = env.event_type.split(".", 1)[1]
         if kind == "Generated":
-            cur.execute(
-                "INSERT INTO projects (code, project_id, name, owner_name, owner_uscc, region_code, unit_code,"
-                " flow_type, investment_type, category, total_investment, planned_start, planned_end, red_line,"
-                " land_supply_mode, land_supplied_on, parcel_codes, unit_works, stage_reached, case_count,"
-                " approved_items, merged_into, merged_codes, generated_at, created_position, last_position)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    e.code,
-                    str(e.originator_id),
-                    e.name,
-                    e.owner_name,
-                    e.owner_uscc,
-                    e.region_code,
-                    REFERENCE.unit_of(e.region_code),
-                    e.flow_type,
-                    e.investment_type,
-                    e.category,
-                    str(e.total_investment),
-                    e.planned_start.isoformat(),
-                    e.planned_end.isoformat(),
-                    to_json(e.red_line) if e.red_line else None,
-                    None,
-                    None,
-                    "[]",
-                    "[]",
-                    0,
-                    0,
-                    "[]",
-                    None,
-                    "[]",
-                    e.business_time.isoformat(),
-                    env.position,
-                    env.position,
-                ),
+            code_of[str(e.originator_id)] = e.code
+            projects.insert(
+                {
+                    "code": e.code,
+                    "project_id": str(e.originator_id),
+                    "name": e.name,
+                    "owner_name": e.owner_name,
+                    "owner_uscc": e.owner_uscc,
+                    "region_code": e.region_code,
+                    "unit_code": REFERENCE.unit_of(e.region_code),
+                    "flow_type": e.flow_type,
+                    "investment_type": e.investment_type,
+                    "category": e.category,
+                    "total_investment": str(e.total_investment),
+                    "planned_start": e.planned_start.isoformat(),
+                    "planned_end": e.planned_end.isoformat(),
+                    "red_line": to_json(e.red_line) if e.red_line else None,
+                    "land_supply_mode": None,
+                    "land_supplied_on": None,
+                    "parcel_codes": "[]",
+                    "unit_works": "[]",
+                    "stage_reached": 0,
+                    "case_count": 0,
+                    "approved_items": "[]",
+                    "merged_into": None,
+                    "merged_codes": "[]",
+                    "generated_at": e.business_time.isoformat(),
+                    "created_position": env.position,
+                    "last_position": env.position,
+                }
             )
             return
-        cur.execute("SELECT * FROM projects WHERE project_id = ?", (str(e.originator_id),))
-        row = cur.fetchone()
+        code = code_of.get(str(e.originator_id))
+        row = projects.rows.get(code) if code is not None else None
         if row is None:
             raise LookupError(f"project {e.originator_id} not in project_overview")
         updates: dict[str, Any] = {}
@@ -118,8 +129,7 @@ class ProjectOverview(ReadModel):
             case "DuplicateAbsorbed":
                 updates = {"merged_codes": json.dumps([*json.loads(row["merged_codes"]), e.duplicate_code])}
         updates["last_position"] = env.position
-        assignments = ", ".join(f"{column} = ?" for column in updates)
-        cur.execute(f"UPDATE projects SET {assignments} WHERE code = ?", (*updates.values(), row["code"]))  # noqa: S608
+        projects.update(row["code"], updates)
 
     # --- queries ----------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from domain.catalog import CATALOG
 from domain.shared.reference import REFERENCE
 from domain.supervision.rating import LEVELS, rectification_due, rectified_on_time
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import Envelope, ReadModel, Rows, bigint, to_json
 from projections.case_timeline import regions_within
 
 GROUP_COLUMNS = {
@@ -30,6 +30,30 @@ GROUP_COLUMNS = {
     "CLERK": "clerk_id",
 }
 NO_CLERK = "未经窗口受理"
+LATER = frozenset({"Rating.RectificationRecorded", "Rating.FollowUpRecorded"})
+FACT_COLUMNS = ("case_id", "item_code", "item_name", "department", "region_code", "clerk_id", "clerk_org")
+RATING_COLUMNS = (
+    "rating_id", "case_id", "project_code", "item_code", "item_name", "department", "region_code",
+    "applicant_org", "clerk_id", "clerk_org", "level", "bad", "evaluation_channel", "dimensions", "comment",
+    "rated_on", "month", "rectification_due", "rectified_on", "rectified_on_time", "rectifications", "measures",
+    "follow_up_result", "followed_up_on", "position", "last_position",
+)  # fmt: skip
+FEEDBACK_COLUMNS = (
+    "feedback_id", "reporter_kind", "reporter_org", "subject_kind", "case_id", "item_code", "department",
+    "window_org", "region_code", "clerk_id", "category", "month", "position",
+)  # fmt: skip
+
+
+def _case_ids(batch: Sequence[Envelope]) -> set[str]:
+    """The cases whose facts a batch reads (accepted, rated, fed back on)."""
+    found = set()
+    for env in batch:
+        e: Any = env.event
+        if env.event_type == "Case.Accepted":
+            found.add(str(e.originator_id))
+        elif env.event_type in ("Rating.Rated", "Feedback.Submitted") and e.case_id:
+            found.add(str(e.case_id))
+    return found
 
 
 class Ratings(ReadModel):
@@ -64,109 +88,119 @@ class Ratings(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS ratings_region_month ON ratings (region_code, month)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Per batch: case facts and ratings it touches read in a few queries, written back once."""
+        facts = Rows("ratings_case_facts", "case_id", FACT_COLUMNS)
+        ratings = Rows("ratings", "rating_id", RATING_COLUMNS)
+        feedback: list[tuple[Any, ...]] = []
+        facts.load(cur, _case_ids(batch))
+        ratings.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if env.event_type in LATER])
         for env in batch:
             e: Any = env.event
             match env.event_type:
                 case "Case.Received" | "Case.BackEntered":
-                    cur.execute(
-                        "INSERT INTO ratings_case_facts (case_id, item_code, item_name, department, region_code)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        (str(e.originator_id), e.item_code, e.item_name, e.department, e.region_code),
+                    facts.insert(
+                        {
+                            "case_id": str(e.originator_id),
+                            "item_code": e.item_code,
+                            "item_name": e.item_name,
+                            "department": e.department,
+                            "region_code": e.region_code,
+                            "clerk_id": None,
+                            "clerk_org": None,
+                        }
                     )
                 case "Case.Accepted":
-                    cur.execute(
-                        "UPDATE ratings_case_facts SET clerk_id = ?, clerk_org = ? WHERE case_id = ?",
-                        (e.actor_id, e.actor_org, str(e.originator_id)),
-                    )
+                    if facts.get(cur, str(e.originator_id)) is not None:
+                        facts.update(str(e.originator_id), {"clerk_id": e.actor_id, "clerk_org": e.actor_org})
                 case "Rating.Rated":
-                    self._rated(cur, env)
+                    ratings.insert(self._rated(env, facts.get(cur, str(e.case_id)) or {}))
                 case "Rating.RectificationRecorded":
-                    self._rectified(cur, env)
+                    self._rectified(cur, ratings, env)
                 case "Rating.FollowUpRecorded":
-                    cur.execute(
-                        "UPDATE ratings SET follow_up_result = ?, followed_up_on = ?, last_position = ?"
-                        " WHERE rating_id = ?",
-                        (e.result, e.followed_up_on.isoformat(), env.position, str(e.originator_id)),
-                    )
+                    if ratings.get(cur, str(e.originator_id)) is not None:
+                        ratings.update(
+                            str(e.originator_id),
+                            {
+                                "follow_up_result": e.result,
+                                "followed_up_on": e.followed_up_on.isoformat(),
+                                "last_position": env.position,
+                            },
+                        )
                 case "Feedback.Submitted":
-                    self._feedback(cur, env)
+                    feedback.append(self._feedback(env, (facts.get(cur, str(e.case_id)) or {}) if e.case_id else {}))
+        facts.flush(cur)
+        ratings.flush(cur)
+        cur.insert_rows("ratings_feedback", FEEDBACK_COLUMNS, feedback)
 
-    def _facts(self, cur: Cursor, case_id: str) -> dict[str, Any]:
-        cur.execute("SELECT * FROM ratings_case_facts WHERE case_id = ?", (case_id,))
-        return cur.fetchone() or {}
-
-    def _rated(self, cur: Cursor, env: Envelope) -> None:
+    def _rated(self, env: Envelope, facts: dict[str, Any]) -> dict[str, Any]:
         e: Any = env.event
-        facts = self._facts(cur, str(e.case_id))
         rated_on: date = e.business_date
         bad = LEVELS[e.level].is_bad
-        cur.execute(
-            "INSERT INTO ratings (rating_id, case_id, project_code, item_code, item_name, department, region_code,"
-            " applicant_org, clerk_id, clerk_org, level, bad, evaluation_channel, dimensions, comment, rated_on,"
-            " month, rectification_due, rectifications, position, last_position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
-            (
-                str(e.originator_id),
-                str(e.case_id),
-                e.project_code,
-                e.item_code,
-                facts.get("item_name") or CATALOG.item(e.item_code).name,
-                e.department,
-                e.region_code,
-                e.applicant_org,
-                facts.get("clerk_id"),
-                facts.get("clerk_org"),
-                e.level,
-                int(bad),
-                e.evaluation_channel,
-                to_json(e.dimensions),
-                e.comment,
-                rated_on.isoformat(),
-                rated_on.isoformat()[:7],
-                rectification_due(rated_on).isoformat() if bad else None,
-                env.position,
-                env.position,
-            ),
-        )
+        return {
+            "rating_id": str(e.originator_id),
+            "case_id": str(e.case_id),
+            "project_code": e.project_code,
+            "item_code": e.item_code,
+            "item_name": facts.get("item_name") or CATALOG.item(e.item_code).name,
+            "department": e.department,
+            "region_code": e.region_code,
+            "applicant_org": e.applicant_org,
+            "clerk_id": facts.get("clerk_id"),
+            "clerk_org": facts.get("clerk_org"),
+            "level": e.level,
+            "bad": int(bad),
+            "evaluation_channel": e.evaluation_channel,
+            "dimensions": to_json(e.dimensions),
+            "comment": e.comment,
+            "rated_on": rated_on.isoformat(),
+            "month": rated_on.isoformat()[:7],
+            "rectification_due": rectification_due(rated_on).isoformat() if bad else None,
+            "rectified_on": None,
+            "rectified_on_time": None,
+            "rectifications": 0,
+            "measures": None,
+            "follow_up_result": None,
+            "followed_up_on": None,
+            "position": env.position,
+            "last_position": env.position,
+        }
 
-    def _rectified(self, cur: Cursor, env: Envelope) -> None:
+    def _rectified(self, cur: Cursor, ratings: Rows, env: Envelope) -> None:
         """The first rectification is the one measured against the 15 working days."""
         e: Any = env.event
         rating_id = str(e.originator_id)
-        cur.execute("SELECT rated_on, rectified_on FROM ratings WHERE rating_id = ?", (rating_id,))
-        row = cur.fetchone()
+        row = ratings.get(cur, rating_id)
         if row is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"rating {rating_id} not in ratings")
         first = row["rectified_on"] or e.rectified_on.isoformat()
         on_time = rectified_on_time(date.fromisoformat(row["rated_on"]), date.fromisoformat(first))
-        cur.execute(
-            "UPDATE ratings SET rectified_on = ?, rectified_on_time = ?, rectifications = rectifications + 1,"
-            " measures = ?, last_position = ? WHERE rating_id = ?",
-            (first, int(on_time), e.measures, env.position, rating_id),
+        ratings.update(
+            rating_id,
+            {
+                "rectified_on": first,
+                "rectified_on_time": int(on_time),
+                "rectifications": row["rectifications"] + 1,
+                "measures": e.measures,
+                "last_position": env.position,
+            },
         )
 
-    def _feedback(self, cur: Cursor, env: Envelope) -> None:
+    def _feedback(self, env: Envelope, facts: dict[str, Any]) -> tuple[Any, ...]:
         e: Any = env.event
-        facts = self._facts(cur, str(e.case_id)) if e.case_id else {}
-        cur.execute(
-            "INSERT INTO ratings_feedback (feedback_id, reporter_kind, reporter_org, subject_kind, case_id,"
-            " item_code, department, window_org, region_code, clerk_id, category, month, position)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                str(e.originator_id),
-                e.reporter_kind,
-                e.actor_org,
-                e.subject_kind,
-                str(e.case_id) if e.case_id else None,
-                e.item_code,
-                e.department,
-                e.window,
-                e.region_code,
-                facts.get("clerk_id"),
-                e.category,
-                e.business_date.isoformat()[:7],
-                env.position,
-            ),
+        return (
+            str(e.originator_id),
+            e.reporter_kind,
+            e.actor_org,
+            e.subject_kind,
+            str(e.case_id) if e.case_id else None,
+            e.item_code,
+            e.department,
+            e.window,
+            e.region_code,
+            facts.get("clerk_id"),
+            e.category,
+            e.business_date.isoformat()[:7],
+            env.position,
         )
 
     # --- queries ----------------------------------------------------------------------

@@ -5,13 +5,17 @@ from __future__ import annotations
 from infrastructure.db import Database
 from projections.audit_trail import AuditTrail
 from projections.base import ReadModel
+from projections.blueprint import Blueprint
 from projections.case_timeline import CaseTimeline
+from projections.deliveries import Deliveries
+from projections.duplicates import Duplicates
 from projections.inquiries import Inquiries
 from projections.ledger import Ledger, LedgerConfig
 from projections.licence_library import LicenceLibrary
 from projections.offline_warnings import OfflineWarnings
 from projections.project_overview import ProjectOverview
 from projections.ratings import Ratings
+from projections.spgl_exchange import SpglExchange
 from projections.window_assessment import WindowAssessment
 
 READ_MODELS: tuple[type[ReadModel], ...] = (
@@ -23,7 +27,11 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     Ratings,
     WindowAssessment,
     LicenceLibrary,
+    Deliveries,
     Ledger,
+    SpglExchange,
+    Blueprint,
+    Duplicates,
 )
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from domain.shared.reference import REFERENCE
 from domain.supervision.rating import LEVELS
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint
+from projections.base import Envelope, ReadModel, Rows, bigint
 from projections.case_timeline import regions_within
 
 ACTS = {
@@ -31,6 +31,11 @@ ACTS = {
     "Case.CorrectionRequested": "corrections_requested",
 }
 CLERK_ROLE = "window_clerk"
+CASE_COLUMNS = ("case_id", "region_code", "received_at", "clerk_id", "clerk_org")
+ACT_COLUMNS = ("position", "case_id", "clerk_id", "clerk_org", "region_code", "kind", "month", "seconds_to_accept")
+RATING_COLUMNS = (
+    "rating_id", "case_id", "clerk_id", "clerk_org", "region_code", "month", "level", "bad", "position",
+)  # fmt: skip
 
 
 class WindowAssessment(ReadModel):
@@ -58,35 +63,43 @@ class WindowAssessment(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS window_assessment_acts_month ON window_assessment_acts (month)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Per batch: the case facts it needs read in one query, new rows written at once."""
+        cases = Rows("window_assessment_cases", "case_id", CASE_COLUMNS)
+        cases.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if env.event_type in ACTS])
+        cases.load(cur, [str(cast(Any, env.event).case_id) for env in batch if env.event_type == "Rating.Rated"])
+        acts: list[tuple[Any, ...]] = []
+        ratings: list[tuple[Any, ...]] = []
         for env in batch:
             e: Any = env.event
             if env.event_type == "Case.Received":
-                cur.execute(
-                    "INSERT INTO window_assessment_cases (case_id, region_code, received_at) VALUES (?, ?, ?)",
-                    (str(e.originator_id), e.region_code, e.business_time.isoformat()),
+                cases.insert(
+                    {
+                        "case_id": str(e.originator_id),
+                        "region_code": e.region_code,
+                        "received_at": e.business_time.isoformat(),
+                        "clerk_id": None,
+                        "clerk_org": None,
+                    }
                 )
             elif env.event_type in ACTS and e.actor_role == CLERK_ROLE:
-                self._act(cur, env, ACTS[env.event_type])
+                self._act(cur, cases, acts, env, ACTS[env.event_type])
             elif env.event_type == "Rating.Rated":
-                self._rated(cur, env)
+                self._rated(cur, cases, ratings, env)
+        cases.flush(cur)
+        cur.insert_rows("window_assessment_acts", ACT_COLUMNS, acts)
+        cur.insert_rows("window_assessment_ratings", RATING_COLUMNS, ratings)
 
-    def _act(self, cur: Cursor, env: Envelope, kind: str) -> None:
+    def _act(self, cur: Cursor, cases: Rows, acts: list[tuple[Any, ...]], env: Envelope, kind: str) -> None:
         e: Any = env.event
         case_id = str(e.originator_id)
-        cur.execute("SELECT region_code, received_at FROM window_assessment_cases WHERE case_id = ?", (case_id,))
-        case = cur.fetchone()
+        case = cases.get(cur, case_id)
         if case is None:  # a back-entered case has no window acts; cannot happen otherwise
             return
         seconds = None
         if kind == "accepted":
             seconds = round((e.business_time - datetime.fromisoformat(case["received_at"])).total_seconds())
-            cur.execute(
-                "UPDATE window_assessment_cases SET clerk_id = ?, clerk_org = ? WHERE case_id = ?",
-                (e.actor_id, e.actor_org, case_id),
-            )
-        cur.execute(
-            "INSERT INTO window_assessment_acts (position, case_id, clerk_id, clerk_org, region_code, kind, month,"
-            " seconds_to_accept) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            cases.update(case_id, {"clerk_id": e.actor_id, "clerk_org": e.actor_org})
+        acts.append(
             (
                 env.position,
                 case_id,
@@ -96,20 +109,15 @@ class WindowAssessment(ReadModel):
                 kind,
                 e.business_date.isoformat()[:7],
                 seconds,
-            ),
+            )
         )
 
-    def _rated(self, cur: Cursor, env: Envelope) -> None:
+    def _rated(self, cur: Cursor, cases: Rows, ratings: list[tuple[Any, ...]], env: Envelope) -> None:
         e: Any = env.event
-        cur.execute(
-            "SELECT clerk_id, clerk_org, region_code FROM window_assessment_cases WHERE case_id = ?", (str(e.case_id),)
-        )
-        case = cur.fetchone()
+        case = cases.get(cur, str(e.case_id))
         if case is None or case["clerk_id"] is None:  # not accepted at a window: no clerk to credit
             return
-        cur.execute(
-            "INSERT INTO window_assessment_ratings (rating_id, case_id, clerk_id, clerk_org, region_code, month,"
-            " level, bad, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ratings.append(
             (
                 str(e.originator_id),
                 str(e.case_id),
@@ -120,7 +128,7 @@ class WindowAssessment(ReadModel):
                 e.level,
                 int(LEVELS[e.level].is_bad),
                 env.position,
-            ),
+            )
         )
 
     # --- queries ----------------------------------------------------------------------

@@ -20,6 +20,8 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 JWT_SECRET = "test-secret-key-for-gongjian-tests-0123456789"
 # outside the embedded default the seal key store refuses its public development passphrase
 os.environ.setdefault("GONGJIAN_KEYSTORE_PASSPHRASE", "test-keystore-passphrase-for-gongjian-tests")
+# the suite is not throttled: tests of the rate limit set their own (tests/e2e/test_limits.py)
+os.environ.setdefault("GONGJIAN_RATE_LIMIT", "")
 # keys and archive packages written by tests go to a temporary folder, never to the checkout's var/
 _SCRATCH = tempfile.mkdtemp(prefix="gongjian-tests-")
 os.environ.setdefault("GONGJIAN_KEYSTORE_PATH", f"{_SCRATCH}/keys")

@@ -10,6 +10,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
+from domain.blueprint.check import LAND_USE_RE, BlueprintCheck, allowed_floor_area_m2, area_m2
 from domain.shared.codes import (
     validate_parcel_code,
     validate_project_code,
@@ -60,6 +61,31 @@ class Project(Aggregate):
         planned_start: date
         planned_end: date
         red_line: dict[str, Any] | None
+        # v2: what the project declares it will build, checked against the blueprint (all optional)
+        planned_land_use: str | None = None
+        plot_ratio: Decimal | None = None
+        height_m: Decimal | None = None
+        land_area_m2: Decimal | None = None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 events were recorded before projects declared land use, plot ratio, height, area."""
+            for name in ("planned_land_use", "plot_ratio", "height_m", "land_area_m2"):
+                state.setdefault(name, None)
+
+    class BlueprintChecked(Event):
+        """规划符合性检查 — the red line checked against the blueprint: zones overlapped, conflicts
+        listed (not refused), regional assessment results applied (区域评估成果应用)."""
+
+        trigger: str
+        zones: list[dict[str, Any]]
+        conflicts: list[dict[str, Any]]
+        assessments: list[dict[str, Any]]
+
+        def apply(self, aggregate: Project) -> None:
+            aggregate.blueprint = BlueprintCheck(list(self.zones), list(self.conflicts), list(self.assessments))
 
     class LandSupplied(Event):
         """供地 — land allocated (划拨) or transferred (出让), with the official red line (用地红线)."""
@@ -91,6 +117,7 @@ class Project(Aggregate):
 
         def apply(self, aggregate: Project) -> None:
             aggregate.unit_works[self.unit_work_code] = self.name
+            aggregate.floor_area_m2 += self.floor_area_m2 or 0
 
     class ItemApproved(Event):
         """事项办结（通过）— an item's case was approved for this project."""
@@ -143,6 +170,10 @@ class Project(Aggregate):
         planned_start: date,
         planned_end: date,
         red_line: dict[str, Any] | None,
+        planned_land_use: str | None = None,
+        plot_ratio: Decimal | None = None,
+        height_m: Decimal | None = None,
+        land_area_m2: Decimal | None = None,
     ) -> None:
         self.code = code
         self.name = name
@@ -162,6 +193,12 @@ class Project(Aggregate):
         self.approved_items: dict[str, UUID] = {}
         self.merged_into: str | None = None
         self.merged_codes: list[str] = []
+        self.planned_land_use = planned_land_use
+        self.plot_ratio = plot_ratio
+        self.height_m = height_m
+        self.land_area_m2 = land_area_m2
+        self.blueprint = BlueprintCheck()
+        self.floor_area_m2 = Decimal(0)  # registered unit works' total
 
     # --- commands -------------------------------------------------------------------
 
@@ -182,6 +219,11 @@ class Project(Aggregate):
         planned_start: date,
         planned_end: date,
         red_line: dict[str, Any] | None,
+        planned_land_use: str | None = None,
+        plot_ratio: Decimal | None = None,
+        height_m: Decimal | None = None,
+        land_area_m2: Decimal | None = None,
+        land_area_tolerance: Decimal = Decimal("0.05"),
     ) -> Project:
         code = validate_project_code(code, "code")
         region_code = validate_region(region_code)
@@ -200,6 +242,9 @@ class Project(Aggregate):
             raise InvalidValue("planned_end", "planned end is before planned start", "end_before_start")
         if red_line is not None:
             validate_red_line(red_line, region_code)
+        check_declared(planned_land_use, plot_ratio, height_m, land_area_m2)
+        if land_area_m2 is not None and red_line is not None:
+            check_land_area(land_area_m2, red_line, land_area_tolerance)
         project = cls._create(
             cls.Generated,
             id=project_id(code),
@@ -215,6 +260,10 @@ class Project(Aggregate):
             planned_start=planned_start,
             planned_end=planned_end,
             red_line=red_line,
+            planned_land_use=planned_land_use,
+            plot_ratio=plot_ratio,
+            height_m=height_m,
+            land_area_m2=land_area_m2,
             **meta.fields(),
         )
         return project
@@ -263,6 +312,8 @@ class Project(Aggregate):
             raise InvalidValue("floor_area_m2", "floor area must be positive", "positive")
         if storeys is not None and storeys <= 0:
             raise InvalidValue("storeys", "storeys must be positive", "positive")
+        if floor_area_m2 is not None:
+            self.check_floor_area(self.floor_area_m2 + floor_area_m2)
         # never reused: the sequence counts every unit ever registered
         code = f"{self.engineering_code}-{len(self.unit_works) + 1:03d}"
         self.trigger_event(
@@ -274,6 +325,27 @@ class Project(Aggregate):
             **meta.fields(),
         )
         return code
+
+    def check_floor_area(self, total: Decimal) -> None:
+        """前后逻辑关系: the unit works' floor area stays within the plot ratio of the zones the
+        official red line lies in (recorded by the last blueprint check)."""
+        if self.red_line is None:
+            return
+        allowed = allowed_floor_area_m2(self.blueprint.zones, area_m2(self.red_line))
+        if allowed is not None and total > allowed:
+            raise InvalidValue(
+                "floor_area_m2",
+                f"unit works would total {total} m² of floor area; the zones' plot ratio allows {allowed} m²",
+                "floor_area_over_plot_ratio",
+            )
+
+    def record_blueprint_check(self, meta: Meta, check: BlueprintCheck, *, trigger: str) -> bool:
+        """Recorded when the outcome differs from the last one (a red line in no zone and no area
+        records nothing); False when nothing changed."""
+        if check == self.blueprint:
+            return False
+        self.trigger_event(self.BlueprintChecked, trigger=trigger, **check.fields(), **meta.fields())
+        return True
 
     def missing_prerequisites(self, prerequisites: tuple[str, ...]) -> list[str]:
         return [p for p in prerequisites if p not in self.approved_items]
@@ -294,3 +366,24 @@ class Project(Aggregate):
             raise InvalidValue("reason", "a merge needs a reason", "required")
         self.trigger_event(self.MergedInto, canonical_code=canonical.code, reason=reason, **meta.fields())
         canonical.trigger_event(canonical.DuplicateAbsorbed, duplicate_code=self.code, reason=reason, **meta.fields())
+
+
+def check_declared(
+    planned_land_use: str | None, plot_ratio: Decimal | None, height_m: Decimal | None, land_area_m2: Decimal | None
+) -> None:
+    if planned_land_use is not None and not LAND_USE_RE.match(planned_land_use):
+        raise InvalidValue("planned_land_use", "a 用地用海分类 code has 2, 4 or 6 digits", "land_use_code")
+    for name, value in (("plot_ratio", plot_ratio), ("height_m", height_m), ("land_area_m2", land_area_m2)):
+        if value is not None and value <= 0:
+            raise InvalidValue(name, "must be positive", "positive")
+
+
+def check_land_area(declared: Decimal, red_line: dict[str, Any], tolerance: Decimal) -> None:
+    """前后逻辑关系: the declared land area matches the red line's within a relative tolerance."""
+    measured = area_m2(red_line)
+    if abs(declared - measured) > measured * tolerance:
+        raise InvalidValue(
+            "land_area_m2",
+            f"declared {declared} m², the red line encloses {measured} m² (tolerance {tolerance:%})",
+            "land_area_inconsistent",
+        )

@@ -13,6 +13,9 @@ from domain.shared.errors import InvalidValue
 HAINAN_ISLAND = (108.3, 18.0, 111.3, 20.3)
 SANSHA = (109.0, 3.3, 118.0, 17.5)
 SANSHA_REGIONS = frozenset({"460300", "460301", "460302"})
+# a surveyed parcel boundary has tens to a few thousand vertices; more is a mistake or an attack on
+# the geometry code's time
+MAX_VERTICES = 10_000
 
 
 def _inside(bounds: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
@@ -31,6 +34,7 @@ def validate_red_line(
     polygons = [coords] if gtype == "Polygon" else coords
     if not isinstance(polygons, list) or not polygons:
         raise InvalidValue(f"{field}.coordinates", "no coordinates", "red_line_empty")
+    vertices = 0
     for p, rings in enumerate(polygons):
         if not isinstance(rings, list) or not rings:
             raise InvalidValue(f"{field}.coordinates", f"polygon {p} has no rings", "red_line_empty")
@@ -44,6 +48,11 @@ def validate_red_line(
                     f"{field}.coordinates",
                     f"ring {r} of polygon {p} is not closed (first position != last)",
                     "red_line_open",
+                )
+            vertices += len(ring)
+            if vertices > MAX_VERTICES:
+                raise InvalidValue(
+                    f"{field}.coordinates", f"more than {MAX_VERTICES} vertices in the red line", "red_line_vertices"
                 )
     try:
         geom = shape(geojson)

@@ -13,7 +13,7 @@ from strawberry.types import Info
 from application.policy import Actor, in_scope
 from interfaces.graphql.context import Context
 
-MAX_PAGE = 200
+MAX_PAGE = 100  # page size cap of every connection (docs/security.md)
 
 
 def error(message: str, code: str, status: int) -> GraphQLError:

@@ -22,6 +22,7 @@ from domain.licences import LICENCE_TYPES
 from domain.shared.events import SHANGHAI
 from interfaces.graphql.common import actor_of, page, region_scope, wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.duplicates import family, family_page
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor
 from projections.licence_library import LicenceLibrary
@@ -156,19 +157,24 @@ class LicencesQuery:
         f = filter or LicenseFilter()
         applicant = actor.role == "applicant"
         library = LicenceLibrary(info.context.container.db)
-        rows, has_next, total = await anyio.to_thread.run_sync(
-            partial(
-                library.search,
-                today=_today(info),
-                holder_uscc=actor.org if applicant else f.holder_uscc,
-                project_code=f.project_code,
-                item_code=f.item_code,
-                licence_type=f.type,
-                status=f.status.value if f.status else None,
-                topic=[(t.field, t.value) for t in f.topic or []],
-                region_scope=f.region_code if applicant else region_scope(actor, f.region_code),
-                after=decode_cursor(after),
-                first=page(first),
-            )
+        fetch = partial(
+            library.search,
+            today=_today(info),
+            holder_uscc=actor.org if applicant else f.holder_uscc,
+            item_code=f.item_code,
+            licence_type=f.type,
+            status=f.status.value if f.status else None,
+            topic=[(t.field, t.value) for t in f.topic or []],
+            region_scope=f.region_code if applicant else region_scope(actor, f.region_code),
+            after=decode_cursor(after),
+            first=page(first),
         )
+        if f.project_code is None:
+            rows, has_next, total = await anyio.to_thread.run_sync(fetch)
+        else:
+            # a merged code answers with its canonical project: the licences of any of its codes
+            codes = await anyio.to_thread.run_sync(family, info, f.project_code)
+            rows, has_next, total = await anyio.to_thread.run_sync(
+                family_page, lambda code: fetch(project_code=code), codes, "position", page(first)
+            )
         return connection([(int(r["position"]), _node(r)) for r in rows], has_next, total)

@@ -14,20 +14,20 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from application.bootstrap import Container
 from application.policy import ROLES, Actor
-from infrastructure.tokens import InvalidToken, decode
+from infrastructure.tokens import InvalidToken, Verifier, verifier
 from interfaces.graphql.context import Context
 
 
-def actor_from(request: HTTPConnection, secret: str) -> Actor | None:
-    return actor_from_header(request.headers.get("authorization", ""), secret)
+def actor_from(request: HTTPConnection, tokens: Verifier) -> Actor | None:
+    return actor_from_header(request.headers.get("authorization", ""), tokens)
 
 
-def actor_from_header(header: str, secret: str) -> Actor | None:
+def actor_from_header(header: str, tokens: Verifier) -> Actor | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        claims = decode(secret, token.strip())
+        claims = tokens.decode(token.strip())
     except InvalidToken:
         return None
     if claims["role"] not in ROLES:
@@ -51,7 +51,7 @@ class Router(GraphQLRouter[Context, None]):
         params = getattr(context, "connection_params", None) or {}
         if context.actor is None and isinstance(params, dict):
             header = str(params.get("Authorization") or params.get("authorization") or "")
-            context.actor = actor_from_header(header, context.container.settings.jwt_secret)
+            context.actor = actor_from_header(header, verifier(context.container.settings))
         if context.actor is None:
             raise ConnectionRejectionError({"reason": "send Authorization: Bearer <token>"})
         return UNSET
@@ -61,6 +61,6 @@ def mount(app: FastAPI, container: Container) -> None:
     from interfaces.graphql.schema import schema
 
     async def context(connection: HTTPConnection) -> Context:
-        return Context(container=container, actor=actor_from(connection, container.settings.jwt_secret))
+        return Context(container=container, actor=actor_from(connection, verifier(container.settings)))
 
     app.include_router(Router(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql")

@@ -13,19 +13,31 @@ from uuid import UUID
 
 import anyio.to_thread
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+)
 from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from application.history import History
-from application.policy import in_scope
+from application.policy import authorize, in_scope
 from domain.projects import project_id
+from domain.shared.errors import Forbidden
 from infrastructure.store import version_at
+from interfaces.graphql.blueprint import BlueprintQuery, canonical_row
+from interfaces.graphql.caching import KnownValid
 from interfaces.graphql.common import actor_of, error, page, region_scope, utc, wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.deliveries import DeliveriesQuery
+from interfaces.graphql.duplicates import DuplicatesQuery, family, family_page
 from interfaces.graphql.inquiries import InquiriesQuery
 from interfaces.graphql.ledger import LedgerQuery
 from interfaces.graphql.licences import LicencesQuery
+from interfaces.graphql.limits import QueryCost, RefuseNul
 from interfaces.graphql.live import Subscription
 from interfaces.graphql.ratings import RatingsQuery
 from interfaces.graphql.replay import case_facts, project_from
@@ -80,6 +92,34 @@ def _check_visible(info: Info[Context, None], region_code: str, owner_org: str) 
         raise error(f"region {region_code} is outside the actor's scope {actor.region}", "FORBIDDEN", 403)
 
 
+def _check_trail_visible(info: Info[Context, None], subject: str) -> None:
+    """审计追溯 of a project or case in the actor's scope (an applicant: its own), or of the actor's own
+    actions; another actor's trail only province-wide. Anything else is 403, never rows (OWASP API1)."""
+    actor = actor_of(info)
+    try:
+        authorize(actor, "audit.read")
+    except Forbidden as exc:
+        raise error(str(exc), "FORBIDDEN", 403) from None
+    if subject in (actor.actor_id, actor.org) or (actor.role != "applicant" and in_scope(actor, "460000")):
+        return
+    if actor.role == "admin":
+        return
+    project = info.context.projects.get(subject)
+    if project is not None:
+        _check_visible(info, project["region_code"], project["owner_uscc"])
+        return
+    try:
+        case = info.context.cases.get(str(UUID(subject)))
+    except ValueError:
+        case = None
+    if case is not None:
+        _check_visible(info, case["region_code"], case["applicant_org"])
+        return
+    raise error(
+        "outside the actor's scope: trace projects and cases of your scope, or your own actions", "FORBIDDEN", 403
+    )
+
+
 def _history(info: Info[Context, None]) -> History:
     container = info.context.container
     return History(container.app, partial(version_at, container.db))
@@ -115,7 +155,8 @@ class Query:
             aggregate = History.fold(events)
             _check_visible(info, aggregate.region_code, aggregate.owner_uscc)
             return project_from(aggregate)
-        row = await anyio.to_thread.run_sync(info.context.projects.get, code)
+        # a merged (alias) code answers with its canonical project
+        row = await anyio.to_thread.run_sync(canonical_row, info.context.projects.get, code)
         if row is None:
             return None
         _check_visible(info, row["region_code"], row["owner_uscc"])
@@ -199,19 +240,24 @@ class Query:
         f = filter or CaseFilter()
         actor = actor_of(info)
         timeline = info.context.cases
-        rows, has_next, total = await anyio.to_thread.run_sync(
-            partial(
-                timeline.list,
-                project_code=f.project_code,
-                region_scope=_scope_region(info, f.region_code),
-                applicant_org=actor.org if actor.role == "applicant" else None,
-                item_code=f.item_code,
-                status_code=f.status_code,
-                stage=f.stage,
-                after=decode_cursor(after),
-                first=page(first),
-            )
+        fetch = partial(
+            timeline.list,
+            region_scope=_scope_region(info, f.region_code),
+            applicant_org=actor.org if actor.role == "applicant" else None,
+            item_code=f.item_code,
+            status_code=f.status_code,
+            stage=f.stage,
+            after=decode_cursor(after),
+            first=page(first),
         )
+        if f.project_code is None:
+            rows, has_next, total = await anyio.to_thread.run_sync(fetch)
+        else:
+            # a merged code answers with its canonical project: the cases filed under any of its codes
+            codes = await anyio.to_thread.run_sync(family, info, f.project_code)
+            rows, has_next, total = await anyio.to_thread.run_sync(
+                family_page, lambda code: fetch(project_code=code), codes, "created_position", page(first)
+            )
         ids = [r["case_id"] for r in rows]
         by_case = await anyio.to_thread.run_sync(timeline.transitions_of, ids)
         nodes = [
@@ -238,22 +284,16 @@ class Query:
         at_least: int | None = None,
     ) -> Connection[AuditEntry]:
         await wait(info, at_least)
-        actor = actor_of(info)
-        if actor.role == "applicant" and subject not in (actor.actor_id, actor.org):
-            project = await anyio.to_thread.run_sync(info.context.projects.get, subject)
-            if project is None or project["owner_uscc"] != actor.org:
-                raise error("an applicant may trace only its own projects", "FORBIDDEN", 403)
-        rows, has_next = await anyio.to_thread.run_sync(
-            partial(
-                info.context.audit.trail,
-                subject,
-                after=decode_cursor(after),
-                first=page(first),
-                since=utc(from_),
-                until=utc(to),
-            )
-        )
-        total = await anyio.to_thread.run_sync(info.context.audit.count, subject)
+        await anyio.to_thread.run_sync(_check_trail_visible, info, subject)
+        audit, cursor, size, since, until = info.context.audit, decode_cursor(after), page(first), utc(from_), utc(to)
+
+        def read() -> tuple[list[dict[str, Any]], bool, int]:  # one hop to a worker thread, not three
+            # a project code stands for its canonical project with every code merged into it
+            subjects = family(info, subject)
+            rows, has_next = audit.trail(subjects, after=cursor, first=size, since=since, until=until)
+            return rows, has_next, audit.count(subjects)
+
+        rows, has_next, total = await anyio.to_thread.run_sync(read)
         return connection([(r["position"], audit_node(r)) for r in rows], has_next, total)
 
     @strawberry.field(
@@ -273,12 +313,28 @@ class Query:
 
 schema = strawberry.Schema(
     query=merge_types(
-        "Query", (Query, InquiriesQuery, RatingsQuery, StatisticsQuery, WarningsQuery, LedgerQuery, LicencesQuery)
+        "Query",
+        (
+            Query,
+            InquiriesQuery,
+            RatingsQuery,
+            StatisticsQuery,
+            WarningsQuery,
+            LedgerQuery,
+            LicencesQuery,
+            DeliveriesQuery,
+            BlueprintQuery,
+            DuplicatesQuery,
+        ),
     ),
     subscription=Subscription,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=10),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=2000),
+        lambda: AddValidationRules([QueryCost]),  # fields times page sizes (interfaces/graphql/limits.py)
+        RefuseNul,
+        lambda: ParserCache(maxsize=512),
+        KnownValid,  # last: a text that passed once is not validated again
     ],
 )

@@ -10,12 +10,15 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from domain.approvals import CaseClock
+from domain.blueprint.check import area_m2
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
+from interfaces.graphql.blueprint import ProjectLand, land_of
 from interfaces.graphql.context import Context
 from interfaces.graphql.ledger import InclusionProof, inclusion_proof
 
@@ -24,6 +27,10 @@ T = TypeVar("T")
 
 def encode_cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"pos:{position}".encode()).decode()
+
+
+class InvalidCursor(GraphQLError, ValueError):
+    """A client's bad `after`: a coded 422, not an internal error (found by tests/e2e/test_fuzz.py)."""
 
 
 def decode_cursor(cursor: str | None) -> int:
@@ -35,7 +42,7 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError(kind)
         return int(value)
     except ValueError as exc:
-        raise ValueError(f"invalid cursor {cursor!r}") from exc
+        raise InvalidCursor(f"invalid cursor {cursor!r}", extensions={"code": "BAD_USER_INPUT", "status": 422}) from exc
 
 
 @strawberry.type
@@ -166,6 +173,16 @@ class Project:
     merged_codes: list[str]
     generated_at: datetime
     position: int | None
+
+    @strawberry.field(
+        description="用地面积 — the red line's geodesic area in m² (CGCS2000 ellipsoid); null without one"
+    )
+    def red_line_area_m2(self) -> float | None:
+        return float(area_m2(self.red_line)) if self.red_line else None  # type: ignore[arg-type]
+
+    @strawberry.field(description="用地 — the red line checked against the blueprint: zones, conflicts, assessments")
+    async def land(self, info: Info[Context, None]) -> ProjectLand | None:
+        return await land_of(info, self.code)
 
 
 @strawberry.type(description="审计记录 — one event about a subject, in global order.")

@@ -18,6 +18,7 @@ from strawberry.types import Info
 
 from interfaces.graphql.common import MAX_PAGE, error, region_scope, utc, wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.duplicates import family, family_page
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor
 from projections.offline_warnings import OfflineWarnings
@@ -102,19 +103,24 @@ class WarningsQuery:
             return connection([], False, 0)
         f = filter or WarningFilter()
         model = OfflineWarnings(info.context.container.db)
-        rows, has_next, total = await anyio.to_thread.run_sync(
-            partial(
-                model.list,
-                rule=f.rule,
-                region_scope=region_scope(actor, f.region_code),
-                department=f.department,
-                status=f.status,
-                project_code=f.project_code,
-                case_id=f.case_id,
-                raised_from=utc(f.raised_from),
-                raised_to=utc(f.raised_to),
-                after=decode_cursor(after),
-                first=first,
-            )
+        fetch = partial(
+            model.list,
+            rule=f.rule,
+            region_scope=region_scope(actor, f.region_code),
+            department=f.department,
+            status=f.status,
+            case_id=f.case_id,
+            raised_from=utc(f.raised_from),
+            raised_to=utc(f.raised_to),
+            after=decode_cursor(after),
+            first=first,
         )
+        if f.project_code is None:
+            rows, has_next, total = await anyio.to_thread.run_sync(fetch)
+        else:
+            # a merged code answers with its canonical project: the warnings about any of its codes
+            codes = await anyio.to_thread.run_sync(family, info, f.project_code)
+            rows, has_next, total = await anyio.to_thread.run_sync(
+                family_page, lambda code: fetch(project_code=code), codes, "seq", first
+            )
         return connection([(int(r["seq"]), warning_node(r)) for r in rows], has_next, total)

@@ -13,12 +13,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from application.bootstrap import Container
 from interfaces.graphql.router import mount as mount_graphql
 from interfaces.rest import errors
+from interfaces.rest.limits import BodyLimit, RateLimit
 from interfaces.rest.routers import approvals, health, projects
 from interfaces.rest.routers import archives as archives_router
+from interfaces.rest.routers import blueprint as blueprint_router
+from interfaces.rest.routers import deliveries as deliveries_router
 from interfaces.rest.routers import exchange as exchange_router
 from interfaces.rest.routers import licences as licences_router
 from interfaces.rest.routers import ratings as ratings_router
 from interfaces.rest.routers import signatures as signatures_router
+from interfaces.rest.routers import spgl as spgl_router
 from interfaces.rest.routers import supervision as supervision_router
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -91,13 +95,18 @@ def create_app(container: Container) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(projects.router)
+    app.include_router(blueprint_router.router)
     app.include_router(approvals.router)
     app.include_router(exchange_router.router)
+    app.include_router(spgl_router.router)
     app.include_router(ratings_router.router)
     app.include_router(supervision_router.router)
     app.include_router(signatures_router.router)
     app.include_router(archives_router.router)
     app.include_router(licences_router.router)
+    app.include_router(deliveries_router.router)
     mount_graphql(app, container)
+    app.add_middleware(RateLimit, settings=container.settings)
+    app.add_middleware(BodyLimit, settings=container.settings)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from application.bootstrap import Container
 from application.idempotency import IdempotencyKey
 from application.policy import ROLES, Actor
-from infrastructure.tokens import InvalidToken, decode
+from infrastructure.tokens import InvalidToken, verifier
 
 _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, role, org, region, name")
 
@@ -28,7 +28,7 @@ def current_actor(
     """当前用户 — the actor named by a valid bearer token; anything else is a 401."""
     if credentials is None:
         raise InvalidToken("send Authorization: Bearer <token>")
-    claims = decode(get_container(request).settings.jwt_secret, credentials.credentials)
+    claims = verifier(get_container(request).settings).decode(credentials.credentials)
     if claims["role"] not in ROLES:
         raise InvalidToken(f"unknown role {claims['role']!r}")
     return Actor(claims["sub"], claims["role"], claims["org"], claims["region"], claims["name"])

@@ -54,11 +54,39 @@ ParcelCode = Annotated[str, AfterValidator(domain_rule(validate_parcel_code))]
 ItemCode = Annotated[str, AfterValidator(domain_rule(_item_code))]
 FlowType = Annotated[int, AfterValidator(domain_rule(_flow_type))]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
+Note = Annotated[str, Field(max_length=2000)]
+Short = Annotated[str, Field(max_length=200)]  # numbers, ids, codes
 GeoJSON = dict[str, Any]
+MAX_STR = 10_000  # any string of any body, unless a field says less (docs/security.md, limits)
+MAX_LIST = 500  # materials, codes and ids in one command
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Checked(BaseModel):
+    """Every request body: strings bounded, and no NUL, which PostgreSQL text cannot hold (a fact
+    carrying one would stop a read model later). Body adds: unknown fields refused."""
+
+    model_config = ConfigDict(str_max_length=MAX_STR)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise PydanticCustomError("nul_character", "text may not contain NUL (U+0000)")
+        return value
+
+
+class Body(Checked):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, str_max_length=MAX_STR)
 
 
 # --- projects -------------------------------------------------------------------------
@@ -85,6 +113,13 @@ class ProjectGeneration(Body):
     red_line: GeoJSON | None = None
     planned_start: date
     planned_end: date
+    # checked against the blueprint's zones at generation (conflicts listed, not refused)
+    planned_land_use: Annotated[str, Field(pattern=r"^\d{2}(\d{2}){0,2}$", description="用地用海分类 code")] | None = (
+        None
+    )
+    plot_ratio: Annotated[Decimal, Field(gt=0, description="容积率")] | None = None
+    height_m: Annotated[Decimal, Field(gt=0, description="建筑高度 m")] | None = None
+    land_area_m2: Annotated[Decimal, Field(gt=0, description="用地面积 m², must match the red line")] | None = None
 
     @field_validator("red_line")
     @classmethod
@@ -108,7 +143,7 @@ class LandSupply(Body):
     mode: LandSupplyMode
     red_line: GeoJSON
     supplied_on: date
-    contract_number: str | None = None
+    contract_number: Short | None = None
 
     @field_validator("red_line")
     @classmethod
@@ -145,9 +180,9 @@ class CaseSubmission(Body):
 
     project_code: ProjectCode
     item_code: ItemCode
-    situation_codes: list[str] = Field(default_factory=list)
-    materials: list[dict[str, Any]] = Field(default_factory=list)
-    parallel_application_id: str | None = None
+    situation_codes: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+    materials: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_LIST)
+    parallel_application_id: Short | None = None
     acceptance_mode: Literal[1, 4] = Field(1, description="1 window, 4 fully online")
 
 
@@ -160,7 +195,7 @@ class OfflineEntry(Body):
     decided_at: AwareDatetime
     received_on: date | None = None
     accepted_on: date | None = None
-    document_number: str | None = None
+    document_number: Short | None = None
     reason: Text
 
 
@@ -189,14 +224,14 @@ class RefuseAcceptance(Reasoned):
 class RequestCorrection(Action):
     """补正开始 — 一次性告知: every material to correct at once."""
 
-    materials: Annotated[list[str], Field(min_length=1)]
-    note: str = ""
+    materials: Annotated[list[Note], Field(min_length=1, max_length=MAX_LIST)]
+    note: Note = ""
 
 
 class CompleteCorrection(Action):
     """补正结束."""
 
-    note: str = ""
+    note: Note = ""
 
 
 class StartReview(Action):
@@ -216,29 +251,29 @@ class StartSpecialProcedure(Action):
 
     procedure_type: Text
     procedure_name: Text
-    limit_days: Annotated[int, Field(gt=0)]
-    reason: str = ""
+    limit_days: Annotated[int, Field(gt=0, le=3650)]
+    reason: Note = ""
 
 
 class EndSpecialProcedure(Action):
     """特别程序结束."""
 
-    result: str = ""
+    result: Note = ""
 
 
 class Approve(Action):
     """办结（通过）."""
 
-    document_number: str | None = None
-    document_title: str | None = None
+    document_number: Short | None = None
+    document_title: Note | None = None
     valid_until: date | None = None
 
 
 class ApprovePendingMaterials(Action):
     """办结（容缺通过）."""
 
-    document_number: str | None = None
-    pending_materials: Annotated[list[str], Field(min_length=1)]
+    document_number: Short | None = None
+    pending_materials: Annotated[list[Note], Field(min_length=1, max_length=MAX_LIST)]
 
 
 class Refuse(Reasoned):
@@ -248,7 +283,7 @@ class Refuse(Reasoned):
 class Withdraw(Action):
     """撤件/撤回."""
 
-    reason: str = ""
+    reason: Note = ""
 
 
 class Revoke(Reasoned):

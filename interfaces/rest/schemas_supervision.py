@@ -24,7 +24,7 @@ class ExternalRecordReport(Body):
     item_code: ItemCode | None = None
     number: Annotated[str, Field(max_length=200)] | None = None
     issued_on: date | None = None
-    upstream: dict[str, str] | None = Field(
+    upstream: Annotated[dict[str, str], Field(max_length=20)] | None = Field(
         None, description="upstream certificate numbers by field: YDGHXKZBH, GCGHXKZBH, SCHGSBH, SGXKZBH, ZBTZSBH"
     )
     case_ref: Annotated[str, Field(max_length=200)] | None = None
@@ -50,7 +50,9 @@ class WarningClosure(Body):
 class InquiryOpening(Body):
     """问责立案 — on one or more warnings."""
 
-    warning_ids: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1)]
+    warning_ids: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=100)
+    ]
     subject: Text
     department: Department
     reason: Text
@@ -62,7 +64,7 @@ class RequestExplanation(Body):
 
     department: Department
     deadline: date
-    questions: Annotated[list[Text], Field(min_length=1)]
+    questions: Annotated[list[Text], Field(min_length=1, max_length=100)]
 
 
 class RecordExplanation(Body):

@@ -101,3 +101,40 @@ def test_the_demo_is_served_and_explorable_with_a_printed_token(tmp_path: Path) 
         server.wait(timeout=30)
     assert answer["data"]["projects"]["totalCount"] >= 20
     assert answer["data"]["cases"]["totalCount"] > 20
+
+
+def test_spgl_import_and_export_from_the_command_line(tmp_path: Path) -> None:
+    from infrastructure.spgl_files import read_dump, write_dump
+    from tests.spgl_city_dump import Dump
+
+    dump = Dump(projects=8)
+    source = tmp_path / "haikou"
+    write_dump(source, {t: [{k: str(v) for k, v in r.items()} for r in rows] for t, rows in dump.tables.items()})
+    env = _env(f"sqlite:///{tmp_path}/city.db")
+    # Step: import the city's CSV files; rejected rows are named by rule.
+    first = subprocess.run(
+        [*CLI, "import", "spgl", str(source), "--source", "haikou"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert first.returncode == 0, first.stderr
+    for rule in dump.planted:
+        assert f"rejected by {rule}: {dump.planted[rule]}" in first.stdout
+    # Step: the same files again write nothing.
+    again = subprocess.run(
+        [*CLI, "import", "spgl", str(source), "--source", "haikou"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0 and "nothing written" in again.stdout
+    # Step: export; the city's projects come out with their corrections.
+    out = tmp_path / "out"
+    exported = subprocess.run([*CLI, "export", "spgl", str(out)], env=env, capture_output=True, text=True, timeout=300)
+    assert exported.returncode == 0, exported.stderr
+    projects = read_dump(out)["SPGL_XMJBXXB"]
+    assert {p["DFSJZJ"] for p in projects} == {f"P{n}" for n in range(8)}
+    assert len(projects) == 8 + dump.corrections

@@ -67,7 +67,7 @@ def test_an_invalid_project_is_refused_with_422_naming_the_field_and_nothing_is_
     assert server.position() == before
 
 
-def test_a_case_for_an_unknown_item_or_project_is_refused_with_422_and_nothing_is_written(
+def test_a_case_for_an_unknown_item_is_422_for_an_ungenerated_project_409_and_nothing_is_written(
     server: Server, client: httpx.Client
 ) -> None:
     code = project_body()["code"]
@@ -75,14 +75,12 @@ def test_a_case_for_an_unknown_item_or_project_is_refused_with_422_and_nothing_i
     before = server.position()
     unknown_item = client.post("/api/v1/cases", json={"project_code": code, "item_code": "GJ-9-99"}, headers=CLERK)
     assert _assert_problem(unknown_item, 422)["errors"][0]["loc"] == ["body", "item_code"]
-    # the project check is the domain's (defence in depth): the same problem shape
+    # a well-formed code of a project never generated: a conflict with the recorded facts
     unknown_project = client.post(
         "/api/v1/cases", json={"project_code": "2611-460100-04-01-000001", "item_code": "GJ-1-02"}, headers=CLERK
     )
-    problem = _assert_problem(unknown_project, 422)
-    assert problem["errors"] == [
-        {"loc": ["body", "project_code"], "msg": problem["errors"][0]["msg"], "type": "project_not_generated"}
-    ]
+    problem = _assert_problem(unknown_project, 409)  # well-formed, but never generated (未策划生成)
+    assert "not been generated" in problem["detail"]
     assert server.position() == before
 
 

@@ -205,6 +205,31 @@ def test_a_broken_read_model_does_not_hold_back_the_others_while_the_runner_runs
     assert rebuilt_rows(engine) == table_rows(filled.db, [broken, healthy])
 
 
+def test_read_models_at_one_position_share_a_transaction_and_a_failing_one_rolls_back_alone(
+    filled: Container,
+) -> None:
+    """One batch, one transaction for every read model at the same position: each has its own
+    savepoint, so the broken one keeps its old position and no row of the batch, the healthy one
+    commits, and catch_up then raises the handler's error."""
+    broken, healthy = EventsPerType(filled.db), OtherEventsPerType(filled.db)
+    engine = ProjectionEngine(filled.app, filled.db, [broken, healthy], batch_size=5)
+    engine.setup()
+    first = filled.app.recorder.select_notifications(start=None, limit=5)
+    broken.fail_at = first[3].id  # rows for three events are written, then it breaks
+
+    with pytest.raises(RuntimeError, match="handler broke"):
+        engine.catch_up()
+
+    assert engine.position(broken.name) == 0
+    assert filled.db.query("SELECT COUNT(*) AS n FROM ept_seen")[0]["n"] == 0
+    assert engine.position(healthy.name) >= first[-1].id
+    assert filled.db.query("SELECT COUNT(*) AS n FROM oept_seen")[0]["n"] >= 5
+    broken.fail_at = None
+    engine.catch_up()
+    assert engine.position(broken.name) == engine.position(healthy.name) == filled.app.max_position()
+    assert rebuilt_rows(engine) == table_rows(filled.db, [broken, healthy])
+
+
 class Holding(EventsPerType):
     """Holds its first batch open (inside the engine's transaction) until released."""
 
@@ -378,3 +403,51 @@ def test_commands_and_projections_carry_on_when_redis_is_down(
         assert 1 <= len(warnings) <= 2  # once for publishing, once for the subscription
     finally:
         c.close()
+
+
+# --- batched handlers, rebuilds, commit wake-ups ------------------------------------------------
+
+
+@pytest.mark.parametrize("batch_size", [7, 64])
+def test_incremental_batches_of_any_size_give_the_rows_of_a_rebuild_of_every_read_model(
+    container: Container, batch_size: int
+) -> None:
+    """The bench generator's varied log (corrections, refusals and resubmissions, withdrawals,
+    special procedures, back-entries, ratings): the read models fed in small batches hold exactly
+    the rows of a rebuild of all of them together in large ones."""
+    from bench.dataset import Generator
+
+    Generator(container.app, seed=batch_size).run(400)
+    engine = ProjectionEngine(container.app, container.db, all_read_models(container.db), batch_size)
+    engine.setup()
+    assert engine.catch_up() > 0
+    incremental = table_rows(container.db, list(engine.models.values()))
+    assert incremental["cases"] and incremental["ratings"] and incremental["warnings"]
+
+    assert engine.rebuild_all() == container.app.max_position()
+    assert table_rows(container.db, list(engine.models.values())) == incremental
+
+
+@pytest.mark.parametrize("channel", ["postgres_notify", "redis"])
+def test_wait_for_is_woken_by_the_commit_of_a_runner_elsewhere(request: pytest.FixtureRequest, channel: str) -> None:
+    """The waiter re-reads positions only when woken (its safety re-read is an hour away here), so
+    returning True proves a batch commit of another engine reached it: by the NOTIFY sent in the
+    batch's transaction (PostgreSQL) or by the Redis message sent after it."""
+    if channel == "redis":
+        url, redis = str(request.getfixturevalue("sqlite_url")), str(request.getfixturevalue("redis_url"))
+    else:
+        url, redis = str(request.getfixturevalue("pg_url")), None
+    runner, waiter = open_container(url, redis), open_container(url, redis)
+    try:
+        end = fill(runner, 2)
+        waiter.engine.safety_s = 3600
+        assert waiter.engine.wait_for(end, timeout=0.5) is False  # nothing runs yet: listening now
+        caught_up = threading.Timer(0.2, runner.engine.catch_up)
+        caught_up.start()
+        try:
+            assert waiter.engine.wait_for(end, timeout=30) is True
+        finally:
+            caught_up.join()
+    finally:
+        waiter.close()
+        runner.close()

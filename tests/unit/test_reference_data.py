@@ -42,6 +42,12 @@ def test_our_copy_of_a_reference_table_equals_the_shared_one(name: str) -> None:
     assert (DATA / name).read_bytes() == shared.read_bytes(), f"{name} differs from {shared}"
 
 
+def test_our_copy_of_the_data_sharing_tables_equals_the_shared_one() -> None:
+    """domain/exchange/spgl.py reads the tables, fields and rule wording from this copy."""
+    _need_shared()
+    assert (DATA / "spgl.md").read_bytes() == (SHARED / "spgl.md").read_bytes()
+
+
 def test_every_shared_reference_table_has_a_copy() -> None:
     _need_shared()
     assert sorted(p.name for p in SHARED.glob("*.csv")) == OUR_CSVS

@@ -7,15 +7,14 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel
 
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import CommandResult
+from interfaces.rest.schemas import Checked, CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["archives 电子档案"])
 
 
-class ArchiveBody(BaseModel):
+class ArchiveBody(Checked):
     case_id: UUID
 
 

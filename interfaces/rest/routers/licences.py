@@ -7,15 +7,15 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import CommandResult
+from interfaces.rest.schemas import Checked, CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["licences 电子证照"])
 
 
-class LicenceIssue(BaseModel):
+class LicenceIssue(Checked):
     number: str = Field(description="证照编号, unique (a second issue of the same number is a 409)")
     licence_type: str = Field(
         description="the type the item issues (catalogue `licence_type`), e.g. construction_permit"
@@ -32,7 +32,7 @@ class LicenceIssue(BaseModel):
     seal_id: UUID = Field(description="the department's seal; the caller must be one of its authorised signers")
 
 
-class LicenceRevocation(BaseModel):
+class LicenceRevocation(Checked):
     reason: str
 
 

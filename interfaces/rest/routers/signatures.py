@@ -7,15 +7,15 @@ from typing import Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import CommandResult
+from interfaces.rest.schemas import Checked, CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["signatures 签章"])
 
 
-class SealRegistration(BaseModel):
+class SealRegistration(Checked):
     holder_org: str = Field(description="USCC or department code of the holder organisation")
     name: str = Field(description="印章名称, e.g. 海口市住房和城乡建设局行政审批专用章")
     purpose: str = Field(description="用途: approval, licence, contract …")
@@ -25,7 +25,7 @@ class SealRegistration(BaseModel):
     signers: list[str] = Field(description="actor ids allowed to sign with the seal")
 
 
-class SealChange(BaseModel):
+class SealChange(Checked):
     reason: str
 
 
@@ -33,16 +33,16 @@ class SealRevocation(SealChange):
     effective_at: datetime | None = Field(None, description="when the revocation took effect (default now)")
 
 
-class SealSigners(BaseModel):
+class SealSigners(Checked):
     signers: list[str]
 
 
-class Party(BaseModel):
+class Party(Checked):
     seal_id: UUID
     signer: str
 
 
-class SigningRequestBody(BaseModel):
+class SigningRequestBody(Checked):
     document_hash: str = Field(description="hex digest of the document (64 hex digits)")
     hash_algorithm: Literal["sm3", "sha256"] = "sm3"
     title: str
@@ -51,12 +51,12 @@ class SigningRequestBody(BaseModel):
     mobile: bool = Field(False, description="移动签章: each signature needs a one-time code")
 
 
-class SignatureBody(BaseModel):
+class SignatureBody(Checked):
     seal_id: UUID | None = Field(None, description="which of the signer's parties, when there are several")
     code: str | None = Field(None, description="the one-time code (mobile signing)")
 
 
-class VerifyBody(BaseModel):
+class VerifyBody(Checked):
     document_hash: str
     hash_algorithm: Literal["sm3", "sha256"] = "sm3"
     signatures: list[dict[str, Any]] | None = Field(

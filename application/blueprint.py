@@ -1,0 +1,165 @@
+"""一张蓝图 — admins import control-plan zones and regional assessment areas (REST or
+`gongjian import blueprint FILE.geojson`); a changed feature is a replacement event, the same one
+again writes nothing; a retirement is an event too.
+
+`BlueprintLookup` is how project commands see the blueprint: the zones and areas whose bounding box
+meets a red line, read from the `blueprint` read model after catching it up (bootstrap wires it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from application.base import Service
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.blueprint.check import Area, Zone
+from domain.blueprint.plan import AssessmentArea, PlanZone, assessment_area_id, validate_code, zone_id
+from domain.shared.errors import DomainError, InvalidValue
+from domain.shared.events import Meta
+
+BlueprintLookup = Callable[[dict[str, Any]], tuple[list[Zone], list[Area]]]
+LAYERS = ("zone", "assessment_area")
+
+
+class _Unchanged(Exception):
+    def __init__(self, aggregate: PlanZone | AssessmentArea) -> None:
+        self.aggregate = aggregate
+
+
+class BlueprintService(Service):
+    def import_zone(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, *, code: str, region_code: str, **content: Any
+    ) -> dict[str, Any]:
+        """控规导入: a new zone, or a replacement when the code exists and the content changed."""
+        authorize(actor, "blueprint.import", region_code=region_code)
+        code = validate_code(code)
+
+        def work(meta: Meta) -> tuple[list[PlanZone], dict[str, Any]]:
+            zone = self.find(PlanZone, zone_id(code))
+            if zone is None:
+                zone = PlanZone.import_(meta, code=code, region_code=region_code, **content)
+                return [zone], {"id": str(zone.id), "code": code, "created": True, "unchanged": False}
+            if not zone.replace(meta, **content):
+                raise _Unchanged(zone)
+            return [zone], {"id": str(zone.id), "code": code, "created": False, "unchanged": False}
+
+        return self._run(actor, request_id, key, work, code)
+
+    def import_assessment_area(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, *, code: str, region_code: str, **content: Any
+    ) -> dict[str, Any]:
+        """区域评估导入: a new area, or a replacement when the code exists and the content changed."""
+        authorize(actor, "blueprint.import", region_code=region_code)
+        code = validate_code(code)
+
+        def work(meta: Meta) -> tuple[list[AssessmentArea], dict[str, Any]]:
+            area = self.find(AssessmentArea, assessment_area_id(code))
+            if area is None:
+                area = AssessmentArea.import_(meta, code=code, region_code=region_code, **content)
+                return [area], {"id": str(area.id), "code": code, "created": True, "unchanged": False}
+            if not area.replace(meta, **content):
+                raise _Unchanged(area)
+            return [area], {"id": str(area.id), "code": code, "created": False, "unchanged": False}
+
+        return self._run(actor, request_id, key, work, code)
+
+    def retire(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, layer: str, code: str, *, reason: str
+    ) -> dict[str, Any]:
+        """废止: a zone or an assessment area stops applying to checks from now on."""
+        cls: type[PlanZone] | type[AssessmentArea] = PlanZone if layer == "zone" else AssessmentArea
+        ident = zone_id(code) if layer == "zone" else assessment_area_id(code)
+
+        def work(meta: Meta) -> tuple[list[PlanZone | AssessmentArea], dict[str, Any]]:
+            aggregate = self.load(cls, ident, f"{layer} {code}")
+            authorize(actor, "blueprint.retire", region_code=aggregate.region_code)
+            aggregate.retire(meta, reason=reason)
+            return [aggregate], {"id": str(aggregate.id), "code": code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def _run(self, actor: Actor, request_id: str, key: IdempotencyKey | None, work: Any, code: str) -> dict[str, Any]:
+        try:
+            return self.execute(self.meta(actor, request_id), actor, key, work)
+        except _Unchanged as same:
+            agg = same.aggregate
+            position = self.position_of(agg.id, agg.version) or self.app.max_position()
+            return {"id": str(agg.id), "code": code, "created": False, "unchanged": True, "position": position}
+
+    def import_features(self, actor: Actor, request_id: str, features: Iterable[dict[str, Any]]) -> dict[str, Any]:
+        """A GeoJSON FeatureCollection's features, each `properties.layer` ∈ zone | assessment_area.
+        Each feature is its own command: a bad one is reported by index and rule, the others go in."""
+        counts = {"created": 0, "replaced": 0, "unchanged": 0, "rejected": 0}
+        errors: list[dict[str, Any]] = []
+        for i, feature in enumerate(features):
+            try:
+                layer, fields = feature_fields(feature)
+                run = self.import_zone if layer == "zone" else self.import_assessment_area
+                result = run(actor, f"{request_id}-{i}", None, **fields)
+            except InvalidValue as exc:
+                counts["rejected"] += 1
+                errors.append({"feature": i, "field": exc.field, "rule": exc.rule, "message": exc.message})
+                continue
+            except DomainError as exc:
+                counts["rejected"] += 1
+                errors.append({"feature": i, "field": "", "rule": type(exc).__name__, "message": str(exc)})
+                continue
+            counts["unchanged" if result["unchanged"] else "created" if result["created"] else "replaced"] += 1
+        return {"counts": counts, "errors": errors}
+
+
+def feature_fields(feature: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A feature's layer and the import command's fields, parsed (bad values are InvalidValue)."""
+    props = dict(feature.get("properties") or {})
+    layer = props.pop("layer", None)
+    if layer not in LAYERS:
+        raise InvalidValue("properties.layer", f"must be one of {list(LAYERS)}", "enum")
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict):
+        raise InvalidValue("geometry", "a feature needs a Polygon or MultiPolygon geometry", "required")
+    fields: dict[str, Any] = {
+        "code": str(props.get("code", "")),
+        "region_code": str(props.get("region_code", "")),
+        "name": str(props.get("name", "")),
+        "geometry": geometry,
+    }
+    if layer == "zone":
+        uses = props.get("land_uses", [])
+        fields |= {
+            "land_uses": [str(u) for u in (uses.split("/") if isinstance(uses, str) else uses)],
+            "max_plot_ratio": _decimal(props.get("max_plot_ratio"), "properties.max_plot_ratio"),
+            "height_limit_m": _decimal(props.get("height_limit_m"), "properties.height_limit_m"),
+            "plan_name": str(props.get("plan_name", "")),
+        }
+    else:
+        fields |= {
+            "kind": str(props.get("kind", "")),
+            "result": str(props.get("result", "")),
+            "valid_from": _date(props.get("valid_from"), "properties.valid_from", required=True),
+            "valid_until": _date(props.get("valid_until"), "properties.valid_until"),
+        }
+    return str(layer), fields
+
+
+def _decimal(value: Any, field: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise InvalidValue(field, f"{value!r} is not a number", "decimal") from None
+
+
+def _date(value: Any, field: str, *, required: bool = False) -> Any:
+    if value is None or value == "":
+        if required:
+            raise InvalidValue(field, "a date is required", "required")
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidValue(field, f"{value!r} is not an ISO date", "date") from None

@@ -1,0 +1,64 @@
+"""What the benchmarks share: a fresh PostgreSQL schema per run, a container on it, percentiles,
+and one JSON line per figure."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from application.bootstrap import Container, bootstrap
+from application.clock import Clock
+from infrastructure.db import DatabaseURL
+from infrastructure.settings import Settings
+
+URL = os.environ.get("GONGJIAN_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+SECRET = "bench-secret-bench-secret-bench-secret!!"
+
+
+def conninfo(url: str = URL) -> str:
+    return DatabaseURL(url.split("?")[0]).conninfo
+
+
+@contextmanager
+def fresh_schema(prefix: str = "bench", keep: bool = False) -> Iterator[str]:
+    """A new schema in the bench database, dropped afterwards; yields its store URL."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(conninfo(), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{URL.split('?')[0]}?schema={schema}"
+    finally:
+        if not keep:
+            with psycopg.connect(conninfo(), autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def open_container(url: str, clock: Clock | None = None, **overrides: Any) -> Container:
+    keys = tempfile.mkdtemp(prefix="gongjian-bench-keys-")
+    settings = Settings(
+        database_url=url,
+        jwt_secret=SECRET,
+        keystore_passphrase="bench-keystore-passphrase",
+        keystore_path=keys,
+        archive_path=os.path.join(keys, "archives"),
+        **overrides,
+    )
+    return bootstrap(settings, clock)
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def emit(figure: str, **fields: Any) -> None:
+    """One JSON line per figure (its baseline and ratio included)."""
+    print(json.dumps({"figure": figure, **fields}, ensure_ascii=False, default=str), flush=True)

@@ -1,0 +1,34 @@
+"""`python -m bench.memory URL` — rebuild every read model of the store at URL in this (fresh)
+process and print its peak memory: `events=… base_rss_mb=… peak_rss_mb=… heap_peak_mb=…` (base:
+after imports and bootstrap; heap: tracemalloc's peak during a second, traced rebuild)."""
+
+from __future__ import annotations
+
+import resource
+import sys
+import tracemalloc
+
+from bench.common import open_container
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main() -> None:
+    c = open_container(sys.argv[1])
+    try:
+        base = peak_mb()
+        c.engine.rebuild_all()
+        peak = peak_mb()
+        tracemalloc.start()  # a second rebuild, traced: the Python heap's own peak (slower, so not timed)
+        c.engine.rebuild_all()
+        heap = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        print(f"events={c.app.max_position()} base_rss_mb={base:.1f} peak_rss_mb={peak:.1f} heap_peak_mb={heap:.1f}")
+    finally:
+        c.close()
+
+
+if __name__ == "__main__":
+    main()

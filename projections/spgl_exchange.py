@@ -1,0 +1,482 @@
+"""数据共享交换 — the rows of the national data-sharing tables, as the log gives them.
+
+Native facts (projects, cases and their status changes, documents, opinions, special procedures,
+unit works) become rows in the standard's form; imported rows (`SpglRow.*`) come out as they came
+in. A correction is a new row, and an invalidation re-emits the old row with valid flag 0 and the
+reason: nothing is deleted, as the standard wants. The item catalogue's flows, stages and stage
+items are configuration, not events: `catalogue_rows()` gives them, at position 0.
+
+Also kept here: the keys the import's rules look up (stage items, engineering codes, case ids,
+flows per region and type) and the rows each import kept out, by rule (for `dataQuality`).
+
+Consumes: Project.Generated, Project.MergedInto, Project.UnitWorkRegistered, Case.*,
+SpglRow.Imported / Corrected / Invalidated, SpglImport.Completed, SpglUpload.Recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any, cast
+
+from domain.approvals.case import Decision
+from domain.catalog import CATALOG
+from domain.exchange import spgl
+from domain.shared.events import SHANGHAI
+from domain.shared.reference import REFERENCE
+from infrastructure.db import Cursor, Database
+from projections.base import Envelope, ReadModel, Rows, bigint
+
+SYSTEM = "海南省工程建设项目审批管理系统"  # SJLY of the transitions we produce
+PROVINCE = "460000"
+VERSION = "1.0"  # SPLCBBH / SPSXBBH of our catalogue's flows and items
+NO_EXPIRY = "9999-01-01"
+ROWS_PER_EVENT = 100  # LSH of a native row: position x 100 + its index among the event's rows
+
+
+def flow_code(flow_type: int) -> str:
+    return f"GJ-LC-{flow_type:02d}"
+
+
+def _time(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return _time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _row(**fields: Any) -> dict[str, str]:
+    return {k: _text(v) for k, v in fields.items() if _text(v) != ""}
+
+
+@cache
+def catalogue_rows() -> tuple[tuple[str, dict[str, str]], ...]:
+    """Flow, stage and stage-item rows of our catalogue: one provincial flow per flow type."""
+    limits = CATALOG.stage_limits
+    out: list[tuple[str, dict[str, str]]] = []
+    for flow_type, name in sorted(REFERENCE.flow_types.items()):
+        code = flow_code(flow_type)
+        common = {"XZQHDM": PROVINCE, "SJYXBS": "1", "SPLCBM": code, "SPLCBBH": VERSION}
+        out.append((spgl.FLOW, {"DFSJZJ": code, **common, "SPLCMC": name, "SPLCLX": str(flow_type)}))
+        for stage, stage_name in sorted(REFERENCE.stages.items()):
+            stage_row = {"DFSJZJ": f"{code}-{stage}", **common, "SPJDXH": str(stage), "SPJDMC": stage_name}
+            stage_row["DYBZSPJDXH"] = str(stage)
+            if stage in limits:
+                stage_row["SPJDSX"] = str(limits[stage])
+            out.append((spgl.STAGE, stage_row))
+        for item in sorted(CATALOG.items.values(), key=lambda i: i.code):
+            out.append(
+                (
+                    spgl.STAGE_ITEM,
+                    {
+                        "DFSJZJ": f"{code}-{item.code}",
+                        **common,
+                        "SPJDXH": str(item.stage),
+                        "SPSXBM": item.code,
+                        "SPSXBBH": VERSION,
+                        "SPSXMC": item.name,
+                        "SFLCBSX": "1" if item.milestone else "0",
+                    },
+                )
+            )
+    serial: dict[str, int] = {}
+    numbered = []
+    for table, row in out:
+        serial[table] = serial.get(table, 0) + 1
+        numbered.append((table, {"LSH": str(serial[table]), **row}))
+    return tuple(numbered)
+
+
+class SpglExchange(ReadModel):
+    name = "spgl_exchange"
+    tables = ("spgl_rows", "spgl_keys", "spgl_projects", "spgl_cases", "spgl_import_errors", "spgl_upload")
+
+    def create_tables(self, cur: Cursor, dialect: str) -> None:
+        big = bigint(dialect)
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS spgl_rows (position {big} NOT NULL, idx INTEGER NOT NULL,"
+            f" tbl TEXT NOT NULL, dfsjzj TEXT NOT NULL, lsh {big} NOT NULL, valid INTEGER NOT NULL,"
+            " source TEXT NOT NULL, row_json TEXT NOT NULL, PRIMARY KEY (position, idx))"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS spgl_rows_key ON spgl_rows (tbl, dfsjzj)")
+        cur.execute("CREATE INDEX IF NOT EXISTS spgl_rows_lsh ON spgl_rows (tbl, lsh)")
+        cur.execute("CREATE TABLE IF NOT EXISTS spgl_keys (kind TEXT NOT NULL, k TEXT NOT NULL, PRIMARY KEY (kind, k))")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS spgl_projects (code TEXT PRIMARY KEY, project_id TEXT NOT NULL,"
+            " gcdm TEXT NOT NULL, flow_type INTEGER NOT NULL, region_code TEXT NOT NULL, dfsjzj TEXT NOT NULL)"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS spgl_projects_id ON spgl_projects (project_id)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS spgl_cases (case_id TEXT PRIMARY KEY, gcdm TEXT NOT NULL,"
+            " region_code TEXT NOT NULL)"
+        )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS spgl_import_errors (import_id TEXT NOT NULL, n INTEGER NOT NULL,"
+            " source TEXT NOT NULL, tbl TEXT NOT NULL, local_key TEXT NOT NULL, lsh TEXT NOT NULL, region_code TEXT,"
+            f" rule TEXT NOT NULL, field TEXT NOT NULL, message TEXT NOT NULL, position {big} NOT NULL,"
+            " PRIMARY KEY (import_id, n))"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS spgl_import_errors_rule ON spgl_import_errors (rule)")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS spgl_upload (tbl TEXT NOT NULL, lsh {big} NOT NULL, state INTEGER NOT NULL,"
+            f" failure TEXT, position {big} NOT NULL, PRIMARY KEY (tbl, lsh))"
+        )
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        # per batch: the projects and cases it touches read in two queries, rows and keys written at
+        # the end in bulk (COPY on PostgreSQL); nothing is kept across batches
+        b = _Batch()
+        b.cases.load(cur, [str(env.event.originator_id) for env in batch if env.event_type.startswith("Case.")])
+        b.projects.load(cur, [cast(Any, env.event).project_code for env in batch if env.event_type in _CASE_CREATED])
+        for row in b.projects.load_by(
+            cur, "project_id", [str(env.event.originator_id) for env in batch if env.event_type in _PROJECT_LATER]
+        ):
+            b.code_of[row["project_id"]] = row["code"]
+        for env in batch:
+            kind = env.event_type
+            rows: list[tuple[str, dict[str, str], bool]] = []
+            source = SYSTEM
+            if kind.startswith("SpglRow."):
+                e: Any = env.event
+                if kind == "SpglRow.Imported":  # the import finds existing rows by this key
+                    b.keys.add(("row", str(e.originator_id)))
+                rows.append((e.table, dict(e.row), True))
+                source = e.source_system
+            elif kind == "SpglImport.Completed":
+                self._errors(cur, env)
+            elif kind == "SpglUpload.Recorded":
+                for r in cast(Any, env.event).results:  # the latest answer for a row wins
+                    cur.execute(
+                        "INSERT INTO spgl_upload (tbl, lsh, state, failure, position) VALUES (?, ?, ?, ?, ?)"
+                        " ON CONFLICT (tbl, lsh) DO UPDATE SET state = excluded.state, failure = excluded.failure,"
+                        " position = excluded.position",
+                        (r["table"], int(r["LSH"]), int(r["SJSCZT"]), r["SBYY"] or None, env.position),
+                    )
+            elif kind == "Project.Generated":
+                rows = self._project(b, env)
+            elif kind == "Project.MergedInto":
+                rows = self._merged(cur, b, env)
+            elif kind == "Project.UnitWorkRegistered":
+                rows = self._unit_work(b, env)
+            elif kind.startswith("Case."):
+                rows = self._case(b, env, kind.split(".", 1)[1])
+            for idx, (table, row, verbatim) in enumerate(rows):
+                self._emit(b, env, idx, table, row, verbatim, source)
+        b.projects.flush(cur)
+        b.cases.flush(cur)
+        cur.insert_rows("spgl_rows", _ROW_COLUMNS, b.out)
+        if b.keys:
+            cur.executemany(
+                "INSERT INTO spgl_keys (kind, k) VALUES (?, ?) ON CONFLICT (kind, k) DO NOTHING", sorted(b.keys)
+            )
+
+    # --- writing rows -------------------------------------------------------------------------
+
+    def _emit(
+        self, b: _Batch, env: Envelope, idx: int, table: str, row: dict[str, str], verbatim: bool, source: str
+    ) -> None:
+        if not verbatim:
+            row = {
+                "LSH": str(env.position * ROWS_PER_EVENT + idx),
+                "SJYXBS": "1",
+                "GXSJ": _time(cast(Any, env.event).timestamp),
+                **row,
+            }
+        valid = row.get("SJYXBS") == "1"
+        b.out.append((env.position, idx, table, row["DFSJZJ"], int(row["LSH"]), int(valid), source, _json(row)))
+        if table == spgl.PROJECT:
+            b.last_project_row[row["DFSJZJ"]] = row
+        if valid:
+            b.keys.update(spgl.keys_of(table, row))
+
+    def _errors(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        for n, err in enumerate(e.errors):
+            cur.execute(
+                "INSERT INTO spgl_import_errors (import_id, n, source, tbl, local_key, lsh, region_code, rule, field,"
+                " message, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(e.originator_id),
+                    n,
+                    e.source_system,
+                    err["table"],
+                    err["local_key"],
+                    err["lsh"],
+                    err.get("region_code"),
+                    err["rule"],
+                    err["field"],
+                    err["message"],
+                    env.position,
+                ),
+            )
+
+    # --- native facts as rows -----------------------------------------------------------------
+
+    def _project(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
+        e: Any = env.event
+        gcdm = f"{e.code}-001"
+        dfsjzj = str(e.originator_id)
+        b.projects.insert(
+            {
+                "code": e.code,
+                "project_id": dfsjzj,
+                "gcdm": gcdm,
+                "flow_type": e.flow_type,
+                "region_code": e.region_code,
+                "dfsjzj": dfsjzj,
+            }
+        )
+        b.code_of[dfsjzj] = e.code
+        project = _row(
+            DFSJZJ=dfsjzj,
+            XZQHDM=e.region_code,
+            XMDM=e.code,
+            GCDM=gcdm,
+            XMMC=e.name,
+            GCFL=e.category,
+            XMTZLY=e.investment_type,
+            NKGSJ=e.planned_start,
+            NJCSJ=e.planned_end,
+            ZTZE=e.total_investment,
+            JSDDXZQH=e.region_code,
+            SPLCBM=flow_code(e.flow_type),
+            SPLCBBH=VERSION,
+            SPLCLX=e.flow_type,
+            JSDW=e.owner_name,
+            JSDWDM=e.owner_uscc,
+            SBSJ=e.business_time,
+        )
+        owner = _row(
+            DFSJZJ=f"{dfsjzj}-JSDW",
+            XZQHDM=e.region_code,
+            XMDM=e.code,
+            GCDM=gcdm,
+            DWLX="建设单位",
+            DWMC=e.owner_name,
+            DWTYSHXYDM=e.owner_uscc,
+        )
+        return [(spgl.PROJECT, project, False), (spgl.PARTY, owner, False)]
+
+    @staticmethod
+    def _project_of(b: _Batch, *, code: str | None = None, project_id: str | None = None) -> dict[str, Any]:
+        key = code if code is not None else b.code_of.get(project_id or "")
+        found = b.projects.rows.get(key)
+        assert found is not None, f"project {code or project_id} was not generated"
+        return found
+
+    def _merged(self, cur: Cursor, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
+        e: Any = env.event
+        p = self._project_of(b, project_id=str(e.originator_id))
+        last = b.last_project_row.get(p["dfsjzj"])
+        if last is None:  # written by an earlier batch
+            cur.execute(
+                "SELECT row_json FROM spgl_rows WHERE tbl = ? AND dfsjzj = ? ORDER BY position DESC, idx DESC",
+                (spgl.PROJECT, p["dfsjzj"]),
+            )
+            found = cur.fetchone()
+            assert found is not None, f"project {p['code']} has no row to invalidate"
+            last = json.loads(found["row_json"])
+        last = dict(last)
+        last.update({"SJYXBS": "0", "SJWXYY": f"重复赋码，已合并至 {e.canonical_code}"})
+        for name in ("LSH", "GXSJ"):
+            last.pop(name, None)
+        return [(spgl.PROJECT, last, False)]
+
+    def _unit_work(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
+        e: Any = env.event
+        p = self._project_of(b, project_id=str(e.originator_id))
+        row = _row(
+            DFSJZJ=e.unit_work_code,
+            XZQHDM=p["region_code"],
+            XMDM=p["code"],
+            GCDM=p["gcdm"],
+            DTBM=e.unit_work_code,
+            DTMC=e.name,
+        )
+        return [(spgl.UNIT_WORK, row, False)]
+
+    def _case(self, b: _Batch, env: Envelope, kind: str) -> list[tuple[str, dict[str, str], bool]]:
+        e: Any = env.event
+        case_id = str(e.originator_id)
+        rows: list[tuple[str, dict[str, str], bool]] = []
+        if kind in ("Received", "BackEntered"):
+            p = self._project_of(b, code=e.project_code)
+            b.cases.insert({"case_id": case_id, "gcdm": p["gcdm"], "region_code": e.region_code})
+            case = _row(
+                DFSJZJ=case_id,
+                XZQHDM=e.region_code,
+                GCDM=p["gcdm"],
+                SPSXBM=e.item_code,
+                SPSXBBH=VERSION,
+                SPLCBM=flow_code(p["flow_type"]),
+                SPLCBBH=VERSION,
+                SPSXSLBM=case_id,
+                SPBMMC=e.department,
+                SLFS=getattr(e, "acceptance_mode", None),
+                BLSPSLBM=getattr(e, "parallel_application_id", None),
+            )
+            rows.append((spgl.CASE, case, False))
+        c = b.cases.rows.get(case_id)
+        assert c is not None, f"case {case_id} was not received"
+        base = {"XZQHDM": c["region_code"], "GCDM": c["gcdm"], "SPSXSLBM": case_id}
+        version = e.originator_version
+
+        def status(code: int, at: Any, opinion: str | None = None, n: int = 0) -> tuple[str, dict[str, str], bool]:
+            row = _row(
+                DFSJZJ=f"{case_id}:{version}:{n}",
+                **base,
+                BLCS=e.actor_org,
+                BLR=e.actor_id,
+                BLZT=code,
+                BLYJ=opinion,
+                BLSJ=at,
+                SJLY=SYSTEM,
+            )
+            return (spgl.STATUS, row, False)
+
+        if kind == "Received":
+            rows.append(status(1, e.business_time))
+            for n, material in enumerate(e.materials):
+                rows.append(
+                    (
+                        spgl.MATERIAL,
+                        _row(
+                            DFSJZJ=f"{case_id}:M{n + 1}",
+                            **base,
+                            BLSPSLBM=e.parallel_application_id,
+                            CLMLBH=n + 1,
+                            CLMC=material.get("name"),
+                        ),
+                        False,
+                    )
+                )
+        elif kind == "BackEntered":
+            if e.received_on:
+                rows.append(status(1, e.received_on, n=1))
+            if e.accepted_on:
+                rows.append(status(3, e.accepted_on, n=2))
+            rows.append(status(int(Decision(e.decision).status), e.business_time, e.reason, n=3))
+            if e.document_number:
+                rows.append(self._document(case_id, base, e.document_number, None, None, e.business_date))
+        elif kind == "OpinionRecorded":
+            row = _row(DFSJZJ=f"{case_id}:{version}", **base, SPBMMC=e.department, BLYJ=e.opinion, YJJG=e.result)
+            rows.append((spgl.OPINION, row, False))
+        elif kind == "Withdrawn":
+            rows.append(status(e.status_code, e.business_time, e.reason))
+        elif getattr(e, "STATUS", None) is not None:
+            opinion = getattr(e, "reason", None) or getattr(e, "note", None) or getattr(e, "result", None)
+            rows.append(status(int(e.STATUS), e.business_time, opinion))
+            if kind == "SpecialProcedureStarted":
+                special = _row(
+                    DFSJZJ=f"{case_id}:{version}",
+                    **base,
+                    TBCX=e.procedure_type,
+                    TBCXMC=e.procedure_name,
+                    TBCXKSSJ=e.business_time,
+                    TBCXSX=e.limit_days,
+                )
+                rows.append((spgl.SPECIAL, special, False))
+            if kind in ("Approved", "ApprovedPendingMaterials") and e.document_number:
+                title = getattr(e, "document_title", None)
+                rows.append(
+                    self._document(
+                        case_id, base, e.document_number, title, getattr(e, "valid_until", None), e.business_date
+                    )
+                )
+        return rows
+
+    @staticmethod
+    def _document(
+        case_id: str, base: dict[str, str], number: str, title: str | None, valid_until: date | None, on: date
+    ) -> tuple[str, dict[str, str], bool]:
+        row = _row(
+            DFSJZJ=f"{case_id}:PFWJ",
+            **base,
+            PFRQ=on,
+            PFWH=number,
+            PFWJBT=title,
+            PFWJYXQX=valid_until or NO_EXPIRY,
+        )
+        return (spgl.DOCUMENT, row, False)
+
+
+_CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+_PROJECT_LATER = frozenset({"Project.MergedInto", "Project.UnitWorkRegistered"})
+_ROW_COLUMNS = ("position", "idx", "tbl", "dfsjzj", "lsh", "valid", "source", "row_json")
+
+
+@dataclass
+class _Batch:
+    """What one batch reads and writes (see `SpglExchange.handle`)."""
+
+    projects: Rows = field(
+        default_factory=lambda: Rows(
+            "spgl_projects", "code", ("code", "project_id", "gcdm", "flow_type", "region_code", "dfsjzj")
+        )
+    )
+    cases: Rows = field(default_factory=lambda: Rows("spgl_cases", "case_id", ("case_id", "gcdm", "region_code")))
+    code_of: dict[str, str] = field(default_factory=dict)  # project id -> code
+    out: list[tuple[Any, ...]] = field(default_factory=list)
+    keys: set[tuple[str, str]] = field(default_factory=set)
+    last_project_row: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _json(row: dict[str, str]) -> str:
+    return json.dumps(row, ensure_ascii=False, sort_keys=True)
+
+
+# --- queries (the import's rules, the export, data quality) ---------------------------------------
+
+
+def known_key(db: Database, kind: str, key: str) -> bool:
+    """Whether a row of the store (or of our catalogue) makes this key known to the import's rules."""
+    if (kind, key) in _catalogue_keys():
+        return True
+    return bool(db.query("SELECT 1 FROM spgl_keys WHERE kind = ? AND k = ?", (kind, key)))
+
+
+@cache
+def _catalogue_keys() -> frozenset[tuple[str, str]]:
+    return frozenset(k for table, row in catalogue_rows() for k in spgl.keys_of(table, row))
+
+
+def export_rows(db: Database, since: int = 0) -> dict[str, list[dict[str, str]]]:
+    """Every table's rows after `since` (a log position), in serial order, with upload state.
+    Catalogue rows (position 0) come first unless an imported row of the same key replaced them."""
+    out: dict[str, list[tuple[int, int, dict[str, str]]]] = {t: [] for t in spgl.ORDER}
+    states = {(r["tbl"], int(r["lsh"])): r for r in db.query("SELECT tbl, lsh, state, failure FROM spgl_upload")}
+
+    def with_state(table: str, row: dict[str, str]) -> dict[str, str]:
+        state = states.get((table, int(row["LSH"])))
+        row["SJSCZT"] = str(state["state"]) if state else "0"
+        if state and state["failure"]:
+            row["SBYY"] = state["failure"]
+        return row
+
+    for r in db.query("SELECT position, idx, tbl, lsh, row_json FROM spgl_rows WHERE position > ?", (since,)):
+        row = with_state(r["tbl"], json.loads(r["row_json"]))
+        out.setdefault(r["tbl"], []).append((int(r["lsh"]), int(r["position"]) * ROWS_PER_EVENT + r["idx"], row))
+    if since == 0:
+        imported = {(t, row["DFSJZJ"]) for t, rows in out.items() for _, _, row in rows}
+        for table, row in catalogue_rows():
+            if (table, row["DFSJZJ"]) not in imported:
+                out[table].append((int(row["LSH"]), 0, with_state(table, dict(row))))
+    return {t: [row for _, _, row in sorted(rows, key=lambda x: (x[0], x[1]))] for t, rows in out.items()}
+
+
+def import_errors(db: Database) -> list[dict[str, Any]]:
+    """Every row an import kept out, with the rule it broke, in the order the imports ran."""
+    return db.query(
+        "SELECT import_id, n, source, tbl, local_key, lsh, region_code, rule, field, message, position"
+        " FROM spgl_import_errors ORDER BY position, n"
+    )
