@@ -171,6 +171,7 @@ class PostgresDatabase:
             max_size=max_size,
             kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}", "autocommit": True},
             open=True,
+            timeout=5,  # waiting for a connection (PostgreSQL down): fail soon, the API answers 503
         )
 
     @contextmanager

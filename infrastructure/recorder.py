@@ -16,7 +16,11 @@ from typing import Any
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
+from psycopg import Cursor
+from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+
+CREATE_LOCK = 0x67_6A_72_63  # any constant shared by every process of this system
 
 
 class LockingFunctionRecorder(PostgresApplicationRecorder):
@@ -46,6 +50,12 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
         )
         self.sql_insert_locked = SQL("SELECT * FROM {schema}.{function}((%s))").format(schema=schema, function=function)
         self.insert_locked_column = f"{events_table_name}_insert_locked"
+
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # processes starting together (API workers, a projection runner) would race on CREATE OR
+        # REPLACE FUNCTION ("tuple concurrently updated"): one at a time, in this transaction
+        curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (CREATE_LOCK,))
+        super()._create_table(curs)
 
     # the library's own retry: a lock timeout or a dropped connection is tried again
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)

@@ -38,6 +38,9 @@ def _persistence_env(url: DatabaseURL, lock_timeout_s: int) -> dict[str, str]:
         # writers queue for the table lock at most this long, then fail (never wait forever)
         "POSTGRES_LOCK_TIMEOUT": str(lock_timeout_s),
         "POSTGRES_POOL_SIZE": "5",
+        # a connection is waited for this long (per attempt of the library's 10): with PostgreSQL down
+        # a command fails within seconds and the API answers 503 (tests/e2e/test_faults.py)
+        "POSTGRES_CONNECT_TIMEOUT": "1",
         "POSTGRES_MAX_OVERFLOW": "10",
         # one round trip per save, table lock kept (infrastructure/recorder.py)
         "APPLICATION_RECORDER_TOPIC": "infrastructure.recorder:LockingFunctionRecorder",

@@ -153,6 +153,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port (default GONGJIAN_PORT)")] = None,
     demo_if_empty: Annotated[bool, typer.Option(help="load the demo when the store is empty")] = False,
     projections_in_process: Annotated[bool, typer.Option(help="run the read models in this process")] = True,
+    workers: Annotated[
+        int, typer.Option(min=1, help="API worker processes; above 1 the read models run in `projections run`")
+    ] = 1,
 ) -> None:
     """Serve REST (/api/v1, /docs) and GraphQL (/graphql)."""
     import uvicorn
@@ -168,7 +171,7 @@ def serve(
         console.print("empty store: loading the demo dataset (once)")
         _load_demo(settings, 200)
     container = bootstrap(settings)
-    if projections_in_process:
+    if projections_in_process and workers == 1:
         container.engine.start()
         container.engine.wait_for(container.app.max_position(), timeout=600)
         container.automation.start()
@@ -180,6 +183,18 @@ def serve(
         console.print('  development tokens (GraphiQL headers: {"Authorization": "Bearer <token>"}):')
         for role, token in demo_tokens(container).items():
             console.print(f"    {role:<24}{token}", soft_wrap=True)
+    if workers > 1:  # stateless workers, each with its own container (interfaces/rest/app.py)
+        container.close()
+        console.print(f"  {workers} workers; read models: run `gongjian projections run` alongside")
+        uvicorn.run(
+            "interfaces.rest.app:create_app_from_env",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="info",
+        )
+        return
     try:
         uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
     finally:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 from uuid import uuid4
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from application.bootstrap import Container
+from application.bootstrap import Container, bootstrap
+from infrastructure.settings import Settings
 from interfaces.graphql.router import mount as mount_graphql
 from interfaces.rest import errors
 from interfaces.rest.limits import BodyLimit, RateLimit
@@ -109,4 +113,21 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(RateLimit, settings=container.settings)
     app.add_middleware(BodyLimit, settings=container.settings)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For `uvicorn --factory` with several workers: each worker process builds its own container
+    from GONGJIAN_* settings (workers share nothing but PostgreSQL and Redis)."""
+    container = bootstrap(Settings())
+    app = create_app(container)
+    running = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with running(app_) as state:
+            yield state
+        container.close()
+
+    app.router.lifespan_context = lifespan
     return app

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +32,9 @@ from infrastructure.tokens import InvalidToken
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://gongjian.hainan.gov.cn/problems/"
+# the store is unreachable (restart, failover, pool exhausted): nothing was written, try again soon
+UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, StoreOperationalError, StoreInterfaceError)
+RETRY_AFTER_S = 5
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,16 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, "about:blank", phrase, str(exc.detail), exc.headers)
 
 
+def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(
+        503,
+        PROBLEM_BASE + "store-unavailable",
+        "Service temporarily unavailable",
+        "the database cannot be reached; retry later (with the same Idempotency-Key)",
+        {"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, "about:blank", "Internal Server Error", "an unexpected error occurred")
 
@@ -110,4 +126,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InvalidToken, _known_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    for unavailable in UNAVAILABLE:
+        app.add_exception_handler(unavailable, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
