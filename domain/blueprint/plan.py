@@ -161,21 +161,11 @@ class PlanZone(Aggregate):
         )
 
     def replace(self, meta: Meta, **content: Any) -> bool:
-        """A new version of the zone; False (nothing recorded) when the content is the same."""
-        if self.retired:
-            raise Conflict(f"zone {self.code} was retired; import it under a new code")
-        fields = self.checked(region_code=self.region_code, **content)
-        if fields == self.content:
-            return False
-        self.trigger_event(self.Replaced, **fields, **meta.fields())
-        return True
+        """A new version; False (nothing recorded) when the content is the same."""
+        return _replace(self, "zone", meta, content)
 
     def retire(self, meta: Meta, *, reason: str) -> None:
-        if self.retired:
-            raise Conflict(f"zone {self.code} is already retired")
-        if not reason.strip():
-            raise InvalidValue("reason", "a retirement needs a reason", "required")
-        self.trigger_event(self.Retired, reason=reason.strip(), **meta.fields())
+        _retire(self, "zone", meta, reason)
 
 
 ZONE_CONTENT = ("name", "geometry", "land_uses", "max_plot_ratio", "height_limit_m", "plan_name")
@@ -284,17 +274,28 @@ class AssessmentArea(Aggregate):
         )
 
     def replace(self, meta: Meta, **content: Any) -> bool:
-        if self.retired:
-            raise Conflict(f"assessment area {self.code} was retired; import it under a new code")
-        fields = self.checked(region_code=self.region_code, **content)
-        if fields == self.content:
-            return False
-        self.trigger_event(self.Replaced, **fields, **meta.fields())
-        return True
+        """A new version; False (nothing recorded) when the content is the same."""
+        return _replace(self, "assessment area", meta, content)
 
     def retire(self, meta: Meta, *, reason: str) -> None:
-        if self.retired:
-            raise Conflict(f"assessment area {self.code} is already retired")
-        if not reason.strip():
-            raise InvalidValue("reason", "a retirement needs a reason", "required")
-        self.trigger_event(self.Retired, reason=reason.strip(), **meta.fields())
+        _retire(self, "assessment area", meta, reason)
+
+
+# Zones and assessment areas version alike: a replacement records changed content, a retirement
+# ends the layer's entry for good.
+def _replace(layer: Any, label: str, meta: Meta, content: dict[str, Any]) -> bool:
+    if layer.retired:
+        raise Conflict(f"{label} {layer.code} was retired; import it under a new code")
+    fields = layer.checked(region_code=layer.region_code, **content)
+    if fields == layer.content:
+        return False
+    layer.trigger_event(layer.Replaced, **fields, **meta.fields())
+    return True
+
+
+def _retire(layer: Any, label: str, meta: Meta, reason: str) -> None:
+    if layer.retired:
+        raise Conflict(f"{label} {layer.code} is already retired")
+    if not reason.strip():
+        raise InvalidValue("reason", "a retirement needs a reason", "required")
+    layer.trigger_event(layer.Retired, reason=reason.strip(), **meta.fields())

@@ -26,7 +26,7 @@ import pytest
 
 from application.bootstrap import bootstrap
 from infrastructure.settings import Settings
-from tests.conftest import JWT_SECRET
+from tests.conftest import IN_CI, JWT_SECRET
 from tests.e2e.conftest import auth, project_body, token
 
 pytestmark = pytest.mark.postgres
@@ -288,7 +288,7 @@ def pg_ctl(action: str) -> None:
 def pg_ctl_available() -> None:
     if shutil.which("pg_ctlcluster") is None or not os.path.isdir("/etc/postgresql") or os.geteuid() != 0:
         message = "pg_ctlcluster (as root) is needed to restart PostgreSQL"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if IN_CI:
             pytest.fail(message + " (CI=true: this fault test must run)")
         pytest.skip(message)
 
@@ -438,7 +438,7 @@ def subscribed(base: str, query: str) -> Iterator[Any]:
 @pytest.mark.redis
 def test_with_redis_stopped_every_feature_keeps_working(pg_url: str) -> None:
     if shutil.which("redis-server") is None:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        if IN_CI:
             pytest.fail("redis-server is needed (CI=true: this fault test must run)")
         pytest.skip("redis-server is needed")
     with own_redis() as (redis_url, redis_proc):
