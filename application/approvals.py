@@ -7,15 +7,22 @@ warning rules). Case and project are saved together, atomically.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from application import rule_approval
+from application.app import GongjianApplication
 from application.base import Service
+from application.catalogue import Pins
+from application.clock import Clock
 from application.idempotency import IdempotencyKey
+from application.intermediaries import check_cited_results
 from application.policy import Actor, authorize
+from application.rule_approval import LicenceFinder
 from domain.approvals import Case, Decision
-from domain.catalog import CATALOG
+from domain.catalog import CATALOG, Item
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.errors import Conflict, InvalidValue, NotFound, PrerequisitesMissing
@@ -23,8 +30,22 @@ from domain.shared.events import Channel, Meta
 
 
 class CaseService(Service):
+    def __init__(
+        self,
+        app: GongjianApplication,
+        clock: Clock,
+        position_of: Callable[[UUID, int], int | None],
+        find_licences: LicenceFinder | None = None,
+    ) -> None:
+        super().__init__(app, clock, position_of)
+        self.find_licences = find_licences  # 智能审批 looks licences up in the library
+
     def get(self, case_id: UUID) -> Case:
         return self.load(Case, case_id, f"case {case_id}")
+
+    def _pinned_item(self, case: Case) -> Item:
+        flow_code, flow_version, _item_version = case.pinned
+        return Pins(self.find).pinned_item(flow_code, flow_version, case.item_code)
 
     def _project(self, code: str) -> Project:
         validate_project_code(code, "project_code")
@@ -46,13 +67,18 @@ class CaseService(Service):
         materials: list[dict[str, Any]],
         parallel_application_id: str | None,
         acceptance_mode: int,
+        item_version: str | None = None,
     ) -> dict[str, Any]:
-        item = CATALOG.item(item_code)
+        CATALOG.item(item_code)  # an unknown code is a 422 before any I/O
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             project = self._project(project_code)
             authorize(actor, "case.submit", owner_org=project.owner_uscc, region_code=project.region_code)
             project.check_active("submit-case")
+            # 流程版本锁定: the flow and item versions in force now (R1), kept for the case's life
+            pin = Pins(self.find).pin(project, item_code, item_version)
+            pin.check_situations(situation_codes)
+            item = pin.as_item()
             missing = project.missing_prerequisites(item.prerequisites)
             if missing:
                 raise PrerequisitesMissing(item.code, missing)
@@ -68,9 +94,15 @@ class CaseService(Service):
                 materials=materials,
                 parallel_application_id=parallel_application_id,
                 acceptance_mode=acceptance_mode,
+                pinned=pin.key,
             )
-            # the project is read, not written: parallel applications for one project do not collide
-            return [case], {"id": str(case.id), "status_code": int(case.status)}
+            check_cited_results(self.find, project.code, materials)  # 中介成果: signed results of this project
+            # 智能审批: an eligible item is decided by rule now (application/rule_approval.py)
+            decided, evidence = rule_approval.decide(
+                self.find, self.position_of, self.find_licences, meta, case, project, item, materials
+            )
+            # the project is read, not written (unless approved by rule): parallel applications do not collide
+            return [case, *decided], {"id": str(case.id), "status_code": int(case.status), **evidence}
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
 
@@ -89,7 +121,7 @@ class CaseService(Service):
             authorize(actor, f"case.{action}", owner_org=case.applicant_org, region_code=case.region_code)
             was_approved = case.is_approved
             changed: list[Any] = [case]
-            _dispatch(case, action, meta, body)
+            _dispatch(case, action, meta, body, self._pinned_item)
             if case.is_approved and not was_approved:
                 project = self.load(Project, case.project_id, f"project {case.project_code}")
                 project.record_item_approved(meta, case_id=case.id, item_code=case.item_code)
@@ -156,12 +188,12 @@ class CaseService(Service):
         return self.execute(meta, actor, key, work)
 
 
-def _dispatch(case: Case, action: str, meta: Meta, body: dict[str, Any]) -> None:
+def _dispatch(case: Case, action: str, meta: Meta, body: dict[str, Any], item_of: Callable[[Case], Item]) -> None:
     """Map an API action name onto the Case method that records it."""
     b = body
     match action:
         case "accept":
-            case.accept(meta, CATALOG.item(case.item_code))
+            case.accept(meta, item_of(case))  # the limits of the version the case was received under
         case "not-accept":
             case.not_accept(meta, b.get("reason", ""))
         case "refuse-acceptance":

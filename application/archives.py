@@ -249,12 +249,14 @@ class ArchiveService(Service):
         store: ArchiveStorage,
         system: ArchiveSystem,
         backoff: Backoff | None = None,
+        drawings: Callable[[UUID], list[dict[str, Any]]] | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.ledger = ledger
         self.store = store
         self.system = system
         self.backoff = backoff or Backoff()
+        self.drawings = drawings  # 图纸电子化交付: the case's approved drawing sets (application/drawings.py)
 
     # generation
 
@@ -377,6 +379,9 @@ class ArchiveService(Service):
             "signature_algorithm": SIGNATURE_ALGORITHM,
             "public_key": checkpoint["public_key"],
         }
+        approved_drawings = self.drawings(case_id) if self.drawings is not None else []
+        if approved_drawings:  # each approved set's sheet hashes and signature, fixed by the manifest hash
+            manifest["drawings"] = approved_drawings
         manifest_hash = digest(algorithm, canonical(manifest)).hex()
         data = canonical({"format": PACKAGE_FORMAT, "manifest": manifest, "manifest_hash": manifest_hash})
         summary = {
@@ -402,7 +407,9 @@ class ArchiveService(Service):
         return package
 
     def package(self, actor: Actor, archive_id: UUID) -> bytes:
-        return self.store.get(self._readable(actor, archive_id).location)
+        package = self._readable(actor, archive_id)
+        authorize(actor, "personal-data.read")  # the package holds every event, actors and all
+        return self.store.get(package.location)
 
     def fixity(self, actor: Actor, archive_id: UUID) -> dict[str, Any]:
         """固定性检查 — re-hash the stored bytes against the hash the events recorded."""

@@ -4,6 +4,7 @@ projection engine from Settings. Nothing else constructs infrastructure."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -11,12 +12,20 @@ from typing import Any
 from application.app import GongjianApplication
 from application.approvals import CaseService
 from application.archives import ArchiveService, Backoff
+from application.assessment_reviews import AssessmentReviewService
 from application.automation import Automation
 from application.blueprint import BlueprintService
+from application.catalogue import CatalogueService
 from application.clock import Clock, SystemClock
 from application.delivery import DeliveryService, Routes
+from application.drawings import DrawingService
 from application.exchange import ExchangeService
+from application.forms import FormService
+from application.guidance import GuidanceService
+from application.industry import IndustryService
+from application.intermediaries import AgencyService, ServiceOrderService
 from application.licences import LicenceService
+from application.multiplan import MultiPlanService
 from application.projects import ProjectService
 from application.ratings import FeedbackService, RatingService
 from application.signatures import MemoryCodeSender, SealService, SigningService, VerificationService
@@ -27,6 +36,7 @@ from infrastructure.archives import ArchiveStore, HttpArchiveSystem
 from infrastructure.broadcast import Broadcaster
 from infrastructure.db import Database, DatabaseURL
 from infrastructure.delivery import HttpSender
+from infrastructure.ifc import parse_ifc
 from infrastructure.keystore import EncryptedFileKeyStore
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.settings import Settings
@@ -63,6 +73,15 @@ class Container:
     live: Broadcaster
     automation: Automation
     deliveries: DeliveryService
+    catalogue: CatalogueService
+    guidance: GuidanceService
+    forms: FormService
+    drawings: DrawingService
+    industry: IndustryService
+    multiplan: MultiPlanService
+    agencies: AgencyService
+    service_orders: ServiceOrderService
+    assessment_reviews: AssessmentReviewService
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
@@ -87,6 +106,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     )
     engine = _projection_engine(settings, url, app, db, live)
     licences = LicenceService(app, clock, locate, keys)
+    drawings = DrawingService(app, clock, locate)
+    multiplan = MultiPlanService(app, clock, locate)
     archives = ArchiveService(
         app,
         clock,
@@ -95,6 +116,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         ArchiveStore(settings.archive_path),
         HttpArchiveSystem(settings.archive_transfer_url),
         Backoff(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
+        drawings=drawings.approved_for_case,
     )
     return Container(
         settings=settings,
@@ -107,9 +129,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             locate,
             partial(_blueprint_lookup, engine, db),
             Decimal(str(settings.land_area_tolerance)),
+            multiplan.control_lines,
         ),
         blueprint=BlueprintService(app, clock, locate),
-        cases=CaseService(app, clock, locate),
+        cases=CaseService(app, clock, locate, partial(_licence_numbers, engine)),
         exchange=ExchangeService(app, clock, locate),
         spgl=SpglService(
             app,
@@ -126,6 +149,12 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         signing=SigningService(app, clock, locate, keys, MemoryCodeSender(), reveal_codes=settings.embedded),
         verifications=VerificationService(app, clock, locate),
         archives=archives,
+        agencies=AgencyService(app, clock, locate),
+        service_orders=ServiceOrderService(app, clock, locate, keys, partial(_agency_pool, engine)),
+        assessment_reviews=AssessmentReviewService(app, clock, locate),
+        drawings=drawings,
+        industry=IndustryService(app, clock, locate, parse_ifc, partial(_permit_area, engine)),
+        multiplan=multiplan,
         licences=licences,
         engine=engine,
         waker=engine.waker,
@@ -143,6 +172,9 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             Routes(tuple(settings.delivery_utilities), tuple(settings.delivery_utility_items)),
             archives,
         ),
+        catalogue=CatalogueService(app, clock, locate),
+        guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),
+        forms=FormService(app, clock, locate, partial(_valid_licence, engine)),
     )
 
 
@@ -150,6 +182,44 @@ def _blueprint_lookup(engine: ProjectionEngine, db: Database, red_line: dict[str
     """Project commands see the blueprint as of now: the read model is caught up first."""
     engine.catch_up(["blueprint"])
     return blueprint_candidates(db, red_line)
+
+
+def _licence_numbers(engine: ProjectionEngine, project_code: str, holder_uscc: str, licence_type: str) -> list[str]:
+    """智能审批 finds a project's licences in the library, caught up first (then checks each aggregate)."""
+    engine.catch_up(["licence_library"])
+    library: Any = engine.models["licence_library"]
+    rows, _more, _total = library.search(
+        today=date.min, project_code=project_code, holder_uscc=holder_uscc, licence_type=licence_type, first=50
+    )
+    return [str(r["number"]) for r in rows]
+
+
+def _agency_pool(engine: ProjectionEngine, service_type: str) -> list[str]:
+    """中介超市: the draw's candidates from the caught-up read model (each checked again on its aggregate)."""
+    engine.catch_up(["intermediaries"])
+    market: Any = engine.models["intermediaries"]
+    return list(market.pool(service_type))
+
+
+def _valid_licence(
+    engine: ProjectionEngine, licence_type: str, topic: list[tuple[str, str]], today: date
+) -> dict[str, Any] | None:
+    """智能引导/智能表单: a licence valid today matching the topic fields, from the caught-up library."""
+    engine.catch_up(["licence_library"])
+    library: Any = engine.models["licence_library"]
+    rows, _more, _total = library.search(today=today, licence_type=licence_type, status="valid", topic=topic, first=1)
+    return dict(rows[0]) if rows else None
+
+
+def _permit_area(engine: ProjectionEngine, project_code: str, owner_uscc: str) -> Decimal | None:
+    """BIM 图审: the approved building area of the project's latest engineering planning permit."""
+    engine.catch_up(["licence_library"])
+    library: Any = engine.models["licence_library"]
+    rows, _more, _total = library.search(
+        today=date.min, project_code=project_code, holder_uscc=owner_uscc, licence_type="engineering_planning_permit"
+    )
+    areas = [r["topic"].get("building_area") for r in rows if r.get("status") != "revoked"]
+    return Decimal(str(areas[-1])) if areas and areas[-1] else None
 
 
 def _projection_engine(

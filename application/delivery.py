@@ -37,6 +37,7 @@ from domain.approvals.case import Case
 from domain.archives import ArchivePackage
 from domain.catalog import CATALOG
 from domain.exchange import Delivery, DeliveryState, RetrySchedule, delivery_id
+from domain.industry.survey import JointSurvey, survey_id
 from domain.ledger import uuid_text
 from domain.projects import Project
 from domain.shared.errors import NotFound
@@ -209,7 +210,14 @@ class DeliveryService(Service):
         if completion:
             # a back-entry's reason says why it was decided offline: not the decision's reason
             reason = getattr(event, "reason", None) if topic in REASONED else None
-            payload = {**common, "topic": "completion_acceptance.result", "reason": reason}
+            # 联合测绘: the recorded survey results travel with the result, nothing is entered again
+            survey = self.find(JointSurvey, survey_id(case.project_code))
+            payload = {
+                **common,
+                "topic": "completion_acceptance.result",
+                "reason": reason,
+                "joint_survey": survey.export() if survey is not None else None,
+            }
             messages.append(Message("completion_acceptance.result", REAL_ESTATE, str(case.id), payload))
         if utility:
             payload = {**common, "topic": "utility.project_notice", "red_line": project.red_line if project else None}

@@ -39,6 +39,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 一张蓝图: control-plan zones and regional assessment areas (application/blueprint.py)
     "blueprint.import": frozenset({"admin"}),
     "blueprint.retire": frozenset({"admin"}),
+    # 流程—阶段—事项—区划: publishing a flow version or retiring a flow (application/catalogue.py)
+    "catalogue.publish": frozenset({"admin"}),
+    "catalogue.retire": frozenset({"admin"}),
     "case.submit": frozenset({"applicant"}) | _CLERKS,
     "case.accept": _CLERKS,
     "case.not-accept": _CLERKS,
@@ -68,7 +71,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "inquiry.record-finding": frozenset({"accountability_officer", "admin"}),
     "inquiry.record-sanction": frozenset({"accountability_officer", "admin"}),
     "inquiry.close": frozenset({"accountability_officer", "admin"}),
-    "inquiry.read": frozenset({"supervisor", "analyst", "accountability_officer", "admin"}),
+    # inquiries name officials, their explanations and sanctions: not for analysts, who keep the rates
+    "inquiry.read": frozenset({"supervisor", "accountability_officer", "admin"}),
+    "inquiry.rates": frozenset({"supervisor", "analyst", "accountability_officer", "admin"}),
     "rating.rate": frozenset({"applicant"}),
     # the department's officials of the case's region record the rectification of a bad review
     "rating.rectify": frozenset({"window_clerk", "reviewer", "approver"}),
@@ -97,7 +102,35 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "delivery.read": frozenset({"supervisor", "admin", "integration"}),
     "delivery.requeue": frozenset({"admin", "integration"}),
     "tender-award.read": frozenset(ROLES) - {"applicant"},
+    # 中介超市 (application/intermediaries.py): owners order as applicants; an agency acts under the
+    # integration role with its USCC as org (the order checks it is the selected agency)
+    "agency.register": frozenset({"admin"}),
+    "agency.suspend": frozenset({"supervisor", "admin"}),
+    "agency.reinstate": frozenset({"supervisor", "admin"}),
+    "service-order.place": frozenset({"applicant"}),
+    "service-order.award": frozenset({"applicant"}),
+    "service-order.cancel": frozenset({"applicant"}),
+    "service-order.bid": frozenset({"integration"}),
+    "service-order.accept": frozenset({"integration"}),
+    "service-order.deliver": frozenset({"integration"}),
+    # 评估评审: the case's officials convene the expert panel, record opinions and the result
+    "assessment-review.start": _OFFICIALS,
+    "assessment-review.record-opinion": _OFFICIALS,
+    "assessment-review.finish": _OFFICIALS,
+    # 图纸电子化交付 / BIM 图审 / 联合测绘 / 多规合一 (application/drawings.py, industry.py, multiplan.py)
+    "drawings.deliver": frozenset({"applicant", "window_clerk", "integration"}),
+    "drawings.review": frozenset({"reviewer", "approver", "integration"}),
+    "drawings.approve": frozenset({"approver", "integration"}),
+    "drawings.check": frozenset(ROLES) - {"analyst"},
+    "bim.submit": frozenset({"applicant", "window_clerk", "integration"}),
+    "bim.approve-design": frozenset({"reviewer", "approver", "integration"}),
+    "survey.record": frozenset({"window_clerk", "reviewer", "integration"}),
+    "multiplan.receive": frozenset({"integration", "admin"}),
+    # detail reads (project, case, licence …) in scope; their personal fields need personal-data.read
     "read": frozenset(ROLES),
+    # 个人信息: officials' ids and organisations, applicants' names and codes, free text, signers,
+    # archive packages; analysts read aggregates only (interfaces/graphql/personal.py, docs/security.md)
+    "personal-data.read": frozenset(ROLES) - {"analyst"},
     # 审计追溯: actor ids, names and organisations are personal data; analysts read aggregates only
     "audit.read": frozenset(ROLES) - {"analyst", "integration"},
     "statistics.read": frozenset(ROLES) - {"applicant", "integration"},
@@ -138,6 +171,8 @@ class Actor:
 #   a signed ledger checkpoint covers its events.
 LICENCE_ISSUER = Actor("system:licence-issuer", "integration", "gongjian", "460000", "电子证照自动签发")
 ARCHIVER = Actor("system:archiver", "integration", "gongjian", "460000", "电子档案自动归档")
+# 智能审批: accepts and approves a rule-eligible case in the request that receives it (application/rule_approval.py)
+RULE_APPROVER = Actor("system:rule-approval", "integration", "gongjian", "460000", "智能审批")
 AUTOMATIC_CHANNEL = Channel.SYSTEM_RULE
 
 

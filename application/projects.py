@@ -15,6 +15,7 @@ from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
 from domain.blueprint.check import Declared, check_red_line
+from domain.industry.multiplan import control_line_conflicts
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.errors import Conflict, InvalidValue, NotFound
@@ -31,10 +32,12 @@ class ProjectService(Service):
         position_of: Callable[[UUID, int], int | None],
         blueprint: BlueprintLookup | None = None,
         land_area_tolerance: Decimal = LAND_AREA_TOLERANCE,
+        control_lines: Callable[[str], list[dict[str, Any]]] | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.blueprint = blueprint
         self.land_area_tolerance = land_area_tolerance
+        self.control_lines = control_lines  # 多规合一 (application/multiplan.py)
 
     def get(self, code: str) -> Project:
         return self.load(Project, project_id(code), f"project {code}")
@@ -46,6 +49,8 @@ class ProjectService(Service):
         zones, areas = self.blueprint(project.red_line)
         declared = Declared(project.planned_land_use, project.plot_ratio, project.height_m)
         check = check_red_line(project.red_line, declared, zones, areas, meta.business_time.date())
+        if self.control_lines is not None:
+            check.conflicts.extend(control_line_conflicts(project.red_line, self.control_lines(project.code)))
         project.record_blueprint_check(meta, check, trigger=trigger)
 
     def generate(

@@ -37,6 +37,8 @@ import_ = typer.Typer(
 app.add_typer(import_, name="import")
 export = typer.Typer(help="导出 — the national data-sharing tables (SPGL_*) from the log.", no_args_is_help=True)
 app.add_typer(export, name="export")
+catalogue = typer.Typer(help="流程 — the process catalogue: record the seed flows.", no_args_is_help=True)
+app.add_typer(catalogue, name="catalogue")
 
 console = Console()
 CLI_INTEGRATION = "cli-integration"
@@ -635,6 +637,17 @@ def export_uploaded(
         )
     finally:
         container.close()
+
+
+@catalogue.command("seed")
+def catalogue_seed() -> None:
+    """Record version 1.0 of every provincial flow not yet in the log (channel import); idempotent."""
+    container = _container()
+    try:
+        created = container.catalogue.seed()
+    finally:
+        container.close()
+    console.print(f"{len(created)} flows recorded: {', '.join(created)}" if created else "every seed flow is recorded")
 
 
 def main() -> None:

@@ -10,12 +10,15 @@ from projections.case_timeline import CaseTimeline
 from projections.deliveries import Deliveries
 from projections.duplicates import Duplicates
 from projections.inquiries import Inquiries
+from projections.intermediaries import Intermediaries
 from projections.ledger import Ledger, LedgerConfig
 from projections.licence_library import LicenceLibrary
 from projections.offline_warnings import OfflineWarnings
+from projections.process_catalogue import ProcessCatalogue
 from projections.project_overview import ProjectOverview
 from projections.ratings import Ratings
 from projections.spgl_exchange import SpglExchange
+from projections.utility_connections import UtilityConnections
 from projections.window_assessment import WindowAssessment
 
 READ_MODELS: tuple[type[ReadModel], ...] = (
@@ -32,6 +35,9 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     SpglExchange,
     Blueprint,
     Duplicates,
+    Intermediaries,
+    UtilityConnections,
+    ProcessCatalogue,
 )
 
 

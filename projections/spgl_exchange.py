@@ -56,7 +56,7 @@ def _text(value: Any) -> str:
 
 
 def _row(**fields: Any) -> dict[str, str]:
-    return {k: _text(v) for k, v in fields.items() if _text(v) != ""}
+    return {k: text for k, v in fields.items() if (text := _text(v)) != ""}
 
 
 @cache

@@ -122,6 +122,22 @@ class Case(Aggregate):
         materials: list[dict[str, Any]]
         parallel_application_id: str | None
         acceptance_mode: int
+        # v2: the catalogue versions the case was received under (docs/catalogue.md); None: before versions
+        flow_code: str | None = None
+        flow_version: str | None = None
+        item_version: str | None = None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 cases were received before the catalogue had versions: they run under the seed."""
+            for name in ("flow_code", "flow_version", "item_version"):
+                state.setdefault(name, None)
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.pinned = (self.flow_code, self.flow_version, self.item_version)
 
     class BackEntered(Event, Aggregate.Created):
         """补录 — a decision taken outside the system, entered afterwards with its business time
@@ -243,6 +259,15 @@ class Case(Aggregate):
         document_number: str | None
         document_title: str | None
         valid_until: date | None
+        # v2: 智能审批 — the rules, materials and licences a rule-based approval rests on (None: by a person)
+        rule_evidence: dict[str, Any] | None = None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 approvals were all decided by people."""
+            state.setdefault("rule_evidence", None)
 
         def apply(self, aggregate: Case) -> None:
             super().apply(aggregate)
@@ -287,6 +312,12 @@ class Case(Aggregate):
         STATUS = CaseStatus.REVOKED
         reason: str
 
+    class RuleApprovalDeclined(Event):
+        """智能审批未通过 — the item's rules did not all pass: the case stays received for a person to
+        handle; the evidence says which rules and materials failed and why (status unchanged)."""
+
+        rule_evidence: dict[str, Any]
+
     def __init__(
         self,
         project_id: UUID,
@@ -315,6 +346,8 @@ class Case(Aggregate):
         self.review_started = False
         self.back_entered = False
         self.history: list[tuple[date, str]] = []
+        # (flow code, flow version, item version) received under; None for back-entries and v1 cases
+        self.pinned: tuple[str | None, str | None, str | None] = (None, None, None)
 
     # --- creation -------------------------------------------------------------------
 
@@ -333,6 +366,7 @@ class Case(Aggregate):
         materials: list[dict[str, Any]],
         parallel_application_id: str | None,
         acceptance_mode: int,
+        pinned: tuple[str, str, str] | None = None,
     ) -> Case:
         if acceptance_mode not in (1, 4):
             raise InvalidValue("acceptance_mode", "1 (window) or 4 (fully online)", "enum")
@@ -351,6 +385,9 @@ class Case(Aggregate):
             materials=list(materials),
             parallel_application_id=parallel_application_id,
             acceptance_mode=acceptance_mode,
+            flow_code=pinned[0] if pinned else None,
+            flow_version=pinned[1] if pinned else None,
+            item_version=pinned[2] if pinned else None,
             **meta.fields(),
         )
 
@@ -502,8 +539,15 @@ class Case(Aggregate):
         self._do("end-special-procedure", self.SpecialProcedureEnded, meta, result=result)
 
     def approve(
-        self, meta: Meta, document_number: str | None, document_title: str | None, valid_until: date | None
+        self,
+        meta: Meta,
+        document_number: str | None,
+        document_title: str | None,
+        valid_until: date | None,
+        rule_evidence: dict[str, Any] | None = None,
     ) -> None:
+        if (rule_evidence is not None) != (meta.channel == Channel.SYSTEM_RULE):
+            raise InvalidValue("rule_evidence", "a rule-based approval, and only one, carries rule evidence", "rule")
         self._do(
             "approve",
             self.Approved,
@@ -511,7 +555,14 @@ class Case(Aggregate):
             document_number=document_number,
             document_title=document_title,
             valid_until=valid_until,
+            rule_evidence=rule_evidence,
         )
+
+    def decline_rule_approval(self, meta: Meta, rule_evidence: dict[str, Any]) -> None:
+        """Record why the rules did not decide; only right after receipt, before anyone acted."""
+        if self.phase != Phase.RECEIVED or meta.channel != Channel.SYSTEM_RULE:
+            raise IllegalTransition(f"case {self.id}", f"{self.status.value} {self.status.label}", "decline-rule")
+        self.trigger_event(self.RuleApprovalDeclined, rule_evidence=rule_evidence, **meta.fields())
 
     def approve_pending_materials(self, meta: Meta, document_number: str | None, pending_materials: list[str]) -> None:
         if not pending_materials:

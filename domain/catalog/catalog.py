@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from domain.catalog.rule_approval import RuleApproval, parse_rule_approval
 from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
 
@@ -27,6 +28,7 @@ class Item:
     prerequisites: tuple[str, ...]
     milestone: bool
     licence_type: str | None = None  # 电子证照 the approval issues (domain/licences), if any
+    rule_approval: RuleApproval | None = None  # 智能审批: eligible for approval by rule (rule_approval.py)
 
 
 MAIN_STAGES = (1, 2, 3, 4)  # stage 5 runs in parallel: no stage limit (spgl.md validation rule 4)
@@ -52,6 +54,9 @@ class Catalog:
                 prerequisites=tuple(raw["prerequisites"]),
                 milestone=bool(raw["milestone"]),
                 licence_type=raw.get("licence_type"),
+                rule_approval=parse_rule_approval(raw["code"], raw["rule_approval"])
+                if "rule_approval" in raw
+                else None,
             )
             if item.stage not in REFERENCE.stages:
                 raise ValueError(f"item {item.code}: unknown stage {item.stage}")

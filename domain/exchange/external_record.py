@@ -27,6 +27,7 @@ class Source(StrEnum):
     REAL_ESTATE_REGISTRATION = "real_estate_registration"  # 不动产登记
     CITY_SYSTEM = "city_system"  # 市县工建系统 (e.g. Haikou's)
     PUBLIC_RESOURCE_TRADING = "public_resource_trading"  # 公共资源交易
+    UTILITY_PROVIDER = "utility_provider"  # 水电气 providers (水务, 供电, 燃气)
 
 
 class RecordKind(StrEnum):
@@ -40,9 +41,14 @@ class RecordKind(StrEnum):
     REAL_ESTATE_REGISTRATION = "real_estate_registration"  # 不动产登记
     TENDER_AWARD = "tender_award"  # 中标通知书 (ZBTZSBH)
     STATUS_ROW = "status_row"  # a case status transition in another system (SPGL_XMSPSXBLXXXXB)
+    UTILITY_PROGRESS = "utility_progress"  # 水电气报装进度: accepted / surveyed / connected on a date
 
 
-CERTIFICATE_KINDS = frozenset(RecordKind) - {RecordKind.STATUS_ROW}
+UTILITIES = ("water", "power", "gas")  # department of a utility_progress record
+UTILITY_STAGES = ("accepted", "surveyed", "connected")  # payload.stage: 受理, 勘察, 接入
+
+
+CERTIFICATE_KINDS = frozenset(RecordKind) - {RecordKind.STATUS_ROW, RecordKind.UTILITY_PROGRESS}
 
 # Upstream certificate numbers a downstream certificate cites (reference/spgl.md field names).
 UPSTREAM_FIELDS: dict[str, str] = {
@@ -114,6 +120,8 @@ class ExternalRecord(Aggregate):
                     raise InvalidValue(name, "a status row needs case_ref, status_code and source_system", "required")
             if not 1 <= int(f["status_code"]) <= 15:
                 raise InvalidValue("status_code", "a BLZT status code of case_status.csv (1–15)", "status_unknown")
+        if kind == RecordKind.UTILITY_PROGRESS:
+            _check_utility_progress(f)
         unknown = sorted(set(f.get("upstream") or {}) - set(UPSTREAM_FIELDS))
         if unknown:
             raise InvalidValue(
@@ -138,6 +146,18 @@ class ExternalRecord(Aggregate):
             return False
         self.trigger_event(self.Amended, **_event_fields(f), **meta.fields())
         return True
+
+
+def _check_utility_progress(f: dict[str, Any]) -> None:
+    """水电气报装: which utility (department), for which project, which stage (payload.stage) on which day."""
+    if f.get("department") not in UTILITIES:
+        raise InvalidValue("department", f"the utility: one of {list(UTILITIES)}", "utility_unknown")
+    if not f.get("project_code"):
+        raise InvalidValue("project_code", "a utility progress report names its project", "required")
+    if (f.get("payload") or {}).get("stage") not in UTILITY_STAGES:
+        raise InvalidValue("payload.stage", f"one of {list(UTILITY_STAGES)}", "utility_stage_unknown")
+    if f.get("issued_on") is None:
+        raise InvalidValue("issued_on", "the date the stage was reached", "required")
 
 
 def _event_fields(f: dict[str, Any]) -> dict[str, Any]:

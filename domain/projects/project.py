@@ -118,6 +118,8 @@ class Project(Aggregate):
         def apply(self, aggregate: Project) -> None:
             aggregate.unit_works[self.unit_work_code] = self.name
             aggregate.floor_area_m2 += self.floor_area_m2 or 0
+            if self.floor_area_m2 is not None:  # the declared area each BIM model and survey is held to
+                aggregate.unit_work_areas[self.unit_work_code] = self.floor_area_m2
 
     class ItemApproved(Event):
         """事项办结（通过）— an item's case was approved for this project."""
@@ -190,6 +192,7 @@ class Project(Aggregate):
         self.land_supply_mode: str | None = None
         self.parcel_codes: list[str] = []
         self.unit_works: dict[str, str] = {}
+        self.unit_work_areas: dict[str, Decimal] = {}
         self.approved_items: dict[str, UUID] = {}
         self.merged_into: str | None = None
         self.merged_codes: list[str] = []

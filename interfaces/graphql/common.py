@@ -3,21 +3,40 @@ scope and times. One copy, imported by every query module."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
+from typing import TypeVar
 
 import anyio.to_thread
 from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.policy import Actor, in_scope
+from domain.shared.errors import DomainError, Forbidden, InvalidValue, NotFound
 from interfaces.graphql.context import Context
+
+T = TypeVar("T")
 
 MAX_PAGE = 100  # page size cap of every connection (docs/security.md)
 
 
 def error(message: str, code: str, status: int) -> GraphQLError:
     return GraphQLError(message, extensions={"code": code, "status": status})
+
+
+async def run_domain(work: Callable[[], T]) -> T:
+    """Run a service call off the event loop; its domain errors become coded GraphQL errors."""
+    try:
+        return await anyio.to_thread.run_sync(work)
+    except Forbidden as exc:
+        raise error(str(exc), "FORBIDDEN", 403) from None
+    except NotFound as exc:
+        raise error(str(exc), "NOT_FOUND", 404) from None
+    except InvalidValue as exc:
+        raise error(str(exc), "BAD_USER_INPUT", 422) from None
+    except DomainError as exc:
+        raise error(str(exc), "CONFLICT", 409) from None
 
 
 async def wait(info: Info[Context, None], at_least: int | None) -> None:

@@ -20,6 +20,7 @@ class Context(BaseContext):
     container: Container
     actor: Actor | None
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    withheld: set[str] = field(default_factory=set)  # personal-data fields withheld (interfaces/graphql/personal.py)
 
     def __post_init__(self) -> None:
         super().__init__()

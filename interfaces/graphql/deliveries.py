@@ -23,6 +23,7 @@ from domain.shared.codes import validate_project_code
 from domain.shared.errors import Forbidden, InvalidValue
 from interfaces.graphql.common import actor_of, error, page, wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.personal import personal
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor
 from projections.deliveries import WRITTEN_REPORT, Deliveries
@@ -75,7 +76,7 @@ class TenderAward:
     source_id: str
     number: str = strawberry.field(description="中标通知书编号 (ZBTZSBH)")
     issued_on: date | None
-    winning_bidder: str | None
+    winning_bidder: str | None = personal("中标人")
     bid_price: str | None = strawberry.field(description="中标价 as reported (万元)")
     reported_at: datetime
     position: int

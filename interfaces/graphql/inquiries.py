@@ -1,8 +1,8 @@
 """GraphQL of accountability inquiries (问责): `inquiries(filter, first, after, atLeast)` and
 `violationRates(groupBy, filter, atLeast)`, merged into the schema's Query in schema.py.
 
-Readers: supervisors, analysts, accountability officers and admins (policy `inquiry.read`), each
-inside its region. Whether an explanation is overdue is decided here, at query time, from today.
+Readers: supervisors, accountability officers and admins (policy `inquiry.read`: inquiries name
+officials), each inside its region; analysts too for `violationRates` (`inquiry.rates`, aggregates). Whether an explanation is overdue is decided here, at query time, from today.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from domain.shared.errors import Forbidden
 from domain.shared.reference import REFERENCE
 from interfaces.graphql.common import MAX_PAGE, error, region_scope, wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.personal import personal
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor, today
 from projections.inquiries import Inquiries
@@ -58,9 +59,9 @@ class PendingExplanation:
 @strawberry.type(description="问责处理 — a sanction decided on a confirmed violation.")
 class InquirySanction:
     sanction_type: str
-    target: str
+    target: str | None = personal("who is sanctioned")
     decision_number: str
-    detail: str
+    detail: str | None = personal()
     recorded_on: date
 
 
@@ -71,11 +72,11 @@ class InquiryStep:
     event_type: str
     business_time: datetime
     recorded_at: datetime
-    actor_id: str
+    actor_id: str | None = personal()
     actor_role: str
-    actor_org: str
+    actor_org: str | None = personal()
     channel: str
-    detail: JSON
+    detail: JSON | None = personal("the event's fields: explanations, findings as written")
 
 
 @strawberry.type(description="问责 — an accountability inquiry on warnings, and its outcome.")
@@ -96,7 +97,7 @@ class Inquiry:
     sanctions: list[InquirySanction]
     conclusion: str | None
     opened_at: datetime
-    opened_by: str
+    opened_by: str | None = personal()
     closed_at: datetime | None
     position: int
     timeline: list[InquiryStep]
@@ -112,12 +113,12 @@ class ViolationRate:
     rate: float | None = strawberry.field(description="confirmed / decided; null while none is decided")
 
 
-def _reader(info: Info[Context, None]) -> Actor:
+def _reader(info: Info[Context, None], action: str = "inquiry.read") -> Actor:
     actor = info.context.actor
     if actor is None:
         raise error("not authenticated", "UNAUTHENTICATED", 401)
     try:
-        authorize(actor, "inquiry.read")
+        authorize(actor, action)
     except Forbidden as exc:
         raise error(str(exc), "FORBIDDEN", 403) from None
     return actor
@@ -224,7 +225,7 @@ class InquiriesQuery:
         filter: InquiryFilter | None = None,
         at_least: int | None = None,
     ) -> list[ViolationRate]:
-        actor = _reader(info)
+        actor = _reader(info, "inquiry.rates")
         await wait(info, at_least)
         f = filter or InquiryFilter()
         view = Inquiries(info.context.container.db)

@@ -20,9 +20,10 @@ from strawberry.types import Info
 from application.policy import Actor, in_scope
 from domain.licences import LICENCE_TYPES
 from domain.shared.events import SHANGHAI
-from interfaces.graphql.common import actor_of, page, region_scope, wait
+from interfaces.graphql.common import actor_of, error, page, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.duplicates import family, family_page
+from interfaces.graphql.personal import may_see_personal_data, personal
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import Connection, connection, decode_cursor
 from projections.licence_library import LicenceLibrary
@@ -63,8 +64,8 @@ class License:
     number: str
     type: str
     type_name: str = strawberry.field(description="e.g. 建筑工程施工许可证")
-    holder_name: str
-    holder_uscc: str
+    holder_name: str | None = personal()
+    holder_uscc: str | None = personal()
     project_code: str
     item_code: str
     case_id: str | None
@@ -73,10 +74,10 @@ class License:
     valid_from: date
     valid_until: date | None
     status: LicenseStatus
-    topic: list[TopicField]
+    topic: list[TopicField] | None = personal("主题字段: names of people and organisations among them")
     document_hash: str = strawberry.field(description="SM3 of the canonical licence content (docs/evidence.md)")
     hash_algorithm: str
-    signature: JSON = strawberry.field(description="the signature entry, as POST /api/v1/signatures/verify takes it")
+    signature: JSON | None = personal("the signature entry (names the signer), as /signatures/verify takes it")
     revocation_reason: str | None
     revoked_at: str | None
     position: int = strawberry.field(description="log position of the issue")
@@ -156,6 +157,9 @@ class LicencesQuery:
         await wait(info, at_least)
         f = filter or LicenseFilter()
         applicant = actor.role == "applicant"
+        if (f.holder_uscc or f.topic) and not may_see_personal_data(actor.role):
+            # a filter on withheld fields would tell who holds what
+            raise error(f"role {actor.role} may not filter by holder or topic (personal data)", "FORBIDDEN", 403)
         library = LicenceLibrary(info.context.container.db)
         fetch = partial(
             library.search,

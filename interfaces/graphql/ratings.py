@@ -16,6 +16,7 @@ from strawberry.types import Info
 from domain.shared.events import SHANGHAI
 from interfaces.graphql.common import actor_of, error, region_scope, wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.personal import may_see_personal_data, personal
 from interfaces.graphql.router import IsAuthenticated
 from projections.ratings import Ratings
 from projections.window_assessment import WindowAssessment
@@ -76,7 +77,7 @@ class RatingGroup:
 
 @strawberry.type(description="综合窗口考核 — one window clerk's (or one window's) acceptance work and satisfaction.")
 class WindowAssessmentRow:
-    clerk_id: str | None = strawberry.field(description="null when grouped by window")
+    clerk_id: str | None = personal("null when grouped by window")
     org: str
     region_code: str = strawberry.field(description="the narrowest region containing the cases handled")
     accepted: int
@@ -96,6 +97,12 @@ def _month(month: str | None) -> str | None:
     return month
 
 
+def _per_person(role: str) -> None:
+    """Per-clerk figures assess a person: personal data, even with the clerk's id withheld."""
+    if not may_see_personal_data(role):
+        raise error(f"role {role} reads aggregates without personal data: group by WINDOW", "FORBIDDEN", 403)
+
+
 @strawberry.type
 class RatingsQuery:
     @strawberry.field(
@@ -112,6 +119,8 @@ class RatingsQuery:
         await wait(info, at_least)
         f = filter or RatingsFilter()
         actor = actor_of(info)
+        if group_by == RatingsGroupBy.CLERK:
+            _per_person(actor.role)
         container = info.context.container
         groups = await anyio.to_thread.run_sync(
             partial(
@@ -157,6 +166,8 @@ class RatingsQuery:
         actor = actor_of(info)
         if actor.role == "applicant":
             raise error("window assessment is for officials", "FORBIDDEN", 403)
+        if group_by == WindowGroupBy.CLERK:
+            _per_person(actor.role)
         rows = await anyio.to_thread.run_sync(
             partial(
                 WindowAssessment(info.context.container.db).assess,

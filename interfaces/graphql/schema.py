@@ -30,15 +30,19 @@ from domain.shared.errors import Forbidden
 from infrastructure.store import version_at
 from interfaces.graphql.blueprint import BlueprintQuery, canonical_row
 from interfaces.graphql.caching import KnownValid
+from interfaces.graphql.catalogue import CatalogueQuery
 from interfaces.graphql.common import actor_of, error, page, region_scope, utc, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.deliveries import DeliveriesQuery
 from interfaces.graphql.duplicates import DuplicatesQuery, family, family_page
+from interfaces.graphql.industry import IndustryQuery
 from interfaces.graphql.inquiries import InquiriesQuery
+from interfaces.graphql.intermediaries import IntermediariesQuery
 from interfaces.graphql.ledger import LedgerQuery
 from interfaces.graphql.licences import LicencesQuery
 from interfaces.graphql.limits import QueryCost, RefuseNul
 from interfaces.graphql.live import Subscription
+from interfaces.graphql.personal import WithheldNotice, may_see_personal_data
 from interfaces.graphql.ratings import RatingsQuery
 from interfaces.graphql.replay import case_facts, project_from
 from interfaces.graphql.router import IsAuthenticated
@@ -57,6 +61,7 @@ from interfaces.graphql.types import (
     project_node,
     transition_node,
 )
+from interfaces.graphql.utilities import UtilitiesQuery
 from interfaces.graphql.warnings import WarningsQuery
 from projections.case_timeline import clock_of
 
@@ -176,6 +181,8 @@ class Query:
         await wait(info, at_least)
         f = filter or ProjectFilter()
         actor = actor_of(info)
+        if f.owner_uscc and not may_see_personal_data(actor.role):  # would tell whose projects these are
+            raise error(f"role {actor.role} may not filter by owner (personal data)", "FORBIDDEN", 403)
         owner = actor.org if actor.role == "applicant" else f.owner_uscc
         rows, has_next, total = await anyio.to_thread.run_sync(
             partial(
@@ -325,6 +332,10 @@ schema = strawberry.Schema(
             DeliveriesQuery,
             BlueprintQuery,
             DuplicatesQuery,
+            CatalogueQuery,
+            IndustryQuery,
+            IntermediariesQuery,
+            UtilitiesQuery,
         ),
     ),
     subscription=Subscription,
@@ -335,6 +346,7 @@ schema = strawberry.Schema(
         lambda: AddValidationRules([QueryCost]),  # fields times page sizes (interfaces/graphql/limits.py)
         RefuseNul,
         lambda: ParserCache(maxsize=512),
+        WithheldNotice,  # extensions.personalData when personal fields were withheld
         KnownValid,  # last: a text that passed once is not validated again
     ],
 )

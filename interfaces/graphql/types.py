@@ -20,7 +20,9 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from interfaces.graphql.blueprint import ProjectLand, land_of
 from interfaces.graphql.context import Context
+from interfaces.graphql.intermediaries import AssessmentReviewNode, reviews_of
 from interfaces.graphql.ledger import InclusionProof, inclusion_proof
+from interfaces.graphql.personal import personal
 
 T = TypeVar("T")
 
@@ -75,8 +77,8 @@ def connection(nodes: list[tuple[int, T]], has_next: bool, total: int | None = N
 
 @strawberry.type(description="业主 — the project owner (建设单位).")
 class Owner:
-    name: str
-    uscc: str
+    name: str | None = personal("建设单位名称")
+    uscc: str | None = personal("统一社会信用代码")
 
 
 @strawberry.type(description="单位工程 — a unit of works with its system-assigned code.")
@@ -109,12 +111,12 @@ class Transition:
     status: Status
     business_time: datetime
     recorded_at: datetime
-    actor_id: str
+    actor_id: str | None = personal()
     actor_role: str
-    actor_org: str
+    actor_org: str | None = personal()
     channel: str
     request_id: str
-    detail: JSON
+    detail: JSON | None = personal("the event's fields: opinions, notes, reasons as written")
 
 
 @strawberry.type(description="办件 — a case: current status, clock (working days, deadline, overdue) and timeline.")
@@ -126,7 +128,7 @@ class Case:
     stage: int
     department: str
     region_code: str
-    applicant_org: str
+    applicant_org: str | None = personal("the applicant's USCC")
     status: Status
     received_at: datetime | None
     accepted_on: date | None
@@ -145,6 +147,12 @@ class Case:
     channel: str
     position: int | None
     timeline: list[Transition]
+
+    @strawberry.field(
+        description="评估评审 — the case's expert reviews (its special procedures of type expert_review)."
+    )
+    async def assessment_reviews(self, info: Info[Context, None]) -> list[AssessmentReviewNode]:
+        return await reviews_of(info, str(self.id))
 
 
 @strawberry.type(description="项目 — a project: codes, owner, region, land, stage reached, cases.")
@@ -192,15 +200,15 @@ class AuditEntry:
     aggregate_type: str
     originator_id: str
     version: int
-    actor_id: str
+    actor_id: str | None = personal()
     actor_role: str
-    actor_org: str
+    actor_org: str | None = personal()
     channel: str
     request_id: str
     occurred_at: datetime | None
     recorded_at: datetime
     business_time: datetime
-    data: JSON
+    data: JSON | None = personal("the event's fields")
 
     @strawberry.field(description="存在性证明 — this event's inclusion proof in the ledger (null until it is in).")
     async def proof(self, info: Info[Context, None]) -> InclusionProof | None:

@@ -21,8 +21,11 @@ from interfaces.rest.limits import BodyLimit, RateLimit
 from interfaces.rest.routers import approvals, health, projects
 from interfaces.rest.routers import archives as archives_router
 from interfaces.rest.routers import blueprint as blueprint_router
+from interfaces.rest.routers import catalogue as catalogue_router
 from interfaces.rest.routers import deliveries as deliveries_router
 from interfaces.rest.routers import exchange as exchange_router
+from interfaces.rest.routers import industry as industry_router
+from interfaces.rest.routers import intermediaries as intermediaries_router
 from interfaces.rest.routers import licences as licences_router
 from interfaces.rest.routers import ratings as ratings_router
 from interfaces.rest.routers import signatures as signatures_router
@@ -109,6 +112,9 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(archives_router.router)
     app.include_router(licences_router.router)
     app.include_router(deliveries_router.router)
+    app.include_router(industry_router.router)
+    app.include_router(intermediaries_router.router)
+    app.include_router(catalogue_router.router)
     mount_graphql(app, container)
     app.add_middleware(RateLimit, settings=container.settings)
     app.add_middleware(BodyLimit, settings=container.settings)

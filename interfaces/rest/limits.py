@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 EXEMPT = frozenset({"/health", "/metrics"})  # probes of load balancers and Prometheus
 REDIS_RETRY_S = 30.0  # after a Redis failure, count in-process this long before trying again
 PREFIX = "gongjian:ratelimit"
-BULK_PATHS = ("/api/v1/exchange/spgl",)  # whole table dumps: settings.max_body_bytes_bulk
+# whole table dumps and IFC models (BIM 图审): settings.max_body_bytes_bulk
+BULK_PATHS = ("/api/v1/exchange/spgl", "/api/v1/industry/bim/")
 
 
 def _too_large(cap: int) -> str:

@@ -184,6 +184,7 @@ class CaseSubmission(Body):
     materials: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_LIST)
     parallel_application_id: Short | None = None
     acceptance_mode: Literal[1, 4] = Field(1, description="1 window, 4 fully online")
+    item_version: Short | None = Field(None, description="事项版本 expected (R1: must be the flow's, else 422)")
 
 
 class OfflineEntry(Body):

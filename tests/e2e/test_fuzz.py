@@ -37,6 +37,7 @@ FUZZ = settings(
 # past authorisation into validation and the services; integration covers the rest
 ROLE_BY_PATH = (
     ("/blueprint", "admin"),
+    ("/catalogue", "admin"),
     ("/merge", "admin"),
     ("/seals", "admin"),
     ("/warnings", "supervisor"),

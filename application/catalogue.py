@@ -1,0 +1,249 @@
+"""流程—阶段—事项—区划 — the process catalogue as events: which flow and version a project's case
+runs under (the nearest published flow of its flow type, up the region hierarchy, else the
+province's seed), and the admin commands that publish a version or retire a flow.
+
+Rules across aggregates live here: a county-level flow needs a flow of the same type one level up
+(R6 of reference/spgl.md); an item of a definition must be in the item catalogue (事项库), whose
+codes every read model knows. The province's flows start as the seed (domain/catalog/seed.py):
+publishing a new version of one records the seed as version 1.0 first, so cases pinned to the
+seed keep reading it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from application.base import Service
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.catalog import CATALOG, Item
+from domain.catalog.definition import check_definition, parse_version
+from domain.catalog.process import (
+    PROVINCE,
+    Process,
+    find_item,
+    flow_code,
+    parent_flow_region,
+    process_id,
+    regions_up,
+    to_item,
+)
+from domain.catalog.seed import SEED_VERSION, licence_topic_fields, seed_definition
+from domain.projects import Project
+from domain.shared.errors import Conflict, InvalidValue, NotFound
+from domain.shared.events import Channel, Meta
+from domain.shared.reference import REFERENCE
+
+# 事项库初始化 — who records the seed: the system, through the import channel
+SEEDER = Actor("system:catalogue-seed", "integration", "gongjian", PROVINCE, "事项库初始化")
+Find = Callable[[type[Aggregate], UUID], Aggregate | None]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow as a case sees it: its code, the version in force, that version's definition."""
+
+    code: str
+    version: str
+    definition: dict[str, Any]
+    recorded: bool  # False: the seed, not yet in the log
+
+
+@dataclass(frozen=True)
+class Pin:
+    """流程版本锁定 — what a case is received under."""
+
+    flow: Flow
+    item: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.flow.code, self.flow.version, self.item["version"])
+
+    def as_item(self) -> Item:
+        return to_item(self.item)
+
+    def check_situations(self, codes: list[str], field: str = "situation_codes") -> None:
+        """情形: a case chooses among its item's situations in the pinned version."""
+        known = {s["code"] for s in self.item["situations"]}
+        for i, code in enumerate(codes):
+            if code not in known:
+                raise InvalidValue(
+                    f"{field}.{i}", f"situation {code} is not one of item {self.item['code']}'s", "situation_unknown"
+                )
+
+
+def _seed_flow(flow_type: int) -> Flow:
+    return Flow(flow_code(flow_type), SEED_VERSION, seed_definition(flow_type), recorded=False)
+
+
+class Pins:
+    """Flow lookups on the write side: the Process aggregates of the log, the seed below them."""
+
+    def __init__(self, find: Find) -> None:
+        self.find = find
+
+    def process(self, code: str) -> Process | None:
+        found = self.find(Process, process_id(code))
+        return found if isinstance(found, Process) else None
+
+    def active_at(self, region_code: str, flow_type: int) -> Flow | None:
+        """The flow of this type defined at exactly this region, if any and not retired."""
+        process = self.process(flow_code(flow_type, region_code))
+        if process is None:
+            return _seed_flow(flow_type) if region_code == PROVINCE else None
+        if process.retired:
+            return None
+        return Flow(process.code, str(process.latest_version), process.latest, recorded=True)
+
+    def current(self, region_code: str, flow_type: int) -> Flow:
+        """The flow a project of this region and type applies under: the nearest one up the regions."""
+        for region in regions_up(region_code):
+            flow = self.active_at(region, flow_type)
+            if flow is not None:
+                return flow
+        raise Conflict(f"no flow of type {flow_type} is in force for region {region_code}")
+
+    def version(self, code: str, version: str | None = None) -> Flow:
+        """A flow at a version (default: its latest), as recorded or as seeded."""
+        process = self.process(code)
+        if process is None:
+            seeded = [t for t in REFERENCE.flow_types if flow_code(t) == code]
+            if not seeded or version not in (None, SEED_VERSION):
+                raise NotFound(f"flow {code} version {version or 'latest'} not found")
+            return _seed_flow(seeded[0])
+        definition = process.latest if version is None else process.definition_at(version)
+        if definition is None:
+            raise NotFound(f"flow {code} version {version} not found")
+        return Flow(process.code, definition["version"], definition, recorded=True)
+
+    def pin(self, project: Project, item_code: str, item_version: str | None = None) -> Pin:
+        """R1: the case's (flow, version, item, version) must exist."""
+        flow = self.current(project.region_code, project.flow_type)
+        item = find_item(flow.definition, item_code)
+        if item is None:
+            raise InvalidValue(
+                "item_code", f"item {item_code} is not in flow {flow.code} version {flow.version} (R1)", "R1"
+            )
+        if item_version is not None and parse_version(item_version, "item_version") != parse_version(
+            item["version"], "item_version"
+        ):
+            raise InvalidValue(
+                "item_version",
+                f"item {item_code} is at version {item['version']} in flow {flow.code} {flow.version}, "
+                f"not {item_version} (R1: a case's flow, item and versions must exist)",
+                "R1",
+            )
+        return Pin(flow, item)
+
+    def pinned_item(self, flow_code_: str | None, flow_version: str | None, item_code: str) -> Item:
+        """The item a case runs under: its pinned version's, or the seed's for unpinned cases."""
+        if flow_code_ is None or flow_version is None:
+            return CATALOG.item(item_code)
+        item = find_item(self.version(flow_code_, flow_version).definition, item_code)
+        if item is None:  # cannot happen for a case received under R1
+            raise NotFound(f"item {item_code} not in flow {flow_code_} {flow_version}")
+        return to_item(item)
+
+
+class CatalogueService(Service):
+    @property
+    def pins(self) -> Pins:
+        return Pins(self.find)
+
+    def publish(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        *,
+        region_code: str,
+        flow_type: int,
+        definition: dict[str, Any],
+    ) -> dict[str, Any]:
+        """流程发布 — a new version of the flow of this type at this region (the first creates it)."""
+        authorize(actor, "catalogue.publish")
+        checked = check_definition(definition, licence_topic_fields())
+        for i, item in enumerate(checked["items"]):
+            if item["code"] not in CATALOG.items:
+                raise InvalidValue(
+                    f"definition.items.{i}.code",
+                    f"item {item['code']} is not in the item catalogue (事项库)",
+                    "item_unknown",
+                )
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            code = flow_code(flow_type, region_code)
+            process = self.pins.process(code)
+            if process is None:
+                process = self._create(meta, region_code, flow_type, checked)
+            else:
+                process.publish_version(meta, checked)
+            response = {"id": str(process.id), "code": code, "version": checked["version"]}
+            return [process], response
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def _create(self, meta: Meta, region_code: str, flow_type: int, definition: dict[str, Any]) -> Process:
+        parent = parent_flow_region(region_code) if region_code in REFERENCE.regions else None
+        if parent is not None and self.pins.active_at(parent, flow_type) is None:
+            raise InvalidValue(
+                "region_code",
+                f"no flow of type {flow_type} at {parent} for this {REFERENCE.regions[region_code].level} flow "
+                "(R6: a county-level flow must map to a city-level flow of the same flow type)",
+                "R6",
+            )
+        if region_code != PROVINCE:
+            return Process.publish(meta, region_code=region_code, flow_type=flow_type, definition=definition)
+        # the province's flow is the seed until now: record it as 1.0, then the new version
+        process = Process.publish(
+            _seed_meta(meta), region_code=PROVINCE, flow_type=flow_type, definition=seed_definition(flow_type)
+        )
+        process.publish_version(meta, definition)
+        return process
+
+    def retire(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, reason: str
+    ) -> dict[str, Any]:
+        """流程停用 — the flow takes no new cases (the flows above it apply again)."""
+        authorize(actor, "catalogue.retire")
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            process = self.pins.process(code)
+            if process is None:
+                raise NotFound(f"flow {code} has not been published")
+            process.retire(meta, reason)
+            return [process], {"id": str(process.id), "code": code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def seed(self, request_id: str = "catalogue-seed") -> list[str]:
+        """Record the seed (version 1.0) of every provincial flow not yet in the log; idempotent."""
+        meta = self.meta(SEEDER, request_id, channel=Channel.IMPORT)
+        created = []
+        for flow_type in sorted(REFERENCE.flow_types):
+            if self.pins.process(flow_code(flow_type)) is None:
+                created.append(
+                    Process.publish(
+                        meta, region_code=PROVINCE, flow_type=flow_type, definition=seed_definition(flow_type)
+                    )
+                )
+        if created:
+            self.app.save_all(*created)
+        return [p.code for p in created]
+
+
+def _seed_meta(meta: Meta) -> Meta:
+    return Meta(
+        actor_id=SEEDER.actor_id,
+        actor_role=SEEDER.role,
+        actor_org=SEEDER.org,
+        channel=Channel.IMPORT,
+        request_id=meta.request_id,
+        now=meta.now,
+    )

@@ -1,0 +1,259 @@
+"""BIM 图审及竣工验收 and 联合测绘 — IFC models parsed and checked against the project's planning
+conditions; completion models compared with the approved design; the joint survey's results
+recorded once and read by planning verification and the real-estate export.
+
+Planning conditions come from what is recorded: the zones of the project's last blueprint check
+(height limit, plot ratio), its red line's area, its unit works' declared areas, and the approved
+building area of its engineering planning permit (建设工程规划许可证, from the licence library).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.app import GongjianApplication
+from application.base import Service
+from application.clock import Clock
+from application.idempotency import IdempotencyKey
+from application.policy import Actor, authorize
+from domain.blueprint.check import area_m2
+from domain.industry.bim import BimReview, ModelStage, bim_review_id, check_stage
+from domain.industry.checks import AREA_TOLERANCE, Conditions, check_planning, compare
+from domain.industry.facts import Facts
+from domain.industry.survey import JointSurvey, check_buildings, survey_facts, survey_id
+from domain.projects import Project, project_id
+from domain.shared.codes import validate_uscc
+from domain.shared.errors import Conflict, InvalidValue, NotFound
+from domain.shared.events import Meta
+
+PermitArea = Callable[[str, str], Decimal | None]  # (project code, owner uscc) → approved m²
+Parser = Callable[[bytes], Facts]
+
+
+class IndustryService(Service):
+    def __init__(
+        self,
+        app: GongjianApplication,
+        clock: Clock,
+        position_of: Callable[[UUID, int], int | None],
+        parse: Parser,
+        permit_area: PermitArea | None = None,
+        area_tolerance: Decimal = AREA_TOLERANCE,
+    ) -> None:
+        super().__init__(app, clock, position_of)
+        self.parse = parse
+        self.permit_area = permit_area
+        self.area_tolerance = area_tolerance
+
+    def _project(self, actor: Actor, action: str, code: str) -> Project:
+        project = self.load(Project, project_id(code), f"project {code}")
+        authorize(actor, action, owner_org=project.owner_uscc, region_code=project.region_code)
+        return project
+
+    def conditions(self, project: Project) -> Conditions:
+        """规划条件 as recorded for the project."""
+        return Conditions(
+            zones=list(project.blueprint.zones),
+            land_area_m2=area_m2(project.red_line) if project.red_line else None,
+            permit_area_m2=self.permit_area(project.code, project.owner_uscc) if self.permit_area else None,
+            unit_work_areas=dict(project.unit_work_areas),
+            area_tolerance=self.area_tolerance,
+        )
+
+    # --- BIM 图审 ---------------------------------------------------------------------------
+
+    def submit_model(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        project_code: str,
+        *,
+        stage: str,
+        file_name: str,
+        data: bytes,
+        case_id: UUID | None = None,
+    ) -> dict[str, Any]:
+        """BIM 模型报审: parse the IFC file, check it, compare a completion model with the approved design."""
+        self._project(actor, "bim.submit", project_code)
+        check_stage(stage)
+        facts = self.parse(data)  # outside the transaction: parsing is the slow part
+        sha = hashlib.sha256(data).hexdigest()
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            project = self._project(actor, "bim.submit", project_code)
+            review = self.find(BimReview, bim_review_id(project_code)) or BimReview.open(meta, project_code)
+            findings = check_planning(facts, self.conditions(project))
+            design = review.approved
+            compared_with = None
+            if stage == ModelStage.COMPLETION and design is not None:
+                findings += compare(Facts.of(design["facts"]), facts, self.area_tolerance)
+                compared_with = design["model_id"]
+            model_id = str(uuid4())
+            review.submit(
+                meta,
+                model_id=model_id,
+                stage=stage,
+                case_id=str(case_id) if case_id else None,
+                file_name=file_name.strip()[:200] or "model.ifc",
+                file_sha256=sha,
+                file_size=len(data),
+                facts=facts.as_dict(),
+                findings=findings,
+                compared_with=compared_with,
+            )
+            return [review], {"id": str(review.id), **_model_view(review.models[model_id])}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def approve_design(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, project_code: str, model_id: str
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            self._project(actor, "bim.approve-design", project_code)
+            review = self.load(BimReview, bim_review_id(project_code), f"BIM review of {project_code}")
+            review.approve_design(meta, model_id)
+            return [review], {"id": str(review.id), "approved_design": model_id}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def models(self, actor: Actor, project_code: str) -> dict[str, Any]:
+        self._project(actor, "read", project_code)
+        review = self.find(BimReview, bim_review_id(project_code))
+        if review is None:
+            return {"project_code": project_code, "approved_design": None, "models": []}
+        return {
+            "project_code": project_code,
+            "approved_design": review.approved_design,
+            "models": [_model_view(m) for m in review.models.values()],
+        }
+
+    # --- 联合测绘 ---------------------------------------------------------------------------
+
+    def _survey_fields(self, project: Project, review: BimReview | None, raw: dict[str, Any]) -> dict[str, Any]:
+        footprint_area = JointSurvey.check_report(
+            str(raw["report_number"]), str(raw["report_sha256"]).lower(), raw["footprint"], project.region_code
+        )
+        buildings = check_buildings(raw["buildings"], project.unit_works)
+        facts = survey_facts(buildings)
+        findings = check_planning(facts, self.conditions(project))
+        if review is not None and review.approved is not None:
+            findings += compare(Facts.of(review.approved["facts"]), facts, self.area_tolerance)
+        return {
+            "report_number": str(raw["report_number"]).strip(),
+            "report_sha256": str(raw["report_sha256"]).lower(),
+            "surveyed_on": raw["surveyed_on"],
+            "footprint": raw["footprint"],
+            "footprint_area_m2": footprint_area,
+            "buildings": buildings,
+            "findings": findings,
+        }
+
+    def record_survey(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        project_code: str,
+        *,
+        surveyor: str,
+        surveyor_uscc: str,
+        report_number: str,
+        report_sha256: str,
+        surveyed_on: date,
+        footprint: dict[str, Any],
+        buildings: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """联合测绘成果: recorded once per project (a second record is 409: correct it instead)."""
+        if not surveyor.strip():
+            raise InvalidValue("surveyor", "the surveying agency's name is required", "required")
+        uscc = validate_uscc(surveyor_uscc, "surveyor_uscc")
+        raw = {
+            "report_number": report_number,
+            "report_sha256": report_sha256,
+            "surveyed_on": surveyed_on,
+            "footprint": footprint,
+            "buildings": buildings,
+        }
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            project = self._project(actor, "survey.record", project_code)
+            if self.exists(survey_id(project_code)):
+                raise Conflict(f"the joint survey of {project_code} is already recorded: correct it instead")
+            review = self.find(BimReview, bim_review_id(project_code))
+            fields = self._survey_fields(project, review, raw)
+            survey = JointSurvey.record(
+                meta, project_code=project_code, surveyor=surveyor.strip(), surveyor_uscc=uscc, **fields
+            )
+            return [survey], _survey_view(survey)
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def correct_survey(
+        self, actor: Actor, request_id: str, key: IdempotencyKey | None, project_code: str, *, reason: str, **raw: Any
+    ) -> dict[str, Any]:
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            project = self._project(actor, "survey.record", project_code)
+            survey = self.load(JointSurvey, survey_id(project_code), f"joint survey of {project_code}")
+            review = self.find(BimReview, bim_review_id(project_code))
+            survey.correct(meta, reason=reason, **self._survey_fields(project, review, raw))
+            return [survey], _survey_view(survey)
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def survey(self, actor: Actor, project_code: str) -> dict[str, Any] | None:
+        self._project(actor, "read", project_code)
+        survey = self.find(JointSurvey, survey_id(project_code))
+        return None if survey is None else {**_survey_view(survey), **survey.export()}
+
+    def planning_verification(self, actor: Actor, project_code: str) -> dict[str, Any]:
+        """规划条件核实: the recorded survey checked against the planning conditions as they are now
+        (no re-entry: the survey's own results; 404 when no survey is recorded)."""
+        project = self._project(actor, "read", project_code)
+        survey = self.find(JointSurvey, survey_id(project_code))
+        if survey is None:
+            raise NotFound(f"no joint survey is recorded for {project_code}")
+        review = self.find(BimReview, bim_review_id(project_code))
+        facts = survey.facts()
+        findings = check_planning(facts, self.conditions(project))
+        if review is not None and review.approved is not None:
+            findings += compare(Facts.of(review.approved["facts"]), facts, self.area_tolerance)
+        return {
+            "project_code": project_code,
+            "report_number": survey.report_number,
+            "gross_floor_area_m2": str(facts.gross_floor_area_m2),
+            "height_m": str(facts.height_m),
+            "compliant": not findings,
+            "findings": findings,
+        }
+
+
+def _model_view(model: dict[str, Any]) -> dict[str, Any]:
+    facts = model["facts"]
+    return {
+        "model_id": model["model_id"],
+        "stage": model["stage"],
+        "file_name": model["file_name"],
+        "file_sha256": model["file_sha256"],
+        "schema": facts["schema"],
+        "height_m": facts["height_m"],
+        "gross_floor_area_m2": facts["gross_floor_area_m2"],
+        "buildings": facts["buildings"],
+        "findings": model["findings"],
+        "compared_with": model["compared_with"],
+    }
+
+
+def _survey_view(survey: JointSurvey) -> dict[str, Any]:
+    return {
+        "id": str(survey.id),
+        "project_code": survey.project_code,
+        "report_number": survey.report_number,
+        "findings": survey.findings,
+        "corrections": survey.corrections,
+    }
