@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 from application import rule_approval
 from application.app import GongjianApplication
 from application.base import Service
-from application.catalogue import Pins
+from application.catalogue import Pin, PinMemory, Pins
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.intermediaries import check_cited_results
@@ -36,16 +36,22 @@ class CaseService(Service):
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
         find_licences: LicenceFinder | None = None,
+        pins: PinMemory | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.find_licences = find_licences  # 智能审批 looks licences up in the library
+        self.pin_memory = pins  # flows in force and pinned items, without replaying Process aggregates
+
+    @property
+    def pins(self) -> Pins:
+        return Pins(self.find, self.pin_memory)
 
     def get(self, case_id: UUID) -> Case:
         return self.load(Case, case_id, f"case {case_id}")
 
     def _pinned_item(self, case: Case) -> Item:
         flow_code, flow_version, _item_version = case.pinned
-        return Pins(self.find).pinned_item(flow_code, flow_version, case.item_code)
+        return self.pins.pinned_item(flow_code, flow_version, case.item_code)
 
     def _project(self, code: str) -> Project:
         validate_project_code(code, "project_code")
@@ -76,7 +82,7 @@ class CaseService(Service):
             authorize(actor, "case.submit", owner_org=project.owner_uscc, region_code=project.region_code)
             project.check_active("submit-case")
             # 流程版本锁定: the flow and item versions in force now (R1), kept for the case's life
-            pin = Pins(self.find).pin(project, item_code, item_version)
+            pin = self.pins.pin(project, item_code, item_version)
             pin.check_situations(situation_codes)
             item = pin.as_item()
             missing = project.missing_prerequisites(item.prerequisites)
@@ -155,7 +161,7 @@ class CaseService(Service):
         document_number: str | None,
         reason: str,
     ) -> dict[str, Any]:
-        item = CATALOG.item(item_code)
+        seed_item = CATALOG.item(item_code)
         try:
             outcome = Decision(decision)
         except ValueError:
@@ -164,6 +170,13 @@ class CaseService(Service):
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             project = self._project(project_code)
             authorize(actor, "case.offline-entry", owner_org=project.owner_uscc, region_code=project.region_code)
+            # pinned to the version in force when entered (the log keeps no history of which version
+            # was in force at an earlier business time); an item that version lacks stays on the seed
+            try:
+                pin: Pin | None = self.pins.pin(project, item_code)
+            except (InvalidValue, Conflict):
+                pin = None
+            item = pin.as_item() if pin is not None else seed_item
             case = Case.back_enter(
                 meta,
                 case_id=uuid4(),
@@ -177,6 +190,7 @@ class CaseService(Service):
                 accepted_on=accepted_on,
                 document_number=document_number,
                 reason=reason,
+                pinned=pin.key if pin is not None else None,
             )
             changed: list[Any] = [case]
             if case.is_approved:

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from application.app import GongjianApplication
+from application.archive_drawings import DrawingFiles, verify_drawings
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
@@ -71,6 +72,7 @@ class PackageReport:
     events: int = 0
     tree_size: int = 0
     root_hash: str = ""
+    drawings: list[dict[str, Any]] = field(default_factory=list)  # per approved set (application/archive_drawings.py)
 
     @property
     def ok(self) -> bool:
@@ -89,10 +91,14 @@ class PackageReport:
         return f"INVALID: {self.reason} ({len(self.problems)} problems)"
 
 
-def verify_package(data: bytes, trusted_public_key: bytes | None = None) -> PackageReport:
+def verify_package(
+    data: bytes, trusted_public_key: bytes | None = None, drawing_files: DrawingFiles | None = None
+) -> PackageReport:
     """Offline: every event hashes to its leaf, every proof leads to the checkpoint root, the
     checkpoint signature verifies, the chain and versions are complete, the documents are in the
-    events, the manifest hash matches and the bytes are the canonical form."""
+    events, each approved drawing set's sheet hashes give its signed set hash (and, with
+    `drawing_files`, each file still hashes to its approved sheet hash), the manifest hash matches
+    and the bytes are the canonical form."""
     report = PackageReport()
     try:
         doc = json.loads(data.decode("utf-8"))
@@ -100,7 +106,7 @@ def verify_package(data: bytes, trusted_public_key: bytes | None = None) -> Pack
         report.problems.append(f"the package is not UTF-8 JSON ({exc})")
         return report
     try:
-        _verify(doc, report, trusted_public_key)
+        _verify(doc, report, trusted_public_key, drawing_files)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         report.problems.append(f"the manifest is malformed ({type(exc).__name__}: {exc})")
     if canonical(doc) != data:
@@ -108,7 +114,9 @@ def verify_package(data: bytes, trusted_public_key: bytes | None = None) -> Pack
     return report
 
 
-def _verify(doc: Any, report: PackageReport, trusted_public_key: bytes | None) -> None:
+def _verify(
+    doc: Any, report: PackageReport, trusted_public_key: bytes | None, drawing_files: DrawingFiles | None = None
+) -> None:
     if not isinstance(doc, dict) or doc.get("format") != PACKAGE_FORMAT:
         report.problems.append(f"not a {PACKAGE_FORMAT} package")
         return
@@ -133,6 +141,7 @@ def _verify(doc: Any, report: PackageReport, trusted_public_key: bytes | None) -
         state = states.get(int(d["position"]))
         if state is None or state.get("document_number") != d["document_number"]:
             report.problems.append(f"document {d['document_number']} is not in the event at position {d['position']}")
+    report.drawings = verify_drawings(manifest.get("drawings") or [], drawing_files, report.problems)
     if digest(algorithm, canonical(manifest)).hex() != doc["manifest_hash"]:
         report.problems.append("the manifest hash does not match the manifest (changed)")
 

@@ -15,7 +15,7 @@ from application.archives import ArchiveService, Backoff
 from application.assessment_reviews import AssessmentReviewService
 from application.automation import Automation
 from application.blueprint import BlueprintService
-from application.catalogue import CatalogueService
+from application.catalogue import CatalogueService, PinMemory
 from application.clock import Clock, SystemClock
 from application.delivery import DeliveryService, Routes
 from application.drawings import DrawingService
@@ -40,7 +40,7 @@ from infrastructure.ifc import parse_ifc
 from infrastructure.keystore import EncryptedFileKeyStore
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.settings import Settings
-from infrastructure.store import events_table, make_append_only, open_store, position_of
+from infrastructure.store import events_table, make_append_only, open_store, position_of, stored_versions
 from projections.blueprint import blueprint_candidates
 from projections.engine import ProjectionEngine
 from projections.inquiries import find_warning
@@ -100,6 +100,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     make_append_only(db)
     clock = clock or SystemClock()
     locate = partial(position_of, db)
+    pins = PinMemory(partial(stored_versions, db))  # one per process: cases and catalogue share it
     live = Broadcaster(settings.redis_url)
     keys = EncryptedFileKeyStore(
         settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.embedded
@@ -132,7 +133,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             multiplan.control_lines,
         ),
         blueprint=BlueprintService(app, clock, locate),
-        cases=CaseService(app, clock, locate, partial(_licence_numbers, engine)),
+        cases=CaseService(app, clock, locate, partial(_licence_numbers, engine), pins),
         exchange=ExchangeService(app, clock, locate),
         spgl=SpglService(
             app,
@@ -172,7 +173,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
             Routes(tuple(settings.delivery_utilities), tuple(settings.delivery_utility_items)),
             archives,
         ),
-        catalogue=CatalogueService(app, clock, locate),
+        catalogue=CatalogueService(app, clock, locate, memory=pins),
         guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),
         forms=FormService(app, clock, locate, partial(_valid_licence, engine)),
     )

@@ -11,7 +11,9 @@ seed keep reading it back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -42,6 +44,8 @@ from domain.shared.reference import REFERENCE
 # 事项库初始化 — who records the seed: the system, through the import channel
 SEEDER = Actor("system:catalogue-seed", "integration", "gongjian", PROVINCE, "事项库初始化")
 Find = Callable[[type[Aggregate], UUID], Aggregate | None]
+# the last stored version of each aggregate id (absent: nothing stored), in one round trip
+Versions = Callable[[Sequence[UUID]], dict[UUID, int]]
 
 
 @dataclass(frozen=True)
@@ -82,11 +86,60 @@ def _seed_flow(flow_type: int) -> Flow:
     return Flow(flow_code(flow_type), SEED_VERSION, seed_definition(flow_type), recorded=False)
 
 
+class PinMemory:
+    """What a process remembers of the catalogue, so a case command does not replay flows.
+
+    A pinned (flow, version)'s item never changes: kept for the process's life (bounded LRU). The
+    flow in force may change at any moment, in any process: a flow's head (its latest version, or
+    retired) is reused only while the log's last version of its Process is the one it was read at,
+    checked for all the candidate regions in one query per lookup — never by age.
+    """
+
+    def __init__(self, versions: Versions, maxsize: int = 1024) -> None:
+        self.versions = versions
+        self.maxsize = maxsize
+        self._items: OrderedDict[tuple[str, str, str], Item] = OrderedDict()
+        self._heads: OrderedDict[UUID, tuple[int, Flow | None]] = OrderedDict()
+        self._lock = threading.Lock()  # API workers share it across threads
+
+    def item(self, key: tuple[str, str, str]) -> Item | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def keep_item(self, key: tuple[str, str, str], item: Item) -> None:
+        with self._lock:
+            _put(self._items, key, item, self.maxsize)
+
+    def head(self, process: UUID, version: int) -> tuple[bool, Flow | None]:
+        """(known, flow): the head read at exactly this stored version, if remembered."""
+        with self._lock:
+            found = self._heads.get(process)
+            if found is None or found[0] != version:
+                return False, None
+            self._heads.move_to_end(process)
+            return True, found[1]
+
+    def keep_head(self, process: UUID, version: int, flow: Flow | None) -> None:
+        with self._lock:
+            _put(self._heads, process, (version, flow), self.maxsize)
+
+
+def _put(cache: OrderedDict[Any, Any], key: Any, value: Any, maxsize: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > maxsize:
+        cache.popitem(last=False)
+
+
 class Pins:
     """Flow lookups on the write side: the Process aggregates of the log, the seed below them."""
 
-    def __init__(self, find: Find) -> None:
+    def __init__(self, find: Find, memory: PinMemory | None = None) -> None:
         self.find = find
+        self.memory = memory
 
     def process(self, code: str) -> Process | None:
         found = self.find(Process, process_id(code))
@@ -97,17 +150,41 @@ class Pins:
         process = self.process(flow_code(flow_type, region_code))
         if process is None:
             return _seed_flow(flow_type) if region_code == PROVINCE else None
-        if process.retired:
-            return None
-        return Flow(process.code, str(process.latest_version), process.latest, recorded=True)
+        return _head(process)
 
     def current(self, region_code: str, flow_type: int) -> Flow:
         """The flow a project of this region and type applies under: the nearest one up the regions."""
-        for region in regions_up(region_code):
-            flow = self.active_at(region, flow_type)
+        regions = regions_up(region_code)
+        flows: Iterable[Flow | None]
+        if self.memory is None:
+            flows = (self.active_at(region, flow_type) for region in regions)
+        else:
+            flows = self._remembered(regions, flow_type, self.memory)
+        for flow in flows:
             if flow is not None:
                 return flow
         raise Conflict(f"no flow of type {flow_type} is in force for region {region_code}")
+
+    def _remembered(self, regions: list[str], flow_type: int, memory: PinMemory) -> list[Flow | None]:
+        """`active_at` of each region from one version query, loading only a Process that moved."""
+        ids = [process_id(flow_code(flow_type, region)) for region in regions]
+        stored = memory.versions(ids)
+        flows: list[Flow | None] = []
+        for region, pid in zip(regions, ids, strict=True):
+            version = stored.get(pid)
+            if version is None:  # not in the log: the province's seed, else no flow here
+                flows.append(_seed_flow(flow_type) if region == PROVINCE else None)
+                continue
+            known, flow = memory.head(pid, version)
+            if not known:
+                process = self.process(flow_code(flow_type, region))
+                assert process is not None  # events are never deleted
+                flow = _head(process)
+                memory.keep_head(pid, process.version, flow)
+            flows.append(flow)
+            if flow is not None:
+                break  # the nearest one applies: no need to look further up
+        return flows
 
     def version(self, code: str, version: str | None = None) -> Flow:
         """A flow at a version (default: its latest), as recorded or as seeded."""
@@ -139,22 +216,47 @@ class Pins:
                 f"not {item_version} (R1: a case's flow, item and versions must exist)",
                 "R1",
             )
+        if self.memory is not None:  # the case's accept reads this item back
+            self.memory.keep_item(_item_key(flow.code, flow.version, item_code), to_item(item))
         return Pin(flow, item)
 
     def pinned_item(self, flow_code_: str | None, flow_version: str | None, item_code: str) -> Item:
         """The item a case runs under: its pinned version's, or the seed's for unpinned cases."""
         if flow_code_ is None or flow_version is None:
             return CATALOG.item(item_code)
+        # a recorded version never changes, nor does the seed (recorded as 1.0 when first republished)
+        key = _item_key(flow_code_, flow_version, item_code)
+        remembered = self.memory.item(key) if self.memory is not None else None
+        if remembered is not None:
+            return remembered
         item = find_item(self.version(flow_code_, flow_version).definition, item_code)
         if item is None:  # cannot happen for a case received under R1
             raise NotFound(f"item {item_code} not in flow {flow_code_} {flow_version}")
-        return to_item(item)
+        found = to_item(item)
+        if self.memory is not None:
+            self.memory.keep_item(key, found)
+        return found
+
+
+def _item_key(code: str, version: str, item_code: str) -> tuple[str, str, str]:
+    return (code, str(parse_version(version, "flow_version")), item_code)
+
+
+def _head(process: Process) -> Flow | None:
+    """The version a new case of this flow gets, or None once retired."""
+    if process.retired:
+        return None
+    return Flow(process.code, str(process.latest_version), process.latest, recorded=True)
 
 
 class CatalogueService(Service):
+    def __init__(self, *args: Any, memory: PinMemory | None = None) -> None:
+        super().__init__(*args)
+        self.memory = memory  # shared with the case commands (application/bootstrap.py)
+
     @property
     def pins(self) -> Pins:
-        return Pins(self.find)
+        return Pins(self.find, self.memory)
 
     def publish(
         self,

@@ -7,7 +7,8 @@ than N working days, and the rows SPGL imports kept out, by rule. Not yet covere
 docs/operations.md): external records citing unknown projects or certificate numbers (they need
 the external-records read model). Duplicate candidates (智能查重: owner, name similarity, red-line
 overlap, legacy/current code forms; scored in projections/duplicates.py) are counted above the
-threshold of duplicate_rules.toml, for periodic review.
+threshold of duplicate_rules.toml, for periodic review. Open BIM findings and joint-survey
+discrepancies (projections/industry.py) are counted per region as `industry_findings`.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from domain.shared.workdays import workdays_between
 from infrastructure.db import Database
 from projections.case_timeline import clock_of, regions_within
 from projections.duplicates import Duplicates
+from projections.industry import IndustryView
 from projections.spgl_exchange import import_errors
 
 MAX_EXAMPLES = 5
@@ -117,6 +119,7 @@ def compute_data_quality(
         broken,
         stuck,
         *_import_errors(db, f.region_code or PROVINCE),
+        *_industry_findings(db, f.region_code or PROVINCE),
     ]
 
 
@@ -150,6 +153,28 @@ def _import_errors(db: Database, scope: str) -> list[QualityCount]:
             continue
         counts[err["rule"]].hit(f"{err['tbl']}/{err['local_key']} {err['field']}: {err['message']}")
     return list(counts.values())
+
+
+def _industry_findings(db: Database, scope: str) -> list[QualityCount]:
+    """工程行业系统 — open BIM findings (of each project's latest model per stage) and the joint
+    survey's discrepancies against the planning conditions and the approved design, one hit each."""
+    bim = QualityCount(
+        "industry_findings",
+        "open_bim_findings",
+        "模型审查问题 — findings of the latest BIM model of a project and stage",
+    )
+    survey = QualityCount(
+        "industry_findings",
+        "survey_discrepancies",
+        "联合测绘差异 — survey results beyond the planning conditions or design",
+    )
+    found = IndustryView(db).open_counts(None if scope == PROVINCE else regions_within(scope))
+    for count, rows in ((bim, found["bim"]), (survey, found["survey"])):
+        for code, n in rows:
+            count.count += n
+            if len(count.examples) < MAX_EXAMPLES:
+                count.examples.append(f"{code}: {n}")
+    return [bim, survey]
 
 
 def _open_days(row: dict[str, Any], today: date) -> int:

@@ -11,6 +11,12 @@ usable by that department's approver and by `system:licence-issuer`, so the auto
 (application/automation.py, run by `gongjian serve`) issues those licences after the demo. Seal ids
 and keys are random (like case ids); the events and their timestamps are not.
 
+流程: as the first morning opens, before the seals, the process catalogue's seed (version 1.0 of
+the province's flow of each type, `gongjian catalogue seed`) is recorded; on 2026-05-11 the
+administrator publishes Haikou's own flow of type 1 (`GJ-LC-01-460100`, version 1.1: the seed
+with the 立项用地规划许可 stage limited to 12 working days instead of 15). Later cases of Haikou's type-1
+projects are pinned to it (and their stage 1 judged by it), earlier ones keep the province's 1.0.
+
 The supervision side rides on the same timeline, drawn from a second random stream (so the
 approvals themselves are the same as without it):
 
@@ -67,6 +73,7 @@ from application.clock import SimulatedClock
 from application.policy import LICENCE_ISSUER, Actor, department_org
 from domain.approvals.case import CaseStatus
 from domain.catalog import CATALOG, Item
+from domain.catalog.seed import seed_definition
 from domain.exchange import external_record_id
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 from domain.shared.errors import Conflict
@@ -79,6 +86,9 @@ from projections.offline_warnings import warning_id
 START = date(2026, 1, 5)
 END = datetime(2026, 11, 20, 17, 30, tzinfo=SHANGHAI)
 LAST_GENERATION = date(2026, 8, 28)
+# 流程: Haikou's own version of flow type 1 (project 0 is always one), published part-way through the year
+HAIKOU_FLOW = ("460100", 1, "1.1", datetime(2026, 5, 11, 9, 0, tzinfo=SHANGHAI))
+HAIKOU_STAGE_LIMITS = {1: 12}  # the seed's 立项用地规划许可 stage has 15
 # 上午 08:30–12:00, 下午 14:30–17:30 (minutes of the day)
 BUSINESS_MINUTES = [*range(8 * 60 + 30, 12 * 60), *range(14 * 60 + 30, 17 * 60 + 30)]
 
@@ -503,6 +513,29 @@ class _Planner:
                 "signers": [LICENCE_ISSUER.actor_id, self.actors.approvers[unit, dept].actor_id],
             }
             self.add(self.oversight, first + timedelta(seconds=n), self.seal(fields))
+
+    def catalogue(self) -> None:
+        """流程: the seed recorded as the first morning opens (its steps come before the seals'), and
+        Haikou's flow version published on its day; no random draw, so the approvals stay as they were."""
+        first = datetime.combine(START, time(8, 30), SHANGHAI)
+        self.add(self.oversight, first, lambda: {"created": self.c.catalogue.seed(self.request_id())})
+        region, flow_type, version, at = HAIKOU_FLOW
+        definition = seed_definition(flow_type)
+        definition["version"] = version
+        for stage in definition["stages"]:
+            stage["limit_days"] = HAIKOU_STAGE_LIMITS.get(stage["stage"], stage["limit_days"])
+
+        def publish() -> dict[str, Any]:
+            return self.c.catalogue.publish(
+                self.actors.admin,
+                self.request_id(),
+                None,
+                region_code=region,
+                flow_type=flow_type,
+                definition=definition,
+            )
+
+        self.add(self.oversight, at, publish)
 
     def seal(self, fields: dict[str, Any]) -> Run:
         def run() -> dict[str, Any]:
@@ -1360,6 +1393,7 @@ def load_demo(
         raise Conflict("the store already holds events: the demo loads into an empty store only")
     began = timer.perf_counter()
     planner = _Planner(container, seed)
+    planner.catalogue()
     planner.seals()
     for index in range(projects):
         planner.project(index, projects)

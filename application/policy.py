@@ -126,6 +126,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "bim.approve-design": frozenset({"reviewer", "approver", "integration"}),
     "survey.record": frozenset({"window_clerk", "reviewer", "integration"}),
     "multiplan.receive": frozenset({"integration", "admin"}),
+    # lists across projects (projections/industry.py) in the reader's region; applicants read their own project
+    "industry.read": frozenset(ROLES) - {"applicant"},
     # detail reads (project, case, licence …) in scope; their personal fields need personal-data.read
     "read": frozenset(ROLES),
     # 个人信息: officials' ids and organisations, applicants' names and codes, free text, signers,

@@ -29,6 +29,16 @@ ROUNDS = int(os.environ.get("GONGJIAN_BENCH_ROUNDS", "3"))
 
 def committed_models(ref: str, path: str) -> dict[str, type[ReadModel]]:
     """The read-model classes of `path` as committed at `ref`, by model name."""
+    module = committed_module(ref, path)
+    return {
+        v.name: v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, ReadModel) and v.__module__ == module.__name__
+    }
+
+
+def committed_module(ref: str, path: str) -> Any:
+    """The module at `path` as committed at `ref`, loaded under a name of its own."""
     source = subprocess.run(["git", "show", f"{ref}:{path}"], capture_output=True, text=True, check=True).stdout
     module_name = f"_bench_{ref.replace('/', '_')}_{Path(path).stem}"
     file = Path(tempfile.mkdtemp(prefix="gongjian-bench-")) / f"{module_name}.py"
@@ -38,11 +48,7 @@ def committed_models(ref: str, path: str) -> dict[str, type[ReadModel]]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    return {
-        v.name: v
-        for v in vars(module).values()
-        if isinstance(v, type) and issubclass(v, ReadModel) and v.__module__ == module_name
-    }
+    return module
 
 
 def main() -> None:

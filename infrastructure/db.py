@@ -125,12 +125,18 @@ COPY_FROM = 64  # rows; below this, inserts are pipelined instead
 
 
 class _PGCursor:
-    def __init__(self, cur: psycopg.Cursor[dict[str, Any]]) -> None:
+    def __init__(self, cur: psycopg.Cursor[dict[str, Any]], pipelined: bool = False) -> None:
         self._cur = cur
+        self._pipelined = pipelined  # COPY is not allowed in pipeline mode
 
     @property
     def rowcount(self) -> int:
         return self._cur.rowcount
+
+    def sibling(self) -> _PGCursor:
+        """Another cursor in the same transaction: in pipeline mode each cursor keeps the result of
+        its own last statement, so a statement sent early can be read late, after other cursors'."""
+        return _PGCursor(self._cur.connection.cursor(), self._pipelined)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
@@ -141,7 +147,7 @@ class _PGCursor:
     def insert_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         # COPY is several times faster than executemany for many rows (bench/: rebuilds); for a few
         # (live tailing) a pipelined executemany is one round trip where COPY takes two
-        if 0 < len(rows) < COPY_FROM:
+        if 0 < len(rows) < COPY_FROM or (rows and self._pipelined):
             marks = ", ".join("%s" for _ in columns)
             self._cur.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # type: ignore[arg-type]  # noqa: S608
@@ -178,6 +184,14 @@ class PostgresDatabase:
     def transaction(self) -> Iterator[Cursor]:
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield _PGCursor(cur)
+
+    @contextmanager
+    def pipelined_transaction(self) -> Iterator[Cursor]:
+        """A transaction in pipeline mode: statements whose results nobody reads (the writes) are
+        sent without waiting, so a run of them costs one round trip, taken at the next read
+        (fetch) or at the commit. An error surfaces there, not at its own statement. No COPY."""
+        with self.pool.connection() as conn, conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+            yield _PGCursor(cur, pipelined=True)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.pool.connection() as conn, conn.cursor() as cur:

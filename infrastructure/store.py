@@ -3,6 +3,7 @@ the events table append-only (a trigger refuses UPDATE, DELETE and TRUNCATE)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from uuid import UUID
 
@@ -105,3 +106,18 @@ def version_at(db: Database, originator_id: UUID, position: int) -> int | None:
         (oid, position),
     )
     return int(rows[0]["v"]) if rows and rows[0]["v"] is not None else None
+
+
+def stored_versions(db: Database, originator_ids: Sequence[UUID]) -> dict[UUID, int]:
+    """The last stored version of each of these aggregates (absent: none stored), in one query:
+    the write side checks whether what it remembers of them is still current."""
+    if not originator_ids:
+        return {}
+    sqlite = db.dialect == "sqlite"
+    ids: list[object] = [i.hex if sqlite else i for i in originator_ids]
+    rows = db.query(
+        f"SELECT originator_id AS id, MAX(originator_version) AS v FROM {events_table(db)} "  # noqa: S608 — fixed names
+        f"WHERE originator_id IN ({', '.join('?' * len(ids))}) GROUP BY originator_id",
+        ids,
+    )
+    return {r["id"] if isinstance(r["id"], UUID) else UUID(str(r["id"])): int(r["v"]) for r in rows}

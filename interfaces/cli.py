@@ -408,11 +408,16 @@ def audit_proof(
 def archive_verify(
     file: Annotated[Path, typer.Argument(help="the archive package (JSON) to verify offline")],
     public_key: Annotated[str | None, typer.Option(help="trusted Ed25519 public key (hex) of the checkpoint")] = None,
+    drawings: Annotated[
+        Path | None, typer.Option(help="folder of drawing files, one folder per discipline, named by sheet number")
+    ] = None,
 ) -> None:
     """验证 — verify a package with nothing but its bytes: leaves, proofs, checkpoint signature, manifest hash."""
+    from application.archive_drawings import read_drawing_files
     from application.archives import verify_package
 
-    result = verify_package(file.read_bytes(), bytes.fromhex(public_key) if public_key else None)
+    files = read_drawing_files(drawings) if drawings else None
+    result = verify_package(file.read_bytes(), bytes.fromhex(public_key) if public_key else None, files)
     console.print(result.summary(), style="green" if result.ok else "bold red")
     for problem in result.problems[:20]:
         console.print(f"  {problem}")

@@ -52,6 +52,9 @@ class ReadModel:
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    # 1 + the number of times its tables or the meaning of its rows changed: a store built under
+    # another shape is dropped and rebuilt from position 0 when the engine starts (engine.setup)
+    shape: ClassVar[int] = 1
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         raise NotImplementedError
@@ -59,6 +62,11 @@ class ReadModel:
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Write the rows for a batch of events (in global order). No commit: the engine does it."""
         raise NotImplementedError
+
+    def drop_tables(self, cur: Cursor) -> None:
+        """Drop every table (a new shape creates them afresh)."""
+        for table in self.tables:
+            cur.execute(f"DROP TABLE IF EXISTS {table}")  # fixed table names
 
     def clear(self, cur: Cursor) -> None:
         """Delete every row (for rebuild from zero)."""
@@ -168,6 +176,25 @@ class Rows:
             )
         self.new.clear()
         self.dirty.clear()
+
+
+def fetch_together(cur: Cursor, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[dict[str, Any]]]:
+    """The rows of several look-ups that do not depend on each other. On PostgreSQL each goes on a
+    sibling cursor of the transaction, all sent before any is read: in a pipelined (live) batch
+    that is one round trip for all of them. Elsewhere one after the other on `cur`."""
+    sibling = getattr(cur, "sibling", None)
+    if sibling is None:
+        found = []
+        for sql, params in queries:
+            cur.execute(sql, params)
+            found.append(cur.fetchall())
+        return found
+    cursors = []
+    for sql, params in queries:
+        other = sibling()
+        other.execute(sql, params)
+        cursors.append(other)
+    return [other.fetchall() for other in cursors]
 
 
 def to_json(value: Any) -> str:

@@ -113,7 +113,9 @@ class CaseTimeline(ReadModel):
         if current is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"case {case_id} not in case_timeline")
         status = CaseStatus(current["status_code"])
-        pauses: list[dict[str, Any]] = json.loads(current["pauses"])
+        # most events leave the pauses alone: parsed and written again only by those that change them
+        pausing = kind in PAUSING
+        pauses: list[dict[str, Any]] = json.loads(current["pauses"]) if pausing else []
         updates: dict[str, Any] = {}
         match kind:
             case "Accepted":
@@ -147,10 +149,11 @@ class CaseTimeline(ReadModel):
         updates.update(
             status_code=int(new_status),
             status=new_status.label,
-            pauses=json.dumps(pauses),
             last_position=env.position,
             updated_at=e.timestamp.isoformat(),
         )
+        if pausing:
+            updates["pauses"] = json.dumps(pauses)
         cases.update(case_id, updates)
         return new_status
 
@@ -200,6 +203,12 @@ class CaseTimeline(ReadModel):
         if region_scope and region_scope != "460000":
             where.any_of("region_code", regions_within(region_scope))
         return where.page(self.db, "cases", "created_position", after, first)
+
+
+# the events that open or close a pause (the match in `_apply`)
+PAUSING = frozenset(
+    {"CorrectionRequested", "SpecialProcedureStarted", "CorrectionCompleted", "SpecialProcedureEnded", "Withdrawn"}
+)
 
 
 def _transition(env: Envelope, status: CaseStatus) -> tuple[Any, ...]:

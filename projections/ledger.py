@@ -37,9 +37,17 @@ from infrastructure.db import Cursor, Database
 from infrastructure.ledger_key import ledger_signer
 from infrastructure.settings import Settings
 from infrastructure.store import events_table, position_column
-from projections.base import Envelope, ReadModel, bigint
+from projections.base import Envelope, ReadModel, bigint, fetch_together
 
 CHUNK = 400  # parameters per IN (...) list
+# the algorithm, the tree size and the time the checkpoint interval counts from, in one look-up
+STATE = (
+    "SELECT (SELECT value FROM ledger_meta WHERE key = 'algorithm') AS algorithm,"
+    " (SELECT MAX(leaf_index) FROM ledger_leaves) AS m,"
+    " (SELECT time FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1) AS checkpoint_time,"
+    " (SELECT recorded_at FROM ledger_leaves WHERE leaf_index = 0) AS first_time",
+    (),
+)
 LEAF_COLUMNS = (
     "leaf_index", "position", "originator_id", "originator_version", "leaf_hash", "prev_leaf_hash", "recorded_at",
 )  # fmt: skip
@@ -123,12 +131,16 @@ class Ledger(ReadModel):
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         if not batch:
             return
-        hasher = TreeHasher(self._algorithm(cur))
-        size = self._size(cur)
+        # the state, the batch's stored rows and the heads it continues: independent, so together
+        # (one round trip in a live batch); the aggregates come from the events, the same rows
+        continuing = {str(cast(Any, env.event).originator_id) for env in batch if env.event.originator_version > 1}
+        head_queries = self._head_queries(continuing)
+        state, stored, *head_rows = fetch_together(cur, [STATE, self._stored_query(batch), *head_queries])
+        algorithm, size, last_time = self._state(cur, state[0] if state else {})
+        rows = self._stored(batch, stored)
+        heads = {r["originator_id"]: r["leaf_hash"] for found in head_rows for r in found}
+        hasher = TreeHasher(algorithm)
         frontier = Frontier(hasher, size, [bytes.fromhex(h) for h in self._hashes(cur, Frontier.positions(size))])
-        last_time = self._last_checkpoint_time(cur)
-        rows = self._stored(cur, batch)
-        heads = self._heads(cur, {str(r["originator_id"]) for r in rows if r["originator_version"] > 1})
         stored_heads = set(heads)  # the aggregates ledger_heads already has a row for
         leaves: list[tuple[Any, ...]] = []
         nodes: list[tuple[Any, ...]] = []
@@ -182,71 +194,69 @@ class Ledger(ReadModel):
         public = signer.public_key.hex() if signer else None
         return (head.tree_size, head.root_hash.hex(), head.time, head.algorithm, position, signature, public)
 
-    def _algorithm(self, cur: Cursor) -> str:
-        cur.execute("SELECT value FROM ledger_meta WHERE key = 'algorithm'")
-        row = cur.fetchone()
-        if row is not None:
-            return str(row["value"])  # fixed until a rebuild, whatever the settings say now
-        TreeHasher(self.config.algorithm)  # refuses an unknown name before anything is written
-        cur.execute("INSERT INTO ledger_meta (key, value) VALUES ('algorithm', ?)", (self.config.algorithm,))
-        return self.config.algorithm
+    def _state(self, cur: Cursor, row: dict[str, Any]) -> tuple[str, int, datetime | None]:
+        """The algorithm, the tree size and the time T counts from (`STATE`'s row)."""
+        algorithm = row.get("algorithm")
+        if algorithm is None:
+            TreeHasher(self.config.algorithm)  # refuses an unknown name before anything is written
+            cur.execute("INSERT INTO ledger_meta (key, value) VALUES ('algorithm', ?)", (self.config.algorithm,))
+            algorithm = self.config.algorithm  # fixed until a rebuild, whatever the settings say later
+        size = 0 if row.get("m") is None else int(row["m"]) + 1
+        time = row.get("checkpoint_time") or row.get("first_time")
+        return str(algorithm), size, datetime.fromisoformat(time) if time else None
 
     def _size(self, cur: Cursor) -> int:
         cur.execute("SELECT MAX(leaf_index) AS m FROM ledger_leaves")
         row = cur.fetchone()
         return 0 if row is None or row["m"] is None else int(row["m"]) + 1
 
-    def _last_checkpoint_time(self, cur: Cursor) -> datetime | None:
-        cur.execute("SELECT time FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
-        row = cur.fetchone()
-        if row is None:
-            cur.execute("SELECT recorded_at AS time FROM ledger_leaves WHERE leaf_index = 0")
-            row = cur.fetchone()
-        return datetime.fromisoformat(row["time"]) if row else None
-
-    def _stored(self, cur: Cursor, batch: Sequence[Envelope]) -> list[dict[str, Any]]:
+    def _stored_query(self, batch: Sequence[Envelope]) -> tuple[str, Sequence[Any]]:
         """The batch's rows exactly as stored (one range query)."""
         pos = position_column(self.db)
-        cur.execute(
+        return (
             f"SELECT {pos} AS position, originator_id, originator_version, topic, state"  # noqa: S608 — fixed names
             f" FROM {events_table(self.db)} WHERE {pos} >= ? AND {pos} <= ? ORDER BY {pos}",
             (batch[0].position, batch[-1].position),
         )
+
+    @staticmethod
+    def _stored(batch: Sequence[Envelope], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
         wanted = {env.position for env in batch}
-        rows = [r for r in cur.fetchall() if int(r["position"]) in wanted]
+        rows = [r for r in found if int(r["position"]) in wanted]
         if [int(r["position"]) for r in rows] != [env.position for env in batch]:
             raise RuntimeError("the stored rows of this batch are not the notifications it was given")
         return rows
 
-    def _heads(self, cur: Cursor, oids: set[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
+    @staticmethod
+    def _head_queries(oids: set[str]) -> list[tuple[str, Sequence[Any]]]:
         keys = sorted(uuid_text(o) for o in oids)
-        for i in range(0, len(keys), CHUNK):
-            chunk = keys[i : i + CHUNK]
-            cur.execute(
-                f"SELECT originator_id, leaf_hash FROM ledger_heads WHERE originator_id IN ({', '.join('?' * len(chunk))})",  # noqa: S608
-                chunk,
+        return [
+            (
+                "SELECT originator_id, leaf_hash FROM ledger_heads"  # noqa: S608 — marks only
+                f" WHERE originator_id IN ({', '.join('?' * len(keys[i : i + CHUNK]))})",
+                keys[i : i + CHUNK],
             )
-            found.update({r["originator_id"]: r["leaf_hash"] for r in cur.fetchall()})
-        return found
+            for i in range(0, len(keys), CHUNK)
+        ]
 
     def _hashes(self, cur: Cursor, wanted: Sequence[Node]) -> list[str]:
         """Hex hashes of complete subtrees (level 0: leaves), in the order asked."""
         found: dict[Node, str] = {}
         leaves = [idx for level, idx in wanted if level == 0]
         inner = [(level, idx) for level, idx in wanted if level > 0]
+        parts: list[str] = []  # leaves and inner nodes in one query: one round trip
         if leaves:
-            cur.execute(
-                f"SELECT leaf_index, leaf_hash FROM ledger_leaves WHERE leaf_index IN ({', '.join('?' * len(leaves))})",  # noqa: S608
-                leaves,
+            parts.append(
+                "SELECT 0 AS level, leaf_index AS idx, leaf_hash AS hash FROM ledger_leaves"  # noqa: S608 — marks only
+                f" WHERE leaf_index IN ({', '.join('?' * len(leaves))})"
             )
-            found.update({(0, int(r["leaf_index"])): r["leaf_hash"] for r in cur.fetchall()})
         if inner:
-            cur.execute(
+            parts.append(
                 "SELECT level, idx, hash FROM ledger_nodes WHERE "  # noqa: S608 — placeholders only
-                + " OR ".join("(level = ? AND idx = ?)" for _ in inner),
-                [v for node in inner for v in node],
+                + " OR ".join("(level = ? AND idx = ?)" for _ in inner)
             )
+        if parts:
+            cur.execute(" UNION ALL ".join(parts), [*leaves, *(v for node in inner for v in node)])
             found.update({(int(r["level"]), int(r["idx"])): r["hash"] for r in cur.fetchall()})
         missing = [n for n in wanted if n not in found]
         if missing:

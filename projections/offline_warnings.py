@@ -7,10 +7,14 @@ closed_explained (WarningDisposition events), or `resolved` when a later fact re
 (a missing upstream number appears, a duplicate code is merged). Handlers never read the clock:
 "overdue as of today" is a query-time flag, not a stored warning.
 
+Cases are judged by the flow version they were pinned to (stage limits and milestone rules, item
+stages, departments, prerequisites: `ow_flows`, from the Process events); unpinned cases by the seed.
+
 Consumes: Project.Generated, Project.LandSupplied, Project.MergedInto, Case.*, ExternalRecord.Reported,
-ExternalRecord.Amended, WarningDisposition.Acknowledged / LinkedToInquiry / ClosedAsExplained.
+ExternalRecord.Amended, WarningDisposition.Acknowledged / LinkedToInquiry / ClosedAsExplained,
+Process.Published / VersionPublished.
 Tables: `warnings`; facts the rules need: `ow_projects`, `ow_cases`, `ow_numbers`, `ow_records`,
-`ow_citations`.
+`ow_citations`, `ow_flows`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any, cast
 from domain.approvals import CaseClock, Pause
 from domain.catalog import CATALOG
 from domain.catalog.catalog import MAIN_STAGES
+from domain.catalog.rules import SEED_RULES, FlowRules, stage_closing
 from domain.exchange import spgl
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
@@ -69,9 +74,9 @@ CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
 CASE_COLUMNS = (
     "case_id", "project_code", "item_code", "department", "region_code", "created_position", "created_on",
     "received_at", "accepted_position", "accepted_on", "limit_days", "pauses", "status_times", "corrections",
-    "approved_on", "approved_position", "closed_on", "closed_position",
+    "approved_on", "approved_position", "closed_on", "closed_position", "flow_code", "flow_version",
 )  # fmt: skip
-CASE_CHANGES = CASE_COLUMNS[8:]  # what the case's later events change
+CASE_CHANGES = CASE_COLUMNS[8:-2]  # what the case's later events change (not its pin)
 CASE_EVENTS = frozenset({"Case.Approved", "Case.ApprovedPendingMaterials", "Case.BackEntered"})
 RECORD_EVENTS = frozenset({"ExternalRecord.Reported", "ExternalRecord.Amended"})
 PRELOAD_FROM = 50  # events: a batch this large reads its projects' facts up front, a smaller one on demand
@@ -97,20 +102,6 @@ def _code_region(project_code: str | None) -> str | None:
 
 def _day(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
-
-
-def _stage_closing(cases: list[dict[str, Any]], stage: int) -> tuple[str, int] | None:
-    """(date, position) of the approval that completed every milestone item of the stage, if any."""
-    firsts = []
-    for item in CATALOG.by_stage(stage):
-        if not item.milestone:
-            continue
-        approvals = [(c["approved_on"], c["approved_position"]) for c in cases if c["item_code"] == item.code]
-        approvals = [a for a in approvals if a[0] is not None]
-        if not approvals:
-            return None
-        firsts.append(min(approvals))
-    return max(firsts) if firsts else None
 
 
 def _running_days(accepted: date, until: date, pauses: list[dict[str, Any]]) -> set[date]:
@@ -148,7 +139,8 @@ def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int]) -> tupl
 
 class OfflineWarnings(ReadModel):
     name = "offline_warnings"
-    tables = ("warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations")
+    tables = ("warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations", "ow_flows")
+    shape = 2  # 2: cases keep their pinned flow version; flows come from the catalogue events
 
     def __init__(self, db: Any, thresholds: Thresholds = THRESHOLDS) -> None:
         super().__init__(db)
@@ -167,6 +159,9 @@ class OfflineWarnings(ReadModel):
         self._records: dict[str, list[dict[str, Any]]] = {}  # project code → its ow_records facts
         self._cited: dict[str, list[str]] = {}  # number → record ids citing it
         self._numbers: dict[str, tuple[int, str | None]] = {}  # ow_numbers rows not inserted yet
+        # flow versions never change: kept across batches, read from ow_flows (whole) on a miss
+        self._flows: dict[tuple[str, str], FlowRules] = {}
+        self._flows_read = False  # ow_flows read whole in this batch: a miss is the unrecorded seed
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -194,7 +189,7 @@ class OfflineWarnings(ReadModel):
             f" created_position {big} NOT NULL, created_on TEXT NOT NULL, received_at TEXT,"
             f" accepted_position {big}, accepted_on TEXT, limit_days INTEGER, pauses TEXT NOT NULL,"
             " status_times TEXT NOT NULL, corrections TEXT NOT NULL, approved_on TEXT,"
-            f" approved_position {big}, closed_on TEXT, closed_position {big})"
+            f" approved_position {big}, closed_on TEXT, closed_position {big}, flow_code TEXT, flow_version TEXT)"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_cases_project ON ow_cases (project_code, item_code)")
         cur.execute(
@@ -212,6 +207,11 @@ class OfflineWarnings(ReadModel):
             " number TEXT NOT NULL, PRIMARY KEY (record_id, field))"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_citations_number ON ow_citations (number)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS ow_flows (code TEXT NOT NULL, version TEXT NOT NULL, process_id TEXT NOT NULL,"
+            f" rules TEXT NOT NULL, position {big} NOT NULL, PRIMARY KEY (code, version))"
+        )
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_flows_process ON ow_flows (process_id)")
 
     # --- dispatch ---------------------------------------------------------------------------
 
@@ -224,6 +224,7 @@ class OfflineWarnings(ReadModel):
             self._cases, self._warnings, self._complete, self._seq = {}, {}, set(), None
             self._by_project, self._new, self._dirty = {}, [], set()
             self._projects, self._records, self._cited, self._numbers = {}, {}, {}, {}
+            self._flows_read = False
 
     def _flush(self, cur: Cursor) -> None:
         """Write the batch's new and changed ow_cases rows (before any SQL reads ow_cases) and the
@@ -388,6 +389,37 @@ class OfflineWarnings(ReadModel):
                 self._spgl_row(cur, env)
             elif kind in DISPOSITIONS:
                 self._disposition(cur, env, DISPOSITIONS[kind])
+            elif kind in ("Process.Published", "Process.VersionPublished"):
+                self._flow_published(cur, env)
+
+    # --- flow versions: the rules a pinned case is judged by -----------------------------------
+
+    def _flow_published(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        process_id = str(e.originator_id)
+        code = getattr(e, "code", None)
+        if code is None:  # a later version carries only the aggregate id
+            cur.execute("SELECT code FROM ow_flows WHERE process_id = ? LIMIT 1", (process_id,))
+            code = cast(dict[str, Any], cur.fetchone())["code"]
+        rules = FlowRules.of(e.definition)
+        version = str(e.definition["version"])
+        cur.execute(
+            "INSERT INTO ow_flows (code, version, process_id, rules, position) VALUES (?, ?, ?, ?, ?)",
+            (code, version, process_id, rules.to_json(), env.position),
+        )
+        self._flows[(code, version)] = rules
+
+    def _rules(self, cur: Cursor, case: dict[str, Any]) -> FlowRules:
+        """The rules of the flow version the case was pinned to; the seed's for unpinned cases."""
+        code, version = case.get("flow_code"), case.get("flow_version")
+        if code is None or version is None:
+            return SEED_RULES
+        if (code, version) not in self._flows and not self._flows_read:  # one query a batch at most
+            self._flows_read = True
+            cur.execute("SELECT code, version, rules FROM ow_flows")
+            for row in cur.fetchall():
+                self._flows.setdefault((row["code"], row["version"]), FlowRules.from_json(row["rules"]))
+        return self._flows.get((code, version), SEED_RULES)
 
     # --- warnings -----------------------------------------------------------------------------
 
@@ -645,6 +677,8 @@ class OfflineWarnings(ReadModel):
             env.position if approved else None,
             e.business_date.isoformat() if kind == "BackEntered" else None,
             env.position if kind == "BackEntered" else None,
+            getattr(e, "flow_code", None),
+            getattr(e, "flow_version", None),
         )
         if case_id in self._cases:  # a second creation: the table's primary key refuses it, as before
             cur.execute(f"INSERT INTO ow_cases ({', '.join(CASE_COLUMNS)}) VALUES ({_marks(values)})", values)  # noqa: S608
@@ -736,7 +770,8 @@ class OfflineWarnings(ReadModel):
         e: Any = env.event
         if case["received_at"] is None or str(e.channel) in self.t.exempt_channels:
             return
-        limit = CATALOG.items[case["item_code"]].promised_limit_days
+        # the limit the case recorded at acceptance (its pinned version's), not the seed's
+        limit = case["limit_days"] or CATALOG.items[case["item_code"]].promised_limit_days
         minutes = (e.business_time - datetime.fromisoformat(case["received_at"])).total_seconds() / 60
         if limit <= self.t.promised_limit_above_days or minutes >= self.t.min_minutes_receipt_to_approval:
             return
@@ -818,48 +853,53 @@ class OfflineWarnings(ReadModel):
         special procedures (checked on their own by W7) and the days between cases (preparing the
         next application, land supply, design, construction). A refused or withdrawn attempt's days
         do count: resubmitting does not reset the stage clock."""
-        item = CATALOG.items.get(case["item_code"])
-        if item is None or item.stage not in MAIN_STAGES:
+        rule = self._rules(cur, case).items.get(case["item_code"])
+        if rule is None or rule.stage not in MAIN_STAGES:
             return
         code = case["project_code"]
-        cases = [
-            {**r, "stage": CATALOG.items[r["item_code"]].stage}
-            for r in self._cases_of(cur, code)
-            if r["item_code"] in CATALOG.items and CATALOG.items[r["item_code"]].stage in MAIN_STAGES
-        ]
-        stage_name = REFERENCE.stages[item.stage]
-        closing = _stage_closing(cases, item.stage)
+        cases = []  # the project's cases of main stages, each staged by its own pinned version
+        for r in self._cases_of(cur, code):
+            own = self._rules(cur, r)
+            if r["item_code"] in own.items and own.items[r["item_code"]].stage in MAIN_STAGES:
+                cases.append({**r, "stage": own.items[r["item_code"]].stage, "rules": own})
+        approvals = [(c["item_code"], c["approved_on"], c["approved_position"]) for c in cases]
+        stage = rule.stage
+        in_stage = [c for c in cases if c["stage"] == stage]
+        # a stage is judged by the version its first case was received under
+        rules: FlowRules = in_stage[0]["rules"] if in_stage else SEED_RULES
+        closing = stage_closing(approvals, stage, rules)
         if closing is not None:
-            days, start, proof = _days_in_hand([c for c in cases if c["stage"] == item.stage], closing)
-            limit = CATALOG.stage_limit(item.stage)
+            days, start, proof = _days_in_hand(in_stage, closing)
+            limit = rules.stage_limit(stage)
             self._set(
                 cur,
                 env,
                 "W6",
-                ("stage", code, str(item.stage)),
+                ("stage", code, str(stage)),
                 days > limit,
                 reason="W6.stage_overdue",
                 explanation=explain(
                     "W6.stage_overdue",
                     project=code,
-                    stage=item.stage,
-                    name=stage_name,
+                    stage=stage,
+                    name=REFERENCE.stages[stage],
                     start=start,
                     closed=closing[0],
                     days=days,
                     limit=limit,
                 ),
-                subject=f"{code} 阶段{item.stage}",
+                subject=f"{code} 阶段{stage}",
                 evidence=proof,
                 project_code=code,
                 region_code=case["region_code"],
             )
-        final = _stage_closing(cases, MAIN_STAGES[-1])
+        last = [c for c in cases if c["stage"] == MAIN_STAGES[-1]]
+        final = stage_closing(approvals, MAIN_STAGES[-1], last[0]["rules"] if last else SEED_RULES)
         project = self._project_facts(cur, code)
         if final is None or project is None or project["flow_type"] is None:
             return
         days, start, proof = _days_in_hand(cases, final)
-        target = CATALOG.project_target(int(project["flow_type"]))
+        target = cast(FlowRules, cases[0]["rules"]).project_target(int(project["flow_type"]))
         self._set(
             cur,
             env,
@@ -919,7 +959,9 @@ class OfflineWarnings(ReadModel):
         """W10: an opinion by a department outside the item's configured flow (隐形审批)."""
         e: Any = env.event
         item = case["item_code"]
-        allowed = {CATALOG.items[item].department, *self.t.consulted.get(item, ())}
+        pinned = self._rules(cur, case).items.get(item)
+        home = pinned.department if pinned is not None else CATALOG.items[item].department
+        allowed = {home, *self.t.consulted.get(item, ())}
         if e.department in allowed:
             return
         self._set(
@@ -943,13 +985,16 @@ class OfflineWarnings(ReadModel):
             for r in self._cases_of(cur, project_code)
             if r["approved_on"] is not None
         ]
+        # a case's prerequisites and department are its pinned version's; other systems' records the seed's
+        rules = {r["case_id"]: self._rules(cur, r) for r in self._cases_of(cur, project_code)}
         approvals += [
             ("record", r["record_id"], r["item_code"], r["issued_on"], r["position"], None)
             for r in self._records_of(cur, project_code)
             if r["item_code"] is not None and r["issued_on"] is not None and r["kind"] in CERTIFICATES
         ]
         for source, ident, item, on, position, region in approvals:
-            prerequisites = CATALOG.items[item].prerequisites if item in CATALOG.items else ()
+            pinned = rules.get(ident, SEED_RULES).items.get(item)
+            prerequisites = pinned.prerequisites if pinned is not None else ()
             missing, later = [], []
             for pre in prerequisites:
                 done = [(p_on, p_pos) for _, _, p_item, p_on, p_pos, _ in approvals if p_item == pre]
@@ -970,7 +1015,7 @@ class OfflineWarnings(ReadModel):
                 project_code=project_code,
                 case_id=ident if source == "case" else None,
                 region_code=region or self._region(cur, project_code),
-                department=CATALOG.items[item].department if item in CATALOG.items else None,
+                department=pinned.department if pinned is not None else None,
             )
 
     # --- external records (W1, W4, W5, W9, W10, W3 rows) ----------------------------------------

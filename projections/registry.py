@@ -9,6 +9,7 @@ from projections.blueprint import Blueprint
 from projections.case_timeline import CaseTimeline
 from projections.deliveries import Deliveries
 from projections.duplicates import Duplicates
+from projections.industry import Industry
 from projections.inquiries import Inquiries
 from projections.intermediaries import Intermediaries
 from projections.ledger import Ledger, LedgerConfig
@@ -37,6 +38,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     Duplicates,
     Intermediaries,
     UtilityConnections,
+    Industry,
     ProcessCatalogue,
 )
 

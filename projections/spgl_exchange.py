@@ -3,14 +3,17 @@
 Native facts (projects, cases and their status changes, documents, opinions, special procedures,
 unit works) become rows in the standard's form; imported rows (`SpglRow.*`) come out as they came
 in. A correction is a new row, and an invalidation re-emits the old row with valid flag 0 and the
-reason: nothing is deleted, as the standard wants. The item catalogue's flows, stages and stage
-items are configuration, not events: `catalogue_rows()` gives them, at position 0.
+reason: nothing is deleted, as the standard wants. Each published flow version (`Process.*`) is a
+flow row with its stage and stage-item rows; the province's seed flows, until the log records
+them, come from `catalogue_rows()` at position 0. A case row carries the (flow, version, item
+version) the case was pinned to; a project row the flow in force when it was generated.
 
 Also kept here: the keys the import's rules look up (stage items, engineering codes, case ids,
 flows per region and type) and the rows each import kept out, by rule (for `dataQuality`).
 
-Consumes: Project.Generated, Project.MergedInto, Project.UnitWorkRegistered, Case.*,
-SpglRow.Imported / Corrected / Invalidated, SpglImport.Completed, SpglUpload.Recorded.
+Consumes: Process.Published / VersionPublished / Retired, Project.Generated, Project.MergedInto,
+Project.UnitWorkRegistered, Case.*, SpglRow.Imported / Corrected / Invalidated, SpglImport.Completed,
+SpglUpload.Recorded.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from functools import cache
 from typing import Any, cast
 
 from domain.approvals.case import Decision
-from domain.catalog import CATALOG
+from domain.catalog.process import flow_code as versioned_flow_code
+from domain.catalog.process import process_id, regions_up
+from domain.catalog.seed import seed_definition
 from domain.exchange import spgl
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
@@ -38,7 +43,7 @@ ROWS_PER_EVENT = 100  # LSH of a native row: position x 100 + its index among th
 
 
 def flow_code(flow_type: int) -> str:
-    return f"GJ-LC-{flow_type:02d}"
+    return versioned_flow_code(flow_type, PROVINCE)
 
 
 def _time(moment: datetime) -> str:
@@ -59,36 +64,50 @@ def _row(**fields: Any) -> dict[str, str]:
     return {k: text for k, v in fields.items() if (text := _text(v)) != ""}
 
 
+def flow_rows(
+    code: str, region_code: str, flow_type: int, definition: dict[str, Any], key: str
+) -> list[tuple[str, dict[str, str]]]:
+    """Flow, stage and stage-item rows of one version of a flow; `key` is the flow row's DFSJZJ
+    (the stage and item rows' derive from it)."""
+    version = str(definition["version"])
+    common = {"XZQHDM": region_code, "SJYXBS": "1", "SPLCBM": code, "SPLCBBH": version}
+    out = [(spgl.FLOW, {"DFSJZJ": key, **common, "SPLCMC": definition["name"], "SPLCLX": str(flow_type)})]
+    for stage in definition["stages"]:
+        n = str(stage["stage"])
+        row = {"DFSJZJ": f"{key}-{n}", **common, "SPJDXH": n, "SPJDMC": stage["name"], "DYBZSPJDXH": n}
+        if stage["limit_days"] is not None:
+            row["SPJDSX"] = str(stage["limit_days"])
+        row["LCBSXLX"] = stage["milestone_rule"]
+        out.append((spgl.STAGE, row))
+    for item in sorted(definition["items"], key=lambda i: i["code"]):
+        row = {
+            "DFSJZJ": f"{key}-{item['code']}",
+            **common,
+            "SPJDXH": str(item["stage"]),
+            "SPSXBM": item["code"],
+            "SPSXBBH": str(item["version"]),
+            "SPSXMC": item["name"],
+            "DYBZSPSXBM": item["unified_code"],
+            "SFLCBSX": "1" if item["milestone"] else "0",
+        }
+        out.append((spgl.STAGE_ITEM, row))
+    return out
+
+
+def version_key(code: str, version: str, *, first: bool) -> str:
+    """DFSJZJ of a flow version's row: the flow code for the version it was published with (so
+    the province's seed, once recorded, replaces the catalogue's rows), code@version after."""
+    return code if first else f"{code}@{version}"
+
+
 @cache
 def catalogue_rows() -> tuple[tuple[str, dict[str, str]], ...]:
-    """Flow, stage and stage-item rows of our catalogue: one provincial flow per flow type."""
-    limits = CATALOG.stage_limits
+    """Flow, stage and stage-item rows of the seed: the province's flow of each type, version 1.0,
+    as long as the log has not recorded it (then its rows come from `Process.Published`)."""
     out: list[tuple[str, dict[str, str]]] = []
-    for flow_type, name in sorted(REFERENCE.flow_types.items()):
+    for flow_type in sorted(REFERENCE.flow_types):
         code = flow_code(flow_type)
-        common = {"XZQHDM": PROVINCE, "SJYXBS": "1", "SPLCBM": code, "SPLCBBH": VERSION}
-        out.append((spgl.FLOW, {"DFSJZJ": code, **common, "SPLCMC": name, "SPLCLX": str(flow_type)}))
-        for stage, stage_name in sorted(REFERENCE.stages.items()):
-            stage_row = {"DFSJZJ": f"{code}-{stage}", **common, "SPJDXH": str(stage), "SPJDMC": stage_name}
-            stage_row["DYBZSPJDXH"] = str(stage)
-            if stage in limits:
-                stage_row["SPJDSX"] = str(limits[stage])
-            out.append((spgl.STAGE, stage_row))
-        for item in sorted(CATALOG.items.values(), key=lambda i: i.code):
-            out.append(
-                (
-                    spgl.STAGE_ITEM,
-                    {
-                        "DFSJZJ": f"{code}-{item.code}",
-                        **common,
-                        "SPJDXH": str(item.stage),
-                        "SPSXBM": item.code,
-                        "SPSXBBH": VERSION,
-                        "SPSXMC": item.name,
-                        "SFLCBSX": "1" if item.milestone else "0",
-                    },
-                )
-            )
+        out += flow_rows(code, PROVINCE, flow_type, seed_definition(flow_type), version_key(code, VERSION, first=True))
     serial: dict[str, int] = {}
     numbered = []
     for table, row in out:
@@ -99,7 +118,10 @@ def catalogue_rows() -> tuple[tuple[str, dict[str, str]], ...]:
 
 class SpglExchange(ReadModel):
     name = "spgl_exchange"
-    tables = ("spgl_rows", "spgl_keys", "spgl_projects", "spgl_cases", "spgl_import_errors", "spgl_upload")
+    shape = 2  # 2: flow versions from the catalogue events, cases and projects carry the pinned flow
+    tables = (
+        "spgl_rows", "spgl_keys", "spgl_projects", "spgl_cases", "spgl_import_errors", "spgl_upload", "spgl_flows",
+    )  # fmt: skip
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -131,6 +153,11 @@ class SpglExchange(ReadModel):
             f"CREATE TABLE IF NOT EXISTS spgl_upload (tbl TEXT NOT NULL, lsh {big} NOT NULL, state INTEGER NOT NULL,"
             f" failure TEXT, position {big} NOT NULL, PRIMARY KEY (tbl, lsh))"
         )
+        # each flow's latest version and whether it is retired: which flow a new project is under
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS spgl_flows (process_id TEXT PRIMARY KEY, code TEXT NOT NULL,"
+            " region_code TEXT NOT NULL, flow_type INTEGER NOT NULL, version TEXT NOT NULL, retired INTEGER NOT NULL)"
+        )
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         # per batch: the projects and cases it touches read in two queries, rows and keys written at
@@ -142,6 +169,12 @@ class SpglExchange(ReadModel):
             cur, "project_id", [str(env.event.originator_id) for env in batch if env.event_type in _PROJECT_LATER]
         ):
             b.code_of[row["project_id"]] = row["code"]
+        flows = [str(env.event.originator_id) for env in batch if env.event_type.startswith("Process.")]
+        for env in batch:
+            if env.event_type == "Project.Generated":
+                g: Any = env.event
+                flows += [str(process_id(versioned_flow_code(g.flow_type, r))) for r in regions_up(g.region_code)]
+        b.flows.load(cur, flows)
         for env in batch:
             kind = env.event_type
             rows: list[tuple[str, dict[str, str], bool]] = []
@@ -162,6 +195,8 @@ class SpglExchange(ReadModel):
                         " position = excluded.position",
                         (r["table"], int(r["LSH"]), int(r["SJSCZT"]), r["SBYY"] or None, env.position),
                     )
+            elif kind.startswith("Process."):
+                rows = self._flow(b, env, kind)
             elif kind == "Project.Generated":
                 rows = self._project(b, env)
             elif kind == "Project.MergedInto":
@@ -174,6 +209,7 @@ class SpglExchange(ReadModel):
                 self._emit(b, env, idx, table, row, verbatim, source)
         b.projects.flush(cur)
         b.cases.flush(cur)
+        b.flows.flush(cur)
         cur.insert_rows("spgl_rows", _ROW_COLUMNS, b.out)
         if b.keys:
             cur.executemany(
@@ -222,8 +258,49 @@ class SpglExchange(ReadModel):
 
     # --- native facts as rows -----------------------------------------------------------------
 
+    def _flow(self, b: _Batch, env: Envelope, kind: str) -> list[tuple[str, dict[str, str], bool]]:
+        """流程发布: each published version of a flow is a flow row with its stages and items."""
+        e: Any = env.event
+        pid = str(e.originator_id)
+        if kind == "Process.Retired":
+            b.flows.update(pid, {"retired": 1})
+            return []
+        if kind not in ("Process.Published", "Process.VersionPublished"):
+            return []
+        version = str(e.definition["version"])
+        if kind == "Process.Published":
+            flow = b.flows.insert(
+                {
+                    "process_id": pid,
+                    "code": e.code,
+                    "region_code": e.region_code,
+                    "flow_type": e.flow_type,
+                    "version": version,
+                    "retired": 0,
+                }
+            )
+        else:
+            b.flows.update(pid, {"version": version})
+            flow = cast(dict[str, Any], b.flows.rows[pid])
+        key = version_key(flow["code"], version, first=kind == "Process.Published")
+        rows = flow_rows(flow["code"], flow["region_code"], flow["flow_type"], e.definition, key)
+        assert len(rows) < ROWS_PER_EVENT, f"flow {flow['code']} {version}: {len(rows)} rows overflow LSH"
+        rows[0][1]["SPLCSXSJ"] = _time(e.timestamp)  # 生效时间: when the version was published
+        return [(table, row, False) for table, row in rows]
+
+    @staticmethod
+    def _flow_in_force(b: _Batch, region_code: str, flow_type: int) -> tuple[str, str]:
+        """(SPLCBM, SPLCBBH) of the flow a new project applies under: the nearest flow of its type
+        up the regions that is not retired, as the write side finds it (the seed at the province)."""
+        for region in regions_up(region_code):
+            flow = b.flows.rows.get(str(process_id(versioned_flow_code(flow_type, region))))
+            if flow is not None and not flow["retired"]:
+                return flow["code"], flow["version"]
+        return flow_code(flow_type), VERSION
+
     def _project(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
         e: Any = env.event
+        splcbm, splcbbh = self._flow_in_force(b, e.region_code, e.flow_type)
         gcdm = f"{e.code}-001"
         dfsjzj = str(e.originator_id)
         b.projects.insert(
@@ -249,8 +326,8 @@ class SpglExchange(ReadModel):
             NJCSJ=e.planned_end,
             ZTZE=e.total_investment,
             JSDDXZQH=e.region_code,
-            SPLCBM=flow_code(e.flow_type),
-            SPLCBBH=VERSION,
+            SPLCBM=splcbm,
+            SPLCBBH=splcbbh,
             SPLCLX=e.flow_type,
             JSDW=e.owner_name,
             JSDWDM=e.owner_uscc,
@@ -317,9 +394,10 @@ class SpglExchange(ReadModel):
                 XZQHDM=e.region_code,
                 GCDM=p["gcdm"],
                 SPSXBM=e.item_code,
-                SPSXBBH=VERSION,
-                SPLCBM=flow_code(p["flow_type"]),
-                SPLCBBH=VERSION,
+                # the pin (Case.Received / BackEntered v2); unpinned cases run under the seed
+                SPSXBBH=getattr(e, "item_version", None) or VERSION,
+                SPLCBM=getattr(e, "flow_code", None) or flow_code(p["flow_type"]),
+                SPLCBBH=getattr(e, "flow_version", None) or VERSION,
                 SPSXSLBM=case_id,
                 SPBMMC=e.department,
                 SLFS=getattr(e, "acceptance_mode", None),
@@ -425,6 +503,11 @@ class _Batch:
         )
     )
     cases: Rows = field(default_factory=lambda: Rows("spgl_cases", "case_id", ("case_id", "gcdm", "region_code")))
+    flows: Rows = field(
+        default_factory=lambda: Rows(
+            "spgl_flows", "process_id", ("process_id", "code", "region_code", "flow_type", "version", "retired")
+        )
+    )
     code_of: dict[str, str] = field(default_factory=dict)  # project id -> code
     out: list[tuple[Any, ...]] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)

@@ -156,8 +156,21 @@ class Case(Aggregate):
         accepted_on: date | None
         document_number: str | None
         reason: str
+        # v2: the catalogue versions in force when it was entered (docs/catalogue.md); None: before versions
+        flow_code: str | None = None
+        flow_version: str | None = None
+        item_version: str | None = None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 back-entries were recorded before the catalogue had versions: they run under the seed."""
+            for name in ("flow_code", "flow_version", "item_version"):
+                state.setdefault(name, None)
 
         def apply(self, aggregate: Case) -> None:
+            aggregate.pinned = (self.flow_code, self.flow_version, self.item_version)
             aggregate.status = Decision(self.decision).status
             aggregate.back_entered = True
             aggregate.accepted_on = self.accepted_on
@@ -407,6 +420,7 @@ class Case(Aggregate):
         accepted_on: date | None,
         document_number: str | None,
         reason: str,
+        pinned: tuple[str, str, str] | None = None,
     ) -> Case:
         if meta.channel != Channel.OFFLINE_BACKENTRY:
             raise InvalidValue("channel", "a back-entry is recorded through the offline_backentry channel", "channel")
@@ -435,6 +449,9 @@ class Case(Aggregate):
             accepted_on=accepted_on,
             document_number=document_number,
             reason=reason.strip(),
+            flow_code=pinned[0] if pinned else None,
+            flow_version=pinned[1] if pinned else None,
+            item_version=pinned[2] if pinned else None,
             **meta.fields(),
         )
 

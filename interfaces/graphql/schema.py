@@ -36,6 +36,7 @@ from interfaces.graphql.context import Context
 from interfaces.graphql.deliveries import DeliveriesQuery
 from interfaces.graphql.duplicates import DuplicatesQuery, family, family_page
 from interfaces.graphql.industry import IndustryQuery
+from interfaces.graphql.industry_read import IndustryListsQuery
 from interfaces.graphql.inquiries import InquiriesQuery
 from interfaces.graphql.intermediaries import IntermediariesQuery
 from interfaces.graphql.ledger import LedgerQuery
@@ -334,6 +335,7 @@ schema = strawberry.Schema(
             DuplicatesQuery,
             CatalogueQuery,
             IndustryQuery,
+            IndustryListsQuery,
             IntermediariesQuery,
             UtilitiesQuery,
         ),

@@ -20,6 +20,7 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from interfaces.graphql.blueprint import ProjectLand, land_of
 from interfaces.graphql.context import Context
+from interfaces.graphql.industry_lists import IndustryOverview, industry_overview
 from interfaces.graphql.intermediaries import AssessmentReviewNode, reviews_of
 from interfaces.graphql.ledger import InclusionProof, inclusion_proof
 from interfaces.graphql.personal import personal
@@ -191,6 +192,12 @@ class Project:
     @strawberry.field(description="用地 — the red line checked against the blueprint: zones, conflicts, assessments")
     async def land(self, info: Info[Context, None]) -> ProjectLand | None:
         return await land_of(info, self.code)
+
+    @strawberry.field(
+        description="工程行业系统 — 多规合一 opinions and control lines, drawing sets, open BIM findings, survey"
+    )
+    async def industry_overview(self, info: Info[Context, None]) -> IndustryOverview:
+        return await industry_overview(info, self.code)
 
 
 @strawberry.type(description="审计记录 — one event about a subject, in global order.")
