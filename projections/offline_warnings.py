@@ -36,7 +36,7 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import is_workday, workdays_between
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint, to_json
+from projections.base import Envelope, ReadModel, bigint, fetch_together, to_json
 from projections.case_timeline import regions_within
 from projections.rules import THRESHOLDS, Thresholds, explain, name_similarity, red_line_overlap
 
@@ -324,19 +324,27 @@ class OfflineWarnings(ReadModel):
         self._seq = None
         ids = list({str(cast(Any, env.event).originator_id) for env in batch if env.event_type.startswith("Case.")})
         codes = {cast(Any, env.event).project_code for env in batch if env.event_type in CASE_CREATED}
-        for part in _chunks(ids):
-            cur.execute(f"SELECT * FROM ow_cases WHERE case_id IN ({_marks(part)})", part)  # noqa: S608
-            for row in cur.fetchall():
+        # independent look-ups, one round trip in a live batch: the cases' projects' warnings are
+        # found by a subquery on ow_cases rather than from the case rows read first
+        chunks = _chunks(ids)
+        cases = [f"SELECT * FROM ow_cases WHERE case_id IN ({_marks(part)})" for part in chunks]  # noqa: S608
+        projects = [f"SELECT project_code FROM ow_cases WHERE case_id IN ({_marks(part)})" for part in chunks]  # noqa: S608
+        projects += [_marks(part) for part in _chunks(sorted(codes))]
+        params = [*chunks, *_chunks(sorted(codes))]
+        queries = [*zip(cases, chunks, strict=True)]
+        queries += [
+            (f"SELECT warning_id, status, evidence FROM warnings WHERE project_code IN ({sub})", part)  # noqa: S608
+            for sub, part in zip(projects, params, strict=True)
+        ]
+        found = fetch_together(cur, queries)
+        for rows in found[: len(chunks)]:
+            for row in rows:
                 self._cases[row["case_id"]] = row
                 codes.add(row["project_code"])
-        known = list(codes)
-        for part in _chunks(known):
-            cur.execute(
-                f"SELECT warning_id, status, evidence FROM warnings WHERE project_code IN ({_marks(part)})",  # noqa: S608
-                part,
-            )
-            for row in cur.fetchall():
+        for rows in found[len(chunks) :]:
+            for row in rows:
                 self._warnings[row["warning_id"]] = {"status": row["status"], "evidence": row["evidence"]}
+        known = list(codes)
         self._complete = set(known)
         if len(batch) >= PRELOAD_FROM:
             numbers = {getattr(env.event, "document_number", None) for env in batch if env.event_type in CASE_EVENTS}

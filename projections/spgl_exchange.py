@@ -33,7 +33,7 @@ from domain.exchange import spgl
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor, Database
-from projections.base import Envelope, ReadModel, Rows, bigint
+from projections.base import Envelope, ReadModel, Rows, bigint, fetch_together
 
 SYSTEM = "海南省工程建设项目审批管理系统"  # SJLY of the transitions we produce
 PROVINCE = "460000"
@@ -163,18 +163,28 @@ class SpglExchange(ReadModel):
         # per batch: the projects and cases it touches read in two queries, rows and keys written at
         # the end in bulk (COPY on PostgreSQL); nothing is kept across batches
         b = _Batch()
-        b.cases.load(cur, [str(env.event.originator_id) for env in batch if env.event_type.startswith("Case.")])
-        b.projects.load(cur, [cast(Any, env.event).project_code for env in batch if env.event_type in _CASE_CREATED])
-        for row in b.projects.load_by(
-            cur, "project_id", [str(env.event.originator_id) for env in batch if env.event_type in _PROJECT_LATER]
-        ):
-            b.code_of[row["project_id"]] = row["code"]
         flows = [str(env.event.originator_id) for env in batch if env.event_type.startswith("Process.")]
         for env in batch:
             if env.event_type == "Project.Generated":
                 g: Any = env.event
                 flows += [str(process_id(versioned_flow_code(g.flow_type, r))) for r in regions_up(g.region_code)]
-        b.flows.load(cur, flows)
+        later = {str(env.event.originator_id) for env in batch if env.event_type in _PROJECT_LATER}
+        _load_together(
+            cur,
+            [
+                (b.cases, None, [str(env.event.originator_id) for env in batch if env.event_type.startswith("Case.")]),
+                (
+                    b.projects,
+                    None,
+                    [cast(Any, env.event).project_code for env in batch if env.event_type in _CASE_CREATED],
+                ),
+                (b.projects, "project_id", sorted(later)),
+                (b.flows, None, flows),
+            ],
+        )
+        for row in b.projects.rows.values():
+            if row is not None and row["project_id"] in later:
+                b.code_of[row["project_id"]] = row["code"]
         for env in batch:
             kind = env.event_type
             rows: list[tuple[str, dict[str, str], bool]] = []
@@ -512,6 +522,28 @@ class _Batch:
     out: list[tuple[Any, ...]] = field(default_factory=list)
     keys: set[tuple[str, str]] = field(default_factory=set)
     last_project_row: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _load_together(cur: Cursor, loads: list[tuple[Rows, str | None, list[Any]]]) -> None:
+    """`Rows.load` (column None) or `Rows.load_by` of each, their look-ups sent together
+    (`fetch_together`: one round trip in a live batch), the rows taken in the order given."""
+    queries: list[tuple[str, list[Any]]] = []
+    parts: list[tuple[Rows, str | None, list[Any]]] = []
+    for rows, column, keys in loads:
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), rows.chunk):
+            part = wanted[start : start + rows.chunk]
+            queries.append(
+                (f"SELECT * FROM {rows.table} WHERE {column or rows.key} IN ({', '.join('?' for _ in part)})", part)  # noqa: S608
+            )
+            parts.append((rows, column, part))
+    for (rows, column, part), found in zip(parts, fetch_together(cur, queries), strict=True):
+        for row in found:
+            if column is None or rows.rows.get(row[rows.key]) is None:
+                rows.rows[row[rows.key]] = row
+        if column is None:
+            for k in part:
+                rows.rows.setdefault(k, None)
 
 
 def _json(row: dict[str, str]) -> str:
