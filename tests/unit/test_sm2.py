@@ -7,8 +7,11 @@ from __future__ import annotations
 import secrets
 
 import pytest
+from cryptography.hazmat.primitives import hashes
 from gmssl import sm2 as gmssl_sm2
 from gmssl import sm3 as gmssl_sm3
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.signatures.crypto import Algorithm, generate_keypair, sign, sm3, verify
 
@@ -25,6 +28,15 @@ SM3_VECTORS = {
 def test_sm3_gives_the_digests_of_the_standard(message: bytes, expected: str) -> None:
     assert sm3(message).hex() == expected
     assert gmssl_sm3.sm3_hash(list(message)) == expected
+
+
+@given(st.binary(max_size=300))
+def test_sm3_from_openssl_equals_the_pure_python_reference_on_any_bytes(data: bytes) -> None:
+    # crypto.sm3 takes OpenSSL's SM3 (hashlib, or `cryptography` where hashlib lacks it)
+    assert sm3(data).hex() == gmssl_sm3.sm3_hash(list(data))
+    fallback = hashes.Hash(hashes.SM3())
+    fallback.update(data)
+    assert fallback.finalize() == sm3(data)
 
 
 def _gmssl(private_key: bytes, public_key: bytes) -> gmssl_sm2.CryptSM2:
