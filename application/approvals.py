@@ -30,6 +30,8 @@ from domain.shared.events import Channel, Meta
 
 
 class CaseService(Service):
+    remember_saved = True  # the next command on a case recalls it without a read (Service.recall)
+
     def __init__(
         self,
         app: GongjianApplication,
@@ -56,7 +58,7 @@ class CaseService(Service):
     def _project(self, code: str) -> Project:
         validate_project_code(code, "project_code")
         try:
-            return self.load(Project, project_id(code), f"project {code}")
+            return self.recall(Project, project_id(code), f"project {code}")
         except NotFound:
             # a well-formed code the system never generated: a conflict with the recorded facts (409)
             raise Conflict(f"project {code} has not been generated (未策划生成): generate it first") from None
@@ -123,17 +125,17 @@ class CaseService(Service):
         occurred_at: datetime | None = None,
     ) -> dict[str, Any]:
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            case = self.get(case_id)
+            case = self.recall(Case, case_id, f"case {case_id}")  # the save checks it has not moved
             authorize(actor, f"case.{action}", owner_org=case.applicant_org, region_code=case.region_code)
             was_approved = case.is_approved
             changed: list[Any] = [case]
             _dispatch(case, action, meta, body, self._pinned_item)
             if case.is_approved and not was_approved:
-                project = self.load(Project, case.project_id, f"project {case.project_code}")
+                project = self.recall(Project, case.project_id, f"project {case.project_code}")
                 project.record_item_approved(meta, case_id=case.id, item_code=case.item_code)
                 changed.append(project)
             elif was_approved and not case.is_approved:
-                project = self.load(Project, case.project_id, f"project {case.project_code}")
+                project = self.recall(Project, case.project_id, f"project {case.project_code}")
                 project.record_approval_revoked(meta, case_id=case.id, item_code=case.item_code)
                 changed.append(project)
             return changed, {"id": str(case.id), "status_code": int(case.status), "status": case.status.label}

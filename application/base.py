@@ -3,7 +3,10 @@ idempotent save."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import nullcontext
+from contextvars import ContextVar
+from copy import deepcopy
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -22,9 +25,25 @@ from domain.shared.events import Channel, Meta
 A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 3
 Work = Callable[[Meta], tuple[Sequence[Aggregate], dict[str, Any]]]
+# what the running command relied on without reading it: the last stored version of each id
+_RELIED: ContextVar[dict[UUID, int | None] | None] = ContextVar("gongjian_relied", default=None)
+
+
+def rely_on(versions: Mapping[UUID, int | None]) -> bool:
+    """Let this command's save check these last stored versions (None: nothing stored) instead of
+    reading them now. False when it cannot (SQLite, outside `Service.execute`, or a second
+    attempt): then read them."""
+    relied = _RELIED.get()
+    if relied is None:
+        return False
+    relied.update(versions)
+    return True
 
 
 class Service:
+    # keep what `execute` saved in the cache (for services whose next command `recall`s it)
+    remember_saved = False
+
     def __init__(
         self,
         app: GongjianApplication,
@@ -62,6 +81,25 @@ class Service:
             raise NotFound(f"{what} not found")
         return aggregate
 
+    def recall(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
+        """`load`, but from this process's cache without reading the store when the command's save
+        can check that the aggregate has not moved since (`rely_on` its cached version)."""
+        cache = self.app.repository.cache
+        try:
+            cached = cache.get(aggregate_id) if cache is not None else None
+        except KeyError:
+            cached = None
+        if isinstance(cached, cls) and rely_on({aggregate_id: cached.version}):
+            return deepcopy(cached)  # the command changes its copy, as the repository's
+        return self.load(cls, aggregate_id, what)
+
+    def remember(self, aggregates: Sequence[Aggregate]) -> None:
+        """Keep just-saved aggregates in the cache, at the version stored, for the next `recall`."""
+        cache = self.app.repository.cache
+        if cache is not None:
+            for aggregate in aggregates:
+                cache.put(aggregate.id, aggregate)
+
     def exists(self, aggregate_id: UUID) -> bool:
         return self.find(Aggregate, aggregate_id) is not None
 
@@ -81,19 +119,40 @@ class Service:
         On a concurrent write (optimistic concurrency), `work` runs again on the fresh state: it
         re-checks every rule, so the loser of a race on one case gets the illegal-transition 409,
         while commands that merely touched the same project both succeed.
+
+        The first attempt may rely on remembered versions (`rely_on`), checked by the save under its
+        table lock; if one moved, or `work` refused on what it remembered, it runs again reading
+        everything, as before, with its full number of attempts.
         """
-        for _attempt in range(ATTEMPTS):
+        expecting = getattr(self.app.recorder, "expecting", None)
+        attempts, rely = ATTEMPTS, expecting is not None
+        while attempts:
             if key is not None:
                 replay = self._replay(actor, key)
                 if replay is not None:
                     return replay
-            aggregates, response = work(meta)
+            relied: dict[UUID, int | None] | None = {} if rely else None
+            rely = False
+            token = _RELIED.set(relied)
+            try:
+                aggregates, response = work(meta)
+            except Exception:
+                if relied:
+                    continue  # judged on what it remembered: judge again on what is stored
+                raise
+            finally:
+                _RELIED.reset(token)
             objs: list[Aggregate] = list(aggregates)
             if key is not None:
                 objs.append(Receipt.issue(meta, key, response))  # last: its position is the save's
             try:
-                position = self.app.save_all(*objs)
+                with expecting(relied) if relied and expecting is not None else nullcontext():
+                    position = self.app.save_all(*objs)
             except IntegrityError:
+                if not relied:
+                    attempts -= 1
                 continue
+            if self.remember_saved:
+                self.remember(objs)
             return {**response, "position": position}
         raise Conflict("other commands kept changing the same subject; reload and retry")

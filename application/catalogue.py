@@ -20,7 +20,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.base import Service
+from application.base import Service, rely_on
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
 from domain.catalog import CATALOG, Item
@@ -92,7 +92,9 @@ class PinMemory:
     A pinned (flow, version)'s item never changes: kept for the process's life (bounded LRU). The
     flow in force may change at any moment, in any process: a flow's head (its latest version, or
     retired) is reused only while the log's last version of its Process is the one it was read at,
-    checked for all the candidate regions in one query per lookup — never by age.
+    checked for all the candidate regions in one query per lookup — never by age — or, inside a
+    command on PostgreSQL, by the command's save itself (`rely_on`: the versions last seen are
+    compared under the table lock, and the command runs again with the query if one moved).
     """
 
     def __init__(self, versions: Versions, maxsize: int = 1024) -> None:
@@ -100,6 +102,8 @@ class PinMemory:
         self.maxsize = maxsize
         self._items: OrderedDict[tuple[str, str, str], Item] = OrderedDict()
         self._heads: OrderedDict[UUID, tuple[int, Flow | None]] = OrderedDict()
+        self._seen: OrderedDict[tuple[UUID, ...], dict[UUID, int]] = OrderedDict()
+        self._seeds: dict[int, Flow] = {}
         self._lock = threading.Lock()  # API workers share it across threads
 
     def item(self, key: tuple[str, str, str]) -> Item | None:
@@ -125,6 +129,25 @@ class PinMemory:
     def keep_head(self, process: UUID, version: int, flow: Flow | None) -> None:
         with self._lock:
             _put(self._heads, process, (version, flow), self.maxsize)
+
+    def seen(self, ids: Sequence[UUID]) -> dict[UUID, int] | None:
+        """The stored versions these ids had at their last query here, if remembered."""
+        with self._lock:
+            return self._seen.get(tuple(ids))
+
+    def stored(self, ids: Sequence[UUID]) -> dict[UUID, int]:
+        """The stored versions of these ids now (one query), remembered for `seen`."""
+        versions = self.versions(ids)
+        with self._lock:
+            _put(self._seen, tuple(ids), versions, self.maxsize)
+        return versions
+
+    def seed(self, flow_type: int) -> Flow:
+        """The province's seed flow: decoded once (it never changes)."""
+        flow = self._seeds.get(flow_type)
+        if flow is None:
+            flow = self._seeds[flow_type] = _seed_flow(flow_type)
+        return flow
 
 
 def _put(cache: OrderedDict[Any, Any], key: Any, value: Any, maxsize: int) -> None:
@@ -166,17 +189,39 @@ class Pins:
         raise Conflict(f"no flow of type {flow_type} is in force for region {region_code}")
 
     def _remembered(self, regions: list[str], flow_type: int, memory: PinMemory) -> list[Flow | None]:
-        """`active_at` of each region from one version query, loading only a Process that moved."""
+        """`active_at` of each region from one version query, loading only a Process that moved;
+        inside a command, from the versions last seen, if the save can check they still hold."""
         ids = [process_id(flow_code(flow_type, region)) for region in regions]
-        stored = memory.versions(ids)
+        seen = memory.seen(ids)
+        if seen is not None:
+            remembered = self._flows(regions, ids, seen, flow_type, memory, read=False)
+            if remembered is not None and rely_on({pid: seen.get(pid) for pid in ids[: len(remembered)]}):
+                return remembered
+        flows = self._flows(regions, ids, memory.stored(ids), flow_type, memory, read=True)
+        assert flows is not None
+        return flows
+
+    def _flows(
+        self,
+        regions: list[str],
+        ids: list[UUID],
+        stored: dict[UUID, int],
+        flow_type: int,
+        memory: PinMemory,
+        read: bool,
+    ) -> list[Flow | None] | None:
+        """Each region's flow at these stored versions, nearest first, up to the one that applies;
+        a Process not remembered at its version is read (or, with `read` False: None)."""
         flows: list[Flow | None] = []
         for region, pid in zip(regions, ids, strict=True):
             version = stored.get(pid)
             if version is None:  # not in the log: the province's seed, else no flow here
-                flows.append(_seed_flow(flow_type) if region == PROVINCE else None)
+                flows.append(memory.seed(flow_type) if region == PROVINCE else None)
                 continue
             known, flow = memory.head(pid, version)
             if not known:
+                if not read:
+                    return None
                 process = self.process(flow_code(flow_type, region))
                 assert process is not None  # events are never deleted
                 flow = _head(process)

@@ -2,8 +2,8 @@
 
 One source of numbers: the GraphQL `statistics` and `monthlyReport` fields, the monthly report
 files and the tests all call `compute_statistics`. "Today" is passed in (overdue and working days
-of open cases depend on it). Rows are aggregated in Python: fine at the demo's scale; a dedicated
-read model can replace the row scan later without changing the figures.
+of open cases depend on it). The database groups the cases; decided cases count with the working
+days and overdue flag case_timeline stored when their clock stopped, the others are judged here.
 
 Definitions (of the cases matching the filter, by business month of receipt, Asia/Shanghai):
 received every case; accepted ever accepted (受理); approved current status 11 or 12; refused 13;
@@ -31,7 +31,7 @@ from domain.shared.errors import Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Database
-from projections.case_timeline import clock_of, regions_within
+from projections.case_timeline import CALENDAR, clock_of, regions_within
 
 PROVINCE = "460000"
 APPROVED = frozenset({11, 12})
@@ -88,40 +88,57 @@ class Group:
     p90_working_days: int | None = None
     _on_time: int = field(default=0, repr=False)
     _timed: int = field(default=0, repr=False)
-    _days: list[int] = field(default_factory=list, repr=False)
+    _days: dict[int, int] = field(default_factory=dict, repr=False)  # working days -> cases
 
     def add(
         self, row: dict[str, Any], today: date, n: int = 1, accepted: bool | None = None, today_iso: str | None = None
     ) -> None:
         """Count `n` cases sharing this row's status, acceptance and clock (n = 1: one case)."""
         status = row["status_code"]
-        self.received += n
-        self.accepted += n if (bool(row["accepted_on"]) if accepted is None else accepted) else 0
-        self.approved += n * (status in APPROVED)
-        self.refused += n * (status == 13)
-        self.refused_at_acceptance += n * (status in (4, 5))
-        self.withdrawn += n * (status in (2, 14))
-        self.revoked += n * (status == 15)
-        self.open += n * (status in OPEN)
+        self._count(status, n, bool(row["accepted_on"]) if accepted is None else accepted)
         if status not in OPEN and status not in DECIDED:
             return
         late, used = clock_facts(row, today, today_iso)
         self.overdue += n * late
         if status in OPEN:
             return
+        self._decided(n, used, late, row["limit_days"] is not None)
+
+    def add_stopped(self, status: int, n: int, accepted: bool, used: int | None, late: bool, limited: bool) -> None:
+        """Count `n` decided cases whose clock stopped by today, with their stored facts."""
+        self._count(status, n, accepted)
+        self.overdue += n * late
+        self._decided(n, used, late, limited)
+
+    def _count(self, status: int, n: int, accepted: bool) -> None:
+        self.received += n
+        self.accepted += n if accepted else 0
+        self.approved += n * (status in APPROVED)
+        self.refused += n * (status == 13)
+        self.refused_at_acceptance += n * (status in (4, 5))
+        self.withdrawn += n * (status in (2, 14))
+        self.revoked += n * (status == 15)
+        self.open += n * (status in OPEN)
+
+    def _decided(self, n: int, used: int | None, late: bool, limited: bool) -> None:
         self.decided += n
         if used is not None:
-            self._days.extend([used] * n)
-            if row["limit_days"] is not None:
+            self._days[used] = self._days.get(used, 0) + n
+            if limited:
                 self._timed += n
                 self._on_time += n * (not late)
 
     def finish(self) -> Group:
         self.on_time_rate = round(self._on_time / self._timed, 4) if self._timed else None
         if self._days:
-            ordered = sorted(self._days)
-            self.mean_working_days = round(sum(ordered) / len(ordered), 2)
-            self.p90_working_days = ordered[math.ceil(0.9 * len(ordered)) - 1]
+            total = sum(self._days.values())
+            self.mean_working_days = round(sum(d * k for d, k in self._days.items()) / total, 2)
+            rank, seen = math.ceil(0.9 * total), 0  # nearest rank in the ordered days
+            for days in sorted(self._days):
+                seen += self._days[days]
+                if seen >= rank:
+                    self.p90_working_days = days
+                    break
         return self
 
 
@@ -257,39 +274,61 @@ def _sort_key(group_by: GroupBy) -> Callable[[str], Any]:
 def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter, today: date) -> list[Group]:
     """统计 — the groups of the cases matching `filter`, as of `today`.
 
-    The database groups and counts: one row per group key and distinct (status, acceptance, clock),
-    with how many cases share it, so Python sees a few thousand rows rather than every case and
-    judges each distinct clock once (`clock_facts`). The figures are those of `aggregate` over
-    `matching_cases` (tests/integration/test_statistics.py compares both)."""
+    The database groups and counts: one row per group key, status, acceptance and either the
+    stored facts of a case decided by `today` (`stop_days`, `stop_overdue`: a few dozen distinct
+    values) or, for the cases still to judge (open, decided after `today`, or in a year the holiday
+    calendar only estimates), their clock, each distinct clock judged once (`clock_facts`). The
+    figures are those of `aggregate` over `matching_cases` (tests/integration/test_statistics.py
+    compares both)."""
     f = filter.check()
     scope = f.region_code or PROVINCE
     conditions, params = _where(db, f)
-    month = _month_sql(db)
     keys = {
         GroupBy.ITEM: ["item_code", "item_name"],
         GroupBy.ITEM_CATEGORY: ["item_code"],
         GroupBy.STAGE: ["stage"],
         GroupBy.REGION: ["region_code"],
         GroupBy.DEPARTMENT: ["department"],
-        GroupBy.MONTH: [f"{month} AS month"],
+        GroupBy.MONTH: ["received_month AS month"],
         GroupBy.ALL: [],
     }[group_by]
-    # the clock matters only to open and decided cases: the others collapse into one row per key
+    raw = [k.split(" AS ")[-1] for k in keys]
+    decided = ", ".join(str(s) for s in sorted(DECIDED))
+    # stored: decided and stopped by today, judged with this calendar; to judge: the other clocked ones
+    # PostgreSQL: a bytewise date comparison (the database collation's strcoll is several times
+    # slower), and OFFSET 0 keeps the subquery whole so `stored` is judged once per case, not inlined
+    # into every CASE below
+    pg = db.dialect == "postgresql"
+    day = 'stopped_on COLLATE "C"' if pg else "stopped_on"
+    stored = f"status_code IN ({decided}) AND stop_overdue IS NOT NULL AND stop_calendar = ? AND {day} <= ?"
     clocked = f"status_code IN ({', '.join(str(s) for s in sorted(OPEN | DECIDED))})"
-    columns = [
+    inner = [
         *keys,
         "status_code",
+        "accepted_on",
+        "limit_days",
+        "pauses",
+        "stopped_on",
+        "stop_days",
+        "stop_overdue",
+        f"CASE WHEN {stored} THEN 1 WHEN {clocked} THEN 0 END AS stored",
+    ]
+    columns = [
+        *raw,
+        "status_code",
         "CASE WHEN accepted_on IS NULL THEN 0 ELSE 1 END AS accepted",
-        *(f"CASE WHEN {clocked} THEN {c} END AS {c}" for c in ("accepted_on", "limit_days", "pauses", "stopped_on")),
+        *(f"CASE WHEN stored = 0 THEN {c} END AS {c}" for c in ("accepted_on", "limit_days", "pauses", "stopped_on")),
+        "stored",
+        *(f"CASE WHEN stored = 1 THEN {c} END AS {c}" for c in ("stop_days", "stop_overdue")),
+        "CASE WHEN stored = 1 AND limit_days IS NOT NULL THEN 1 ELSE 0 END AS limited",
     ]
     grouping = ", ".join(str(n + 1) for n in range(len(columns)))
     rows = db.query(
-        f"SELECT {', '.join(columns)}, COUNT(*) AS n FROM cases WHERE {' AND '.join(conditions) or '1 = 1'}"  # noqa: S608
-        f" GROUP BY {grouping}",
-        params,
+        f"SELECT {', '.join(columns)}, COUNT(*) AS n FROM (SELECT {', '.join(inner)} FROM cases"  # noqa: S608
+        f" WHERE {' AND '.join(conditions) or '1 = 1'}{' OFFSET 0' if pg else ''}) AS c GROUP BY {grouping}",
+        [CALENDAR, today.isoformat(), *params],
     )
     key_of = _key_of(group_by, scope)
-    raw = [k.split(" AS ")[-1] for k in keys]
     group_of: dict[tuple[Any, ...], Group] = {}  # many rows share a key: look it up once
     groups: dict[str, Group] = {}
     today_iso = today.isoformat()
@@ -301,7 +340,17 @@ def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter
             if group is None:
                 group = groups[key] = Group(key, label)
             group_of[values] = group
-        group.add(row, today, row["n"], accepted=bool(row["accepted"]), today_iso=today_iso)
+        if row["stored"] == 1:
+            group.add_stopped(
+                row["status_code"],
+                row["n"],
+                bool(row["accepted"]),
+                row["stop_days"],
+                bool(row["stop_overdue"]),
+                bool(row["limited"]),
+            )
+        else:
+            group.add(row, today, row["n"], accepted=bool(row["accepted"]), today_iso=today_iso)
     if group_by is GroupBy.ALL and not groups:
         groups["all"] = Group("all", "合计")
     return [groups[k].finish() for k in sorted(groups, key=_sort_key(group_by))]
@@ -319,18 +368,10 @@ def _where(db: Database, f: StatisticsFilter) -> tuple[list[str], list[Any]]:
         codes = regions_within(scope)
         conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
         params.extend(codes)
+    # the month case_timeline stored (`received_month`); bytewise on PostgreSQL, as in Python
+    month = 'received_month COLLATE "C"' if db.dialect == "postgresql" else "received_month"
     for op, value in ((">=", f.month_from), ("<=", f.month_to)):
         if value is not None:
-            conditions.append(f"{_month_sql(db)} {op} ?")
+            conditions.append(f"{month} {op} ?")
             params.append(value)
     return conditions, params
-
-
-def _month_sql(db: Database) -> str:
-    """`received_month` in SQL: the Asia/Shanghai month of a timestamp (UTC+8, no daylight saving
-    since 1991), or the month of a date-only value."""
-    if db.dialect == "postgresql":
-        shanghai = "to_char((received_at::timestamptz) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM')"
-        return f"(CASE WHEN strpos(received_at, 'T') > 0 THEN {shanghai} ELSE substr(received_at, 1, 7) END)"
-    shanghai = "strftime('%Y-%m', received_at, '+8 hours')"
-    return f"(CASE WHEN instr(received_at, 'T') > 0 THEN {shanghai} ELSE substr(received_at, 1, 7) END)"

@@ -8,7 +8,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -38,6 +38,30 @@ def fresh_schema(prefix: str = "bench", keep: bool = False) -> Iterator[str]:
         if not keep:
             with psycopg.connect(conninfo(), autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+# the raw baseline's table: the stored-event columns, no lock, no function, no notification
+RAW_EVENTS_DDL = (
+    "CREATE TABLE raw_events (originator_id uuid, originator_version int, topic text, state bytea,"
+    " id bigserial, PRIMARY KEY (originator_id, originator_version))"
+)
+
+
+@contextmanager
+def filled_store() -> Iterator[Container]:
+    """A container on GONGJIAN_BENCH_STORE (a kept store, used as it is) or on a fresh schema filled
+    with GONGJIAN_BENCH_EVENTS generated events (dropped afterwards)."""
+    from bench.dataset import Generator  # bench.dataset imports this module
+
+    store = os.environ.get("GONGJIAN_BENCH_STORE")
+    with nullcontext(store) if store else fresh_schema() as url:
+        c = open_container(url)
+        try:
+            if not store:
+                Generator(c.app).run(int(os.environ.get("GONGJIAN_BENCH_EVENTS", "20000")))
+            yield c
+        finally:
+            c.close()
 
 
 def open_container(url: str, clock: Clock | None = None, **overrides: Any) -> Container:

@@ -15,13 +15,11 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, fresh_schema, open_container
-from bench.dataset import Generator
+from bench.common import emit, filled_store
 from projections.base import ReadModel
 
 ROUNDS = int(os.environ.get("GONGJIAN_BENCH_ROUNDS", "3"))
@@ -53,37 +51,30 @@ def committed_module(ref: str, path: str) -> Any:
 
 def main() -> None:
     ref, paths = sys.argv[1], sys.argv[2:]
-    store = os.environ.get("GONGJIAN_BENCH_STORE")
-    with nullcontext(store) if store else fresh_schema() as url:
-        c = open_container(url)
-        try:
-            if not store:
-                Generator(c.app).run(int(os.environ.get("GONGJIAN_BENCH_EVENTS", "20000")))
-            n = c.app.max_position()
-            after = dict(c.engine.models)
-            before = dict(after)
-            for path in paths:
-                for name, cls in committed_models(ref, path).items():
-                    config = getattr(after[name], "config", None)  # the ledger's settings
-                    before[name] = cls(c.db, config) if config is not None else cls(c.db)  # type: ignore[call-arg]
-            changed = [name for name in after if before[name] is not after[name]]
+    with filled_store() as c:
+        n = c.app.max_position()
+        after = dict(c.engine.models)
+        before = dict(after)
+        for path in paths:
+            for name, cls in committed_models(ref, path).items():
+                config = getattr(after[name], "config", None)  # the ledger's settings
+                before[name] = cls(c.db, config) if config is not None else cls(c.db)  # type: ignore[call-arg]
+        changed = [name for name in after if before[name] is not after[name]]
 
-            def rounds(work: Callable[[], Any]) -> dict[str, list[int]]:
-                out: dict[str, list[int]] = {"before": [], "after": []}
-                for _ in range(ROUNDS):
-                    for label, models in (("before", before), ("after", after)):
-                        c.engine.models.update(models)
-                        t0 = time.perf_counter()
-                        work()
-                        out[label].append(round(n / (time.perf_counter() - t0)))
-                return out
+        def rounds(work: Callable[[], Any]) -> dict[str, list[int]]:
+            out: dict[str, list[int]] = {"before": [], "after": []}
+            for _ in range(ROUNDS):
+                for label, models in (("before", before), ("after", after)):
+                    c.engine.models.update(models)
+                    t0 = time.perf_counter()
+                    work()
+                    out[label].append(round(n / (time.perf_counter() - t0)))
+            return out
 
-            for name in changed:
-                emit("rebuild_model", name=name, events=n, ref=ref, **rounds(partial(c.engine.rebuild, name)))
-            emit("rebuild", events=n, read_models=len(after), ref=ref, **rounds(c.engine.rebuild_all))
-            c.engine.models.update(after)
-        finally:
-            c.close()
+        for name in changed:
+            emit("rebuild_model", name=name, events=n, ref=ref, **rounds(partial(c.engine.rebuild, name)))
+        emit("rebuild", events=n, read_models=len(after), ref=ref, **rounds(c.engine.rebuild_all))
+        c.engine.models.update(after)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import uuid
 import psycopg
 
 from bench.__main__ import command, project, schema_of
-from bench.common import conninfo, emit, fresh_schema, open_container
+from bench.common import RAW_EVENTS_DDL, conninfo, emit, fresh_schema, open_container
 
 
 def main() -> None:
@@ -23,9 +23,7 @@ def main() -> None:
                 command(c, code)
             t = {"before": 0.0, "after": 0.0, "raw": 0.0}
             with psycopg.connect(conninfo(), options=f"-c search_path={schema_of(url)}") as conn:
-                conn.execute(
-                    "CREATE TABLE raw_events (originator_id uuid, originator_version int, topic text, state bytea, id bigserial, PRIMARY KEY (originator_id, originator_version))"
-                )
+                conn.execute(RAW_EVENTS_DDL)
                 conn.commit()
                 for _ in range(ROUNDS):
                     for label, mem in (("before", None), ("after", memory)):

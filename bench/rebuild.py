@@ -3,6 +3,12 @@ GONGJIAN_BENCH_EVENTS events (default 20,000) into a fresh PostgreSQL schema, th
 and each read model alone, as JSON lines like `python -m bench`. `--profile` adds the top
 functions of a profiled `rebuild_all` (cumulative time) on stderr.
 
+`--workers 1,2` (or GONGJIAN_BENCH_WORKERS) rebuilds with each of those worker counts in turn,
+alternating, `--rounds N` times (GONGJIAN_BENCH_ROUNDS, default 1): one JSON line per rebuild, then
+the median of each count and the ratio of the last to the first. The per-model rebuilds are skipped
+then (and with GONGJIAN_BENCH_PER_MODEL=0). Profiling a parallel rebuild profiles this process's
+group only (the costliest one; the others run in child processes).
+
 Reuse a dataset between runs with GONGJIAN_BENCH_KEEP=1 (prints the schema's URL) and
 GONGJIAN_BENCH_STORE=<that URL>.
 """
@@ -12,19 +18,37 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import resource
+import statistics
 import sys
 import time
 from contextlib import nullcontext
 
-from bench.common import emit, fresh_schema, open_container
-from bench.dataset import Generator
-
 EVENTS = int(os.environ.get("GONGJIAN_BENCH_EVENTS", "20000"))
 
 
+def _option(flag: str, env: str, default: str) -> str:
+    if flag in sys.argv:
+        return sys.argv[sys.argv.index(flag) + 1]
+    return os.environ.get(env, default)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the ended child processes (the workers, once the rebuild has joined them)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
+    # imported here: a worker process of a parallel rebuild imports this module again (spawn)
+    from bench.common import emit, fresh_schema, open_container
+    from bench.dataset import Generator
+
     store = os.environ.get("GONGJIAN_BENCH_STORE")
     keep = os.environ.get("GONGJIAN_BENCH_KEEP") == "1"
+    workers = [int(w) for w in _option("--workers", "GONGJIAN_BENCH_WORKERS", "1").split(",")]
+    rounds = int(_option("--rounds", "GONGJIAN_BENCH_ROUNDS", "1"))
+    per_model = os.environ.get("GONGJIAN_BENCH_PER_MODEL", "1") != "0" and workers == [1] and rounds == 1
     with nullcontext(store) if store else fresh_schema(keep=keep) as url:
         c = open_container(url)
         try:
@@ -34,20 +58,48 @@ def main() -> None:
                     print(url, file=sys.stderr)
             n = c.app.max_position()
             profiler = cProfile.Profile() if "--profile" in sys.argv else None
-            t0 = time.perf_counter()
-            if profiler is not None:
-                profiler.enable()
-            c.engine.rebuild_all()
-            if profiler is not None:
-                profiler.disable()
-            seconds = time.perf_counter() - t0
-            emit("rebuild", events=n, read_models=len(c.engine.models), events_per_s=round(n / seconds))
+            rates: dict[int, list[int]] = {w: [] for w in workers}
+            for _round in range(rounds):
+                for w in workers:  # alternating: the machine's load falls on every count alike
+                    t0, cpu0, kids0 = time.perf_counter(), time.process_time(), _children_cpu()
+                    if profiler is not None:
+                        profiler.enable()
+                    c.engine.rebuild_all(workers=w, settings=c.settings)
+                    if profiler is not None:
+                        profiler.disable()
+                    rate = round(n / (time.perf_counter() - t0))
+                    rates[w].append(rate)
+                    # CPU seconds of this process and of the workers (start-up included): on a loaded
+                    # machine the wall clock says more about the neighbours than about the rebuild
+                    cpu = {"cpu_s_here": round(time.process_time() - cpu0, 2)}
+                    if w > 1:
+                        cpu["cpu_s_workers"] = round(_children_cpu() - kids0, 2)
+                    load = os.getloadavg()[0]
+                    emit(
+                        "rebuild",
+                        events=n,
+                        read_models=len(c.engine.models),
+                        workers=w,
+                        events_per_s=rate,
+                        **cpu,
+                        load=load,
+                    )
+            if len(workers) > 1 or rounds > 1:
+                medians = {w: statistics.median(r) for w, r in rates.items()}
+                emit(
+                    "rebuild_workers",
+                    events=n,
+                    rounds=rounds,
+                    medians={str(w): round(m) for w, m in medians.items()},
+                    ratio=round(medians[workers[-1]] / medians[workers[0]], 2),
+                    groups=c.engine.rebuild_groups(list(c.engine.models), max(workers), n),
+                )
             if profiler is not None:
                 pstats.Stats(profiler, stream=sys.stderr).sort_stats(
                     os.environ.get("GONGJIAN_BENCH_SORT", "cumulative")
                 ).print_stats(45)
                 return
-            for name in c.engine.models:
+            for name in c.engine.models if per_model else ():
                 t0 = time.perf_counter()
                 c.engine.rebuild(name)
                 emit("rebuild_model", name=name, events=n, events_per_s=round(n / (time.perf_counter() - t0)))

@@ -198,6 +198,14 @@ class PostgresDatabase:
             cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
             return list(cur.fetchall())
 
+    def vacuum_analyze(self, tables: Sequence[str]) -> None:
+        """VACUUM (ANALYZE) each table, outside any transaction (the pool's connections autocommit).
+        After a bulk load the planner has no statistics and the visibility map is empty (no
+        index-only counts) until autovacuum comes round, if it is on at all."""
+        with self.pool.connection() as conn:
+            for table in tables:
+                conn.execute(f"VACUUM (ANALYZE) {table}")  # type: ignore[arg-type]  # fixed names
+
     def close(self) -> None:
         self.pool.close()
 

@@ -4,8 +4,10 @@ through Settings and builds what it needs with `bootstrap`. Sub-commands live in
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
@@ -77,16 +79,38 @@ def projections_run(
 
 
 @projections.command("rebuild")
-def projections_rebuild(name: Annotated[str, typer.Argument(help="read model name")]) -> None:
-    """Drop a read model's rows and replay the whole log into it."""
+def projections_rebuild(
+    name: Annotated[str | None, typer.Argument(help="read model name")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="every read model")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="processes for --all on PostgreSQL (default: the CPU count; SQLite: 1)"),
+    ] = None,
+) -> None:
+    """Drop a read model's rows (or every read model's, --all) and replay the whole log into it."""
+    if (name is None) == (not all_):
+        console.print("[red]name one read model or give --all[/red]")
+        raise typer.Exit(code=2)
     container = _container()
     try:
-        if name not in container.engine.models:
+        if name is not None and name not in container.engine.models:
             known = ", ".join(container.engine.models)
             console.print(f"[red]unknown read model {name!r}[/red]; known: {known}")
             raise typer.Exit(code=2)
-        count = container.engine.rebuild(name)
-        console.print(f"{name}: rebuilt from {count} events, position {container.engine.position(name)}")
+        if name is not None:
+            count = container.engine.rebuild(name)
+            console.print(f"{name}: rebuilt from {count} events, position {container.engine.position(name)}")
+            return
+        engine = container.engine
+        n = workers or os.cpu_count() or 1
+        groups = engine.rebuild_groups(list(engine.models), n, container.app.max_position())  # as rebuild_all splits
+        started = time.perf_counter()
+        count = engine.rebuild_all(workers=n, settings=container.settings)
+        seconds = time.perf_counter() - started
+        console.print(
+            f"{len(engine.models)} read models rebuilt from {count} events in {seconds:.1f} s "
+            f"({len(groups)} process{'es' if len(groups) > 1 else ''}), position {min(engine.positions().values())}"
+        )
     finally:
         container.close()
 

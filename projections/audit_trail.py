@@ -17,6 +17,7 @@ from projections.base import META_FIELDS, Envelope, Lru, ReadModel, bigint, to_j
 
 AGGREGATES = ("Project.", "Case.")
 CREATED = frozenset({"Project.Generated", "Case.Received", "Case.BackEntered"})
+SUBJECT_FIELDS = (("case_id", "case"), ("canonical_code", "project"), ("duplicate_code", "project"))
 PROJECT_CACHE = 50_000  # aggregates whose project code is kept between batches
 EVENT_COLUMNS = (
     "position", "originator_id", "originator_version", "aggregate_type", "event_type", "actor_id", "actor_role",
@@ -35,18 +36,21 @@ class AuditTrail(ReadModel):
 
     def subjects_of(self, envelope: Envelope) -> list[tuple[str, str]]:
         """(subject, kind) pairs an event is about."""
-        e: Any = envelope.event
+        return list(self._subjects(envelope.event, envelope.event_type, str(envelope.event.originator_id)))
+
+    def _subjects(self, e: Any, event_type: str, oid: str) -> dict[tuple[str, str], None]:
+        """`subjects_of` with the aggregate id already as text; an insertion-ordered set."""
         found: list[tuple[str, str]] = [(e.actor_id, "actor")]
-        if envelope.event_type.startswith("Case."):
-            found.append((str(e.originator_id), "case"))
-        code = self._project_of.get(str(e.originator_id))
+        if event_type.startswith("Case."):
+            found.append((oid, "case"))
+        code = self._project_of.get(oid)
         if code:
             found.append((code, "project"))
-        for attr, kind in (("case_id", "case"), ("canonical_code", "project"), ("duplicate_code", "project")):
+        for attr, kind in SUBJECT_FIELDS:
             value = getattr(e, attr, None)
             if value:
                 found.append((str(value), kind))
-        return list(dict.fromkeys(found))
+        return dict.fromkeys(found)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -73,18 +77,21 @@ class AuditTrail(ReadModel):
         events: list[tuple[Any, ...]] = []
         subjects: list[tuple[Any, ...]] = []
         batch = [env for env in batch if env.event_type.startswith(AGGREGATES)]
-        self._recall(cur, {str(cast(Any, env.event).originator_id) for env in batch if env.event_type not in CREATED})
-        for env in batch:
+        ids = [str(cast(Any, env.event).originator_id) for env in batch]  # once per event: str(UUID) is dear
+        self._recall(cur, {oid for env, oid in zip(batch, ids, strict=True) if env.event_type not in CREATED})
+        for env, oid in zip(batch, ids, strict=True):
             e: Any = env.event
-            self._remember(env)
+            event_type = env.event_type
+            position = env.position
+            self._remember(e, event_type, oid)
             data = {name: getattr(e, name) for name in _content_fields(type(e))}
             events.append(
                 (
-                    env.position,
-                    str(e.originator_id),
+                    position,
+                    oid,
                     e.originator_version,
-                    env.event_type.split(".")[0],
-                    env.event_type,
+                    event_type.split(".")[0],
+                    event_type,
                     e.actor_id,
                     e.actor_role,
                     e.actor_org,
@@ -96,17 +103,16 @@ class AuditTrail(ReadModel):
                     to_json(data),
                 )
             )
-            subjects.extend((subject, kind, env.position) for subject, kind in self.subjects_of(env))
+            subjects.extend((subject, kind, position) for subject, kind in self._subjects(e, event_type, oid))
         cur.insert_rows("audit_events", EVENT_COLUMNS, events)
         cur.insert_rows("audit_subjects", ("subject", "kind", "position"), subjects)
 
-    def _remember(self, env: Envelope) -> None:
+    def _remember(self, e: Any, event_type: str, oid: str) -> None:
         """Keep the project code of each aggregate id from its creation event."""
-        e: Any = env.event
-        if env.event_type == "Project.Generated":
-            self._project_of.remember(str(e.originator_id), e.code)
-        elif env.event_type in ("Case.Received", "Case.BackEntered"):
-            self._project_of.remember(str(e.originator_id), e.project_code)
+        if event_type == "Project.Generated":
+            self._project_of.remember(oid, e.code)
+        elif event_type in ("Case.Received", "Case.BackEntered"):
+            self._project_of.remember(oid, e.project_code)
 
     def _recall(self, cur: Cursor, ids: set[str]) -> None:
         """Read the project codes of aggregates created in earlier batches (and not kept), in one query."""

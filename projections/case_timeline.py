@@ -2,7 +2,11 @@
 
 Answers: where is this case, who moved it and when (business and recorded time), how much of its
 limit is used. Working days, deadline and overdue are computed at query time by the domain's
-CaseClock from the stored acceptance date, limit and pauses (so "today" is always today).
+CaseClock from the stored acceptance date, limit and pauses (so "today" is always today). Once a
+case's clock has stopped (decided or closed) they never change: the row also keeps them as of its
+stop day (`stop_days`, `stop_overdue`, with the calendar that judged them), so statistics sum and
+rank stopped cases in SQL and judge only open ones at query time; and its month of receipt
+(`received_month`, Asia/Shanghai), by which they group and filter.
 Consumes: Case.* events. Tables: `cases`, `case_transitions`.
 """
 
@@ -10,11 +14,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
+import chinese_calendar
+
 from domain.approvals import CaseClock, CaseStatus, Decision, Pause
+from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
+from domain.shared.workdays import calendar_covers
 from infrastructure.db import Cursor
 from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, to_json
 
@@ -24,8 +33,14 @@ CASE_COLUMNS = (
     "case_id", "project_code", "item_code", "item_name", "stage", "department", "region_code", "applicant_org",
     "acceptance_mode", "parallel_application_id", "status_code", "status", "received_at", "accepted_on",
     "limit_days", "legal_limit_days", "pauses", "stopped_on", "corrections", "back_entered", "channel",
-    "created_position", "last_position", "updated_at",
+    "created_position", "last_position", "updated_at", "received_month", "stop_days", "stop_overdue",
+    "stop_calendar",
 )  # fmt: skip
+STOP_COLUMNS = ("stop_days", "stop_overdue", "stop_calendar")
+# The holiday calendar that judged a stored stop: a newer chinesecalendar may correct a year, so
+# stored facts count only while this matches (statistics judge the others at query time, same
+# figures, slower) and `projections rebuild case_timeline` stores them afresh.
+CALENDAR = f"chinesecalendar {chinese_calendar.__version__}"
 TRANSITION_COLUMNS = (
     "case_id", "seq", "position", "event_type", "status_code", "status", "business_time", "recorded_at",
     "actor_id", "actor_role", "actor_org", "channel", "request_id", "detail",
@@ -35,6 +50,7 @@ TRANSITION_COLUMNS = (
 class CaseTimeline(ReadModel):
     name = "case_timeline"
     tables = ("case_transitions", "cases")
+    shape = 2  # 2: received_month, stop_days, stop_overdue, stop_calendar
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -47,7 +63,7 @@ class CaseTimeline(ReadModel):
             " received_at TEXT NOT NULL, accepted_on TEXT, limit_days INTEGER, legal_limit_days INTEGER,"
             " pauses TEXT NOT NULL, stopped_on TEXT, corrections INTEGER NOT NULL, back_entered INTEGER NOT NULL,"
             f" channel TEXT NOT NULL, created_position {big} NOT NULL, last_position {big} NOT NULL,"
-            " updated_at TEXT NOT NULL)"
+            " updated_at TEXT NOT NULL, received_month TEXT, stop_days INTEGER, stop_overdue INTEGER, stop_calendar TEXT)"
         )
         cur.execute(
             "CREATE TABLE IF NOT EXISTS case_transitions ("
@@ -59,6 +75,8 @@ class CaseTimeline(ReadModel):
         )
         cur.execute("CREATE INDEX IF NOT EXISTS cases_project ON cases (project_code)")
         cur.execute("CREATE INDEX IF NOT EXISTS cases_region_status ON cases (region_code, status_code)")
+        # case lists page in creation order: without it every page sorts the whole table
+        cur.execute("CREATE INDEX IF NOT EXISTS cases_created ON cases (created_position)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the cases it touches read in one query, changed in memory, written back once."""
@@ -69,6 +87,10 @@ class CaseTimeline(ReadModel):
         for env in events:
             status = self._apply(cur, cases, env)
             transitions.append(_transition(env, status))
+        for key in (*cases.new, *cases.dirty):  # a changed clock: its stop facts judged again
+            row = cases.rows[key]
+            assert row is not None
+            row.update(zip(STOP_COLUMNS, stop_facts(row), strict=True))
         cases.flush(cur)
         cur.insert_rows("case_transitions", TRANSITION_COLUMNS, transitions)
 
@@ -80,6 +102,7 @@ class CaseTimeline(ReadModel):
         day = e.business_date.isoformat()
         if kind in ("Received", "BackEntered"):
             status = CaseStatus.RECEIVED if kind == "Received" else _decision_status(e.decision)
+            received_at = e.received_on.isoformat() if kind == "BackEntered" and e.received_on else when
             cases.insert(
                 {
                     "case_id": case_id,
@@ -94,7 +117,7 @@ class CaseTimeline(ReadModel):
                     "parallel_application_id": getattr(e, "parallel_application_id", None),
                     "status_code": int(status),
                     "status": status.label,
-                    "received_at": (e.received_on.isoformat() if kind == "BackEntered" and e.received_on else when),
+                    "received_at": received_at,
                     "accepted_on": (e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None),
                     "limit_days": None,
                     "legal_limit_days": None,
@@ -106,6 +129,10 @@ class CaseTimeline(ReadModel):
                     "created_position": env.position,
                     "last_position": env.position,
                     "updated_at": e.timestamp.isoformat(),
+                    "received_month": received_month_of(received_at),
+                    "stop_days": None,
+                    "stop_overdue": None,
+                    "stop_calendar": None,
                 }
             )
             return status
@@ -264,3 +291,36 @@ def clock_of(row: dict[str, Any]) -> CaseClock:
         pauses,
         date.fromisoformat(row["stopped_on"]) if row["stopped_on"] else None,
     )
+
+
+def received_month_of(received_at: str) -> str:
+    """The business month of receipt (statistics group and filter by it): the Asia/Shanghai month
+    of a timestamp, or the month of a date-only value (a back-entered case)."""
+    if "T" in received_at:
+        return f"{datetime.fromisoformat(received_at).astimezone(SHANGHAI):%Y-%m}"
+    return received_at[:7]
+
+
+NOT_STORED: tuple[None, None, None] = (None, None, None)
+
+
+def stop_facts(row: dict[str, Any]) -> tuple[int | None, int | None, str | None]:
+    """(working days used, overdue 0/1, calendar) of a stopped clock as of its stop day, the figures
+    statistics would judge for it on any later day; NOT_STORED while open, and when a date of the
+    clock lies in a year the calendar only estimates (weekends only): a later calendar release
+    would change them, so such cases are judged at query time instead."""
+    if row["stopped_on"] is None:
+        return NOT_STORED
+    return _stop_facts(row["accepted_on"], row["limit_days"], row["pauses"], row["stopped_on"])
+
+
+@lru_cache(maxsize=8192)  # many cases share a clock; bounded, so a rebuild's memory stays flat
+def _stop_facts(
+    accepted_on: str | None, limit_days: int | None, pauses: str, stopped_on: str
+) -> tuple[int | None, int | None, str | None]:
+    clock = clock_of({"accepted_on": accepted_on, "limit_days": limit_days, "pauses": pauses, "stopped_on": stopped_on})
+    dates = [clock.accepted_on, clock.stopped_on, *(d for p in clock.pauses for d in (p.start, p.end))]
+    if not all(calendar_covers(d) for d in dates if d is not None):
+        return NOT_STORED
+    stop = date.fromisoformat(stopped_on)
+    return clock.working_days_used(stop), int(clock.overdue(stop)), CALENDAR

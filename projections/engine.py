@@ -18,19 +18,29 @@ delivers it on commit) and by `announce` (Redis), so `wait_for` is woken by the 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import pickle
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
+
+from psycopg.conninfo import conninfo_to_dict
 
 from application.app import GongjianApplication
-from infrastructure.db import Database, PostgresDatabase
+from infrastructure.db import Database, DatabaseURL, PostgresDatabase
 from infrastructure.notify import PostgresListener, Waker, WakeSource
+from infrastructure.settings import Settings
 from projections.base import Envelope, ReadModel, bigint
 
 log = logging.getLogger(__name__)
 SETUP_LOCK = 0x67_6A_70_72  # any constant shared by every process of this system
+# a rebuild of at least this many events ends with VACUUM (ANALYZE) of its tables; below it the
+# tables are small enough for any plan, and the suite's many small rebuilds stay fast
+VACUUM_AFTER = 10_000
 
 
 class TrackingConflict(Exception):
@@ -306,10 +316,78 @@ class ProjectionEngine:
         """Drop every row of a read model and replay it from position 0."""
         return self.rebuild_all([name])
 
-    def rebuild_all(self, names: Sequence[str] | None = None) -> int:
-        """Drop every row of the (named) read models and replay them together from position 0, in
-        large batches; returns the events replayed (per read model, not summed)."""
+    def rebuild_all(
+        self, names: Sequence[str] | None = None, workers: int = 1, settings: Settings | None = None
+    ) -> int:
+        """Drop every row of the (named) read models and replay them from position 0, in large
+        batches; returns the events replayed (per read model, not summed).
+
+        With `workers` > 1 on PostgreSQL the read models are split into that many groups of about
+        equal time (`rebuild_groups`), each replayed by its own process: the first here, the others
+        at once in child processes (spawned: a fresh interpreter, its own connections, built from
+        `settings`, or from the environment pointed at this engine's database). A
+        group keeps the semantics of a rebuild in one process (each batch's rows and positions in
+        one transaction, memory bounded by the batch size); a failure in any group fails the call
+        with that error, once every group has finished. Read models never read one another's
+        tables while handling a batch (the ledger reads only the events table), so groups need no
+        ordering between them."""
         wanted = list(names or self.models)
+        if not wanted:
+            return 0
+        groups = self.rebuild_groups(wanted, workers, self.app.max_position() if workers > 1 else 0)
+        if len(groups) == 1:
+            return self._rebuild_here(wanted) // len(wanted)
+        child_settings = self._worker_settings(settings)
+        unknown = set(wanted).difference(_registered_names())
+        if unknown:
+            raise ValueError(f"only registered read models can be rebuilt in workers, not {sorted(unknown)}")
+        self.rebuilding.update(wanted)  # rebuilt elsewhere, but this process must not publish them either
+        errors: list[BaseException] = []
+        total = 0
+        try:
+            with ProcessPoolExecutor(len(groups) - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+                futures = [
+                    pool.submit(_rebuild_group, child_settings, group, self.rebuild_batch_size) for group in groups[1:]
+                ]
+                try:
+                    total += self._rebuild_here(groups[0])
+                except Exception as exc:  # the children run on; their read models end consistent
+                    errors.append(exc)
+                for future in futures:
+                    try:
+                        total += future.result()
+                    except Exception as exc:
+                        errors.append(exc)
+        finally:
+            self.rebuilding.difference_update(wanted)
+        if errors:
+            raise errors[0]
+        return total // len(wanted)
+
+    # seconds a worker process takes to start (spawn, imports, connections) before it replays
+    # anything: the groups started in children get that much less of the work
+    worker_start_s = 2.0
+
+    def rebuild_groups(self, names: Sequence[str], workers: int, events: int = 0) -> list[list[str]]:
+        """`names` in at most `workers` groups of about equal rebuild time: each read model by cost
+        (`REBUILD_COST`, costliest first) onto the group with the least so far, where every group
+        but the first (this process's) starts with a worker's start-up, spread over the `events`
+        to replay; so a small log may stay in fewer groups, or one. On SQLite one group: it has one
+        writer at a time, so a second process would only wait for the first one's locks."""
+        if self.db.dialect != "postgresql":
+            workers = 1
+        count = max(1, min(workers, len(names)))
+        start = self.worker_start_s * 1e6 / events if events else 0.0  # µs per event, as the costs
+        groups: list[list[str]] = [[] for _ in range(count)]
+        loads = [0.0] + [start] * (count - 1)
+        for name in sorted(names, key=lambda n: (-_rebuild_cost(n), n)):
+            lightest = loads.index(min(loads))
+            groups[lightest].append(name)
+            loads[lightest] += _rebuild_cost(name)
+        return [sorted(group) for group in groups if group]
+
+    def _rebuild_here(self, wanted: Sequence[str]) -> int:
+        """Rebuild in this process; returns the events replayed summed over the read models."""
         for name in wanted:
             with self.db.transaction() as cur:
                 self.models[name].clear(cur)
@@ -318,10 +396,32 @@ class ProjectionEngine:
                 )
         self.rebuilding.update(wanted)  # replayed history is not news: nothing is published live
         try:
-            total = self.catch_up(wanted, batch_size=self.rebuild_batch_size)
+            replayed = self.catch_up(wanted, batch_size=self.rebuild_batch_size)
         finally:
             self.rebuilding.difference_update(wanted)
-        return total // len(wanted) if wanted else 0
+        if isinstance(self.db, PostgresDatabase) and wanted and replayed // len(wanted) >= VACUUM_AFTER:
+            # freshly bulk-loaded tables: statistics for the planner, a visibility map for counts
+            self.db.vacuum_analyze([t for name in wanted for t in self.models[name].tables])
+        return replayed
+
+    def _worker_settings(self, settings: Settings | None) -> Settings:
+        """What a worker process builds its engine from: this engine's database, always (settings
+        naming another one are refused rather than rebuilding the wrong store)."""
+        db = self.db
+        if not isinstance(db, PostgresDatabase):
+            raise ValueError("parallel rebuilds need PostgreSQL")
+        if settings is None:
+            params = conninfo_to_dict(db.conninfo)
+            password = f":{quote(str(params['password']), safe='')}" if params.get("password") else ""
+            url = (
+                f"postgresql://{quote(str(params['user']), safe='')}{password}@{params['host']}:{params['port']}"
+                f"/{params['dbname']}?schema={db.schema}"
+            )
+            return Settings(database_url=url)
+        url_of = DatabaseURL(settings.database_url)
+        if url_of.scheme != "postgresql" or (url_of.conninfo, url_of.schema) != (db.conninfo, db.schema):
+            raise ValueError("the settings name another database than this engine's")
+        return settings
 
     # -- running --------------------------------------------------------------------------------
 
@@ -412,3 +512,69 @@ class ProjectionEngine:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+# µs per event each read model adds to a rebuild: its rebuild alone (bench/rebuild.py, 20,073
+# events) less the ≈ 33 µs every rebuild pays to read and decode the log. Only the proportions
+# matter (they balance the parallel groups); a read model missing here counts as a middling one.
+REBUILD_COST: dict[str, float] = {
+    "spgl_exchange": 143,
+    "audit_trail": 135,
+    "case_timeline": 107,
+    "offline_warnings": 104,
+    "ledger": 82,
+    "duplicates": 41,
+    "ratings": 21,
+    "industry": 20,
+    "intermediaries": 19,
+    "utility_connections": 18,
+    "project_overview": 16,
+    "window_assessment": 14,
+    "blueprint": 14,
+    "licence_library": 11,
+    "deliveries": 11,
+    "process_catalogue": 6,
+    "inquiries": 5,
+}
+
+
+def _rebuild_cost(name: str) -> float:
+    return REBUILD_COST.get(name, 20.0)
+
+
+def _registered_names() -> set[str]:
+    """The read models a worker can build (imported here: the registry imports every read model)."""
+    from projections.registry import READ_MODELS
+
+    return {cls.name for cls in READ_MODELS}
+
+
+def _rebuild_group(settings: Settings, names: list[str], batch_size: int) -> int:
+    """In a spawned worker process: rebuild one group on an engine of its own (no wake-ups, no
+    live messages), built as bootstrap builds it; returns the events replayed summed over the group."""
+    from infrastructure.store import open_store
+    from projections.ledger import ledger_config
+    from projections.registry import all_read_models
+
+    url = DatabaseURL(settings.database_url)
+    app = open_store(url, settings.postgres_lock_timeout_s)
+    db = url.open()
+    try:
+        models = [m for m in all_read_models(db, ledger_config(settings)) if m.name in names]
+        engine = ProjectionEngine(app, db, models, batch_size=settings.batch_size, rebuild_batch_size=batch_size)
+        try:
+            return engine._rebuild_here(names)
+        except Exception as exc:
+            raise _portable(exc) from None
+    finally:
+        db.close()
+        app.close()
+
+
+def _portable(exc: Exception) -> Exception:
+    """The error itself if it survives pickling (the parent raises it as it is), else its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 — our own bytes, just made
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc

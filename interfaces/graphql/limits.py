@@ -104,18 +104,28 @@ class _NulLiterals(Visitor):
             self.found = True
 
 
-def _document_has_nul(document: DocumentNode | None) -> bool:
+_NUL_MEMO: dict[str, bool] = {}  # query text → has a NUL literal: the text decides, walked once
+NUL_MEMO = 512
+
+
+def _document_has_nul(document: DocumentNode | None, query: str | None = None) -> bool:
     if document is None:
         return False
+    if query is not None and query in _NUL_MEMO:
+        return _NUL_MEMO[query]
     visitor = _NulLiterals()
     visit(document, visitor)
+    if query is not None:
+        if len(_NUL_MEMO) >= NUL_MEMO:
+            _NUL_MEMO.clear()
+        _NUL_MEMO[query] = visitor.found
     return visitor.found
 
 
 class RefuseNul(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if _has_nul(context.variables) or _document_has_nul(context.graphql_document):
+        if _has_nul(context.variables) or _document_has_nul(context.graphql_document, context.query):
             # set before validation runs: strawberry then answers with this error and executes nothing
             context.pre_execution_errors = [
                 GraphQLError(

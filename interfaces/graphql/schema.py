@@ -35,6 +35,7 @@ from interfaces.graphql.common import actor_of, error, page, region_scope, utc, 
 from interfaces.graphql.context import Context
 from interfaces.graphql.deliveries import DeliveriesQuery
 from interfaces.graphql.duplicates import DuplicatesQuery, family, family_page
+from interfaces.graphql.execution import use_leaf_fields
 from interfaces.graphql.industry import IndustryQuery
 from interfaces.graphql.industry_read import IndustryListsQuery
 from interfaces.graphql.inquiries import InquiriesQuery
@@ -292,10 +293,11 @@ class Query:
         at_least: int | None = None,
     ) -> Connection[AuditEntry]:
         await wait(info, at_least)
-        await anyio.to_thread.run_sync(_check_trail_visible, info, subject)
-        audit, cursor, size, since, until = info.context.audit, decode_cursor(after), page(first), utc(from_), utc(to)
+        audit = info.context.audit
 
-        def read() -> tuple[list[dict[str, Any]], bool, int]:  # one hop to a worker thread, not three
+        def read() -> tuple[list[dict[str, Any]], bool, int]:  # the check and the three reads: one hop to a thread
+            _check_trail_visible(info, subject)  # first: 403 before any argument's 422, and no rows
+            cursor, size, since, until = decode_cursor(after), page(first), utc(from_), utc(to)
             # a project code stands for its canonical project with every code merged into it
             subjects = family(info, subject)
             rows, has_next = audit.trail(subjects, after=cursor, first=size, since=since, until=until)
@@ -318,6 +320,14 @@ class Query:
             for s in status
         ]
 
+
+# depth, aliases and cost (fields times page sizes, interfaces/graphql/limits.py) as one extension whose
+# rule classes are made once: the limiters' constructors build a validator class per request
+RULES = [
+    *QueryDepthLimiter(max_depth=10).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=30).validation_rules,
+    QueryCost,
+]
 
 schema = strawberry.Schema(
     query=merge_types(
@@ -342,13 +352,12 @@ schema = strawberry.Schema(
     ),
     subscription=Subscription,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=10),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
+        lambda: AddValidationRules(RULES),
         lambda: MaxTokensLimiter(max_token_count=2000),
-        lambda: AddValidationRules([QueryCost]),  # fields times page sizes (interfaces/graphql/limits.py)
         RefuseNul,
         lambda: ParserCache(maxsize=512),
         WithheldNotice,  # extensions.personalData when personal fields were withheld
         KnownValid,  # last: a text that passed once is not validated again
     ],
 )
+use_leaf_fields(schema)  # plain leaf fields in one loop, not field by field (interfaces/graphql/execution.py)

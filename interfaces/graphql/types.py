@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
@@ -316,49 +317,124 @@ def transition_node(t: dict[str, Any]) -> Transition:
     )
 
 
+V = TypeVar("V")
+
+
+class _lazy(Generic[V]):
+    """functools.cached_property without its per-access lock (Python 3.11): computed on first read,
+    then an ordinary attribute of the instance."""
+
+    def __init__(self, compute: Callable[[Any], V]) -> None:
+        self.compute, self.name = compute, compute.__name__
+
+    def __get__(self, instance: Any, owner: Any = None) -> V:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 def project_node(row: dict[str, Any]) -> Project:
-    return Project(
-        code=row["code"],
-        name=row["name"],
-        owner=Owner(name=row["owner_name"], uscc=row["owner_uscc"]),
-        region_code=row["region_code"],
-        region_name=REFERENCE.regions[row["region_code"]].name,
-        unit_code=row["unit_code"],
-        flow_type=row["flow_type"],
-        flow_type_name=REFERENCE.flow_types[row["flow_type"]],
-        investment_type=row["investment_type"],
-        category=row["category"],
-        total_investment=row["total_investment"],
-        planned_start=date.fromisoformat(row["planned_start"]),
-        planned_end=date.fromisoformat(row["planned_end"]),
-        red_line=json.loads(row["red_line"]) if row["red_line"] else None,
-        land_supply_mode=row["land_supply_mode"],
-        parcel_codes=json.loads(row["parcel_codes"]),
-        unit_works=[UnitWork(code=w["code"], name=w["name"]) for w in json.loads(row["unit_works"])],
-        stage_reached=row["stage_reached"],
-        approved_items=json.loads(row["approved_items"]),
-        case_count=row["case_count"],
-        merged_into=row["merged_into"],
-        merged_codes=json.loads(row["merged_codes"]),
-        generated_at=datetime.fromisoformat(row["generated_at"]),
-        position=row.get("last_position"),
-    )
+    return _RowProject(row)
+
+
+class _RowProject(Project):
+    """A Project from a read-model row. The JSON, date and reference columns are decoded when a query
+    selects them: a dashboard page asks for three fields of twenty projects, not for every column."""
+
+    def __init__(self, row: dict[str, Any]) -> None:  # no super().__init__: the columns are set here or decoded lazily
+        self._row = row
+        self.code = row["code"]
+        self.name = row["name"]
+        self.region_code = row["region_code"]
+        self.unit_code = row["unit_code"]
+        self.flow_type = row["flow_type"]
+        self.investment_type = row["investment_type"]
+        self.category = row["category"]
+        self.total_investment = row["total_investment"]
+        self.land_supply_mode = row["land_supply_mode"]
+        self.stage_reached = row["stage_reached"]
+        self.case_count = row["case_count"]
+        self.merged_into = row["merged_into"]
+        self.position = row.get("last_position")
+
+    @_lazy
+    def owner(self) -> Owner:  # type: ignore[override]
+        return Owner(name=self._row["owner_name"], uscc=self._row["owner_uscc"])
+
+    @_lazy
+    def region_name(self) -> str:  # type: ignore[override]
+        return REFERENCE.regions[self._row["region_code"]].name
+
+    @_lazy
+    def flow_type_name(self) -> str:  # type: ignore[override]
+        return REFERENCE.flow_types[self._row["flow_type"]]
+
+    @_lazy
+    def planned_start(self) -> date:  # type: ignore[override]
+        return date.fromisoformat(self._row["planned_start"])
+
+    @_lazy
+    def planned_end(self) -> date:  # type: ignore[override]
+        return date.fromisoformat(self._row["planned_end"])
+
+    @_lazy
+    def red_line(self) -> Any:  # type: ignore[override]
+        return json.loads(self._row["red_line"]) if self._row["red_line"] else None
+
+    @_lazy
+    def parcel_codes(self) -> list[str]:  # type: ignore[override]
+        return list(json.loads(self._row["parcel_codes"]))
+
+    @_lazy
+    def unit_works(self) -> list[UnitWork]:  # type: ignore[override]
+        return [UnitWork(code=w["code"], name=w["name"]) for w in json.loads(self._row["unit_works"])]
+
+    @_lazy
+    def approved_items(self) -> list[str]:  # type: ignore[override]
+        return list(json.loads(self._row["approved_items"]))
+
+    @_lazy
+    def merged_codes(self) -> list[str]:  # type: ignore[override]
+        return list(json.loads(self._row["merged_codes"]))
+
+    @_lazy
+    def generated_at(self) -> datetime:  # type: ignore[override]
+        return datetime.fromisoformat(self._row["generated_at"])
 
 
 def audit_node(row: dict[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        position=row["position"],
-        event_type=row["event_type"],
-        aggregate_type=row["aggregate_type"],
-        originator_id=row["originator_id"],
-        version=row["originator_version"],
-        actor_id=row["actor_id"],
-        actor_role=row["actor_role"],
-        actor_org=row["actor_org"],
-        channel=row["channel"],
-        request_id=row["request_id"],
-        occurred_at=_dt(row["occurred_at"]),
-        recorded_at=datetime.fromisoformat(row["recorded_at"]),
-        business_time=datetime.fromisoformat(row["business_time"]),
-        data=json.loads(row["data"]),
-    )
+    return _RowAuditEntry(row)
+
+
+class _RowAuditEntry(AuditEntry):
+    """An AuditEntry from a read-model row; the event's data (JSON) and times decoded when selected."""
+
+    def __init__(self, row: dict[str, Any]) -> None:  # no super().__init__: the columns are set here or decoded lazily
+        self._row = row
+        self.position = row["position"]
+        self.event_type = row["event_type"]
+        self.aggregate_type = row["aggregate_type"]
+        self.originator_id = row["originator_id"]
+        self.version = row["originator_version"]
+        self.actor_id = row["actor_id"]
+        self.actor_role = row["actor_role"]
+        self.actor_org = row["actor_org"]
+        self.channel = row["channel"]
+        self.request_id = row["request_id"]
+
+    @_lazy
+    def occurred_at(self) -> datetime | None:  # type: ignore[override]
+        return _dt(self._row["occurred_at"])
+
+    @_lazy
+    def recorded_at(self) -> datetime:  # type: ignore[override]
+        return datetime.fromisoformat(self._row["recorded_at"])
+
+    @_lazy
+    def business_time(self) -> datetime:  # type: ignore[override]
+        return datetime.fromisoformat(self._row["business_time"])
+
+    @_lazy
+    def data(self) -> Any:  # type: ignore[override]
+        return json.loads(self._row["data"])
