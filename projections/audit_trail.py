@@ -72,14 +72,23 @@ class AuditTrail(ReadModel):
         cur.execute(
             "CREATE INDEX IF NOT EXISTS audit_events_origin ON audit_events (originator_id, originator_version)"
         )
+        # `_recall` finds an older aggregate's project by its first event's position: without this a
+        # command on a case no longer remembered scanned every subject (20 ms a batch at 1M events)
+        cur.execute(
+            "CREATE INDEX IF NOT EXISTS audit_subjects_project_position ON audit_subjects (position)"
+            " WHERE kind = 'project'"
+        )
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         events: list[tuple[Any, ...]] = []
         subjects: list[tuple[Any, ...]] = []
         batch = [env for env in batch if env.event_type.startswith(AGGREGATES)]
         ids = [str(cast(Any, env.event).originator_id) for env in batch]  # once per event: str(UUID) is dear
-        self._recall(cur, {oid for env, oid in zip(batch, ids, strict=True) if env.event_type not in CREATED})
-        for env, oid in zip(batch, ids, strict=True):
+        pairs = list(zip(batch, ids, strict=True))
+        created = {oid for env, oid in pairs if env.event_type in CREATED}
+        # an aggregate created in this batch (a submit and its accept) is remembered below: no look-up
+        self._recall(cur, {oid for env, oid in pairs if env.event_type not in CREATED and oid not in created})
+        for env, oid in pairs:
             e: Any = env.event
             event_type = env.event_type
             position = env.position
