@@ -13,6 +13,15 @@ from bench.common import open_container
 
 
 def peak_mb() -> float:
+    """This process's own peak RSS. Not getrusage's ru_maxrss: Linux carries it over fork and exec,
+    so a child of a large parent (the bench, holding a million rows) reported the parent's peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
