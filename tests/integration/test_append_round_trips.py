@@ -12,27 +12,15 @@ from uuid import UUID
 
 import psycopg
 import pytest
-from eventsourcing.domain import Aggregate, event
 
-from application.app import GongjianApplication
-from application.bootstrap import Container, bootstrap
-from application.clock import SimulatedClock
+from application.bootstrap import Container
 from application.policy import Actor
 from domain.shared.errors import IllegalTransition, PrerequisitesMissing
-from infrastructure.db import DatabaseURL
-from infrastructure.recorder import LockingFunctionRecorder, StaleRead
-from infrastructure.settings import Settings
-from infrastructure.store import open_store
-from tests.conftest import JWT_SECRET
-from tests.integration.test_catalogue import ADMIN, CLERK, START, generate, receive, version_2
+from tests.integration.test_catalogue import ADMIN, CLERK, generate, receive, version_2
+from tests.integration.test_pin_memory import _open  # two containers on one store, as there
 
 SUPERVISOR = Actor("sup-1", "supervisor", "hn-sup", "460000")
 APPROVER = Actor("approver-1", "approver", "460000-zrzy", "460000")
-
-
-def _open(url: str, keys: Path) -> Container:
-    settings = Settings(database_url=url, jwt_secret=JWT_SECRET, keystore_path=str(keys))
-    return bootstrap(settings, clock=SimulatedClock(START))
 
 
 @pytest.fixture
@@ -119,36 +107,3 @@ def test_an_item_version_only_a_newer_flow_has_is_received_under_it(two: tuple[C
     second.catalogue.publish(ADMIN, "p", None, region_code="460000", flow_type=3, definition=version_2())
     case = receive(first, project, "GJ-1-02", item_version="1.1")  # R1 on the seed; not on version 2
     assert first.cases.get(case).pinned == ("GJ-LC-03", "2.0", "1.1")
-
-
-class Counter(Aggregate):
-    def __init__(self) -> None:
-        self.n = 0
-
-    @event("Bumped")
-    def bump(self) -> None:
-        self.n += 1
-
-
-@pytest.fixture
-def app(pg_url: str) -> Iterator[GongjianApplication]:
-    application = open_store(DatabaseURL(pg_url))
-    yield application
-    application.close()
-
-
-def test_a_save_expecting_versions_that_moved_writes_nothing(app: GongjianApplication) -> None:
-    recorder = app.recorder
-    assert isinstance(recorder, LockingFunctionRecorder)
-    counter, unsaved = Counter(), Counter()
-    app.save(counter)
-    with recorder.expecting({counter.id: 1, unsaved.id: None}):
-        app.save(Counter())  # both as expected: saved
-    moved: Any = app.repository.get(counter.id)
-    moved.bump()
-    app.save(moved)
-    before = app.recorder.max_notification_id()
-    for expected in ({counter.id: 1}, {unsaved.id: 1}, {counter.id: None}):
-        with pytest.raises(StaleRead), recorder.expecting(expected):
-            app.save(Counter())
-    assert app.recorder.max_notification_id() == before

@@ -15,7 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from application.app import GongjianApplication
 from infrastructure.db import DatabaseURL
-from infrastructure.recorder import LockingFunctionRecorder
+from infrastructure.recorder import LockingFunctionRecorder, StaleRead
 from infrastructure.store import open_store
 
 
@@ -78,3 +78,20 @@ def test_a_stale_version_is_refused_and_writes_nothing(app: GongjianApplication)
     with pytest.raises(IntegrityError):
         app.save(second)
     assert [n.originator_version for n in app.recorder.select_notifications(start=None, limit=10)] == [1, 2]
+
+
+def test_a_save_expecting_versions_that_moved_writes_nothing(app: GongjianApplication) -> None:
+    recorder = app.recorder
+    assert isinstance(recorder, LockingFunctionRecorder)
+    counter, unsaved = Counter(), Counter()
+    app.save(counter)
+    with recorder.expecting({counter.id: 1, unsaved.id: None}):
+        app.save(Counter())  # both as expected: saved
+    moved: Any = app.repository.get(counter.id)
+    moved.bump()
+    app.save(moved)
+    before = app.recorder.max_notification_id()
+    for expected in ({counter.id: 1}, {unsaved.id: 1}, {counter.id: None}):
+        with pytest.raises(StaleRead), recorder.expecting(expected):
+            app.save(Counter())
+    assert app.recorder.max_notification_id() == before
