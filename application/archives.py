@@ -133,6 +133,7 @@ def _verify(
         cp["time"],
         cp["algorithm"],
         bytes.fromhex(cp["signature"]) if cp.get("signature") else None,
+        cp.get("origin") or None,  # set: signed in the C2SP checkpoint form
     )
     report.tree_size, report.root_hash = checkpoint.tree_size, cp["root_hash"]
     states = _verify_events(manifest["events"], case["case_id"], hasher, checkpoint, report)
@@ -384,7 +385,9 @@ class ArchiveService(Service):
             "events": events,
             "documents": documents,
             "signatures": [],  # signing requests carry no case link yet
-            "checkpoint": {k: checkpoint[k] for k in ("tree_size", "root_hash", "time", "algorithm", "signature")},
+            "checkpoint": {
+                k: checkpoint.get(k) for k in ("tree_size", "root_hash", "time", "algorithm", "signature", "origin")
+            },
             "signature_algorithm": SIGNATURE_ALGORITHM,
             "public_key": checkpoint["public_key"],
         }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,9 +44,11 @@ from domain.shared.errors import Conflict, DomainError
 from domain.shared.geometry import red_line_area_m2
 from domain.signatures import Seal
 from infrastructure.db import Database
+from infrastructure.follower import Follower
 from infrastructure.keystore import KeyStoreError
 from infrastructure.notify import Waker
 
+SUMMARY_S = 60.0  # the automation says what it did at most this often
 log = logging.getLogger("gongjian.automation")
 
 NAME = "automation"
@@ -94,6 +97,7 @@ class Automation:
         self.waker = waker
         self.batch = batch
         self.interval_s = interval_s
+        self.follower = Follower("automation")  # survives the store restarting (backoff, one line each way)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.setup()
@@ -323,21 +327,30 @@ class Automation:
 
     def run(self, stop: threading.Event) -> None:
         """Rounds until `stop`: woken by saves, and every `interval_s` (checkpoints are no saves)."""
+        tally, said = Round(), -SUMMARY_S  # what was done since the last log line, and when that was
         while not stop.is_set():
             since = self.waker.generation if self.waker else 0
             try:
                 done = self.run_once()
                 busy = done.busy
-                _summarise(done)
-            except Exception:  # keep following; the next round retries from the same position
-                log.exception("automation round failed")
-                busy = False
+                self.follower.succeeded()
+            except Exception as exc:  # keep following; the next round retries from the same position
+                stop.wait(self.follower.failed(exc))
+                continue
+            tally.licences += done.licences
+            tally.archives += done.archives
+            tally.skipped += done.skipped
+            if tally.busy and time.monotonic() - said >= SUMMARY_S:
+                _summarise(tally)
+                tally, said = Round(), time.monotonic()
             if busy:
                 continue
             if self.waker is not None:
                 self.waker.wait(self.interval_s, since=since)
             else:
                 stop.wait(self.interval_s)
+        if tally.busy:
+            _summarise(tally)
 
     def start(self) -> None:
         if self._thread is None:
@@ -355,7 +368,8 @@ class Automation:
 
 
 def _summarise(done: Round) -> None:
-    """One log line per round, not one per case: a first start over a large store stays readable."""
+    """One log line for many rounds (at most one per SUMMARY_S), not one per case or round: a first
+    start over a large store, whose archives follow the checkpoints for minutes, stays readable."""
     if done.licences or done.archives:
         log.info(
             "automation: %d licences issued, %d archive packages generated", len(done.licences), len(done.archives)

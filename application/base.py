@@ -139,6 +139,10 @@ class Service:
             except Exception:
                 if relied:
                     continue  # judged on what it remembered: judge again on what is stored
+                # a retry refused because its first attempt committed meanwhile gets that answer
+                replay = self._replay(actor, key) if key is not None else None
+                if replay is not None:
+                    return replay
                 raise
             finally:
                 _RELIED.reset(token)

@@ -3,11 +3,13 @@ projection engine from Settings. Nothing else constructs infrastructure."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from application.app import GongjianApplication
 from application.approvals import CaseService
@@ -25,12 +27,14 @@ from application.guidance import GuidanceService
 from application.industry import IndustryService
 from application.intermediaries import AgencyService, ServiceOrderService
 from application.licences import LicenceService
+from application.mobile_codes import CodeDispatcher, CodeSender, RetryPolicy
 from application.multiplan import MultiPlanService
 from application.projects import ProjectService
 from application.ratings import FeedbackService, RatingService
 from application.signatures import MemoryCodeSender, SealService, SigningService, VerificationService
 from application.spgl import SpglService
 from application.supervision import SupervisionService
+from application.work_calendar import WorkCalendarService
 from domain.exchange import RetrySchedule
 from infrastructure.archives import ArchiveStore, HttpArchiveSystem
 from infrastructure.broadcast import Broadcaster
@@ -39,7 +43,8 @@ from infrastructure.delivery import HttpSender
 from infrastructure.ifc import parse_ifc
 from infrastructure.keystore import EncryptedFileKeyStore
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
-from infrastructure.settings import Settings
+from infrastructure.settings import EMBEDDED_DEFAULT, Settings
+from infrastructure.sms import HttpCodeSender
 from infrastructure.store import events_table, make_append_only, open_store, position_of, stored_versions
 from projections.blueprint import blueprint_candidates
 from projections.engine import ProjectionEngine
@@ -82,9 +87,12 @@ class Container:
     agencies: AgencyService
     service_orders: ServiceOrderService
     assessment_reviews: AssessmentReviewService
+    work_calendars: WorkCalendarService  # 工作日历 (issue 17)
     extras: dict[str, object] = field(default_factory=dict)
 
     def close(self) -> None:
+        if self.signing.codes is not None:
+            self.signing.codes.stop()
         self.automation.stop()
         self.engine.stop()
         self.live.close()
@@ -92,8 +100,20 @@ class Container:
         self.app.close()
 
 
-def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+log = logging.getLogger("gongjian")
+
+
+def bootstrap(
+    settings: Settings | None = None, clock: Clock | None = None, code_sender: CodeSender | None = None
+) -> Container:
+    """`code_sender`: tests hand in their own (e.g. `MemoryCodeSender`), which turns mobile signing on."""
     settings = settings or Settings()
+    if settings.development and settings.database_url != EMBEDDED_DEFAULT:
+        log.warning(
+            "DEVELOPMENT MODE on %s (GONGJIAN_DEVELOPMENT=true): the public development JWT key is accepted, "
+            "tokens are minted and signing codes are returned in responses. Never on a production store.",
+            settings.database_url,
+        )
     url = DatabaseURL(settings.database_url)
     app = open_store(url, settings.postgres_lock_timeout_s)
     db = url.open()
@@ -103,9 +123,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     pins = PinMemory(partial(stored_versions, db))  # one per process: cases and catalogue share it
     live = Broadcaster(settings.redis_url)
     keys = EncryptedFileKeyStore(
-        settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.embedded
+        settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.development_mode
     )
     engine = _projection_engine(settings, url, app, db, live)
+    codes = _mobile_codes(settings, app, clock, locate, code_sender)
     licences = LicenceService(app, clock, locate, keys)
     drawings = DrawingService(app, clock, locate)
     multiplan = MultiPlanService(app, clock, locate)
@@ -147,7 +168,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         ratings=RatingService(app, clock, locate),
         feedback=FeedbackService(app, clock, locate),
         seals=SealService(app, clock, locate, keys),
-        signing=SigningService(app, clock, locate, keys, MemoryCodeSender(), reveal_codes=settings.embedded),
+        signing=SigningService(app, clock, locate, keys, codes, reveal_codes=settings.development_mode),
         verifications=VerificationService(app, clock, locate),
         archives=archives,
         agencies=AgencyService(app, clock, locate),
@@ -176,7 +197,31 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
         catalogue=CatalogueService(app, clock, locate, memory=pins),
         guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),
         forms=FormService(app, clock, locate, partial(_valid_licence, engine)),
+        work_calendars=WorkCalendarService(app, clock, locate, open_cases=partial(_open_cases, engine)),
     )
+
+
+def _mobile_codes(
+    settings: Settings, app: GongjianApplication, clock: Clock, locate: Any, sender: CodeSender | None
+) -> CodeDispatcher | None:
+    """移动签章: the SMS gateway when configured; codes in memory in development mode only (Settings
+    refuses GONGJIAN_MOBILE_SIGNING=true without a gateway elsewhere); None: mobile signing is off."""
+    if sender is None:
+        if not settings.mobile_signing_on:
+            return None
+        if settings.sms_url:
+            sender = HttpCodeSender(settings.sms_url, settings.sms_token, settings.sms_template, settings.sms_timeout_s)
+        else:
+            sender = MemoryCodeSender()
+    return CodeDispatcher(app, clock, locate, sender, RetryPolicy(settings.sms_retry_base_s, settings.sms_retry_cap_s))
+
+
+def _open_cases(engine: ProjectionEngine, year: int) -> list[UUID]:
+    """工作日历: the open cases a publication judges again, from the caught-up case timeline (each is
+    checked again on its aggregate)."""
+    engine.catch_up(["case_timeline"])
+    timeline: Any = engine.models["case_timeline"]
+    return [UUID(case_id) for case_id in timeline.open_cases(year)]
 
 
 def _blueprint_lookup(engine: ProjectionEngine, db: Database, red_line: dict[str, Any]) -> Any:

@@ -24,9 +24,9 @@ from typing import Any
 from application.statistics import OPEN, PROVINCE, StatisticsFilter, matching_cases, received_on
 from domain.exchange.spgl import CHECK_TEXTS, rule_texts, wording
 from domain.shared.codes import is_legacy_project_code
-from domain.shared.workdays import workdays_between
+from domain.shared.workdays import PACKAGE, Calendar, workdays_between
 from infrastructure.db import Database
-from projections.case_timeline import clock_of, regions_within
+from projections.case_timeline import clock_of, read_calendar, regions_within
 from projections.duplicates import Duplicates
 from projections.industry import IndustryView
 from projections.spgl_exchange import import_errors
@@ -106,10 +106,11 @@ def compute_data_quality(
         f"open_over_{stuck_after}_working_days",
         f"办件积压 — a case open for more than {stuck_after} working days (since acceptance, or since receipt if not accepted)",
     )
+    working = read_calendar(db)  # 工作日历 as case_timeline has it from the log
     for row in matching_cases(db, f):
         if row["project_code"] in merged:
             broken.hit(f"{row['case_id']} → {row['project_code']} ⇒ {merged[row['project_code']]}")
-        if row["status_code"] in OPEN and _open_days(row, today) > stuck_after:
+        if row["status_code"] in OPEN and _open_days(row, today, working) > stuck_after:
             stuck.hit(row["case_id"])
     return [
         duplicates,
@@ -177,8 +178,8 @@ def _industry_findings(db: Database, scope: str) -> list[QualityCount]:
     return [bim, survey]
 
 
-def _open_days(row: dict[str, Any], today: date) -> int:
-    used = clock_of(row).working_days_used(today)
+def _open_days(row: dict[str, Any], today: date, calendar: Calendar = PACKAGE) -> int:
+    used = clock_of(row, calendar).working_days_used(today)
     if used is not None:
         return used
-    return workdays_between(received_on(row), today)
+    return workdays_between(received_on(row), today, calendar)

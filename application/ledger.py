@@ -2,10 +2,20 @@
 
 `verify_store` re-reads every stored event through the recorder (not the read models), recomputes
 each leaf, the per-aggregate chains and the tree roots, and compares them with what the ledger
-holds: the leaves (to name the first bad position) and the signed checkpoints (the evidence).
+holds (its leaves, to name the first bad position), with the durable signed checkpoints, and with
+checkpoints held outside the database (`Held`: earlier bundles). Every signed root at a size the
+store reaches is compared with the store's recomputed root at that size; two different validly
+signed roots for one size, wherever they come from, are an equivocation and both signed notes are
+reported. The first bad position is exact where some leaf hashes are held that the intruder did not
+rewrite (a held bundle's events, or the ledger's own leaves when it was not re-derived); with only
+roots held it is the first position after the last size that still matches, and the finding says
+up to where the difference can lie.
 A gap in notification ids is not tampering (PostgreSQL skips ids after a rollback); a leaf whose
 position the store no longer has is, and so is a checkpoint larger than the log (a removed tail).
 Events after the ledger's last leaf are reported as not yet in the ledger, not as bad.
+
+With a trusted key (given by the verifier, or the key of the bundles it held) an unsigned checkpoint,
+a held one the store lacks, or a run of more than `every` leaves under no checkpoint fails.
 
 `verify_bundle` runs the same checks on an exported bundle, with nothing but the bundle: the
 events' stored bytes, the leaf hashes, the signed checkpoints and the public key.
@@ -14,10 +24,12 @@ events' stored bytes, the leaf hashes, the signed checkpoints and the public key
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from application.app import GongjianApplication
@@ -27,6 +39,8 @@ from projections.ledger import Ledger, checkpoint_of
 
 BUNDLE_FORMAT = "gongjian-ledger-bundle/1"
 PAGE = 5000
+STORE = "the store"
+KEY_NAME = "gongjian-ledger"  # the signer's name in a signed note
 
 
 @dataclass(frozen=True)
@@ -39,9 +53,29 @@ class StoredEvent:
 
 
 @dataclass(frozen=True)
+class Held:
+    """Signed checkpoints held outside the database (an earlier bundle), with the leaf hashes of its
+    events when it has them: (position, leaf hash hex) by leaf index. `source` names it in findings."""
+
+    source: str
+    checkpoints: tuple[Checkpoint, ...]
+    public_key: bytes | None = None
+    leaves: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Finding:
-    position: int
+    position: int  # 0: not about one position (a signature, a key, a missing checkpoint)
     problem: str
+
+
+@dataclass(frozen=True)
+class Equivocation:
+    """Two different roots for one tree size, each validly signed: the log was forked."""
+
+    tree_size: int
+    sources: tuple[str, str]
+    notes: tuple[str, str]
 
 
 @dataclass
@@ -56,6 +90,7 @@ class Report:
     unsigned: int = 0
     uncovered: int = 0  # leaves after the last checkpoint: in the ledger, not yet under a signature
     findings: list[Finding] = field(default_factory=list)
+    equivocations: list[Equivocation] = field(default_factory=list)
     seconds: float = 0.0
     bytes_hashed: int = 0
 
@@ -65,7 +100,8 @@ class Report:
 
     @property
     def first_bad(self) -> Finding | None:
-        return min(self.findings, key=lambda f: f.position) if self.findings else None
+        positional = [f for f in self.findings if f.position > 0] or self.findings
+        return min(positional, key=lambda f: f.position) if positional else None
 
     def summary(self) -> str:
         if self.ok:
@@ -79,21 +115,54 @@ class Report:
             )
         bad = self.first_bad
         assert bad is not None
-        return f"TAMPERED: first bad position {bad.position}: {bad.problem} ({len(self.findings)} findings)"
+        forks = f", EQUIVOCATION at size {', '.join(str(e.tree_size) for e in self.equivocations)}"
+        where = f"first bad position {bad.position}: " if bad.position else ""
+        return f"TAMPERED: {where}{bad.problem} ({len(self.findings)} findings{forks if self.equivocations else ''})"
+
+
+def signed_note(checkpoint: Checkpoint, public_key: bytes) -> str:
+    """The checkpoint as a C2SP signed note: its text, a blank line, one signature line (key name,
+    then base64 of the key id — 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key) — and the signature)."""
+    body = checkpoint.message().decode()
+    if checkpoint.signature is None:
+        return body
+    name = checkpoint.origin or KEY_NAME  # the C2SP form: the key name is the origin
+    key_id = hashlib.sha256(name.encode() + b"\n\x01" + public_key).digest()[:4]
+    return f"{body}\n\u2014 {name} {base64.b64encode(key_id + checkpoint.signature).decode()}\n"
 
 
 class _Verifier:
     """Streams events and the ledger's leaves side by side; keeps O(log n) tree state plus one
-    entry per aggregate for the chains."""
+    entry per aggregate for the chains. `checkpoints` are the store's (or the bundle's) own."""
 
-    def __init__(self, algorithm: str, checkpoints: list[Checkpoint], public_key: bytes | None) -> None:
+    def __init__(
+        self,
+        algorithm: str,
+        checkpoints: list[Checkpoint],
+        public_key: bytes | None,
+        *,
+        held: Sequence[Held] = (),
+        trusted: bool = False,
+        every: int | None = None,
+        source: str = STORE,
+    ) -> None:
         self.hasher = TreeHasher(algorithm)
         self.frontier = Frontier(self.hasher)
         self.checkpoints = {c.tree_size: c for c in checkpoints}
         self.public_key = public_key
+        self.trusted = trusted
+        self.every = every
+        self.source = source
+        self.heads: dict[int, list[tuple[str, Checkpoint]]] = {}
+        for name, c in [*((source, c) for c in checkpoints), *((h.source, c) for h in held for c in h.checkpoints)]:
+            self.heads.setdefault(c.tree_size, []).append((name, c))
+        self.held = [h for h in held if h.leaves]
         self.chains: dict[str, tuple[int, bytes]] = {}
         self.report = Report(algorithm, checkpoints=len(checkpoints))
         self.last_position = 0
+        self.diverged: set[str] = set()  # held sources whose leaves no longer line up (compared no further)
+        self.exact: int | None = None  # the lowest position whose leaf hash was found wrong
+        self.good = (0, 0)  # the last (size, position) where every signed root matched
 
     def bad(self, position: int, problem: str) -> None:
         self.report.findings.append(Finding(position, problem))
@@ -103,74 +172,155 @@ class _Verifier:
         self._check_signatures()
         leaf_iter: Iterator[dict[str, Any]] = iter(leaves)
         pending = next(leaf_iter, None)
+        aligned = True  # the ledger's leaves still line up with the store's events
         for event in events:
             self.report.events += 1
-            if pending is None:
-                self.report.unledgered += 1  # newer than the ledger: not evidence of anything yet
-                continue
-            if not self._leaf(event, pending):
-                break  # everything after a shift is off too: the first bad position is named
-            pending = next(leaf_iter, None)
-        else:
-            if pending is not None:
-                self.bad(int(pending["position"]), "the ledger holds this event but the store no longer does")
+            index = self.frontier.size
+            data = leaf_data(event.position, event.originator_id, event.originator_version, event.topic, event.state)
+            self.report.bytes_hashed += len(data)
+            leaf = self.hasher.hash_leaf(data)
+            stored_prev = self._chain(event, leaf)
+            if aligned:
+                if pending is None:
+                    self.report.unledgered += 1  # newer than the ledger: not evidence of anything yet
+                else:
+                    aligned = self._leaf(event, leaf, pending, stored_prev, index)
+                    pending = next(leaf_iter, None) if aligned else pending
+            if self.held:
+                self._held_leaf(index, event.position, leaf)
+            self.frontier.append(leaf)
+            self.last_position = event.position
+            heads = self.heads.get(self.frontier.size)
+            if heads is not None:
+                self._roots(heads, event.position)
+        if aligned and pending is not None:
+            self._exact(int(pending["position"]))
+            self.bad(int(pending["position"]), "the ledger holds this event but the store no longer does")
         self._check_tail()
+        self._check_cover()
         signed = max(self.checkpoints, default=0)
-        self.report.uncovered = max(0, self.frontier.size - signed)
+        self.report.uncovered = max(0, self.report.leaves - signed)
         self.report.seconds = time.perf_counter() - started
         return self.report
 
-    def _leaf(self, event: StoredEvent, stored: dict[str, Any]) -> bool:
-        index = self.frontier.size
+    def _exact(self, position: int) -> None:
+        self.exact = position if self.exact is None else min(self.exact, position)
+
+    def _leaf(self, event: StoredEvent, leaf: bytes, stored: dict[str, Any], prev: bytes | None, index: int) -> bool:
+        """Compares with the ledger's leaf; False when they no longer line up (compared no further)."""
         if int(stored["position"]) != event.position:
             missing = int(stored["position"])
             if event.position < missing:
                 self.bad(event.position, f"an event the ledger never saw sits before leaf {index} (inserted)")
             else:
                 self.bad(missing, f"leaf {index} is at this position but the store has no event there (removed)")
+            self._exact(min(missing, event.position))
             return False
-        data = leaf_data(event.position, event.originator_id, event.originator_version, event.topic, event.state)
-        self.report.bytes_hashed += len(data)
-        leaf = self.hasher.hash_leaf(data)
         if leaf.hex() != stored["leaf_hash"]:
+            self._exact(event.position)
             self.bad(event.position, f"the stored event does not hash to leaf {index} (changed)")
-        self._chain(event, leaf, stored)
-        self.frontier.append(leaf)
+        if stored.get("prev_leaf_hash") != (prev.hex() if prev else None):
+            self.bad(event.position, f"the aggregate chain of {event.originator_id} is broken here")
         self.report.leaves += 1
-        self.last_position = event.position
-        held = self.checkpoints.get(self.frontier.size)
-        if held is not None and held.root_hash != self.frontier.root():
-            self.bad(event.position, f"the recomputed root of size {held.tree_size} differs from the signed checkpoint")
         return True
 
-    def _chain(self, event: StoredEvent, leaf: bytes, stored: dict[str, Any]) -> None:
+    def _held_leaf(self, index: int, position: int, leaf: bytes) -> None:
+        for held in self.held:
+            if index < len(held.leaves) and held.source not in self.diverged:
+                at, hashed = held.leaves[index]
+                if at != position or hashed != leaf.hex():
+                    self.diverged.add(held.source)
+                    self._exact(min(at, position))
+                    self.bad(
+                        min(at, position),
+                        f"leaf {index} differs from the one held in {held.source}"
+                        f" (held: position {at}; the store: position {position})",
+                    )
+
+    def _chain(self, event: StoredEvent, leaf: bytes) -> bytes | None:
+        """Checks the aggregate's versions run 1, 2, 3 …; returns its previous leaf hash."""
         before = self.chains.get(event.originator_id)
         expected_version = before[0] + 1 if before else 1
         if event.originator_version != expected_version:
             self.bad(event.position, f"aggregate {event.originator_id} jumps to version {event.originator_version}")
-        prev = before[1].hex() if before else None
-        if stored.get("prev_leaf_hash") != prev:
-            self.bad(event.position, f"the aggregate chain of {event.originator_id} is broken here")
         self.chains[event.originator_id] = (event.originator_version, leaf)
+        return before[1] if before else None
+
+    def _roots(self, heads: list[tuple[str, Checkpoint]], position: int) -> None:
+        """Every signed root of this size must be the recomputed one."""
+        root, size = self.frontier.root(), self.frontier.size
+        wrong = [name for name, c in heads if c.root_hash != root]
+        if not wrong:
+            self.good = (size, position)
+            return
+        if self.exact is not None:
+            at, where = self.exact, f"the first bad position is {self.exact} (its leaf differs)"
+        else:
+            at = self.good[1] + 1
+            where = (
+                f"the log differs at a position from {at} to {position}"
+                f" (size {self.good[0]} still matches; no leaf hashes are held to narrow it)"
+            )
+        for name in dict.fromkeys(wrong):
+            self.bad(at, f"the recomputed root of size {size} differs from the signed checkpoint in {name}: {where}")
 
     def _check_tail(self) -> None:
-        larger = [c for c in self.checkpoints.values() if c.tree_size > self.frontier.size]
+        larger = [(name, c) for size, heads in self.heads.items() if size > self.frontier.size for name, c in heads]
         if larger:
-            biggest = max(larger, key=lambda c: c.tree_size)
+            name, biggest = max(larger, key=lambda h: h[1].tree_size)
             self.bad(
                 self.last_position + 1,
                 f"a checkpoint signs {biggest.tree_size} leaves but only {self.frontier.size} events remain"
-                " (events after this position were removed)",
+                f" (in {name}; events after this position were removed)",
             )
 
     def _check_signatures(self) -> None:
-        for c in self.checkpoints.values():
-            if c.algorithm != self.hasher.algorithm:
-                self.bad(0, f"checkpoint {c.tree_size} is for {c.algorithm}, the ledger uses {self.hasher.algorithm}")
-            if c.signature is None:
-                self.report.unsigned += 1
-            elif self.public_key is None or not c.signature_valid(self.public_key):
-                self.bad(0, f"the signature of checkpoint {c.tree_size} does not verify")
+        for size in sorted(self.heads):
+            valid: dict[bytes, tuple[str, Checkpoint]] = {}
+            for name, c in self.heads[size]:
+                if c.algorithm != self.hasher.algorithm:
+                    self.bad(
+                        0, f"checkpoint {size} in {name} is for {c.algorithm}, the ledger uses {self.hasher.algorithm}"
+                    )
+                if c.signature is None:
+                    self.report.unsigned += name == self.source
+                    if self.trusted:
+                        self.bad(0, f"checkpoint {size} in {name} is unsigned, and a trusted key was given")
+                elif self.public_key is None or not c.signature_valid(self.public_key):
+                    self.bad(0, f"the signature of checkpoint {size} in {name} does not verify")
+                else:
+                    valid.setdefault(c.root_hash, (name, c))
+            if len(valid) > 1:
+                self._equivocation(size, list(valid.values()))
+            if self.trusted and valid and size not in self.checkpoints:
+                names = ", ".join(dict.fromkeys(name for name, _ in self.heads[size]))
+                self.bad(0, f"the signed checkpoint of size {size} held in {names} is missing from {self.source}")
+
+    def _equivocation(self, size: int, signed: list[tuple[str, Checkpoint]]) -> None:
+        assert self.public_key is not None  # only validly signed heads get here
+        (first, a), (second, b) = signed[0], signed[1]
+        notes = (signed_note(a, self.public_key), signed_note(b, self.public_key))
+        self.report.equivocations.append(Equivocation(size, (first, second), notes))
+        self.bad(
+            0,
+            f"equivocation: two different signed roots for size {size}, {a.root_hash.hex()} in {first}"
+            f" and {b.root_hash.hex()} in {second}",
+        )
+
+    def _check_cover(self) -> None:
+        """With a trusted key: no run of more than `every` ledgered leaves under no signed checkpoint."""
+        if not (self.trusted and self.every):
+            return
+        sizes = [0, *sorted(s for s in self.checkpoints if s <= self.report.leaves)]
+        gaps = [(a, b) for a, b in pairwise(sizes) if b - a > self.every]
+        if self.report.leaves - sizes[-1] >= self.every:
+            gaps.append((sizes[-1], self.report.leaves))
+        for a, b in gaps:
+            self.bad(
+                0,
+                f"no signed checkpoint covers leaves {a} to {b - 1}: the ledger signs at least every"
+                f" {self.every} leaves (a checkpoint is missing)",
+            )
 
 
 # --- from the store -------------------------------------------------------------------------
@@ -189,23 +339,32 @@ def stored_events(app: GongjianApplication, page: int = PAGE) -> Iterator[Stored
 
 
 def verify_store(
-    app: GongjianApplication,
-    ledger: Ledger,
-    extra_checkpoints: Iterable[Checkpoint] = (),
-    public_key: bytes | None = None,
+    app: GongjianApplication, ledger: Ledger, held: Sequence[Held] = (), public_key: bytes | None = None
 ) -> Report:
-    """`extra_checkpoints`: heads held outside the database (an earlier bundle) are checked too,
-    under `public_key` (trusted, from outside) or else the key the ledger's checkpoints name."""
+    """`held`: checkpoints (and leaf hashes) held outside the database, compared too. `public_key`:
+    the key the verifier trusts (obtained from outside); without it the key of the held bundles is
+    trusted, and without those the key the store's checkpoints name (then unsigned or missing
+    checkpoints are only counted, not failed)."""
     rows = ledger.checkpoint_rows()
-    held = [checkpoint_of(r) for r in rows]
-    held_sizes = {c.tree_size for c in held}
-    held.extend(c for c in extra_checkpoints if c.tree_size not in held_sizes)
     keys = {r["public_key"] for r in rows if r.get("public_key")}
-    if public_key is None and len(keys) == 1:
-        public_key = bytes.fromhex(next(iter(keys)))
-    verifier = _Verifier(ledger.algorithm(), held, public_key)
+    held_keys = {h.public_key for h in held if h.public_key}
+    trusted = public_key or (next(iter(held_keys)) if len(held_keys) == 1 else None)
+    key = trusted or (bytes.fromhex(next(iter(keys))) if len(keys) == 1 else None)
+    verifier = _Verifier(
+        ledger.algorithm(),
+        [checkpoint_of(r) for r in rows],
+        key,
+        held=held,
+        trusted=trusted is not None,
+        every=ledger.config.every,
+    )
     if len(keys) > 1:
         verifier.bad(0, "checkpoints are signed by more than one key")
+    elif trusted is not None and keys and keys != {trusted.hex()}:
+        verifier.bad(0, "the store's checkpoints are signed by another key than the trusted one")
+    for h in held:
+        if h.public_key is not None and h.public_key != key:
+            verifier.bad(0, f"{h.source} is signed by another key than the trusted one")
     return verifier.run(stored_events(app), ledger.leaves())
 
 
@@ -215,8 +374,7 @@ def verify_store(
 def export_bundle(app: GongjianApplication, ledger: Ledger) -> dict[str, Any]:
     """Everything a third party needs: algorithm, public key, signed checkpoints, each ledgered
     event's stored bytes with its leaf hash and chain link."""
-    rows = ledger.checkpoint_rows()
-    keys = {r["public_key"] for r in rows if r.get("public_key")}
+    keys = {r["public_key"] for r in ledger.checkpoint_rows() if r.get("public_key")}
     events = []
     for event, leaf in zip(stored_events(app), ledger.leaves(), strict=False):
         events.append(
@@ -236,8 +394,11 @@ def export_bundle(app: GongjianApplication, ledger: Ledger) -> dict[str, Any]:
         "signature_algorithm": SIGNATURE_ALGORITHM,
         "public_key": keys.pop() if len(keys) == 1 else None,
         "checkpoints": [
-            {k: r[k] for k in ("tree_size", "root_hash", "time", "algorithm", "signature", "last_position")}
-            for r in rows
+            {
+                k: r.get(k)
+                for k in ("tree_size", "root_hash", "time", "algorithm", "signature", "last_position", "origin")
+            }
+            for r in ledger.checkpoint_rows(up_to=len(events))  # those the exported events reach
         ],
         "events": events,
     }
@@ -245,6 +406,16 @@ def export_bundle(app: GongjianApplication, ledger: Ledger) -> dict[str, Any]:
 
 def bundle_checkpoints(bundle: dict[str, Any]) -> list[Checkpoint]:
     return [checkpoint_of(c) for c in bundle["checkpoints"]]
+
+
+def held_of(bundle: dict[str, Any], source: str) -> Held:
+    """An earlier bundle kept outside the database: its signed checkpoints, its public key and its
+    events' leaf hashes (check the bundle itself with `verify_bundle`)."""
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise ValueError(f"{source} is not a {BUNDLE_FORMAT} bundle")
+    key = bundle.get("public_key")
+    leaves = tuple((int(e["position"]), str(e["leaf_hash"])) for e in bundle.get("events", ()))
+    return Held(source, tuple(bundle_checkpoints(bundle)), bytes.fromhex(key) if key else None, leaves)
 
 
 def verify_bundle(bundle: dict[str, Any], trusted_public_key: bytes | None = None) -> Report:
@@ -273,7 +444,13 @@ def verify_bundle(bundle: dict[str, Any], trusted_public_key: bytes | None = Non
         {"position": e["position"], "leaf_hash": e["leaf_hash"], "prev_leaf_hash": e["prev_leaf_hash"]}
         for e in bundle["events"]
     ]
-    verifier = _Verifier(bundle["algorithm"], bundle_checkpoints(bundle), public_key)
+    verifier = _Verifier(
+        bundle["algorithm"],
+        bundle_checkpoints(bundle),
+        public_key,
+        trusted=trusted_public_key is not None,
+        source="the bundle",
+    )
     report = verifier.run(events, leaves)
     if not bundle["checkpoints"]:
         report.findings.append(Finding(0, "the bundle holds no signed checkpoint: nothing binds its events"))

@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 流程—阶段—事项—区划: publishing a flow version or retiring a flow (application/catalogue.py)
     "catalogue.publish": frozenset({"admin"}),
     "catalogue.retire": frozenset({"admin"}),
+    # 工作日历: the year's holiday schedule from the State Council notice (application/work_calendar.py)
+    "calendar.publish": frozenset({"admin"}),
     "case.submit": frozenset({"applicant"}) | _CLERKS,
     "case.accept": _CLERKS,
     "case.not-accept": _CLERKS,
@@ -92,7 +94,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 电子证照: signed with a seal the actor is an authorised signer of (checked in application/licences.py)
     "licence.issue": frozenset({"approver", "integration"}),
     "licence.revoke": frozenset({"approver", "admin"}),
-    "signature.verify": frozenset(ROLES),  # 验真 is open to every authenticated party
+    "signature.verify": frozenset(ROLES),  # 验真 is open to every authenticated party, and writes nothing
+    # 用证留痕: an official who relies on a check in their work records it (one event, on request only)
+    "signature.record-check": frozenset(
+        {"window_clerk", "reviewer", "approver", "supervisor", "accountability_officer", "admin"}
+    ),
     # 电子档案: generated for a decided or closed case in the actor's region; transfer and receipt
     "archive.generate": frozenset({"approver", "integration", "admin"}),
     "archive.transfer": frozenset({"approver", "integration", "admin"}),
@@ -135,6 +141,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "personal-data.read": frozenset(ROLES) - {"analyst"},
     # 审计追溯: actor ids, names and organisations are personal data; analysts read aggregates only
     "audit.read": frozenset(ROLES) - {"analyst", "integration"},
+    # 原始事件: the stored events themselves by position range (GraphQL ledger.events), for auditors
+    "ledger.raw": frozenset({"supervisor", "accountability_officer", "admin"}),
     "statistics.read": frozenset(ROLES) - {"applicant", "integration"},
     "projections.manage": frozenset({"admin"}),
 }
@@ -176,6 +184,8 @@ ARCHIVER = Actor("system:archiver", "integration", "gongjian", "460000", "电子
 # 智能审批: accepts and approves a rule-eligible case in the request that receives it (application/rule_approval.py)
 RULE_APPROVER = Actor("system:rule-approval", "integration", "gongjian", "460000", "智能审批")
 AUTOMATIC_CHANNEL = Channel.SYSTEM_RULE
+# 工作日历重新计时: judges open cases again when a year's calendar is published (application/work_calendar.py)
+CALENDAR_RULE = Actor("system:work-calendar", "integration", "gongjian", "460000", "工作日历重新计时")
 
 
 def department_org(region_code: str, department: str) -> str:

@@ -26,6 +26,7 @@ from application.statistics import (
 from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Database
+from projections.case_timeline import read_calendar
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def monthly_report(db: Database, month: str, region_code: str | None, today: dat
     f = month_filter(month, region_code)
     scope = f.region_code or PROVINCE
     rows = matching_cases(db, f)
+    working = read_calendar(db)  # 工作日历 as the read model has it from the log
     year, mon = int(month[:4]), int(month[5:])
     start = date(year, mon, 1)
     end = date(year, mon, calendar.monthrange(year, mon)[1])
@@ -80,9 +82,9 @@ def monthly_report(db: Database, month: str, region_code: str | None, today: dat
         period_start=start,
         period_end=end,
         as_of=today,
-        summary=aggregate(rows, GroupBy.ALL, scope, today)[0],
-        by_region=aggregate(rows, GroupBy.REGION, scope, today),
-        by_stage=aggregate(rows, GroupBy.STAGE, scope, today),
-        by_item=aggregate(rows, GroupBy.ITEM, scope, today),
+        summary=aggregate(rows, GroupBy.ALL, scope, today, calendar=working)[0],
+        by_region=aggregate(rows, GroupBy.REGION, scope, today, calendar=working),
+        by_stage=aggregate(rows, GroupBy.STAGE, scope, today, calendar=working),
+        by_item=aggregate(rows, GroupBy.ITEM, scope, today, calendar=working),
         by_day=[DayCount(d, per_day.get(d, 0)) for d in days],
     )

@@ -2,8 +2,9 @@
 
 The services sign on behalf of a signer with the seal's private key from the key store: the key
 never leaves the store and never enters an event; only public keys and signatures are recorded.
-Mobile codes go out through a `CodeSender` (an SMS gateway in production; `MemoryCodeSender`
-keeps them for development and tests); only a salted hash of a code is recorded.
+Mobile codes go out through a `CodeSender` (infrastructure/sms.py, an SMS gateway, in production;
+`MemoryCodeSender` keeps them for development and tests), with retries until the code expires
+(application/mobile_codes.py); only a salted hash of a code is recorded, and the delivery outcomes.
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
+from application.mobile_codes import CodeDispatcher, CodeMessage
+from application.mobile_codes import CodeSender as CodeSender  # the port, where it always was
 from application.policy import Actor, authorize
-from domain.shared.errors import Forbidden, InvalidValue
+from domain.shared.errors import Conflict, Forbidden, InvalidValue
 from domain.shared.events import Meta
 from domain.signatures import Seal, SignatureEntry, SigningRequest, Verification, check_signatures
 from domain.signatures.crypto import HashAlgorithm, check_hash, generate_keypair, sign
-from domain.signatures.signing import code_digest
+from domain.signatures.signing import code_digest, code_message_id, mask_phone
+from domain.signatures.verification import overall_reason
 
 if TYPE_CHECKING:
     from infrastructure.keystore import KeyStore
@@ -31,18 +35,15 @@ if TYPE_CHECKING:
 CODE_TTL = timedelta(minutes=5)
 
 
-class CodeSender(Protocol):
-    def send(self, signer: str, signing_request_id: str, code: str) -> None: ...
-
-
 class MemoryCodeSender:
-    """Keeps the last code per (signer, request): development and tests read it here."""
+    """Keeps the last code per (signer, request): development mode and tests read it here, never production."""
 
     def __init__(self) -> None:
         self.sent: dict[tuple[str, str], str] = {}
 
-    def send(self, signer: str, signing_request_id: str, code: str) -> None:
-        self.sent[(signer, signing_request_id)] = code
+    def send(self, message: CodeMessage) -> str:
+        self.sent[(message.signer, message.signing_request_id)] = message.code
+        return f"memory-{message.message_id}"
 
 
 def _check_own_org(actor: Actor, holder_org: str) -> None:
@@ -98,18 +99,22 @@ class SigningService(Service):
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
         keys: KeyStore,
-        sender: CodeSender,
+        codes: CodeDispatcher | None,
         reveal_codes: bool = False,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.keys = keys
-        self.sender = sender
-        self.reveal_codes = reveal_codes  # embedded default only: the code is echoed for trying it out
+        self.codes = codes  # None: mobile signing is off on this deployment (GONGJIAN_MOBILE_SIGNING)
+        self.reveal_codes = reveal_codes  # development mode only: the code is echoed for trying it out
 
     def request(
         self, actor: Actor, request_id: str, key: IdempotencyKey | None, fields: dict[str, Any]
     ) -> dict[str, Any]:
         authorize(actor, "signing.request")
+        if fields.get("mobile") and self.codes is None:
+            raise InvalidValue(
+                "mobile", "mobile signing is off on this deployment (GONGJIAN_MOBILE_SIGNING)", "mobile_signing_off"
+            )
         request_uuid = uuid4()
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
@@ -121,19 +126,40 @@ class SigningService(Service):
         return self.execute(self.meta(actor, request_id), actor, key, work)
 
     def issue_code(self, actor: Actor, request_id: str, signing_request_id: UUID) -> dict[str, Any]:
-        """移动签章: send the signer a fresh one-time code (replacing any earlier one)."""
+        """移动签章: text the signer a fresh one-time code (replacing any earlier one) to the number the
+        request names; one attempt now, retries in the background until the code expires."""
         authorize(actor, "signing.sign")
+        codes = self.codes
+        if codes is None:
+            raise Conflict("mobile signing is off on this deployment (GONGJIAN_MOBILE_SIGNING)")
         code = f"{secrets.randbelow(10**6):06d}"
         salt = secrets.token_hex(16)
+        sent: dict[str, Any] = {}
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             request = self.load(SigningRequest, signing_request_id, "signing request")
             expires_at = meta.now + CODE_TTL
             request.issue_mobile_code(meta, actor.actor_id, salt, code_digest(salt, code), expires_at)
-            return [request], {"id": str(request.id), "expires_at": expires_at.isoformat()}
+            sent.update(phone=request.phone_of(actor.actor_id), expires_at=expires_at)
+            phone = sent["phone"]
+            return [request], {
+                "id": str(request.id),
+                "expires_at": expires_at.isoformat(),
+                "sent_to": mask_phone(phone) if phone else None,
+            }
 
         result = self.execute(self.meta(actor, request_id), actor, None, work)
-        self.sender.send(actor.actor_id, str(signing_request_id), code)
+        message = CodeMessage(
+            message_id=str(code_message_id(signing_request_id, actor.actor_id, salt)),
+            signing_request_id=str(signing_request_id),
+            signer=actor.actor_id,
+            phone=sent["phone"],
+            code=code,
+            expires_at=sent["expires_at"],
+            minutes=int(CODE_TTL.total_seconds() // 60),
+        )
+        outcome = codes.submit(message, request_id)
+        result = {**result, "delivery": outcome.state, "attempts": outcome.attempts}
         return {**result, "code": code} if self.reveal_codes else result
 
     def sign(
@@ -169,6 +195,10 @@ class SigningService(Service):
 
 
 class VerificationService(Service):
+    """验真 is a read: it answers and writes nothing, from any role, however often it is asked. Only an
+    official who relies on the check in their work (用证留痕: the check becomes part of the file) asks
+    for it to be recorded (`record=True`, `signature.record-check`): one `Verification.Recorded`."""
+
     def verify(
         self,
         actor: Actor,
@@ -179,14 +209,18 @@ class VerificationService(Service):
         hash_algorithm: str = HashAlgorithm.SM3.value,
         signatures: Sequence[dict[str, Any]] | None = None,
         signing_request_id: UUID | None = None,
+        record: bool = False,
     ) -> dict[str, Any]:
-        """Answer valid or invalid with the reason, and record the check (`Verification.Recorded`)."""
+        """Answer valid or invalid with the reason (and the log position the seals were read at);
+        record the check only when asked."""
         authorize(actor, "signature.verify")
+        if record:
+            authorize(actor, "signature.record-check")
         checked_hash = check_hash(document_hash, hash_algorithm)
         if signatures is None and signing_request_id is None:
             raise InvalidValue("signatures", "give the signatures or a signing_request_id", "required")
 
-        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+        def check() -> tuple[list[Any], bool]:
             incomplete = False
             if signatures is not None:
                 entries = parse_entries(signatures)
@@ -194,7 +228,17 @@ class VerificationService(Service):
                 assert signing_request_id is not None
                 request = self.load(SigningRequest, signing_request_id, "signing request")
                 entries, incomplete = list(request.signed), not request.completed
-            results = check_signatures(checked_hash, hash_algorithm, entries, self._seals(entries))
+            return check_signatures(checked_hash, hash_algorithm, entries, self._seals(entries)), incomplete
+
+        if not record:
+            position = self.app.max_position()  # the seals are read at (at least) this log position
+            results, incomplete = check()
+            reason = overall_reason(results, incomplete)
+            answer = {"valid": reason == "ok", "reason": reason, "results": [r.as_dict() for r in results]}
+            return {"id": str(uuid4()), "position": position, "recorded": False, **answer}
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            results, incomplete = check()
             verification = Verification.record(
                 meta,
                 document_hash=checked_hash,
@@ -205,7 +249,8 @@ class VerificationService(Service):
                 verification_id=uuid4(),
             )
             answer = {"valid": verification.valid, "reason": verification.reason}
-            return [verification], {"id": str(verification.id), **answer, "results": [r.as_dict() for r in results]}
+            results_out = [r.as_dict() for r in results]
+            return [verification], {"id": str(verification.id), **answer, "results": results_out, "recorded": True}
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
 

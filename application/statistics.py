@@ -30,8 +30,9 @@ from domain.catalog import CATALOG
 from domain.shared.errors import Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
+from domain.shared.workdays import PACKAGE, Calendar
 from infrastructure.db import Database
-from projections.case_timeline import CALENDAR, clock_of, regions_within
+from projections.case_timeline import CALENDAR, clock_of, read_calendar, regions_within
 
 PROVINCE = "460000"
 APPROVED = frozenset({11, 12})
@@ -91,14 +92,20 @@ class Group:
     _days: dict[int, int] = field(default_factory=dict, repr=False)  # working days -> cases
 
     def add(
-        self, row: dict[str, Any], today: date, n: int = 1, accepted: bool | None = None, today_iso: str | None = None
+        self,
+        row: dict[str, Any],
+        today: date,
+        n: int = 1,
+        accepted: bool | None = None,
+        today_iso: str | None = None,
+        calendar: Calendar = PACKAGE,
     ) -> None:
         """Count `n` cases sharing this row's status, acceptance and clock (n = 1: one case)."""
         status = row["status_code"]
         self._count(status, n, bool(row["accepted_on"]) if accepted is None else accepted)
         if status not in OPEN and status not in DECIDED:
             return
-        late, used = clock_facts(row, today, today_iso)
+        late, used = clock_facts(row, today, today_iso, calendar)
         self.overdue += n * late
         if status in OPEN:
             return
@@ -142,22 +149,30 @@ class Group:
         return self
 
 
-def clock_facts(row: dict[str, Any], today: date, today_iso: str | None = None) -> tuple[bool, int | None]:
-    """(overdue, working days used) of a `cases` row as of `today`. Cases sharing acceptance,
+def clock_facts(
+    row: dict[str, Any], today: date, today_iso: str | None = None, calendar: Calendar = PACKAGE
+) -> tuple[bool, int | None]:
+    """(overdue, working days used) of a `cases` row as of `today`, on the working calendar read
+    from the log (`read_calendar`; the package's by default). Cases sharing acceptance,
     limit, pauses and stop share them, and a case stopped by `today` keeps them for good: judged
     on its stop day instead, the answer is the same and cached across queries."""
     stopped = row["stopped_on"]
     if stopped is not None and stopped <= (today_iso or today.isoformat()):
-        return _clock_facts(row["accepted_on"], row["limit_days"], row["pauses"], stopped, stopped)
-    return _clock_facts(row["accepted_on"], row["limit_days"], row["pauses"], stopped, today)
+        return _clock_facts(row["accepted_on"], row["limit_days"], row["pauses"], stopped, stopped, calendar)
+    return _clock_facts(row["accepted_on"], row["limit_days"], row["pauses"], stopped, today, calendar)
 
 
 @lru_cache(maxsize=65536)
 def _clock_facts(
-    accepted_on: str | None, limit_days: int | None, pauses: str, stopped_on: str | None, on: date | str
+    accepted_on: str | None,
+    limit_days: int | None,
+    pauses: str,
+    stopped_on: str | None,
+    on: date | str,
+    calendar: Calendar,
 ) -> tuple[bool, int | None]:
     clock: CaseClock = clock_of(
-        {"accepted_on": accepted_on, "limit_days": limit_days, "pauses": pauses, "stopped_on": stopped_on}
+        {"accepted_on": accepted_on, "limit_days": limit_days, "pauses": pauses, "stopped_on": stopped_on}, calendar
     )
     today = date.fromisoformat(on) if isinstance(on, str) else on
     return clock.overdue(today), clock.working_days_used(today)
@@ -250,7 +265,13 @@ def _key_of(group_by: GroupBy, scope: str) -> Callable[[dict[str, Any]], tuple[s
 
 
 def aggregate(
-    rows: Iterable[dict[str, Any]], group_by: GroupBy, scope: str, today: date, *, all_label: str = "合计"
+    rows: Iterable[dict[str, Any]],
+    group_by: GroupBy,
+    scope: str,
+    today: date,
+    *,
+    all_label: str = "合计",
+    calendar: Calendar = PACKAGE,
 ) -> list[Group]:
     key_of = _key_of(group_by, scope)
     groups: dict[str, Group] = {}
@@ -259,7 +280,7 @@ def aggregate(
         group = groups.get(key)
         if group is None:
             group = groups[key] = Group(key, label)
-        group.add(row, today)
+        group.add(row, today, calendar=calendar)
     if group_by is GroupBy.ALL and not groups:
         groups["all"] = Group("all", all_label)
     return [groups[k].finish() for k in sorted(groups, key=_sort_key(group_by))]
@@ -328,6 +349,7 @@ def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter
         f" WHERE {' AND '.join(conditions) or '1 = 1'}{' OFFSET 0' if pg else ''}) AS c GROUP BY {grouping}",
         [CALENDAR, today.isoformat(), *params],
     )
+    calendar = read_calendar(db)
     key_of = _key_of(group_by, scope)
     group_of: dict[tuple[Any, ...], Group] = {}  # many rows share a key: look it up once
     groups: dict[str, Group] = {}
@@ -350,7 +372,7 @@ def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter
                 bool(row["limited"]),
             )
         else:
-            group.add(row, today, row["n"], accepted=bool(row["accepted"]), today_iso=today_iso)
+            group.add(row, today, row["n"], accepted=bool(row["accepted"]), today_iso=today_iso, calendar=calendar)
     if group_by is GroupBy.ALL and not groups:
         groups["all"] = Group("all", "合计")
     return [groups[k].finish() for k in sorted(groups, key=_sort_key(group_by))]

@@ -9,6 +9,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +17,7 @@ import psycopg
 from application.bootstrap import Container, bootstrap
 from application.clock import Clock
 from infrastructure.db import DatabaseURL
+from infrastructure.ledger_key import generate_key
 from infrastructure.settings import Settings
 
 URL = os.environ.get("GONGJIAN_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -66,11 +68,14 @@ def filled_store() -> Iterator[Container]:
 
 def open_container(url: str, clock: Clock | None = None, **overrides: Any) -> Container:
     keys = tempfile.mkdtemp(prefix="gongjian-bench-keys-")
+    ledger_key = os.path.join(keys, "ledger-ed25519.pem")
+    generate_key(Path(ledger_key))  # checkpoints signed, as in production
     settings = Settings(
         database_url=url,
         jwt_secret=SECRET,
         keystore_passphrase="bench-keystore-passphrase",
         keystore_path=keys,
+        ledger_key_file=ledger_key,
         archive_path=os.path.join(keys, "archives"),
         **overrides,
     )

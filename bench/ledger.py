@@ -36,7 +36,8 @@ def best(fn: object, repeat: int = 5) -> float:
 def main() -> None:
     url = os.environ.get("GONGJIAN_BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
     clock = demo_clock()
-    c = bootstrap(Settings(database_url=url, jwt_secret="bench-secret-bench-secret-bench-secret!!"), clock)
+    # a scratch store: development mode generates the ledger key beside it, so checkpoints are signed
+    c = bootstrap(Settings(database_url=url, development=True), clock)
     try:
         load_demo(c, clock, projects=PROJECTS, progress=False)
         c.engine.catch_up()

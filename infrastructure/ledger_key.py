@@ -5,6 +5,10 @@
 generates it on first use; outside the embedded default a key is never generated (a missing
 configured file is an error, and with none configured checkpoints stay unsigned — `audit verify`
 says so). The public key is written beside it (`.pub.pem`) for verifiers.
+
+Outside development mode the key may not sit in the store's directory (next to its SQLite file):
+whoever copies or restores the database directory would get the key that signs its history with it.
+The service refuses to start so (`LedgerKeyError` from `ledger_signer`).
 """
 
 from __future__ import annotations
@@ -58,11 +62,16 @@ def ledger_signer(settings: Settings) -> Ed25519Signer | None:
     outside it (checkpoints are then recorded unsigned)."""
     if settings.ledger_key_file:
         path = Path(settings.ledger_key_file)
-        if not path.exists() and not settings.embedded:
+        if not path.exists() and not settings.development_mode:
             raise LedgerKeyError(
                 f"GONGJIAN_LEDGER_KEY_FILE={path} does not exist (keys are generated only when embedded)"
             )
-    elif settings.embedded:
+        if not settings.development_mode and beside_store(settings, path):
+            raise LedgerKeyError(
+                f"GONGJIAN_LEDGER_KEY_FILE={path} is in the directory of the store's SQLite file: keep the key"
+                " that signs the log away from the log (another directory, another volume)"
+            )
+    elif settings.development_mode:
         path = default_key_path(settings)
     else:
         log.warning("GONGJIAN_LEDGER_KEY_FILE is not set: ledger checkpoints are recorded unsigned")
@@ -71,6 +80,14 @@ def ledger_signer(settings: Settings) -> Ed25519Signer | None:
         with contextlib.suppress(FileExistsError):  # another process generated it first
             generate_key(path)
     return Ed25519Signer(load_key(path))
+
+
+def beside_store(settings: Settings, key: Path) -> bool:
+    """The key file is in the directory of the SQLite store (PostgreSQL has no such directory)."""
+    url = DatabaseURL(settings.database_url)
+    if url.scheme != "sqlite" or url.path == ":memory:":
+        return False
+    return key.resolve().parent == Path(url.path).resolve().parent
 
 
 def generate_key(path: Path) -> Ed25519PrivateKey:

@@ -1,5 +1,6 @@
 """The event store: builds the eventsourcing environment from GONGJIAN_DATABASE_URL and makes
-the events table append-only (a trigger refuses UPDATE, DELETE and TRUNCATE)."""
+the events table append-only (triggers refuse UPDATE, DELETE and TRUNCATE, and on SQLite an INSERT
+that would replace a stored row); the ledger's signed checkpoints get the same triggers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from uuid import UUID
 
 from application.app import GongjianApplication
-from infrastructure.db import Database, DatabaseURL
+from infrastructure.db import Cursor, Database, DatabaseURL
 
 # Long-lived aggregates (a project collects every case's link) are kept in an LRU cache and
 # fast-forwarded from the store on each get, so loading them stays cheap and never stale.
@@ -48,6 +49,9 @@ def _persistence_env(url: DatabaseURL, lock_timeout_s: int) -> dict[str, str]:
     }
 
 
+SETUP_LOCK = 0x67_6A_70_72  # an advisory lock shared by every process that creates or replaces schema objects
+
+
 def events_table(db: Database) -> str:
     return "stored_events" if db.dialect == "sqlite" else f"{GongjianApplication.name}_events"
 
@@ -57,29 +61,46 @@ def position_column(db: Database) -> str:
 
 
 def make_append_only(db: Database) -> None:
-    """Install the triggers that refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL)."""
-    table = events_table(db)
+    """Install the triggers that refuse UPDATE, DELETE (and TRUNCATE on PostgreSQL) on the events table."""
     with db.transaction() as cur:
-        if db.dialect == "sqlite":
-            for op in ("UPDATE", "DELETE"):
-                cur.execute(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, 'the event log is append-only: {op} refused'); END"
-                )
-            return
+        if db.dialect == "postgresql":
+            # processes starting together (an API and a runner) would collide on CREATE OR REPLACE
+            cur.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
+        refuse_changes(cur, db.dialect, events_table(db), ("originator_id", "originator_version"))
+
+
+def refuse_changes(cur: Cursor, dialect: str, table: str, key: Sequence[str]) -> None:
+    """Make `table` append-only: UPDATE and DELETE refused, and TRUNCATE on PostgreSQL (a statement
+    trigger). On SQLite also an INSERT of a row whose `key` or rowid is already there: INSERT OR
+    REPLACE, REPLACE and upserts resolve such a conflict by deleting the old row, which fires no
+    DELETE trigger (unless `recursive_triggers` is on), so they are refused before they start."""
+    if dialect == "sqlite":
+        for op in ("UPDATE", "DELETE"):
+            cur.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'the event log is append-only: {op} refused'); END"
+            )
+        same_key = " AND ".join(f"{column} = NEW.{column}" for column in key)
         cur.execute(
-            "CREATE OR REPLACE FUNCTION gongjian_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN RAISE EXCEPTION 'the event log is append-only: % refused on %', TG_OP, TG_TABLE_NAME "
-            "USING ERRCODE = 'insufficient_privilege'; END $$"
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "  # noqa: S608 — fixed names
+            f"WHEN EXISTS (SELECT 1 FROM {table} WHERE rowid = NEW.rowid) "
+            f"OR EXISTS (SELECT 1 FROM {table} WHERE {same_key}) "
+            "BEGIN SELECT RAISE(ABORT, 'the event log is append-only: a stored row is never replaced'); END"
         )
-        cur.execute(
-            f"CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION gongjian_refuse_change()"
-        )
-        cur.execute(
-            f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION gongjian_refuse_change()"
-        )
+        return
+    cur.execute(
+        "CREATE OR REPLACE FUNCTION gongjian_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION 'the event log is append-only: % refused on %', TG_OP, TG_TABLE_NAME "
+        "USING ERRCODE = 'insufficient_privilege'; END $$"
+    )
+    cur.execute(
+        f"CREATE OR REPLACE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION gongjian_refuse_change()"
+    )
+    cur.execute(
+        f"CREATE OR REPLACE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION gongjian_refuse_change()"
+    )
 
 
 def position_of(db: Database, originator_id: UUID, version: int) -> int | None:

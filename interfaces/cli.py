@@ -17,7 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from application.bootstrap import Container, bootstrap
+from infrastructure.follower import Follower
 from infrastructure.settings import Settings
+from interfaces.cli_calendar import calendar as calendar_cli
+from interfaces.cli_calendar import warn_if_missing
+from interfaces.cli_witness import witness as witness_cli
 
 app = typer.Typer(help="工建 — event-sourced construction-project approval backend.", no_args_is_help=True)
 projections = typer.Typer(help="投影 — read models: run, rebuild, status.", no_args_is_help=True)
@@ -41,14 +45,28 @@ export = typer.Typer(help="导出 — the national data-sharing tables (SPGL_*) 
 app.add_typer(export, name="export")
 catalogue = typer.Typer(help="流程 — the process catalogue: record the seed flows.", no_args_is_help=True)
 app.add_typer(catalogue, name="catalogue")
+app.add_typer(calendar_cli, name="calendar")  # 工作日历 (issue 17): interfaces/cli_calendar.py
+app.add_typer(witness_cli, name="witness")  # 见证 (issue 16): interfaces/cli_witness.py
 
 console = Console()
 CLI_INTEGRATION = "cli-integration"
 CLI_ADMIN = "cli-admin"
 
 
+def _settings() -> Settings:
+    """The settings, or a clear refusal (exit 2) naming what is missing: never a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            console.print(f"[red]refused to start:[/red] {error['msg'].removeprefix('Value error, ')}")
+        raise typer.Exit(code=2) from None
+
+
 def _container() -> Container:
-    return bootstrap(Settings())
+    return bootstrap(_settings())
 
 
 @projections.command("run")
@@ -117,13 +135,25 @@ def projections_rebuild(
 
 @projections.command("status")
 def projections_status() -> None:
-    """Each read model's position against the log's."""
+    """Each read model's position against the log's, and every follower of the log with its state."""
     container = _container()
     try:
         table = Table("read model", "position", "log position", "lag")
         for row in container.engine.status():
             table.add_row(row["name"], str(row["position"]), str(row["log_position"]), str(row["lag"]))
         console.print(table)
+        runners = Table("follower", "state", "since", "reconnects", "last heard", "last error")
+        for r in container.engine.runners():
+            runners.add_row(
+                r["runner"],
+                r["state"],
+                r["since"],
+                str(r["reconnects"]),
+                f"{r['heartbeat_age_s']} s ago",
+                r["last_error"] or "",
+            )
+        console.print(runners)
+        warn_if_missing(container)  # 工作日历 (issue 17): from 1 December without next year's schedule
     finally:
         container.close()
 
@@ -148,7 +178,7 @@ def _load_demo(settings: Settings, projects_count: int) -> None:
 @app.command()
 def demo(projects_count: Annotated[int, typer.Option("--projects", min=1)] = 200) -> None:
     """演示数据 — write the deterministic demo year into an empty store, through the services."""
-    _load_demo(Settings(), projects_count)
+    _load_demo(_settings(), projects_count)
 
 
 def demo_tokens(container: Container) -> dict[str, str]:
@@ -189,7 +219,7 @@ def serve(
     from interfaces.rest import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings()
+    settings = _settings()
     probe = bootstrap(settings)
     empty = probe.app.max_position() == 0
     probe.close()
@@ -201,11 +231,14 @@ def serve(
         container.engine.start()
         container.engine.wait_for(container.app.max_position(), timeout=600)
         container.automation.start()
+        witnesses = _start_witnesses(container)  # 见证 (issue 16): checkpoints to the witnesses, in a thread
+        if witnesses is not None:
+            container.extras["witnesses"] = witnesses
     base = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"[bold]gongjian[/bold] on {settings.database_url}")
     console.print(f"  REST + OpenAPI : {base}/docs")
     console.print(f"  GraphQL        : {base}/graphql")
-    if settings.embedded:
+    if settings.development_mode:
         console.print('  development tokens (GraphiQL headers: {"Authorization": "Bearer <token>"}):')
         for role, token in demo_tokens(container).items():
             console.print(f"    {role:<24}{token}", soft_wrap=True)
@@ -224,12 +257,24 @@ def serve(
     try:
         uvicorn.run(create_app(container), host=host or settings.host, port=port or settings.port, log_level="info")
     finally:
+        outbox = container.extras.get("witnesses")
+        if outbox is not None:
+            outbox.stop()  # type: ignore[attr-defined]
         container.close()
+
+
+def _start_witnesses(container: Container) -> Any:
+    from application.witnessing import witness_outbox
+
+    outbox = witness_outbox(container.db, _ledger(container), container.settings)
+    if outbox is not None:
+        outbox.start(container.settings.witness_every_s)
+    return outbox
 
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Option(help="one of the roles of API.md")],
+    role: Annotated[str, typer.Option(help="one of the roles of docs/security.md")],
     org: Annotated[str, typer.Option(help="USCC or department code")] = "dev-org",
     region: Annotated[str, typer.Option(help="GB/T 2260 scope")] = "460000",
     sub: Annotated[str | None, typer.Option(help="actor id")] = None,
@@ -238,9 +283,12 @@ def token(
     from application.policy import ROLES
     from infrastructure.tokens import issue
 
-    settings = Settings()
-    if not settings.embedded:
-        console.print("[red]development tokens are only issued on the embedded SQLite default[/red]")
+    settings = _settings()
+    if not settings.development_mode:
+        console.print(
+            "[red]development tokens are only issued on the embedded default (sqlite:///var/gongjian.db) "
+            "or with GONGJIAN_DEVELOPMENT=true[/red]"
+        )
         raise typer.Exit(code=2)
     if role not in ROLES:
         console.print(f"[red]unknown role {role!r}[/red]; roles: {', '.join(ROLES)}")
@@ -292,8 +340,10 @@ def seal_verify(
     file: Annotated[Path | None, typer.Option(help="the document itself (hashed here)")] = None,
     algorithm: Annotated[str, typer.Option(help="sm3 or sha256")] = "sm3",
     actor_id: Annotated[str, typer.Option("--actor", help="recorded as who asked")] = "cli",
+    record: Annotated[bool, typer.Option("--record", help="用证留痕: record the check (one event)")] = False,
 ) -> None:
-    """验真 — check a document and its signatures against the seals; records the check. Exit 1 when invalid."""
+    """验真 — check a document and its signatures against the seals (a read; `--record` writes one
+    Verification.Recorded). Exit 1 when invalid."""
     import json
     from uuid import uuid4
 
@@ -316,6 +366,7 @@ def seal_verify(
             document_hash=document_hash,
             hash_algorithm=algorithm,
             signatures=entries,
+            record=record,
         )
     except DomainError as exc:
         console.print(f"[red]{exc}[/red]")
@@ -326,7 +377,8 @@ def seal_verify(
         mark = "[green]valid[/green]" if row["valid"] else f"[red]invalid: {row['reason']}[/red]"
         console.print(f"  {row['signed_at']}  {row['signer']}  seal {row['seal_id']}  {mark}")
     verdict = "[green]VALID[/green]" if result["valid"] else f"[red]INVALID ({result['reason']})[/red]"
-    console.print(f"{document_hash}: {verdict}  (check {result['id']} recorded at position {result['position']})")
+    done = "recorded" if result.get("recorded") else "not recorded, seals read"
+    console.print(f"{document_hash}: {verdict}  (check {result['id']} {done} at position {result['position']})")
     if not result["valid"]:
         raise typer.Exit(code=1)
 
@@ -343,28 +395,53 @@ def _ledger(container: Container) -> Any:
 def audit_verify(
     bundle: Annotated[Path | None, typer.Option(help="verify this exported bundle offline (no database)")] = None,
     against: Annotated[
-        Path | None, typer.Option(help="also hold the store to the checkpoints of an earlier bundle")
+        list[Path] | None,
+        typer.Option(help="also hold the store to an earlier bundle's signed checkpoints and leaves (repeatable)"),
     ] = None,
     public_key: Annotated[str | None, typer.Option(help="trusted Ed25519 public key (hex) of the checkpoints")] = None,
+    witnesses: Annotated[
+        bool, typer.Option("--witnesses", help="also hold the store to each configured witness's latest checkpoint")
+    ] = False,
 ) -> None:
-    """验证 — recompute every leaf, chain and root from the raw store (or a bundle); name the first bad position."""
-    from application.ledger import bundle_checkpoints, load_bundle, verify_bundle, verify_store
+    """验证 — recompute every leaf, chain and root from the raw store (or a bundle); compare every signed
+    root at its size; name the first bad position and any equivocation (both signed notes); with
+    GONGJIAN_WITNESS_QUORUM, every checkpoint older than GONGJIAN_WITNESS_MAX_AGE_S needs that many
+    valid witness cosignatures."""
+    from application.ledger import held_of, load_bundle, verify_bundle, verify_store
+    from application.witnessing import check_quorum, witness_heads
 
+    trusted = bytes.fromhex(public_key) if public_key else None
+    quorum = None
     if bundle is not None:
-        result = verify_bundle(load_bundle(bundle.read_text()), bytes.fromhex(public_key) if public_key else None)
+        result = verify_bundle(load_bundle(bundle.read_text()), trusted)
     else:
-        earlier = load_bundle(against.read_text()) if against else None
-        held = bundle_checkpoints(earlier) if earlier else []
-        key = public_key or (earlier or {}).get("public_key")
+        held = [held_of(load_bundle(path.read_text()), str(path)) for path in against or []]
         container = _container()
         try:
-            result = verify_store(container.app, _ledger(container), held, bytes.fromhex(key) if key else None)
+            if witnesses:  # 见证: the witnesses' heads, signed by the log key (the trusted one, else the store's)
+                rows = _ledger(container).checkpoint_rows()
+                key = trusted or next((bytes.fromhex(r["public_key"]) for r in rows if r.get("public_key")), None)
+                if key is not None:
+                    heads, unreachable = witness_heads(container.settings, _ledger(container).algorithm(), key)
+                    held += heads
+                    for problem in unreachable:
+                        console.print(f"[yellow]witness not compared[/yellow] {problem}", soft_wrap=True)
+            result = verify_store(container.app, _ledger(container), held, trusted)
+            quorum = check_quorum(container.db, container.settings)
+            result.findings.extend(quorum.findings or [])
         finally:
             container.close()
     rate = result.bytes_hashed / result.seconds / 1e6 if result.seconds else 0.0
-    console.print(result.summary(), style="green" if result.ok else "bold red")
+    console.print(result.summary(), style="green" if result.ok else "bold red", soft_wrap=True)
     for finding in sorted(result.findings, key=lambda f: f.position)[:20]:
-        console.print(f"  position {finding.position}: {finding.problem}")
+        console.print(f"  position {finding.position}: {finding.problem}", soft_wrap=True)
+    for fork in result.equivocations:
+        console.print(f"EQUIVOCATION at size {fork.tree_size}: two signed checkpoints disagree", style="bold red")
+        for source, note in zip(fork.sources, fork.notes, strict=True):
+            console.print(f"--- signed note from {source}", soft_wrap=True)
+            typer.echo(note)
+    if quorum is not None:
+        console.print(quorum.summary(), soft_wrap=True)
     console.print(f"  {result.seconds:.2f} s, {rate:.0f} MB/s of leaf data")
     if not result.ok:
         raise typer.Exit(code=1)
@@ -496,9 +573,17 @@ def exchange_deliver(
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    follower = Follower("deliveries")  # survives the store restarting: backoff, then the next round
     try:
         while not stop.is_set():
-            done = container.deliveries.run_once()
+            try:
+                done = container.deliveries.run_once()
+            except Exception as exc:
+                if every <= 0:
+                    raise  # one round asked for: its failure is the answer
+                stop.wait(follower.failed(exc))
+                continue
+            follower.succeeded()
             for r in done.attempts:
                 console.print(f"{r['id']} → {r['destination']}: {r['state']} (attempt {r['attempts']})")
             for r in done.archive_attempts:
@@ -679,7 +764,16 @@ def catalogue_seed() -> None:
     console.print(f"{len(created)} flows recorded: {', '.join(created)}" if created else "every seed flow is recorded")
 
 
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Help as click prints it: wrapped, never cut. Rich's tables truncate option names at 80 columns."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
 def main() -> None:
+    _plain_help(app)
     app()
 
 

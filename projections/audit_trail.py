@@ -1,56 +1,57 @@
 """audit_trail — every event about a subject, in global order.
 
-Answers: what happened to this project / case / actor, who did it, through which channel, when
-(business and recorded time). Consumes every Project and Case event (receipts are not facts about
-a subject). Tables: `audit_events` (one row per event) and `audit_subjects` (subject → position).
+Answers: what happened to this project / case / licence / seal / document / archive / inquiry /
+warning / official, who did it, through which channel, when (business and recorded time).
+Consumes every event of every aggregate; which subjects an event is about is the table in
+projections/audit_subjects.py (by event class). Tables: `audit_events` (one row per event),
+`audit_subjects` (subject → position, with its kind) and `audit_aggregates` (each aggregate's
+subjects its later events inherit, e.g. a licence's number for its revocation).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, Lru, ReadModel, bigint, to_json
+from infrastructure.store import events_table, position_column
+from projections.audit_subjects import SECRET_FIELDS, Subject, subjects_of
+from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
 
-AGGREGATES = ("Project.", "Case.")
-CREATED = frozenset({"Project.Generated", "Case.Received", "Case.BackEntered"})
-SUBJECT_FIELDS = (("case_id", "case"), ("canonical_code", "project"), ("duplicate_code", "project"))
-PROJECT_CACHE = 50_000  # aggregates whose project code is kept between batches
+STICKY_CACHE = 50_000  # aggregates whose inherited subjects are kept between batches
 EVENT_COLUMNS = (
     "position", "originator_id", "originator_version", "aggregate_type", "event_type", "actor_id", "actor_role",
     "actor_org", "channel", "request_id", "occurred_at", "recorded_at", "business_time", "data",
 )  # fmt: skip
 
 
+class _Sticky(OrderedDict[str, tuple[Subject, ...]]):
+    """A bounded memo: aggregate id → the subjects its later events inherit (read again when pushed out)."""
+
+    def remember(self, key: str, value: tuple[Subject, ...]) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > STICKY_CACHE:
+            self.popitem(last=False)
+
+
 class AuditTrail(ReadModel):
     name = "audit_trail"
-    tables = ("audit_subjects", "audit_events")
+    tables = ("audit_subjects", "audit_events", "audit_aggregates")
+    shape = 2  # 2: every aggregate's events (was: Project and Case only), subjects by kind, inherited subjects
 
     def __init__(self, db: Database) -> None:
         super().__init__(db)
-        # later events do not repeat the project code: aggregate id -> project code (bounded)
-        self._project_of = Lru(PROJECT_CACHE)
+        self._sticky = _Sticky()
 
-    def subjects_of(self, envelope: Envelope) -> list[tuple[str, str]]:
-        """(subject, kind) pairs an event is about."""
-        return list(self._subjects(envelope.event, envelope.event_type, str(envelope.event.originator_id)))
-
-    def _subjects(self, e: Any, event_type: str, oid: str) -> dict[tuple[str, str], None]:
-        """`subjects_of` with the aggregate id already as text; an insertion-ordered set."""
-        found: list[tuple[str, str]] = [(e.actor_id, "actor")]
-        if event_type.startswith("Case."):
-            found.append((oid, "case"))
-        code = self._project_of.get(oid)
-        if code:
-            found.append((code, "project"))
-        for attr, kind in SUBJECT_FIELDS:
-            value = getattr(e, attr, None)
-            if value:
-                found.append((str(value), kind))
-        return dict.fromkeys(found)
+    def subjects_of(self, envelope: Envelope) -> list[Subject]:
+        """(subject, kind) pairs an event is about (with what its aggregate's earlier events passed on)."""
+        oid = str(cast(Any, envelope.event).originator_id)
+        return subjects_of(envelope.event, oid, self._sticky.get(oid, ()))[0]
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -70,30 +71,32 @@ class AuditTrail(ReadModel):
             " PRIMARY KEY (subject, position))"
         )
         cur.execute(
-            "CREATE INDEX IF NOT EXISTS audit_events_origin ON audit_events (originator_id, originator_version)"
+            "CREATE TABLE IF NOT EXISTS audit_aggregates (originator_id TEXT PRIMARY KEY, subjects TEXT NOT NULL)"
         )
-        # `_recall` finds an older aggregate's project by its first event's position: without this a
-        # command on a case no longer remembered scanned every subject (20 ms a batch at 1M events)
         cur.execute(
-            "CREATE INDEX IF NOT EXISTS audit_subjects_project_position ON audit_subjects (position)"
-            " WHERE kind = 'project'"
+            "CREATE INDEX IF NOT EXISTS audit_events_origin ON audit_events (originator_id, originator_version)"
         )
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         events: list[tuple[Any, ...]] = []
         subjects: list[tuple[Any, ...]] = []
-        batch = [env for env in batch if env.event_type.startswith(AGGREGATES)]
+        passed_on: list[tuple[str, str]] = []
         ids = [str(cast(Any, env.event).originator_id) for env in batch]  # once per event: str(UUID) is dear
         pairs = list(zip(batch, ids, strict=True))
-        created = {oid for env, oid in pairs if env.event_type in CREATED}
-        # an aggregate created in this batch (a submit and its accept) is remembered below: no look-up
-        self._recall(cur, {oid for env, oid in pairs if env.event_type not in CREATED and oid not in created})
+        created = {oid for env, oid in pairs if env.event.originator_version == 1}
+        # an aggregate created in this batch is remembered below: no look-up
+        self._recall(cur, {oid for oid in ids if oid not in created})
         for env, oid in pairs:
             e: Any = env.event
-            event_type = env.event_type
             position = env.position
-            self._remember(e, event_type, oid)
+            about, sticky = subjects_of(e, oid, self._sticky.get(oid, ()))
+            if e.originator_version == 1:  # what later events inherit comes from the creation: a fact
+                self._sticky.remember(oid, tuple(sticky))
+                if sticky:
+                    passed_on.append((oid, json.dumps(sticky, ensure_ascii=False)))
             data = {name: getattr(e, name) for name in _content_fields(type(e))}
+            event_type = env.event_type
+            occurred = getattr(e, "occurred_at", None)
             events.append(
                 (
                     position,
@@ -101,41 +104,37 @@ class AuditTrail(ReadModel):
                     e.originator_version,
                     event_type.split(".")[0],
                     event_type,
-                    e.actor_id,
-                    e.actor_role,
-                    e.actor_org,
-                    str(e.channel),
-                    e.request_id,
-                    e.occurred_at.isoformat() if e.occurred_at else None,
+                    getattr(e, "actor_id", None) or "",
+                    getattr(e, "actor_role", None) or "",
+                    getattr(e, "actor_org", None) or "",
+                    str(getattr(e, "channel", None) or ""),
+                    getattr(e, "request_id", None) or "",
+                    occurred.isoformat() if occurred else None,
                     e.timestamp.isoformat(),
-                    e.business_time.isoformat(),
+                    (occurred or e.timestamp).isoformat(),
                     to_json(data),
                 )
             )
-            subjects.extend((subject, kind, position) for subject, kind in self._subjects(e, event_type, oid))
+            subjects.extend((subject, kind, position) for subject, kind in about)
         cur.insert_rows("audit_events", EVENT_COLUMNS, events)
         cur.insert_rows("audit_subjects", ("subject", "kind", "position"), subjects)
-
-    def _remember(self, e: Any, event_type: str, oid: str) -> None:
-        """Keep the project code of each aggregate id from its creation event."""
-        if event_type == "Project.Generated":
-            self._project_of.remember(oid, e.code)
-        elif event_type in ("Case.Received", "Case.BackEntered"):
-            self._project_of.remember(oid, e.project_code)
+        cur.insert_rows("audit_aggregates", ("originator_id", "subjects"), passed_on)
 
     def _recall(self, cur: Cursor, ids: set[str]) -> None:
-        """Read the project codes of aggregates created in earlier batches (and not kept), in one query."""
-        missing = [oid for oid in ids if oid not in self._project_of]
+        """Read the inherited subjects of aggregates created in earlier batches (and not kept), one
+        query per 500 ids; an aggregate without a row passes nothing on."""
+        missing = [oid for oid in ids if oid not in self._sticky]
         for start in range(0, len(missing), 500):
             part = missing[start : start + 500]
             cur.execute(
-                "SELECT a.originator_id, s.subject FROM audit_events a JOIN audit_subjects s"  # noqa: S608 — marks only
-                f" ON s.position = a.position WHERE a.originator_id IN ({', '.join('?' for _ in part)})"
-                " AND a.originator_version = 1 AND s.kind = 'project'",
+                "SELECT originator_id, subjects FROM audit_aggregates"  # noqa: S608 — marks only
+                f" WHERE originator_id IN ({', '.join('?' for _ in part)})",
                 part,
             )
-            for row in cur.fetchall():
-                self._project_of.remember(row["originator_id"], row["subject"])
+            found = {r["originator_id"]: r["subjects"] for r in cur.fetchall()}
+            for oid in part:
+                text = found.get(oid)
+                self._sticky.remember(oid, tuple((s, k) for s, k in json.loads(text)) if text else ())
 
     # --- queries ----------------------------------------------------------------------
 
@@ -173,6 +172,40 @@ class AuditTrail(ReadModel):
         rows = self.db.query(sql, params)
         return rows[:first], len(rows) > first
 
+    def about(
+        self,
+        subjects: Sequence[str],
+        *,
+        event_types: Sequence[str] = (),
+        originators: Sequence[str] = (),
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Events about any of `subjects`, optionally only of these types or aggregates, in global order."""
+        if not subjects:
+            return []
+        sql = (
+            "SELECT a.* FROM audit_events a WHERE a.position IN (SELECT s.position FROM audit_subjects s"  # noqa: S608
+            f" WHERE s.subject IN ({', '.join('?' for _ in subjects)}))"
+        )
+        params: list[Any] = list(subjects)
+        if event_types:
+            sql += f" AND a.event_type IN ({', '.join('?' for _ in event_types)})"
+            params.extend(event_types)
+        if originators:
+            sql += f" AND a.originator_id IN ({', '.join('?' for _ in originators)})"
+            params.extend(originators)
+        sql += " ORDER BY a.position LIMIT ?"
+        params.append(limit)
+        return self.db.query(sql, params)
+
+    def stored(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """The events at these positions exactly as the store holds them (not this model's rows):
+        position, originator id, version, topic, state bytes — the inputs of their ledger leaves."""
+        if not positions:
+            return {}
+        marks = ", ".join("?" for _ in positions)
+        return {int(r["position"]): r for r in stored_events(self.db, f"IN ({marks})", list(positions))}
+
     def count(self, subject: str | Sequence[str]) -> int:
         if isinstance(subject, str):
             rows = self.db.query("SELECT COUNT(*) AS n FROM audit_subjects WHERE subject = ?", (subject,))
@@ -185,13 +218,25 @@ class AuditTrail(ReadModel):
         return int(rows[0]["n"])
 
 
+def stored_events(db: Database, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+    """Rows of the events table (position, originator_id, originator_version, topic, state) whose
+    position satisfies `where` (e.g. "BETWEEN ? AND ?"), in log order."""
+    pos = position_column(db)
+    return db.query(
+        f"SELECT {pos} AS position, originator_id, originator_version, topic, state"  # noqa: S608 — fixed names
+        f" FROM {events_table(db)} WHERE {pos} {where} ORDER BY {pos}",
+        params,
+    )
+
+
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _content_fields(cls: type) -> tuple[str, ...]:
     """An event class's content fields (looked up once per class, not per event)."""
     if cls not in _FIELDS:
-        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in META_FIELDS)
+        hidden = META_FIELDS | SECRET_FIELDS.get(cls, frozenset())
+        _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in hidden)
     return _FIELDS[cls]
 
 

@@ -52,6 +52,8 @@ class ReadModel:
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    # tables it creates but never drops nor clears: records, not derived rows (the ledger's signed checkpoints)
+    durable: ClassVar[tuple[str, ...]] = ()
     # 1 + the number of times its tables or the meaning of its rows changed: a store built under
     # another shape is dropped and rebuilt from position 0 when the engine starts (engine.setup)
     shape: ClassVar[int] = 1
@@ -215,6 +217,11 @@ def bigint(dialect: str) -> str:
     return "INTEGER" if dialect == "sqlite" else "BIGINT"
 
 
+def like_escape(fragment: str) -> str:
+    """A LIKE pattern that matches `fragment` literally, with `\\` as the escape character."""
+    return fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class Where:
     """Conditions and their parameters for a read-model query, built filter by filter."""
 
@@ -234,9 +241,11 @@ class Where:
         return self
 
     def like(self, column: str, fragment: str | None) -> Where:
+        """Rows whose column contains `fragment` literally: its `%`, `_` and `\\` are escaped, not
+        wildcards (the ESCAPE clause is the same on SQLite and PostgreSQL)."""
         if fragment:
-            self.conditions.append(f"{column} LIKE ?")
-            self.params.append(f"%{fragment}%")
+            self.conditions.append(f"{column} LIKE ? ESCAPE '\\'")
+            self.params.append(f"%{like_escape(fragment)}%")
         return self
 
     def page(

@@ -7,7 +7,14 @@ case's clock has stopped (decided or closed) they never change: the row also kee
 stop day (`stop_days`, `stop_overdue`, with the calendar that judged them), so statistics sum and
 rank stopped cases in SQL and judge only open ones at query time; and its month of receipt
 (`received_month`, Asia/Shanghai), by which they group and filter.
-Consumes: Case.* events. Tables: `cases`, `case_transitions`.
+
+工作日历: the working calendar the clocks count on is the one this read model has read from the log
+(`case_calendars`, one row per published year, from WorkCalendar.Published/Revised in log order;
+years without a row follow the chinesecalendar package, or weekends only). Queries build it with
+`calendar()`; a rebuild reads the same events and so gets the same rows. Stop facts are stored only
+for clocks wholly in package years no published schedule overrides; publishing a year clears the
+stored stop facts of the cases that reach into it (judged at query time from then on).
+Consumes: Case.*, WorkCalendar.* events. Tables: `cases`, `case_transitions`, `case_calendars`.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ import chinese_calendar
 from domain.approvals import CaseClock, CaseStatus, Decision, Pause
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
-from domain.shared.workdays import calendar_covers
-from infrastructure.db import Cursor
+from domain.shared.workdays import PACKAGE, Calendar, package_covers
+from domain.work_calendar import schedule_of
+from infrastructure.db import Cursor, Database
 from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, to_json
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
@@ -49,8 +57,8 @@ TRANSITION_COLUMNS = (
 
 class CaseTimeline(ReadModel):
     name = "case_timeline"
-    tables = ("case_transitions", "cases")
-    shape = 2  # 2: received_month, stop_days, stop_overdue, stop_calendar
+    tables = ("case_transitions", "cases", "case_calendars")
+    shape = 3  # 2: received_month, stop_days, stop_overdue, stop_calendar; 3: case_calendars
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -73,6 +81,12 @@ class CaseTimeline(ReadModel):
             " actor_role TEXT NOT NULL, actor_org TEXT NOT NULL, channel TEXT NOT NULL,"
             " request_id TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (case_id, seq))"
         )
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS case_calendars ("
+            " year INTEGER PRIMARY KEY, calendar_id TEXT NOT NULL, version INTEGER NOT NULL, notice_number TEXT NOT NULL,"
+            f" notice_date TEXT NOT NULL, notice_title TEXT NOT NULL, holidays TEXT NOT NULL, position {big} NOT NULL,"
+            " recorded_at TEXT NOT NULL)"
+        )
         cur.execute("CREATE INDEX IF NOT EXISTS cases_project ON cases (project_code)")
         cur.execute("CREATE INDEX IF NOT EXISTS cases_region_status ON cases (region_code, status_code)")
         # case lists page in creation order: without it every page sorts the whole table
@@ -81,18 +95,25 @@ class CaseTimeline(ReadModel):
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the cases it touches read in one query, changed in memory, written back once."""
         events = [env for env in batch if env.event_type.startswith("Case.")]
+        published = [env for env in batch if env.event_type in CALENDAR_EVENTS]
+        years = [_publish(cur, env) for env in published]  # in log order: a correction replaces its row
+        if not events and not published:
+            return
         cases = Rows("cases", "case_id", CASE_COLUMNS)
         cases.load(cur, {str(env.event.originator_id) for env in events if env.event_type not in CREATED})
         transitions: list[tuple[Any, ...]] = []
         for env in events:
             status = self._apply(cur, cases, env)
             transitions.append(_transition(env, status))
+        overridden = _published_years(cur) if events else frozenset()
         for key in (*cases.new, *cases.dirty):  # a changed clock: its stop facts judged again
             row = cases.rows[key]
             assert row is not None
-            row.update(zip(STOP_COLUMNS, stop_facts(row), strict=True))
+            row.update(zip(STOP_COLUMNS, stop_facts(row, overridden), strict=True))
         cases.flush(cur)
         cur.insert_rows("case_transitions", TRANSITION_COLUMNS, transitions)
+        for year in sorted(set(years)):
+            _clear_stop_facts(cur, year)
 
     def _apply(self, cur: Cursor, cases: Rows, env: Envelope) -> CaseStatus:
         e: Any = env.event
@@ -186,6 +207,23 @@ class CaseTimeline(ReadModel):
 
     # --- queries ----------------------------------------------------------------------
 
+    def calendar(self) -> Calendar:
+        """工作日历 — the working calendar as this read model has read it from the log."""
+        return read_calendar(self.db)
+
+    def calendar_row(self, year: int) -> dict[str, Any] | None:
+        rows = self.db.query("SELECT * FROM case_calendars WHERE year = ?", (year,))
+        return rows[0] if rows else None
+
+    def open_cases(self, year: int) -> list[str]:
+        """Accepted cases not stopped, accepted on or before the end of `year` (recompute candidates)."""
+        rows = self.db.query(
+            "SELECT case_id FROM cases WHERE accepted_on IS NOT NULL AND stopped_on IS NULL AND accepted_on <= ?"
+            " ORDER BY created_position",
+            (f"{year}-12-31",),
+        )
+        return [r["case_id"] for r in rows]
+
     def get(self, case_id: str) -> dict[str, Any] | None:
         rows = self.db.query("SELECT * FROM cases WHERE case_id = ?", (case_id,))
         return rows[0] if rows else None
@@ -232,6 +270,69 @@ class CaseTimeline(ReadModel):
         return where.page(self.db, "cases", "created_position", after, first)
 
 
+CALENDAR_EVENTS = frozenset({"WorkCalendar.Published", "WorkCalendar.Revised"})
+CALENDAR_COLUMNS = (
+    "year", "calendar_id", "version", "notice_number", "notice_date", "notice_title", "holidays", "position",
+    "recorded_at",
+)  # fmt: skip
+
+
+def _publish(cur: Cursor, env: Envelope) -> int:
+    """工作日历: the year's row replaced by the published schedule; returns the year."""
+    e: Any = env.event
+    calendar_id = str(e.originator_id)
+    if env.event_type == "WorkCalendar.Published":
+        year = int(e.year)
+    else:
+        cur.execute("SELECT year FROM case_calendars WHERE calendar_id = ?", (calendar_id,))
+        found = cur.fetchone()
+        if found is None:  # cannot happen when processing starts at position 0
+            raise LookupError(f"work calendar {calendar_id} not in case_timeline")
+        year = int(found["year"])
+    cur.execute("DELETE FROM case_calendars WHERE year = ?", (year,))
+    values = (
+        year,
+        calendar_id,
+        e.originator_version,
+        e.notice_number,
+        e.notice_date.isoformat(),
+        e.notice_title,
+        json.dumps(e.holidays, ensure_ascii=False, sort_keys=True),
+        env.position,
+        e.timestamp.isoformat(),
+    )
+    cur.insert_rows("case_calendars", CALENDAR_COLUMNS, [values])
+    return year
+
+
+def _published_years(cur: Cursor) -> frozenset[int]:
+    cur.execute("SELECT year FROM case_calendars")
+    return frozenset(int(r["year"]) for r in cur.fetchall())
+
+
+def _clear_stop_facts(cur: Cursor, year: int) -> None:
+    """A stopped clock that reaches into a newly published year is judged at query time from now on."""
+    cur.execute(
+        "UPDATE cases SET stop_days = NULL, stop_overdue = NULL, stop_calendar = NULL"
+        " WHERE stop_calendar IS NOT NULL AND stopped_on >= ? AND (accepted_on IS NULL OR accepted_on <= ?)",
+        (f"{year}-01-01", f"{year}-12-31"),
+    )
+
+
+def calendar_of(rows: Sequence[dict[str, Any]]) -> Calendar:
+    """The calendar in force from `case_calendars` rows (package years without a row)."""
+    if not rows:
+        return PACKAGE
+    return Calendar.of(
+        schedule_of(int(r["year"]), json.loads(r["holidays"]), r["notice_number"], int(r["version"])) for r in rows
+    )
+
+
+def read_calendar(db: Database) -> Calendar:
+    """工作日历 — the calendar in force as case_timeline has read it from the log."""
+    return calendar_of(db.query("SELECT * FROM case_calendars ORDER BY year"))
+
+
 # the events that open or close a pause (the match in `_apply`)
 PAUSING = frozenset(
     {"CorrectionRequested", "SpecialProcedureStarted", "CorrectionCompleted", "SpecialProcedureEnded", "Withdrawn"}
@@ -273,8 +374,9 @@ def regions_within(scope: str) -> list[str]:
     return [code for code in REFERENCE.regions if REFERENCE.within(code, scope)] or [scope]
 
 
-def clock_of(row: dict[str, Any]) -> CaseClock:
-    """The domain clock for a `cases` row: working days, deadline and overdue come from here."""
+def clock_of(row: dict[str, Any], calendar: Calendar = PACKAGE) -> CaseClock:
+    """The domain clock for a `cases` row on a calendar (`CaseTimeline.calendar()`): working days,
+    deadline and overdue come from here."""
     pauses = tuple(
         Pause(
             p["kind"],
@@ -290,6 +392,7 @@ def clock_of(row: dict[str, Any]) -> CaseClock:
         row["limit_days"],
         pauses,
         date.fromisoformat(row["stopped_on"]) if row["stopped_on"] else None,
+        calendar,
     )
 
 
@@ -304,23 +407,26 @@ def received_month_of(received_at: str) -> str:
 NOT_STORED: tuple[None, None, None] = (None, None, None)
 
 
-def stop_facts(row: dict[str, Any]) -> tuple[int | None, int | None, str | None]:
+def stop_facts(
+    row: dict[str, Any], overridden: frozenset[int] = frozenset()
+) -> tuple[int | None, int | None, str | None]:
     """(working days used, overdue 0/1, calendar) of a stopped clock as of its stop day, the figures
-    statistics would judge for it on any later day; NOT_STORED while open, and when a date of the
-    clock lies in a year the calendar only estimates (weekends only): a later calendar release
-    would change them, so such cases are judged at query time instead."""
+    statistics would judge for it on any later day; NOT_STORED while open, and when a year of the
+    clock is only estimated (weekends only) or has a published schedule (`overridden`): a later
+    publication or correction would change them, so such cases are judged at query time instead."""
     if row["stopped_on"] is None:
         return NOT_STORED
-    return _stop_facts(row["accepted_on"], row["limit_days"], row["pauses"], row["stopped_on"])
+    return _stop_facts(row["accepted_on"], row["limit_days"], row["pauses"], row["stopped_on"], overridden)
 
 
 @lru_cache(maxsize=8192)  # many cases share a clock; bounded, so a rebuild's memory stays flat
 def _stop_facts(
-    accepted_on: str | None, limit_days: int | None, pauses: str, stopped_on: str
+    accepted_on: str | None, limit_days: int | None, pauses: str, stopped_on: str, overridden: frozenset[int]
 ) -> tuple[int | None, int | None, str | None]:
     clock = clock_of({"accepted_on": accepted_on, "limit_days": limit_days, "pauses": pauses, "stopped_on": stopped_on})
     dates = [clock.accepted_on, clock.stopped_on, *(d for p in clock.pauses for d in (p.start, p.end))]
-    if not all(calendar_covers(d) for d in dates if d is not None):
+    years = [d.year for d in dates if d is not None]
+    if not all(package_covers(y) and y not in overridden for y in range(min(years), max(years) + 1)):
         return NOT_STORED
     stop = date.fromisoformat(stopped_on)
     return clock.working_days_used(stop), int(clock.overdue(stop)), CALENDAR

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import pickle
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,15 +34,19 @@ from psycopg.conninfo import conninfo_to_dict
 
 from application.app import GongjianApplication
 from infrastructure.db import Database, DatabaseURL, PostgresDatabase
+from infrastructure.follower import Follower
 from infrastructure.notify import PostgresListener, Waker, WakeSource
 from infrastructure.settings import Settings
+from infrastructure.store import SETUP_LOCK
 from projections.base import Envelope, ReadModel, bigint
 
 log = logging.getLogger(__name__)
-SETUP_LOCK = 0x67_6A_70_72  # any constant shared by every process of this system
 # a rebuild of at least this many events ends with VACUUM (ANALYZE) of its tables; below it the
 # tables are small enough for any plan, and the suite's many small rebuilds stay fast
 VACUUM_AFTER = 10_000
+HEARTBEAT_S = 10.0  # a running follower records that it is alive this often (projection_runners)
+STALE_AFTER_S = 3 * HEARTBEAT_S  # a follower silent for longer is reported stale (killed, or hung)
+FORGET_AFTER_S = 86_400.0  # rows of followers silent for a day are removed
 
 
 class TrackingConflict(Exception):
@@ -85,6 +91,8 @@ class ProjectionEngine:
         self._progress_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.follower = Follower("projections")
+        self.conflicts: dict[str, int] = {}  # batches another runner committed first, per read model
 
     # -- tracking -------------------------------------------------------------------------------
 
@@ -96,6 +104,11 @@ class ProjectionEngine:
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS projection_tracking ("
                 f" read_model TEXT PRIMARY KEY, position {bigint(self.db.dialect)} NOT NULL, updated_at TEXT NOT NULL)"
+            )
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS projection_runners ("
+                " runner TEXT PRIMARY KEY, state TEXT NOT NULL, since TEXT NOT NULL, reconnects INTEGER NOT NULL,"
+                " last_error TEXT, heartbeat_at TEXT NOT NULL, beat DOUBLE PRECISION NOT NULL)"
             )
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS projection_shapes ("
@@ -303,7 +316,7 @@ class ProjectionEngine:
                 at.update(dict.fromkeys(done, batch[-1].position))
                 stale = stale or bool(conflicts or failures)
                 for name in conflicts:
-                    log.info("%s: another runner got there first; re-reading the position", name)
+                    self._conflict(name)
                     still.append(name)
                 for name, exc in failures:
                     if not skip_failing:
@@ -311,6 +324,13 @@ class ProjectionEngine:
                     log.error("%s: batch failed and was rolled back; retrying later", name, exc_info=exc)
             pending = still
         return total
+
+    def _conflict(self, name: str) -> None:
+        """Contention is normal when another process keeps a read model current too (an API that
+        catches up what its command needs): said once per read model, then only counted (status)."""
+        self.conflicts[name] = self.conflicts.get(name, 0) + 1
+        if self.conflicts[name] == 1:
+            log.info("%s: another runner got there first; re-reading the position (further times are counted)", name)
 
     def rebuild(self, name: str) -> int:
         """Drop every row of a read model and replay it from position 0."""
@@ -430,12 +450,60 @@ class ProjectionEngine:
         idle = self.idle_timeout if idle_timeout is None else idle_timeout
         for source in self.sources:
             source.listen(self.waker, stop)
+        beat = 0.0
         while not stop.is_set():
             generation = self.waker.generation
-            # a broken handler must not stop the runner: its model stays put, the others go on
-            processed = self.catch_up(skip_failing=True)
+            try:
+                # a broken handler must not stop the runner: its model stays put, the others go on
+                processed = self.catch_up(skip_failing=True)
+                if self.follower.succeeded() or time.monotonic() - beat >= HEARTBEAT_S:
+                    self._heartbeat()
+                    beat = time.monotonic()
+            except Exception as exc:  # the store itself failed: wait, then resume from the positions
+                stop.wait(self.follower.failed(exc))
+                continue
             if not processed:
                 self.waker.wait(idle, since=generation)
+        self.follower.state = "stopped"
+        try:
+            self._heartbeat()
+        except Exception:  # stopping while the store is down: the row goes stale instead
+            log.debug("could not record the stop", exc_info=True)
+
+    @property
+    def runner_id(self) -> str:
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def _heartbeat(self) -> None:
+        f, now = self.follower, time.time()
+        with self.db.transaction() as cur:
+            cur.execute("DELETE FROM projection_runners WHERE beat < ?", (now - FORGET_AFTER_S,))
+            cur.execute(
+                "INSERT INTO projection_runners (runner, state, since, reconnects, last_error, heartbeat_at, beat)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (runner) DO UPDATE SET state = excluded.state,"
+                " since = excluded.since, reconnects = excluded.reconnects, last_error = excluded.last_error,"
+                " heartbeat_at = excluded.heartbeat_at, beat = excluded.beat",
+                (self.runner_id, f.state, f.as_dict()["since"], f.reconnects, f.last_error, _now(), now),
+            )
+
+    def runners(self) -> list[dict[str, Any]]:
+        """Every follower that recorded itself in the last day, in this process or another: its state
+        (following, reconnecting as last heard, stopped, or stale when silent too long), outages
+        survived and the last error."""
+        now = time.time()
+        rows = self.db.query(
+            "SELECT runner, state, since, reconnects, last_error, heartbeat_at, beat FROM projection_runners"
+            " ORDER BY runner"
+        )
+        found = []
+        for r in rows:
+            age = now - float(r.pop("beat"))
+            if r["state"] != "stopped" and age > STALE_AFTER_S:
+                r["state"] = "stale"
+            if r["runner"] == self.runner_id and self._thread is not None:  # this process: fresher than its row
+                r.update(state=self.follower.state, reconnects=self.follower.reconnects)
+            found.append({**r, "heartbeat_age_s": round(age, 1)})
+        return found
 
     def start(self, idle_timeout: float | None = None, ready_timeout: float = 2.0) -> None:
         """Run in a daemon thread (in-process use); returns once wake-up sources are listening."""
@@ -505,7 +573,13 @@ class ProjectionEngine:
     def status(self) -> list[dict[str, Any]]:
         log_position = self.app.max_position()
         return [
-            {"name": name, "position": pos, "log_position": log_position, "lag": max(0, log_position - pos)}
+            {
+                "name": name,
+                "position": pos,
+                "log_position": log_position,
+                "lag": max(0, log_position - pos),
+                "conflicts": self.conflicts.get(name, 0),
+            }
             for name, pos in self.positions().items()
         ]
 

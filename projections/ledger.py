@@ -8,13 +8,19 @@ leaf is exactly what `audit verify` re-reads from the store), not a re-encoding.
 Tables: `ledger_leaves` (leaf index → position, aggregate, leaf hash, the previous leaf hash of the
 same aggregate: a per-aggregate hash chain), `ledger_nodes` (every complete subtree above the
 leaves by (level, index), so any proof is O(log n) rows), `ledger_heads` (each aggregate's last
-leaf), `ledger_checkpoints` (signed tree heads every N events or at the first event recorded T
-seconds after the last one; time = recording time of the last event, so a rebuild signs alike),
-`ledger_meta` (the hash algorithm, fixed until a rebuild).
+leaf), `ledger_meta` (the hash algorithm).
+
+Signed checkpoints (every N events or at the first event recorded T seconds after the last one;
+time = recording time of the last event) are not rows of this read model: they go to the durable,
+append-only `ledger_signed_checkpoints` (infrastructure/checkpoint_log.py), which no rebuild clears.
+Reaching a size signed before, the model compares its recomputed root with the signed one and stops
+with `LedgerMismatch` on a difference; it signs only sizes beyond the largest ever signed. The hash
+algorithm is that of the signed checkpoints once there are any (a rebuild cannot switch it).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,24 +39,39 @@ from domain.ledger import (
     uuid_text,
 )
 from domain.ledger.merkle import Node, Range
+from infrastructure.checkpoint_log import (
+    AHEAD,
+    BEHIND,
+    COSIGNATURES,
+    INSERT,
+    SIGNED,
+    create_checkpoint_log,
+    latest_row,
+    signed_rows,
+)
+from infrastructure.checkpoint_log import TABLE as CHECKPOINT_LOG
 from infrastructure.db import Cursor, Database
 from infrastructure.ledger_key import ledger_signer
 from infrastructure.settings import Settings
 from infrastructure.store import events_table, position_column
 from projections.base import Envelope, ReadModel, bigint, fetch_together
 
+log = logging.getLogger(__name__)
 CHUNK = 400  # parameters per IN (...) list
-# the algorithm, the tree size and the time the checkpoint interval counts from, in one look-up
+# the algorithm, the tree size and the time of the first leaf, in one look-up
 STATE = (
     "SELECT (SELECT value FROM ledger_meta WHERE key = 'algorithm') AS algorithm,"
     " (SELECT MAX(leaf_index) FROM ledger_leaves) AS m,"
-    " (SELECT time FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1) AS checkpoint_time,"
     " (SELECT recorded_at FROM ledger_leaves WHERE leaf_index = 0) AS first_time",
     (),
 )
 LEAF_COLUMNS = (
     "leaf_index", "position", "originator_id", "originator_version", "leaf_hash", "prev_leaf_hash", "recorded_at",
 )  # fmt: skip
+
+
+class LedgerMismatch(RuntimeError):
+    """账本不符 — the log no longer hashes to a root that was signed: the ledger stops there."""
 
 
 class Signer(Protocol):
@@ -63,8 +84,9 @@ class Signer(Protocol):
 class LedgerConfig:
     algorithm: str = "sm3"
     every: int = 1000
-    seconds: int = 3600
+    seconds: int = 60
     signer: Signer | None = None
+    origin: str = "gongjian.hainan.gov.cn/ledger"  # the C2SP checkpoint origin line (and the note's key name)
 
 
 def ledger_config(settings: Settings) -> LedgerConfig:
@@ -73,6 +95,7 @@ def ledger_config(settings: Settings) -> LedgerConfig:
         every=settings.ledger_checkpoint_every,
         seconds=settings.ledger_checkpoint_seconds,
         signer=ledger_signer(settings),
+        origin=settings.ledger_origin,
     )
 
 
@@ -97,7 +120,8 @@ class ConsistencyProof:
 
 class Ledger(ReadModel):
     name = "ledger"
-    tables = ("ledger_leaves", "ledger_nodes", "ledger_heads", "ledger_checkpoints", "ledger_meta")
+    tables = ("ledger_leaves", "ledger_nodes", "ledger_heads", "ledger_meta")
+    durable = (CHECKPOINT_LOG, COSIGNATURES)  # the signed checkpoints, their cosignatures: no rebuild clears them
 
     def __init__(self, db: Database, config: LedgerConfig | None = None) -> None:
         super().__init__(db)
@@ -119,12 +143,8 @@ class Ledger(ReadModel):
             "CREATE TABLE IF NOT EXISTS ledger_heads (originator_id TEXT PRIMARY KEY,"
             " originator_version INTEGER NOT NULL, leaf_hash TEXT NOT NULL)"
         )
-        cur.execute(
-            f"CREATE TABLE IF NOT EXISTS ledger_checkpoints (tree_size {big} PRIMARY KEY,"
-            f" root_hash TEXT NOT NULL, time TEXT NOT NULL, algorithm TEXT NOT NULL, last_position {big} NOT NULL,"
-            " signature TEXT, public_key TEXT)"
-        )
         cur.execute("CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        create_checkpoint_log(cur, dialect)
 
     # --- projection -----------------------------------------------------------------------------
 
@@ -135,8 +155,13 @@ class Ledger(ReadModel):
         # (one round trip in a live batch); the aggregates come from the events, the same rows
         continuing = {str(cast(Any, env.event).originator_id) for env in batch if env.event.originator_version > 1}
         head_queries = self._head_queries(continuing)
-        state, stored, *head_rows = fetch_together(cur, [STATE, self._stored_query(batch), *head_queries])
-        algorithm, size, last_time = self._state(cur, state[0] if state else {})
+        state, signed, behind, ahead, stored, *head_rows = fetch_together(
+            cur, [STATE, (SIGNED, ()), (BEHIND, ()), (AHEAD, (len(batch),)), self._stored_query(batch), *head_queries]
+        )
+        algorithm, size, last_time = self._state(cur, state[0] if state else {}, signed[0], behind)
+        signed_size = int(signed[0]["signed_size"] or 0)  # never sign at or below the largest size signed before
+        known = {int(r["tree_size"]): r for r in ahead}
+        good = behind[0] if behind else None  # the last signed checkpoint the recomputed tree matched
         rows = self._stored(batch, stored)
         heads = {r["originator_id"]: r["leaf_hash"] for found in head_rows for r in found}
         hasher = TreeHasher(algorithm)
@@ -160,8 +185,13 @@ class Ledger(ReadModel):
             frontier.append(leaf, on_node)
             if last_time is None:
                 last_time = recorded  # T counts from the first event
-            if frontier.size % self.config.every == 0 or (
-                self.config.seconds and (recorded - last_time).total_seconds() >= self.config.seconds
+            before = known.get(frontier.size)
+            if before is not None:  # signed before: the same root, or the log changed since
+                self._check(hasher, frontier, before, env.position, good)
+                good, last_time = before, recorded
+            elif frontier.size > signed_size and (
+                frontier.size % self.config.every == 0
+                or (self.config.seconds and (recorded - last_time).total_seconds() >= self.config.seconds)
             ):
                 checkpoints.append(self._checkpoint(hasher, frontier, recorded, env.position))
                 last_time = recorded
@@ -181,28 +211,52 @@ class Ledger(ReadModel):
                 "UPDATE ledger_heads SET originator_version = ?, leaf_hash = ? WHERE originator_id = ?", moved
             )
         if checkpoints:
-            cur.executemany(
-                "INSERT INTO ledger_checkpoints (tree_size, root_hash, time, algorithm, last_position, signature,"
-                " public_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                checkpoints,
-            )
+            cur.executemany(INSERT, checkpoints)
+
+    @staticmethod
+    def _check(
+        hasher: TreeHasher, frontier: Frontier, signed: dict[str, Any], position: int, good: dict[str, Any] | None
+    ) -> None:
+        """The recomputed head of a size signed before must be the signed one (root, algorithm, last
+        position); else stop: the batch rolls back and the ledger stays at its last good batch."""
+        if (signed["root_hash"], signed["algorithm"], int(signed["last_position"])) == (
+            frontier.root().hex(),
+            hasher.algorithm,
+            position,
+        ):
+            return
+        after = f" after position {good['last_position']} (size {good['tree_size']} still matches) and" if good else ""
+        raise LedgerMismatch(
+            f"the recomputed root of size {frontier.size} (up to position {position}) differs from the signed"
+            f" checkpoint of that size: the log changed{after} at or before position {position};"
+            " the ledger stops here and nothing is signed anew (`gongjian audit verify --against` a held"
+            " bundle names the first bad position)"
+        )
 
     def _checkpoint(self, hasher: TreeHasher, frontier: Frontier, time: datetime, position: int) -> tuple[Any, ...]:
-        head = Checkpoint(frontier.size, frontier.root(), time.isoformat(), hasher.algorithm)
+        origin = self.config.origin
+        head = Checkpoint(frontier.size, frontier.root(), time.isoformat(), hasher.algorithm, origin=origin)
         signer = self.config.signer
         signature = signer.sign(head.message()).hex() if signer else None
         public = signer.public_key.hex() if signer else None
-        return (head.tree_size, head.root_hash.hex(), head.time, head.algorithm, position, signature, public)
+        return (head.tree_size, head.root_hash.hex(), head.time, head.algorithm, position, signature, public, origin)
 
-    def _state(self, cur: Cursor, row: dict[str, Any]) -> tuple[str, int, datetime | None]:
-        """The algorithm, the tree size and the time T counts from (`STATE`'s row)."""
+    def _state(
+        self, cur: Cursor, row: dict[str, Any], signed: dict[str, Any], behind: list[dict[str, Any]]
+    ) -> tuple[str, int, datetime | None]:
+        """The algorithm, the tree size and the time T counts from (`STATE`'s row, the first signed
+        checkpoint's algorithm, the last signed checkpoint the ledger has reached)."""
         algorithm = row.get("algorithm")
         if algorithm is None:
-            TreeHasher(self.config.algorithm)  # refuses an unknown name before anything is written
-            cur.execute("INSERT INTO ledger_meta (key, value) VALUES ('algorithm', ?)", (self.config.algorithm,))
-            algorithm = self.config.algorithm  # fixed until a rebuild, whatever the settings say later
+            # fixed by the checkpoints signed so far, else by the settings (until one is signed)
+            algorithm = signed.get("algorithm") or self.config.algorithm
+            if algorithm != self.config.algorithm:
+                log.warning("ledger: keeping %s, the algorithm of the signed checkpoints, not %s", algorithm,
+                            self.config.algorithm)  # fmt: skip
+            TreeHasher(algorithm)  # refuses an unknown name before anything is written
+            cur.execute("INSERT INTO ledger_meta (key, value) VALUES ('algorithm', ?)", (algorithm,))
         size = 0 if row.get("m") is None else int(row["m"]) + 1
-        time = row.get("checkpoint_time") or row.get("first_time")
+        time = behind[0]["time"] if behind else row.get("first_time")
         return str(algorithm), size, datetime.fromisoformat(time) if time else None
 
     def _size(self, cur: Cursor) -> int:
@@ -276,19 +330,25 @@ class Ledger(ReadModel):
         return self._size(self._read())
 
     def checkpoints(self) -> list[Checkpoint]:
-        rows = self.db.query("SELECT * FROM ledger_checkpoints ORDER BY tree_size")
-        return [checkpoint_of(r) for r in rows]
+        return [checkpoint_of(r) for r in self.checkpoint_rows()]
 
-    def checkpoint_rows(self) -> list[dict[str, Any]]:
-        return self.db.query("SELECT * FROM ledger_checkpoints ORDER BY tree_size")
+    def checkpoint_rows(self, up_to: int | None = None) -> list[dict[str, Any]]:
+        """The durable signed checkpoints (of at most `up_to` leaves), whether or not the ledger's
+        leaves reach them yet."""
+        return signed_rows(self.db, up_to)
 
     def latest_checkpoint(self) -> dict[str, Any] | None:
-        rows = self.db.query("SELECT * FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
-        return rows[0] if rows else None
+        """The latest signed checkpoint the ledger's leaves reach (its root can be proved to)."""
+        return latest_row(self.db)
 
     def leaf(self, position: int) -> dict[str, Any] | None:
         rows = self.db.query("SELECT * FROM ledger_leaves WHERE position = ?", (position,))
         return rows[0] if rows else None
+
+    def leaves_between(self, first: int, last: int) -> dict[int, dict[str, Any]]:
+        """The leaves of the events at positions first..last, by position."""
+        rows = self.db.query("SELECT * FROM ledger_leaves WHERE position BETWEEN ? AND ?", (first, last))
+        return {int(r["position"]): r for r in rows}
 
     def leaves(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
         """Every leaf in order, a page at a time (memory does not grow with the log)."""
@@ -350,6 +410,7 @@ def checkpoint_of(row: dict[str, Any]) -> Checkpoint:
         row["time"],
         row["algorithm"],
         bytes.fromhex(signature) if signature else None,
+        row.get("origin") or None,
     )
 
 

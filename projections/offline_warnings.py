@@ -104,6 +104,11 @@ def _day(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
 
 
+def _local(moment: datetime) -> str:
+    """A time as officers read it: Asia/Shanghai, to the second, with its offset."""
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
 def _running_days(accepted: date, until: date, pauses: list[dict[str, Any]]) -> set[date]:
     """The working days in (accepted, until] outside the case's pauses (pause start, end], as CaseClock."""
     days = {accepted + timedelta(days=n) for n in range(1, (until - accepted).days + 1)}  # 受理次日起算
@@ -140,7 +145,9 @@ def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int]) -> tupl
 class OfflineWarnings(ReadModel):
     name = "offline_warnings"
     tables = ("warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations", "ow_flows")
-    shape = 2  # 2: cases keep their pinned flow version; flows come from the catalogue events
+    # 2: cases keep their pinned flow version; flows come from the catalogue events;
+    # 3: times in explanations all in Asia/Shanghai (business and recording time in one offset)
+    shape = 3
 
     def __init__(self, db: Any, thresholds: Thresholds = THRESHOLDS) -> None:
         super().__init__(db)
@@ -607,6 +614,8 @@ class OfflineWarnings(ReadModel):
         case = self._case_row(cur, case_id)
         if case is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"case {case_id} not in offline_warnings")
+        if kind == "DeadlineRecomputed":
+            return  # 工作日历: the system judged the deadline again; no business transition to check
         self._late_recording(cur, env, case, kind)
         if kind == "OpinionRecorded":
             self._hidden_opinion(cur, env, case)
@@ -720,7 +729,7 @@ class OfflineWarnings(ReadModel):
             "department": e.department,
             "subject": str(e.originator_id),
         }
-        text = explain("W2.back_entry", business=e.business_time.isoformat(), recorded=e.timestamp.isoformat())
+        text = explain("W2.back_entry", business=_local(e.business_time), recorded=_local(e.timestamp))
         self._set(
             cur,
             env,
@@ -756,8 +765,8 @@ class OfflineWarnings(ReadModel):
         text = explain(
             "W2.late_recording",
             event=env.event_type,
-            business=e.occurred_at.isoformat(),
-            recorded=e.timestamp.isoformat(),
+            business=_local(e.occurred_at),
+            recorded=_local(e.timestamp),
             hours=f"{hours:.1f}",
             limit=f"{self.t.max_business_lag_hours:g}",
         )

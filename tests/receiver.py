@@ -35,7 +35,14 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 key = self.headers.get("Idempotency-Key", "")
                 with outer.lock:
-                    outer.calls.append({"key": key, "topic": self.headers.get("X-Gongjian-Topic"), "body": body})
+                    outer.calls.append(
+                        {
+                            "key": key,
+                            "topic": self.headers.get("X-Gongjian-Topic"),
+                            "authorization": self.headers.get("Authorization"),
+                            "body": body,
+                        }
+                    )
                     failing = len(outer.calls) <= outer.failures or outer.refuse_with is not None
                     if not failing and key not in outer.effects:
                         outer.effects[key] = {"body": json.loads(body), "receipt": f"R-{len(outer.effects) + 1}"}

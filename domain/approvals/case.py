@@ -331,6 +331,22 @@ class Case(Aggregate):
 
         rule_evidence: dict[str, Any]
 
+    class DeadlineRecomputed(Event):
+        """时限重新计算 — the year's working calendar (工作日历) was published or corrected, and this open
+        case's deadline was judged again on it: the deadline before and after, and whether it is
+        still estimated (status and transitions unchanged; recorded by the system, channel system_rule)."""
+
+        year: int
+        calendar_version: int
+        notice_number: str
+        previous_deadline: date | None
+        deadline: date | None
+        previously_estimated: bool
+        estimated: bool
+
+        def apply(self, aggregate: Case) -> None:  # no status, no business transition
+            aggregate.calendars_judged[self.year] = self.calendar_version
+
     def __init__(
         self,
         project_id: UUID,
@@ -361,6 +377,7 @@ class Case(Aggregate):
         self.history: list[tuple[date, str]] = []
         # (flow code, flow version, item version) received under; None for back-entries and v1 cases
         self.pinned: tuple[str | None, str | None, str | None] = (None, None, None)
+        self.calendars_judged: dict[int, int] = {}  # year -> WorkCalendar version judged on
 
     # --- creation -------------------------------------------------------------------
 
@@ -601,6 +618,35 @@ class Case(Aggregate):
 
     def revoke(self, meta: Meta, reason: str) -> None:
         self._do("revoke", self.Revoked, meta, reason=_required(reason, "reason"))
+
+    def recompute_deadline(
+        self, meta: Meta, *, year: int, calendar_version: int, notice_number: str, before: CaseClock, after: CaseClock
+    ) -> bool:
+        """Judge an open case again on a newly published calendar (`after`, against `before`): an
+        event when it was estimated or its deadline moves; once per calendar version. True if recorded."""
+        today = meta.now.astimezone(SHANGHAI).date()
+        if self.accepted_on is None or self.stopped_on is not None:
+            return False
+        if self.calendars_judged.get(year, 0) >= calendar_version:
+            return False
+        was, now = before.deadline(today), after.deadline(today)
+        last = max(today, was or today, now or today)
+        if not self.accepted_on.year <= year <= last.year:
+            return False  # its clock does not reach into that year
+        if not before.estimated(today) and was == now:
+            return False
+        self.trigger_event(
+            self.DeadlineRecomputed,
+            year=year,
+            calendar_version=calendar_version,
+            notice_number=notice_number,
+            previous_deadline=was,
+            deadline=now,
+            previously_estimated=before.estimated(today),
+            estimated=after.estimated(today),
+            **meta.fields(),
+        )
+        return True
 
     @property
     def is_approved(self) -> bool:

@@ -29,6 +29,7 @@ from domain.projects.project import NAMESPACE
 from domain.shared.codes import PROJECT_CODE_RE, validate_project_code, validate_uscc
 from domain.shared.errors import InvalidValue
 from domain.shared.events import AuditedEvent, Meta
+from domain.shared.hygiene import forbidden
 from domain.shared.reference import REFERENCE
 
 COMMON = ("LSH", "DFSJZJ", "XZQHDM", "SJYXBS", "SJWXYY", "SJSCZT", "SBYY", "GXSJ")
@@ -162,6 +163,7 @@ CHECK_TEXTS = {
     "standard_stage": "DYBZSPJDXH must be a standard stage of stages.csv",
     "invalidates_unknown": "a row with valid flag 0 must invalidate a row imported earlier",
     "table": "the table is not one of the national data-sharing tables",
+    "text": "a field holds a control character, a bidi control, a noncharacter or a lone surrogate (docs/security.md)",
 }
 
 
@@ -211,6 +213,9 @@ def normalise_row(raw: Mapping[str, Any]) -> dict[str, str]:
         if not _FIELD.match(key):
             raise RowRejected("format", key or "(empty)", f"'{name}' is not a field name of the standard")
         text = "" if value is None else str(value).strip()
+        problem = forbidden(text)
+        if problem is not None:
+            raise RowRejected("text", key, problem[1])
         if text:
             row[key] = text
     return row

@@ -8,7 +8,13 @@ integers big-endian; originator_id as its 36-character lowercase text (8-4-4-4-1
 state the stored bytes exactly as the store holds them. The position is inside the leaf, so moving
 an event to another position changes its hash; lengths make the encoding unambiguous.
 
-A checkpoint signs these UTF-8 lines with Ed25519 (deterministic, RFC 8032):
+A checkpoint with an origin (every one cut since the witnesses, issue 16) signs the C2SP
+tlog-checkpoint text with Ed25519 (deterministic, RFC 8032) — the note text of a signed note whose
+key name is the origin (domain/ledger/note.py):
+
+    origin \\n tree size \\n root hash (base64) \\n
+
+One without an origin (cut before) signed these UTF-8 lines, and still verifies against them:
 
     gongjian-ledger-checkpoint/v1 \\n algorithm \\n tree size \\n root hash (hex) \\n time (ISO 8601 UTC) \\n
 """
@@ -21,6 +27,8 @@ from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from domain.ledger.note import checkpoint_text
 
 CHECKPOINT_HEADER = "gongjian-ledger-checkpoint/v1"
 SIGNATURE_ALGORITHM = "ed25519"
@@ -66,8 +74,17 @@ class Checkpoint:
     time: str
     algorithm: str
     signature: bytes | None = None
+    origin: str | None = None  # set: the C2SP checkpoint form; None: the form of before (v1 lines)
+
+    def note_text(self) -> str:
+        """The C2SP tlog-checkpoint text (origin, size, base64 root); only for a checkpoint with an origin."""
+        if self.origin is None:
+            raise ValueError(f"checkpoint {self.tree_size} predates the C2SP form (no origin)")
+        return checkpoint_text(self.origin, self.tree_size, self.root_hash)
 
     def message(self) -> bytes:
+        if self.origin is not None:
+            return self.note_text().encode()
         lines = (CHECKPOINT_HEADER, self.algorithm, str(self.tree_size), self.root_hash.hex(), self.time)
         return ("\n".join(lines) + "\n").encode()
 

@@ -230,6 +230,14 @@ class Project(Aggregate):
     ) -> Project:
         code = validate_project_code(code, "code")
         region_code = validate_region(region_code)
+        segment = code.split("-")[1]
+        # the code was issued for a division: the project lies in it, or the code is its parent's
+        if not (REFERENCE.within(region_code, segment) or REFERENCE.within(segment, region_code)):
+            raise InvalidValue(
+                "region_code",
+                f"region {region_code} is outside the project code's region segment {segment}",
+                "project_code_region_mismatch",
+            )
         if not name.strip():
             raise InvalidValue("name", "a project needs a name", "required")
         if not owner_name.strip():

@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
@@ -27,6 +28,8 @@ from domain.signatures.crypto import HashAlgorithm, check_hash, digest, verify
 from domain.signatures.seal import Seal
 
 MAX_PARTIES = 20
+# 手机号: a mainland mobile number, 11 digits from 13–19 (a leading +86 / 86 and separators are dropped)
+PHONE = re.compile(r"1[3-9]\d{9}")
 
 
 class Mode(StrEnum):
@@ -103,6 +106,27 @@ def chain_hash(hash_algorithm: str, signature: bytes) -> str:
     return digest(hash_algorithm, signature).hex()
 
 
+def check_phone(value: str, field: str = "phone") -> str:
+    """A mainland mobile number as 11 digits (`+86 138-0013-8000` → `13800138000`), else a 422."""
+    digits = re.sub(r"[\s-]", "", value)
+    digits = digits.removeprefix("+86") if digits.startswith("+86") else digits
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    if not PHONE.fullmatch(digits):
+        raise InvalidValue(field, "a mainland mobile number: 11 digits starting 13–19", "phone_format")
+    return digits
+
+
+def mask_phone(phone: str) -> str:
+    """What a response may show of a number: 138****8000."""
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else "****"
+
+
+def code_message_id(signing_request_id: UUID, signer: str, code_salt: str) -> UUID:
+    """The id of one code's SMS (the gateway's Idempotency-Key): recomputable from `MobileCodeIssued`."""
+    return uuid5(signing_request_id, f"{signer}/{code_salt}")
+
+
 def code_digest(salt: str, code: str) -> str:
     """The stored form of a one-time code: a salted SM3 digest (the code itself is never stored)."""
     return digest(HashAlgorithm.SM3, bytes.fromhex(salt) + code.encode()).hex()
@@ -137,6 +161,31 @@ class SigningRequest(Aggregate):
 
         def apply(self, aggregate: SigningRequest) -> None:
             aggregate.codes[self.signer] = (self.code_salt, self.code_hash, self.expires_at)
+            aggregate.code_delivery[self.signer] = "sending"
+
+    class MobileCodeSent(Event):
+        """验证码已发送 — the SMS gateway accepted a signer's one-time code (the code is not recorded)."""
+
+        signer: str
+        message_id: str  # code_message_id(request, signer, code_salt): links it to its MobileCodeIssued
+        gateway_message_id: str
+        attempts: int
+
+        def apply(self, aggregate: SigningRequest) -> None:
+            aggregate.code_delivery[self.signer] = "sent"
+
+    class MobileCodeDeliveryFailed(Event):
+        """验证码发送失败 — an attempt to hand a code to the SMS gateway failed; tried again at
+        `retry_at`, or given up (`retry_at` null: refused for good, or no try left before the code expires)."""
+
+        signer: str
+        message_id: str
+        attempts: int
+        error: str
+        retry_at: datetime | None
+
+        def apply(self, aggregate: SigningRequest) -> None:
+            aggregate.code_delivery[self.signer] = "retrying" if self.retry_at is not None else "failed"
 
     class Signed(Event):
         """签章 — a party signed: the signature over the document hash, chained to the previous one."""
@@ -190,6 +239,7 @@ class SigningRequest(Aggregate):
         self.mobile = mobile
         self.signed: list[SignatureEntry] = []
         self.codes: dict[str, tuple[str, str, datetime]] = {}
+        self.code_delivery: dict[str, str] = {}  # signer → sending | sent | retrying | failed (latest code)
         self.completed = False
 
     @classmethod
@@ -218,7 +268,7 @@ class SigningRequest(Aggregate):
             document_hash=checked,
             hash_algorithm=hash_algorithm,
             title=title.strip(),
-            parties=_check_parties(parties),
+            parties=_check_parties(parties, mobile),
             mode=how.value,
             mobile=mobile,
             **meta.fields(),
@@ -246,6 +296,15 @@ class SigningRequest(Aggregate):
             raise IllegalTransition(f"signing request {self.id}", f"waiting for {turn}", f"sign by {signer}")
         return party
 
+    def phone_of(self, signer: str) -> str | None:
+        """The mobile number the request names for the signer (requests before numbers were kept: None)."""
+        return next((p["phone"] for p in self.parties if p["signer"] == signer and p.get("phone")), None)
+
+    def code_salt_of(self, signer: str) -> str | None:
+        """The salt of the signer's current, unused code (None: none issued, or used by a signature)."""
+        issued = self.codes.get(signer)
+        return issued[0] if issued else None
+
     def previous_hash(self) -> str:
         return chain_hash(self.hash_algorithm, self.signed[-1].signature_bytes()) if self.signed else ""
 
@@ -271,6 +330,22 @@ class SigningRequest(Aggregate):
         self.trigger_event(
             self.MobileCodeIssued, signer=signer, code_salt=salt, code_hash=code_hash, expires_at=expires_at,
             **meta.fields(),
+        )  # fmt: skip
+
+    def record_code_sent(
+        self, meta: Meta, signer: str, message_id: str, gateway_message_id: str, attempts: int
+    ) -> None:
+        self.trigger_event(
+            self.MobileCodeSent, signer=signer, message_id=message_id, gateway_message_id=gateway_message_id[:200],
+            attempts=attempts, **meta.fields(),
+        )  # fmt: skip
+
+    def record_code_failure(
+        self, meta: Meta, signer: str, message_id: str, attempts: int, error: str, retry_at: datetime | None
+    ) -> None:
+        self.trigger_event(
+            self.MobileCodeDeliveryFailed, signer=signer, message_id=message_id, attempts=attempts,
+            error=error[:500], retry_at=retry_at, **meta.fields(),
         )  # fmt: skip
 
     def check_mobile_code(self, signer: str, code: str | None, now: datetime) -> None:
@@ -312,7 +387,7 @@ class SigningRequest(Aggregate):
             )
 
 
-def _check_parties(parties: list[dict[str, str]]) -> list[dict[str, str]]:
+def _check_parties(parties: list[dict[str, str]], mobile: bool = False) -> list[dict[str, str]]:
     if not parties:
         raise InvalidValue("parties", "at least one party (seal_id, signer)", "required")
     if len(parties) > MAX_PARTIES:
@@ -327,7 +402,14 @@ def _check_parties(parties: list[dict[str, str]]) -> list[dict[str, str]]:
         except ValueError:
             raise InvalidValue(f"parties.{i}.seal_id", "a seal id (UUID)", "uuid") from None
         entry = {"seal_id": seal_id, "signer": signer}
-        if entry in cleaned:
+        if any(c["seal_id"] == seal_id and c["signer"] == signer for c in cleaned):
             raise InvalidValue(f"parties.{i}", "the same party twice", "duplicate_party")
+        phone = str(party.get("phone") or "").strip()
+        if mobile and not phone:
+            raise InvalidValue(f"parties.{i}.phone", "mobile signing sends the code to the signer's phone", "required")
+        if phone and not mobile:  # personal data is kept only where it is needed
+            raise InvalidValue(f"parties.{i}.phone", "only for mobile signing (mobile: true)", "phone_not_needed")
+        if phone:
+            entry["phone"] = check_phone(phone, f"parties.{i}.phone")
         cleaned.append(entry)
     return cleaned

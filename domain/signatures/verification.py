@@ -73,6 +73,13 @@ def _first_problem(
     return seal.problem_at(entry.signer, entry.signed_at)
 
 
+def overall_reason(results: Sequence[SignatureCheck], incomplete: bool = False) -> str:
+    """The overall answer: "ok" (valid) when there is at least one signature, all valid, and the
+    request (if any) complete; else the first signature's problem, `no_signatures` or `incomplete`."""
+    bad = next((r.reason for r in results if not r.valid), None)
+    return bad or ("no_signatures" if not results else "incomplete" if incomplete else "ok")
+
+
 class Verification(Aggregate):
     """签章验真 — one check of a document hash against its signatures, as answered."""
 
@@ -114,9 +121,8 @@ class Verification(Aggregate):
         incomplete: bool = False,
         verification_id: UUID | None = None,
     ) -> Verification:
-        """The overall answer: valid when there is at least one signature, all valid, and the request (if any) complete."""
-        bad = next((r.reason for r in results if not r.valid), None)
-        reason = bad or ("no_signatures" if not results else "incomplete" if incomplete else "ok")
+        """The overall answer (`overall_reason`), recorded."""
+        reason = overall_reason(results, incomplete)
         return cls._create(
             cls.Recorded,
             id=verification_id,

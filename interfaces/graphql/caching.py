@@ -18,7 +18,7 @@ VALID_MEMO = 512
 
 class KnownValid(SchemaExtension):
     """Skips validating a query text that passed before; records the ones that pass. Last among the
-    extensions, so that an error another one set first (RefuseNul: variables) still stands."""
+    extensions, so that an error another one set first (RefuseBadText: variables) still stands."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context

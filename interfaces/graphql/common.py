@@ -12,6 +12,7 @@ import anyio.to_thread
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from application.bootstrap import Container
 from application.policy import Actor, in_scope
 from domain.shared.errors import DomainError, Forbidden, InvalidValue, NotFound
 from interfaces.graphql.context import Context
@@ -39,13 +40,36 @@ async def run_domain(work: Callable[[], T]) -> T:
         raise error(str(exc), "CONFLICT", 409) from None
 
 
+# How far past the log's last position `atLeast` may point and still be waited for. Positions come from
+# command responses, so a real one is never past the log's end; the margin spares a client that reads
+# the log from a replica a step behind the writer (docs/scaling.md) and costs no more than any bounded
+# wait. Past it the answer is at once: a position that may never come would hold a worker for the
+# whole wait timeout (docs/security.md).
+AHEAD_MARGIN = 100
+
+
+def _bounded_wait(container: Container, at_least: int, timeout: float) -> tuple[bool, int | None]:
+    """(reached, None) after waiting; (False, the log's position) without waiting when `at_least` is
+    more than AHEAD_MARGIN past it."""
+    log_position = container.app.max_position()
+    if at_least > log_position + AHEAD_MARGIN:
+        return False, log_position
+    return container.engine.wait_for(at_least, timeout), None
+
+
 async def wait(info: Info[Context, None], at_least: int | None) -> None:
     """Read-your-writes on demand: block (bounded) until every read model reached `at_least`."""
     if at_least is None:
         return
     container = info.context.container
     timeout = container.settings.wait_timeout_s
-    if not await anyio.to_thread.run_sync(partial(container.engine.wait_for, at_least, timeout)):
+    reached, log_position = await anyio.to_thread.run_sync(partial(_bounded_wait, container, at_least, timeout))
+    if log_position is not None:
+        raise GraphQLError(
+            f"atLeast {at_least} is ahead of the log (position {log_position}): pass a position a command returned",
+            extensions={"code": "BAD_USER_INPUT", "status": 422, "logPosition": log_position},
+        )
+    if not reached:
         raise error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
 
 

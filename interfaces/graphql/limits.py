@@ -2,8 +2,11 @@
 
 - 查询成本 QueryCost: every field selected costs one per item it may be asked for, so a field inside
   `cases(first: 100)` costs 100. A `first` given as a variable counts as the page cap.
-- RefuseNul: no string argument or variable may contain NUL (U+0000): PostgreSQL text cannot hold it,
-  so it could only ever fail inside a resolver (found by tests/e2e/test_fuzz.py).
+- RefuseBadText: no string argument or variable may hold a code point no text may hold
+  (domain/shared/hygiene.py): NUL, which PostgreSQL text cannot hold, so it could only ever fail inside
+  a resolver (found by tests/e2e/test_fuzz.py); a lone surrogate, which cannot be encoded to reach the
+  store (it answered Python's error text, uncoded); controls, bidi controls and noncharacters. Refused
+  as BAD_USER_INPUT with `extensions.rule` naming the rule, before anything runs.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from graphql import (
 from graphql.language import Visitor
 from strawberry.extensions import SchemaExtension
 
+from domain.shared.hygiene import forbidden, forbidden_in
 from interfaces.graphql.common import MAX_PAGE
 
 MAX_COST = 20_000
@@ -86,50 +90,40 @@ class QueryCost(ValidationRule):
             )
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class _NulLiterals(Visitor):
-    found = False
+class _BadLiterals(Visitor):
+    found: tuple[str, str] | None = None
 
     def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-        if "\x00" in node.value:
-            self.found = True
+        if self.found is None:
+            self.found = forbidden(node.value)
 
 
-_NUL_MEMO: dict[str, bool] = {}  # query text → has a NUL literal: the text decides, walked once
-NUL_MEMO = 512
+_TEXT_MEMO: dict[str, tuple[str, str] | None] = {}  # query text → its first bad literal: walked once
+TEXT_MEMO = 512
 
 
-def _document_has_nul(document: DocumentNode | None, query: str | None = None) -> bool:
+def _document_bad_text(document: DocumentNode | None, query: str | None = None) -> tuple[str, str] | None:
     if document is None:
-        return False
-    if query is not None and query in _NUL_MEMO:
-        return _NUL_MEMO[query]
-    visitor = _NulLiterals()
+        return None
+    if query is not None and query in _TEXT_MEMO:
+        return _TEXT_MEMO[query]
+    visitor = _BadLiterals()
     visit(document, visitor)
     if query is not None:
-        if len(_NUL_MEMO) >= NUL_MEMO:
-            _NUL_MEMO.clear()
-        _NUL_MEMO[query] = visitor.found
+        if len(_TEXT_MEMO) >= TEXT_MEMO:
+            _TEXT_MEMO.clear()
+        _TEXT_MEMO[query] = visitor.found
     return visitor.found
 
 
-class RefuseNul(SchemaExtension):
+class RefuseBadText(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if _has_nul(context.variables) or _document_has_nul(context.graphql_document, context.query):
+        problem = forbidden_in(context.variables) or _document_bad_text(context.graphql_document, context.query)
+        if problem is not None:
+            rule, message = problem
             # set before validation runs: strawberry then answers with this error and executes nothing
             context.pre_execution_errors = [
-                GraphQLError(
-                    "strings may not contain NUL (U+0000)", extensions={"code": "BAD_USER_INPUT", "status": 422}
-                )
+                GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "status": 422, "rule": rule})
             ]
         yield

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from functools import partial
+from typing import Annotated
 
 import anyio.to_thread
 import strawberry
@@ -158,7 +159,12 @@ class RatingsQuery:
         self,
         info: Info[Context, None],
         filter: WindowAssessmentFilter | None = None,
-        group_by: WindowGroupBy = WindowGroupBy.CLERK,
+        group_by: Annotated[
+            WindowGroupBy | None,
+            strawberry.argument(
+                description="default: CLERK, or WINDOW for a role that reads aggregates only (analyst)"
+            ),
+        ] = None,
         at_least: int | None = None,
     ) -> list[WindowAssessmentRow]:
         await wait(info, at_least)
@@ -166,6 +172,8 @@ class RatingsQuery:
         actor = actor_of(info)
         if actor.role == "applicant":
             raise error("window assessment is for officials", "FORBIDDEN", 403)
+        if group_by is None:  # a bare query answers every official, each as far as they may read
+            group_by = WindowGroupBy.CLERK if may_see_personal_data(actor.role) else WindowGroupBy.WINDOW
         if group_by == WindowGroupBy.CLERK:
             _per_person(actor.role)
         rows = await anyio.to_thread.run_sync(

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from cross_web import HTTPException as TransportRefusal  # what strawberry raises for a bad request
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from graphql import GraphQLSyntaxError
+from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.permission import BasePermission
-from strawberry.types import Info
+from strawberry.types import ExecutionResult, Info
 from strawberry.types.unset import UNSET, UnsetType
 
 from application.bootstrap import Container
 from application.policy import ROLES, Actor
 from infrastructure.tokens import InvalidToken, Verifier, verifier
+from interfaces.graphql import ide
 from interfaces.graphql.context import Context
 
 
@@ -45,7 +51,28 @@ class IsAuthenticated(BasePermission):
 
 class Router(GraphQLRouter[Context, None]):
     """Websocket clients (subscriptions) that cannot send headers put the token in the
-    connection_init payload: {"Authorization": "Bearer …"}."""
+    connection_init payload: {"Authorization": "Bearer …"}. A query that does not parse (a lone
+    surrogate or a control character in its text included) answers GRAPHQL_PARSE_FAILED, like every
+    other refusal, with a code."""
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        for err in result.errors or ():
+            if isinstance(err, GraphQLSyntaxError) and not (err.extensions or {}).get("code"):
+                err.extensions = {**(err.extensions or {}), "code": "GRAPHQL_PARSE_FAILED", "status": 400}
+        return process_result(result)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:  # type: ignore[override]
+        """A request strawberry cannot take (no query, not JSON, a wrong content type) answers as every
+        refusal of ours does: problem+json with our problem type (interfaces/rest/errors.py), not the
+        plain text strawberry would send, which the OpenAPI document could not describe."""
+        try:
+            return await super().run(request, context=context, root_value=root_value)
+        except TransportRefusal as exc:
+            raise HTTPException(exc.status_code, exc.reason) from None
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL with its scripts and styles from our own /static/graphiql, not a CDN (ide.py)."""
+        return HTMLResponse(ide.graphiql_html(request.scope.get("root_path", "")))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = getattr(context, "connection_params", None) or {}

@@ -6,6 +6,7 @@ processed that log position. `asOf` replays the aggregate from the log instead o
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
@@ -42,9 +43,10 @@ from interfaces.graphql.inquiries import InquiriesQuery
 from interfaces.graphql.intermediaries import IntermediariesQuery
 from interfaces.graphql.ledger import LedgerQuery
 from interfaces.graphql.licences import LicencesQuery
-from interfaces.graphql.limits import QueryCost, RefuseNul
+from interfaces.graphql.limits import QueryCost, RefuseBadText
 from interfaces.graphql.live import Subscription
 from interfaces.graphql.personal import WithheldNotice, may_see_personal_data
+from interfaces.graphql.provenance import ProvenanceQuery
 from interfaces.graphql.ratings import RatingsQuery
 from interfaces.graphql.replay import case_facts, project_from
 from interfaces.graphql.router import IsAuthenticated
@@ -65,6 +67,7 @@ from interfaces.graphql.types import (
 )
 from interfaces.graphql.utilities import UtilitiesQuery
 from interfaces.graphql.warnings import WarningsQuery
+from interfaces.graphql.work_calendar import WorkCalendarQuery, calendar_as_of
 from projections.case_timeline import clock_of
 
 
@@ -88,6 +91,14 @@ class CaseFilter:
 
 def _scope_region(info: Info[Context, None], requested: str | None) -> str | None:
     return region_scope(actor_of(info), requested)
+
+
+def _with_positions(info: Info[Context, None], case_id: UUID, facts: CaseFacts) -> CaseFacts:
+    """A replayed timeline carries each event's global position, as the live one does."""
+    locate = info.context.container.cases.position_of
+    transitions = [dataclasses.replace(t, position=locate(case_id, t.seq)) for t in facts.transitions]
+    last = transitions[-1].position if transitions else None
+    return dataclasses.replace(facts, transitions=transitions, row={**facts.row, "last_position": last})
 
 
 def _check_visible(info: Info[Context, None], region_code: str, owner_org: str) -> None:
@@ -161,7 +172,9 @@ class Query:
                 return None
             aggregate = History.fold(events)
             _check_visible(info, aggregate.region_code, aggregate.owner_uscc)
-            return project_from(aggregate)
+            locate = info.context.container.projects.position_of
+            position = await anyio.to_thread.run_sync(locate, aggregate.id, aggregate.version)
+            return dataclasses.replace(project_from(aggregate), position=position)  # as of its last event then
         # a merged (alias) code answers with its canonical project
         row = await anyio.to_thread.run_sync(canonical_row, info.context.projects.get, code)
         if row is None:
@@ -224,6 +237,10 @@ class Query:
                 return None
             facts = case_facts(events)
             _check_visible(info, facts.row["region_code"], facts.row["applicant_org"])
+            facts = await anyio.to_thread.run_sync(_with_positions, info, case_id, facts)
+            # 工作日历 as the log knew it then, not as it is now
+            known = await anyio.to_thread.run_sync(calendar_as_of, _history(info), facts.clock, as_of, as_of_position)
+            facts = dataclasses.replace(facts, clock=facts.clock.with_calendar(known))
             day = (as_of or events[-1].timestamp).astimezone().date() if as_of else None
             return case_node(facts, on=day)
         timeline = info.context.cases
@@ -232,7 +249,8 @@ class Query:
             return None
         _check_visible(info, row["region_code"], row["applicant_org"])
         transitions = await anyio.to_thread.run_sync(timeline.transitions, str(case_id))
-        return case_node(CaseFacts(row, clock_of(row), [transition_node(t) for t in transitions]))
+        calendar = await anyio.to_thread.run_sync(timeline.calendar)  # 工作日历 from the log
+        return case_node(CaseFacts(row, clock_of(row, calendar), [transition_node(t) for t in transitions]))
 
     @strawberry.field(
         permission_classes=[IsAuthenticated], description="办件列表 — cases in the actor's scope, oldest first."
@@ -269,10 +287,13 @@ class Query:
             )
         ids = [r["case_id"] for r in rows]
         by_case = await anyio.to_thread.run_sync(timeline.transitions_of, ids)
+        calendar = await anyio.to_thread.run_sync(timeline.calendar)  # 工作日历 from the log
         nodes = [
             (
                 r["created_position"],
-                case_node(CaseFacts(r, clock_of(r), [transition_node(t) for t in by_case.get(r["case_id"], [])])),
+                case_node(
+                    CaseFacts(r, clock_of(r, calendar), [transition_node(t) for t in by_case.get(r["case_id"], [])])
+                ),
             )
             for r in rows
         ]
@@ -280,7 +301,8 @@ class Query:
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
-        description="审计追溯 — every event about a subject (project code, case id, actor id) in global order.",
+        description="审计追溯 — every event about a subject (project code, case id, licence number, seal id, document"
+        " hash, archive package id, inquiry id, warning id, actor id …) in global order.",
     )
     async def audit_trail(
         self,
@@ -339,6 +361,7 @@ schema = strawberry.Schema(
             StatisticsQuery,
             WarningsQuery,
             LedgerQuery,
+            ProvenanceQuery,
             LicencesQuery,
             DeliveriesQuery,
             BlueprintQuery,
@@ -348,13 +371,14 @@ schema = strawberry.Schema(
             IndustryListsQuery,
             IntermediariesQuery,
             UtilitiesQuery,
+            WorkCalendarQuery,
         ),
     ),
     subscription=Subscription,
     extensions=[
         lambda: AddValidationRules(RULES),
         lambda: MaxTokensLimiter(max_token_count=2000),
-        RefuseNul,
+        RefuseBadText,
         lambda: ParserCache(maxsize=512),
         WithheldNotice,  # extensions.personalData when personal fields were withheld
         KnownValid,  # last: a text that passed once is not validated again

@@ -23,8 +23,9 @@ from interfaces.graphql.blueprint import ProjectLand, land_of
 from interfaces.graphql.context import Context
 from interfaces.graphql.industry_lists import IndustryOverview, industry_overview
 from interfaces.graphql.intermediaries import AssessmentReviewNode, reviews_of
-from interfaces.graphql.ledger import InclusionProof, inclusion_proof
-from interfaces.graphql.personal import personal
+from interfaces.graphql.ledger import InclusionProof, StoredEvent, inclusion_proof, may_read_raw, stored_event
+from interfaces.graphql.personal import Withheld, personal
+from projections.audit_subjects import SECRET_EVENT_TYPES
 
 T = TypeVar("T")
 
@@ -141,7 +142,8 @@ class Case:
     overdue: bool
     paused: bool
     calendar_estimated: bool = strawberry.field(
-        description="true when part of the span lies in a year the holiday calendar does not cover yet"
+        description="true when part of the span (acceptance to the later of today and the deadline) lies in a "
+        "year with no working calendar (工作日历: none published, none in the package): weekends only"
     )
     pauses: list[Pause]
     corrections: int
@@ -221,6 +223,17 @@ class AuditEntry:
     @strawberry.field(description="存在性证明 — this event's inclusion proof in the ledger (null until it is in).")
     async def proof(self, info: Info[Context, None]) -> InclusionProof | None:
         return await inclusion_proof(info, self.position)
+
+    @strawberry.field(
+        description="存储事件 — the event as the store holds it (read from the events table, not from this read"
+        " model): the leaf recomputed from it must be `proof.leafHash` and fold to a signed root, and the fields"
+        " above must be those of its `state` (docs/evidence.md); 个人信息: null without personal-data.read",
+        extensions=[Withheld()],
+    )
+    async def event(self, info: Info[Context, None]) -> StoredEvent | None:
+        if self.event_type in SECRET_EVENT_TYPES and not may_read_raw(info):
+            return None  # it holds a one-time code's salted hash: auditors only (docs/security.md)
+        return await stored_event(info, self.position)
 
 
 @strawberry.type(description="读模型 — a read model's position and its lag behind the log.")

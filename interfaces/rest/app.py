@@ -10,14 +10,15 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from interfaces.graphql.router import mount as mount_graphql
-from interfaces.rest import errors
+from interfaces.rest import docs, errors
 from interfaces.rest.limits import BodyLimit, RateLimit
+from interfaces.rest.openapi import document_problems
 from interfaces.rest.routers import approvals, health, projects
 from interfaces.rest.routers import archives as archives_router
 from interfaces.rest.routers import blueprint as blueprint_router
@@ -31,6 +32,8 @@ from interfaces.rest.routers import ratings as ratings_router
 from interfaces.rest.routers import signatures as signatures_router
 from interfaces.rest.routers import spgl as spgl_router
 from interfaces.rest.routers import supervision as supervision_router
+from interfaces.rest.routers import work_calendar as work_calendar_router
+from interfaces.rest.strict import refuse_unknown_query_parameters
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 
@@ -95,7 +98,9 @@ def create_app(container: Container) -> FastAPI:
         title="gongjian 工建 API",
         version="1",
         description="Commands of the construction-project approval system. Queries are GraphQL at /graphql.",
-        docs_url="/docs",
+        docs_url=None,  # FastAPI's own /docs and /redoc load from CDNs: docs.install serves /docs offline
+        redoc_url=None,
+        dependencies=[Depends(refuse_unknown_query_parameters)],  # a misspelt filter is a 422, not ignored
     )
     app.state.container = container
     app.state.metrics = Metrics()
@@ -115,7 +120,10 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(industry_router.router)
     app.include_router(intermediaries_router.router)
     app.include_router(catalogue_router.router)
+    app.include_router(work_calendar_router.router)
     mount_graphql(app, container)
+    docs.install(app)
+    document_problems(app)
     app.add_middleware(RateLimit, settings=container.settings)
     app.add_middleware(BodyLimit, settings=container.settings)
     app.add_middleware(RequestContext, metrics=app.state.metrics)

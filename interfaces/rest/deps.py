@@ -1,8 +1,9 @@
-"""Reusable request dependencies: the container, the acting user, the request id, the idempotency key."""
+"""Reusable request dependencies: the container, the acting user, the request id, the idempotency key,
+and the role check that runs before the body is read (`role_may`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -10,7 +11,7 @@ from pydantic import BaseModel
 
 from application.bootstrap import Container
 from application.idempotency import IdempotencyKey
-from application.policy import ROLES, Actor
+from application.policy import PERMISSIONS, ROLES, Actor, authorize
 from infrastructure.tokens import InvalidToken, verifier
 
 _bearer = HTTPBearer(auto_error=False, description="JWT with claims sub, role, org, region, name")
@@ -52,6 +53,26 @@ ContainerDep = Annotated[Container, Depends(get_container)]
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 RequestId = Annotated[str, Depends(request_id)]
 IdemKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def role_may(action: str) -> Any:
+    """403 before the body is looked at: may the actor's role do the route's action? (`authorize`
+    without an owner or region: the role-level part of the policy; the service checks the scope, as
+    it holds the object.) The order of every command is token → role → body → scope.
+
+    Use it as `dependencies=[role_may("seal.revoke")]`: FastAPI solves a route's dependencies before
+    it validates the body, and an exception raised in one is answered at once. The action may name a
+    path parameter, `"seal.{action}"`; a value the policy does not know is left to the path's own
+    validation (422), as the route answers without this check."""
+    if "{" not in action and action not in PERMISSIONS:  # a misspelt action fails at import, not as 403s
+        raise KeyError(f"action {action!r} is not in the policy")
+
+    def check(request: Request, actor: CurrentActor) -> None:
+        named = action.format(**request.path_params)
+        if named in PERMISSIONS:
+            authorize(actor, named)  # no owner_org, no region_code: the role only
+
+    return Depends(check)
 
 
 def idempotency(key: str | None, action: str, body: BaseModel | None, **path: object) -> IdempotencyKey | None:

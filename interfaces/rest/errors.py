@@ -101,10 +101,21 @@ def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# errors raised as HTTP statuses (routing, body limits): our problem types too, never about:blank
+HTTP_PROBLEMS = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    415: "unsupported-media-type",
+}
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     phrase = HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, "about:blank", phrase, str(exc.detail), exc.headers)
+    slug = HTTP_PROBLEMS.get(exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-"))
+    return problem_response(exc.status_code, PROBLEM_BASE + slug, phrase, str(exc.detail), exc.headers)
 
 
 def _unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -118,7 +129,9 @@ def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    return problem_response(500, "about:blank", "Internal Server Error", "an unexpected error occurred")
+    return problem_response(
+        500, PROBLEM_BASE + "internal-error", "Internal Server Error", "an unexpected error occurred"
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -1,7 +1,10 @@
 """Request and response bodies (snake_case, unknown fields refused).
 
 Field validators call the domain's own validators, so a 422 names the field path and the rule;
-the domain checks again when the command runs (defence in depth).
+the domain checks again when the command runs (defence in depth). Text and dates follow
+domain/shared/hygiene.py: every string of every body refuses controls, bidi controls, noncharacters and
+lone surrogates; `Name` and `Short` are single-line, `Text` and `Note` multi-line; `BusinessDate` and
+`BusinessTime` lie within 1949-10-01 … 2100-12-31 (docs/security.md, text and dates).
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from functools import cache
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, get_args
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -20,6 +24,7 @@ from domain.projects.project import InvestmentType, LandSupplyMode
 from domain.shared.codes import validate_parcel_code, validate_project_code, validate_region, validate_uscc
 from domain.shared.errors import InvalidValue
 from domain.shared.geometry import validate_red_line
+from domain.shared.hygiene import check_business_date, check_line, check_lines, forbidden_in
 from domain.shared.reference import REFERENCE
 
 T = TypeVar("T")
@@ -53,35 +58,49 @@ RegionCode = Annotated[str, AfterValidator(domain_rule(validate_region))]
 ParcelCode = Annotated[str, AfterValidator(domain_rule(validate_parcel_code))]
 ItemCode = Annotated[str, AfterValidator(domain_rule(_item_code))]
 FlowType = Annotated[int, AfterValidator(domain_rule(_flow_type))]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Note = Annotated[str, Field(max_length=2000)]
-Short = Annotated[str, Field(max_length=200)]  # numbers, ids, codes
+SingleLine = AfterValidator(domain_rule(check_line))
+MultiLine = AfterValidator(domain_rule(check_lines))
+Name = Annotated[str, Field(min_length=1, max_length=2000), SingleLine]  # names, titles, departments
+Text = Annotated[str, Field(min_length=1, max_length=2000), MultiLine]  # reasons, opinions, explanations
+Note = Annotated[str, Field(max_length=2000), MultiLine]  # optional notes
+Line = Annotated[str, Field(max_length=2000), SingleLine]  # optional titles
+Short = Annotated[str, Field(max_length=200), SingleLine]  # numbers, ids, codes
+BusinessDate = Annotated[date, AfterValidator(domain_rule(check_business_date))]
+BusinessTime = Annotated[AwareDatetime, AfterValidator(domain_rule(check_business_date))]
 GeoJSON = dict[str, Any]
 MAX_STR = 10_000  # any string of any body, unless a field says less (docs/security.md, limits)
 MAX_LIST = 500  # materials, codes and ids in one command
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def _holds_model(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return True
+    return any(_holds_model(arg) for arg in get_args(annotation))
+
+
+@cache
+def _nested_models(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of a body whose values are (lists of) bodies."""
+    return frozenset(name for name, field in model.model_fields.items() if _holds_model(field.annotation))
 
 
 class Checked(BaseModel):
-    """Every request body: strings bounded, and no NUL, which PostgreSQL text cannot hold (a fact
-    carrying one would stop a read model later). Body adds: unknown fields refused."""
+    """Every request body: strings bounded, and none holding NUL, which PostgreSQL text cannot hold
+    (a fact carrying one would stop a read model later), nor another code point no text may hold
+    (domain/shared/hygiene.py); unknown fields refused. Body adds: surrounding whitespace stripped."""
 
-    model_config = ConfigDict(str_max_length=MAX_STR)
+    model_config = ConfigDict(str_max_length=MAX_STR, extra="forbid")  # an unknown field is a 422 naming it
+    # fields whose rows the command checks one by one, refusing a bad row rather than the request
+    rows_checked_by_the_import: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if _has_nul(value):
-            raise PydanticCustomError("nul_character", "text may not contain NUL (U+0000)")
+    def _no_forbidden_text(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in _nested_models(cls) or info.field_name in cls.rows_checked_by_the_import:
+            return value  # a nested body checks its own fields, so the error names the full path
+        problem = forbidden_in(value)
+        if problem is not None:
+            raise PydanticCustomError(*problem)
         return value
 
 
@@ -95,7 +114,7 @@ class Body(Checked):
 class Owner(Body):
     """项目单位 — the owner organisation."""
 
-    name: Text
+    name: Name
     uscc: Uscc
 
 
@@ -103,16 +122,16 @@ class ProjectGeneration(Body):
     """项目策划生成 — the data a project is generated with."""
 
     code: ProjectCode
-    name: Text
+    name: Name
     owner: Owner
     region_code: RegionCode
     flow_type: FlowType
     investment_type: InvestmentType
-    category: Text
+    category: Name
     total_investment: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4, description="万元")]
     red_line: GeoJSON | None = None
-    planned_start: date
-    planned_end: date
+    planned_start: BusinessDate
+    planned_end: BusinessDate
     # checked against the blueprint's zones at generation (conflicts listed, not refused)
     planned_land_use: Annotated[str, Field(pattern=r"^\d{2}(\d{2}){0,2}$", description="用地用海分类 code")] | None = (
         None
@@ -142,7 +161,7 @@ class LandSupply(Body):
 
     mode: LandSupplyMode
     red_line: GeoJSON
-    supplied_on: date
+    supplied_on: BusinessDate
     contract_number: Short | None = None
 
     @field_validator("red_line")
@@ -160,7 +179,7 @@ class ParcelLink(Body):
 class UnitWork(Body):
     """单位工程."""
 
-    name: Text
+    name: Name
     floor_area_m2: Annotated[Decimal, Field(gt=0)] | None = None
     storeys: Annotated[int, Field(gt=0)] | None = None
 
@@ -193,9 +212,9 @@ class OfflineEntry(Body):
     project_code: ProjectCode
     item_code: ItemCode
     decision: Decision
-    decided_at: AwareDatetime
-    received_on: date | None = None
-    accepted_on: date | None = None
+    decided_at: BusinessTime
+    received_on: BusinessDate | None = None
+    accepted_on: BusinessDate | None = None
     document_number: Short | None = None
     reason: Text
 
@@ -203,7 +222,7 @@ class OfflineEntry(Body):
 class Action(Body):
     """Every case action may carry `occurred_at`; only the integration role may (the service enforces)."""
 
-    occurred_at: AwareDatetime | None = None
+    occurred_at: BusinessTime | None = None
 
 
 class Accept(Action):
@@ -242,7 +261,7 @@ class StartReview(Action):
 class RecordOpinion(Action):
     """审查意见."""
 
-    department: Text
+    department: Name
     opinion: Text
     result: Literal["agree", "disagree", "note"] = "note"
 
@@ -250,8 +269,8 @@ class RecordOpinion(Action):
 class StartSpecialProcedure(Action):
     """特别程序开始."""
 
-    procedure_type: Text
-    procedure_name: Text
+    procedure_type: Name
+    procedure_name: Name
     limit_days: Annotated[int, Field(gt=0, le=3650)]
     reason: Note = ""
 
@@ -266,8 +285,8 @@ class Approve(Action):
     """办结（通过）."""
 
     document_number: Short | None = None
-    document_title: Note | None = None
-    valid_until: date | None = None
+    document_title: Line | None = None
+    valid_until: BusinessDate | None = None
 
 
 class ApprovePendingMaterials(Action):

@@ -154,6 +154,14 @@ def test_a_decided_cases_package_verifies_offline_and_one_changed_byte_does_not(
         case_id = doc["manifest"]["case"]["case_id"]
         assert client.post("/api/v1/archives", json={"case_id": case_id}, headers=APPROVER).status_code == 409
 
+        # Step: a stored package changed on disk fails its fixity check: 409 with the reason, never a 200.
+        store = archiving_server.container.archives.store
+        (stored,) = [p for p in store.root.iterdir() if p.is_file() and not p.name.startswith(".")]
+        stored.write_bytes(stored.read_bytes() + b" ")
+        failed = client.get(f"/api/v1/archives/{archive_id}/fixity", headers=APPROVER)
+        assert failed.status_code == 409 and failed.headers["content-type"] == "application/problem+json"
+        assert "the stored bytes hash to" in failed.json()["detail"]
+
 
 def test_a_case_still_under_review_is_not_archived(archiving_server: Server) -> None:
     with archiving_server.client() as client:

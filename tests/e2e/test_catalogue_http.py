@@ -146,9 +146,9 @@ def test_a_form_for_three_items_asks_shared_fields_once_and_makes_three_cases(cl
 def test_the_seed_command_records_each_provincial_flow_once(store_url: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJIAN_") or k in SCRATCH}
     env["GONGJIAN_DATABASE_URL"] = store_url
-    if store_url.startswith("postgresql"):  # outside the embedded default: no development secrets
-        env["GONGJIAN_JWT_SECRET"] = "a-production-secret-of-at-least-32-chars!"
-        env["GONGJIAN_KEYSTORE_PASSPHRASE"] = "a-production-keystore-passphrase"
+    # a store other than the embedded default is production: no development secrets
+    env["GONGJIAN_JWT_SECRET"] = "a-production-secret-of-at-least-32-chars!"
+    env["GONGJIAN_KEYSTORE_PASSPHRASE"] = "a-production-keystore-passphrase"
     first = subprocess.run([*CLI, "catalogue", "seed"], env=env, capture_output=True, text=True, check=True)
     assert "10 flows recorded" in first.stdout
     again = subprocess.run([*CLI, "catalogue", "seed"], env=env, capture_output=True, text=True, check=True)

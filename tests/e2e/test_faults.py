@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -50,13 +51,14 @@ def free_port() -> int:
 
 
 def start_api(env: dict[str, str], port: int, *args: str) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    output = tempfile.TemporaryFile()  # noqa: SIM115 — the server writes to it for its whole life
+    proc = subprocess.Popen([*CLI, "serve", "--port", str(port), *args], env=env, stdout=output, stderr=output)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"gongjian serve exited with {proc.returncode}")
+            output.seek(0)
+            tail = output.read().decode(errors="replace")[-3000:]
+            raise RuntimeError(f"gongjian serve exited with {proc.returncode}:\n{tail}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc
@@ -347,54 +349,108 @@ class Load:
         return len(missing)
 
 
-def test_postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothing(pg_url: str) -> None:
+def followed_and_rebuilt(pg_url: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Every read model's rows as the stopped runner left them (with what its own automation wrote
+    last projected here), and the rows of a clean rebuild of the same log."""
+    container = bootstrap(Settings(database_url=pg_url, jwt_secret=JWT_SECRET))
+    try:
+        container.engine.catch_up()
+        followed = read_model_rows(pg_url)
+        container.engine.rebuild_all()
+    finally:
+        container.close()
+    return followed, read_model_rows(pg_url)
+
+
+def caught_up(pg_url: str, timeout: float) -> int:
+    """Wait until every read model has reached the log's end; the position, or 0 after `timeout`."""
+    container = bootstrap(Settings(database_url=pg_url, jwt_secret=JWT_SECRET))
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            top = container.app.max_position()
+            if min(container.engine.positions().values()) >= top:
+                return top
+            time.sleep(0.2)
+        return 0
+    finally:
+        container.close()
+
+
+def test_postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothing(pg_url: str, tmp_path: Any) -> None:
     pg_ctl_available()
     env = env_for(pg_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     load = Load(base, uuid.uuid4().hex[:8])
-    with api(env, port, "--no-projections-in-process"):
-        load.thread.start()
-        try:
-            deadline = time.monotonic() + 60
-            while len(load.acked) < 100 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            acked_before = len(load.acked)
+    runner_log = (tmp_path / "runner.log").open("w")
+    # the read models follow in a runner of their own, with no supervisor to restart it
+    runner = subprocess.Popen(
+        [*CLI, "projections", "run", "--batch-size", "50"], env=env, stdout=runner_log, stderr=subprocess.STDOUT
+    )
+    try:
+        with api(env, port, "--no-projections-in-process"):
+            load.thread.start()
             try:
-                pg_ctl("stop")
-                # while it is down: 503 problem+json with Retry-After, never a hang or a 500
-                with httpx.Client(base_url=base, timeout=60) as client:
-                    down = client.post(
-                        "/api/v1/projects", json=project_body(), headers={**APPLICANT, "Idempotency-Key": "down"}
-                    )
-                    deadline = time.monotonic() + 30
-                    while not load.statuses[503] and time.monotonic() < deadline:
-                        time.sleep(0.05)
+                deadline = time.monotonic() + 60
+                while len(load.acked) < 100 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                acked_before = len(load.acked)
+                try:
+                    pg_ctl("stop")
+                    stopped_at = time.monotonic()
+                    # while it is down: 503 problem+json with Retry-After, never a hang or a 500
+                    with httpx.Client(base_url=base, timeout=60) as client:
+                        down = client.post(
+                            "/api/v1/projects", json=project_body(), headers={**APPLICANT, "Idempotency-Key": "down"}
+                        )
+                        deadline = time.monotonic() + 30
+                        while not load.statuses[503] and time.monotonic() < deadline:
+                            time.sleep(0.05)
+                finally:
+                    pg_ctl("start")
+                    started_at = time.monotonic()
+                assert down.status_code == 503, down.text
+                assert down.headers["content-type"] == "application/problem+json"
+                assert int(down.headers["retry-after"]) > 0
+                # recovery: the pools reconnect, commands succeed again
+                recovered_from = len(load.acked)
+                deadline = time.monotonic() + 60
+                while len(load.acked) < recovered_from + 50 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert len(load.acked) >= recovered_from + 50, load.statuses
+                first_ack_after = time.monotonic() - started_at
             finally:
-                pg_ctl("start")
-            assert down.status_code == 503, down.text
-            assert down.headers["content-type"] == "application/problem+json"
-            assert int(down.headers["retry-after"]) > 0
-            # recovery: the pools reconnect, commands succeed again
-            recovered_from = len(load.acked)
-            deadline = time.monotonic() + 60
-            while len(load.acked) < recovered_from + 50 and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert len(load.acked) >= recovered_from + 50, load.statuses
-        finally:
-            load.stopping.set()
-            load.thread.join(timeout=90)
-        retried = load.retry_unacknowledged(time.monotonic() + 60)
+                load.stopping.set()
+                load.thread.join(timeout=90)
+            retried = load.retry_unacknowledged(time.monotonic() + 60)
+        # Step: the unsupervised runner outlived the restart and brought every read model to the end.
+        at = caught_up(pg_url, 90)
+        assert runner.poll() is None, f"the runner exited with {runner.returncode}"
+        assert at > 0, "every read model reached the end of the log after the restart"
+        status = subprocess.run(
+            [*CLI, "projections", "status"], env={**env, "COLUMNS": "250"}, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        stop(runner)
+        runner_log.close()
+    assert runner.returncode == 0, (tmp_path / "runner.log").read_text()[-3000:]
+    assert status.returncode == 0, status.stderr
+    follower = next(line for line in status.stdout.splitlines() if f":{runner.pid} " in line)
+    assert " following " in follower and " 1 " in follower, status.stdout  # one outage survived, and said so
     found = events_by_request(pg_url)
     once = {k for k in load.sent if found.get(k, Counter())["Project.Generated"] == 1}
     print(
         f"\nPostgreSQL restart: sent {len(load.sent)}, acknowledged before the stop {acked_before}, "
         f"answers {dict(load.statuses)}, Retry-After {sorted(load.retry_after)}, retried {retried}, "
-        f"found exactly once {len(once)}"
+        f"found exactly once {len(once)}; down {started_at - stopped_at:.1f} s, 50 acknowledgements "
+        f"{first_ack_after:.1f} s after the start; runner caught up at {at}"
     )
     assert load.statuses[500] == 0
     assert once == set(load.sent)
     assert all(sum(found[k].values()) == 2 for k in load.sent)
+    followed, rebuilt = followed_and_rebuilt(pg_url)
+    assert followed == rebuilt  # every read model the runner kept equals a clean rebuild of the log
 
 
 # -- 3. Redis stopped ------------------------------------------------------------------------------

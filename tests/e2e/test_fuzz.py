@@ -16,7 +16,12 @@ import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from application.bootstrap import bootstrap
 from application.policy import ROLES
@@ -135,7 +140,10 @@ def _fuzz(schema: Any, check: Callable[[Any, int], None]) -> tuple[int, list[str
 def test_no_rest_request_causes_a_server_error_or_breaks_its_schema(fuzzed: Server) -> None:
     def check(case: Any, n: int) -> None:
         case.call_and_validate(
-            headers=_headers(_role_for(case.path)), checks=[not_a_server_error, response_schema_conformance], timeout=30
+            headers=_headers(_role_for(case.path)),
+            # the answer's status, content type and body are each the ones documented (issue 21)
+            checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance],
+            timeout=30,
         )
 
     sent, failures = _fuzz(schemathesis.openapi.from_url(f"{fuzzed.base_url}/openapi.json"), check)

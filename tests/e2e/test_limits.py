@@ -73,7 +73,8 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 
 def test_a_body_over_the_cap_is_refused_with_413_problem_json(small: httpx.Client) -> None:
     body = project_body(name="项" * 1500)  # ~4.5 KB of UTF-8
-    _problem(small.post("/api/v1/projects", json=body, headers=_headers()), 413)
+    problem = _problem(small.post("/api/v1/projects", json=body, headers=_headers()), 413)
+    assert problem["type"].endswith("/problems/too-large")
 
 
 def test_a_streamed_body_without_content_length_is_cut_at_the_cap(small: httpx.Client) -> None:
@@ -85,7 +86,7 @@ def test_a_streamed_body_without_content_length_is_cut_at_the_cap(small: httpx.C
 
     headers = {**_headers(), "content-type": "application/json"}
     r = small.post("/api/v1/projects", content=chunks(), headers=headers)
-    _problem(r, 413)
+    assert _problem(r, 413)["type"].endswith("/problems/too-large")  # our problem type, never about:blank
 
 
 def test_the_spgl_import_takes_a_larger_body(small: httpx.Client) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
+
 import httpx
 
 from tests.e2e.conftest import Server, auth, project_body
@@ -78,3 +82,22 @@ def test_health_and_metrics_report_the_log_position(server: Server, client: http
     assert metrics.headers["content-type"].startswith("text/plain")
     assert 'gongjian_http_requests_total{method="POST",route="/api/v1/projects",status="201"} 1' in metrics.text
     assert f"gongjian_log_position {health['position']}" in metrics.text
+
+
+def test_health_lists_the_followers_of_the_log_with_their_state(server: Server, client: httpx.Client) -> None:
+    assert client.get("/health").json()["followers"] == []  # nothing follows the log yet
+    server.container.engine.start()
+    try:
+        assert server.container.engine.wait_for(server.position(), timeout=30)
+        deadline = time.monotonic() + 30
+        followers: list[dict[str, object]] = []
+        while not followers and time.monotonic() < deadline:
+            followers = client.get("/health").json()["followers"]
+            time.sleep(0.05)
+        (mine,) = followers
+        assert mine["runner"] == f"{socket.gethostname()}:{os.getpid()}"
+        assert mine["state"] == "following" and mine["reconnects"] == 0 and mine["last_error"] is None
+    finally:
+        server.container.engine.stop()
+    (stopped,) = client.get("/health").json()["followers"]
+    assert stopped["state"] == "stopped"

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from application.bootstrap import bootstrap
+from application.signatures import MemoryCodeSender
 from domain.signatures.crypto import sm3
 from infrastructure.keystore import EncryptedFileKeyStore, KeyStoreError
 from infrastructure.settings import Settings
@@ -38,7 +39,7 @@ def signing_server(store_url: str, tmp_path: Path) -> Iterator[Server]:
         keystore_path=str(tmp_path / "keys"),
         keystore_passphrase=PASSPHRASE,
     )
-    container = bootstrap(settings)
+    container = bootstrap(settings, code_sender=MemoryCodeSender())  # SMS through a gateway: test_mobile_codes.py
     try:
         with serving(container) as base_url:
             yield Server(base_url, container)
@@ -66,11 +67,14 @@ def register_seal(http: httpx.Client, signers: list[str], **overrides: Any) -> s
     return str(response.json()["id"])
 
 
-def signing_request(http: httpx.Client, parties: list[tuple[str, str]], **overrides: Any) -> str:
+def signing_request(
+    http: httpx.Client, parties: list[tuple[str, str]], phones: dict[str, str] | None = None, **overrides: Any
+) -> str:
+    """`phones`: each signer's mobile number, for mobile signing."""
     body = {
         "document_hash": DOC_HASH,
         "title": "施工许可决定书",
-        "parties": [{"seal_id": s, "signer": who} for s, who in parties],
+        "parties": [{"seal_id": s, "signer": who, **({"phone": phones[who]} if phones else {})} for s, who in parties],
         **overrides,
     }
     response = http.post("/api/v1/signing-requests", json=body, headers=as_("clerk-1", "window_clerk"))
@@ -121,12 +125,13 @@ def test_an_ordered_countersign_completes_and_verifies_and_a_changed_document_do
 def test_a_parallel_mobile_countersign_needs_the_right_code(signing_server: Server) -> None:
     with signing_server.client() as http:
         a, b = register_seal(http, ["wang"]), register_seal(http, ["zhao"])
-        request_id = signing_request(http, [(a, "wang"), (b, "zhao")], mode="parallel", mobile=True)
+        phones = {"wang": "13800138001", "zhao": "13800138002"}
+        request_id = signing_request(http, [(a, "wang"), (b, "zhao")], phones, mode="parallel", mobile=True)
         # Step: without a code, and with a wrong one, the signature is refused.
         assert sign(http, request_id, "zhao").status_code == 403
         issued = http.post(f"/api/v1/signing-requests/{request_id}/mobile-codes", headers=as_("zhao", "reviewer"))
         assert issued.status_code == 201, issued.text
-        code = signing_server.container.signing.sender.sent[("zhao", request_id)]  # type: ignore[attr-defined]
+        code = sent(signing_server)[("zhao", request_id)]
         wrong = f"{(int(code) + 1) % 10**6:06d}"
         refused = sign(http, request_id, "zhao", code=wrong)
         assert refused.status_code == 403 and "code wrong" in refused.json()["detail"]
@@ -134,8 +139,14 @@ def test_a_parallel_mobile_countersign_needs_the_right_code(signing_server: Serv
         assert sign(http, request_id, "zhao", code=code).status_code == 201
         assert sign(http, request_id, "zhao", code=code).status_code == 409  # already signed
         http.post(f"/api/v1/signing-requests/{request_id}/mobile-codes", headers=as_("wang", "reviewer"))
-        code = signing_server.container.signing.sender.sent[("wang", request_id)]  # type: ignore[attr-defined]
+        code = sent(signing_server)[("wang", request_id)]
         assert sign(http, request_id, "wang", code=code).json()["completed"] is True
+
+
+def sent(server: Server) -> dict[tuple[str, str], str]:
+    codes = server.container.signing.codes
+    assert codes is not None and isinstance(codes.sender, MemoryCodeSender)
+    return codes.sender.sent
 
 
 def test_an_unauthorised_signer_an_expired_and_a_revoked_seal_are_refused_with_the_reason(
@@ -210,7 +221,7 @@ def test_the_key_store_refuses_the_development_passphrase_outside_the_embedded_d
     assert EncryptedFileKeyStore(tmp_path, PASSPHRASE, allow_dev_passphrase=False).get("k1") == b"\x01" * 32
 
 
-def test_gongjian_seal_verify_checks_a_file_and_its_signatures_and_records_the_check(
+def test_gongjian_seal_verify_checks_a_file_and_its_signatures_and_records_the_check_only_when_asked(
     signing_server: Server, tmp_path: Path
 ) -> None:
     with signing_server.client() as http:
@@ -228,7 +239,69 @@ def test_gongjian_seal_verify_checks_a_file_and_its_signatures_and_records_the_c
     assert "VALID" in ok.stdout
     changed = tmp_path / "changed.txt"
     changed.write_bytes(DOCUMENT + b"!")
-    bad = subprocess.run([*cli, "--file", str(changed)], env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [*cli, "--file", str(changed), "--record"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode == 1 and "hash_mismatch" in bad.stdout
     rows = signing_server.container.app.recorder.select_notifications(start=1, limit=100_000)
-    assert sum(n.topic.endswith("Verification.Recorded") for n in rows) == 2
+    assert sum(n.topic.endswith("Verification.Recorded") for n in rows) == 1  # the second, asked to record
+
+
+def test_verifying_writes_nothing_from_any_role_and_an_official_records_one_check_only_when_asked(
+    signing_server: Server,
+) -> None:
+    with signing_server.client() as http:
+        seal = register_seal(http, ["zhang"])
+        entries = sign(http, signing_request(http, [(seal, "zhang")]), "zhang").json()["signatures"]
+        before = signing_server.position()
+        # Step: every role checks, twice each: the answers come, the log does not grow.
+        roles = ("applicant", "window_clerk", "reviewer", "approver", "supervisor", "analyst",
+                 "accountability_officer", "integration", "admin")  # fmt: skip
+        for role in roles:
+            for _ in range(2):
+                response = http.post(
+                    "/api/v1/signatures/verify",
+                    json={"document_hash": DOC_HASH, "signatures": entries},
+                    headers=as_(f"{role}-1", role),
+                )
+                assert response.status_code == 200, (role, response.text)
+                answer = response.json()
+                assert (answer["valid"], answer["recorded"], answer["position"]) == (True, False, before)
+        assert signing_server.position() == before
+        # Step: an analyst or an applicant may not ask to record; an approver may: one event.
+        body = {"document_hash": DOC_HASH, "signatures": entries, "record": True}
+        for role in ("analyst", "applicant", "integration"):
+            assert http.post("/api/v1/signatures/verify", json=body, headers=as_("x-1", role)).status_code == 403
+        assert signing_server.position() == before
+        recorded = http.post("/api/v1/signatures/verify", json=body, headers=as_("ap-1"))
+        assert recorded.status_code == 200 and recorded.json()["recorded"] is True, recorded.text
+        rows = signing_server.container.app.recorder.select_notifications(start=before + 1, limit=100)
+        assert [n.topic.rsplit(":", 1)[1] for n in rows] == ["Verification.Recorded"]
+        assert recorded.json()["position"] == rows[0].id
+
+
+def test_the_trail_of_a_mobile_request_never_shows_a_codes_hash_but_to_auditors(signing_server: Server) -> None:
+    with signing_server.client() as http:
+        seal = register_seal(http, ["zhao"])
+        request_id = signing_request(http, [(seal, "zhao")], {"zhao": "13800138002"}, mobile=True)
+        issued = http.post(f"/api/v1/signing-requests/{request_id}/mobile-codes", headers=as_("zhao", "reviewer"))
+        assert issued.status_code == 201, issued.text
+        signing_server.container.engine.catch_up()
+        query = """query($s: String!) { auditTrail(subject: $s) { edges { node { eventType data
+          event { state } } } } }"""
+
+        def entry(role: str) -> dict[str, Any]:
+            token = issue(JWT_SECRET, f"{role}-1", role, "460000-x", "460000", name="x", ttl_hours=1)
+            body = {"query": query, "variables": {"s": request_id}}
+            response = http.post("/graphql", json=body, headers={"Authorization": f"Bearer {token}"})
+            nodes = [e["node"] for e in response.json()["data"]["auditTrail"]["edges"]]
+            [found] = [n for n in nodes if n["eventType"] == "SigningRequest.MobileCodeIssued"]
+            return dict(found)
+
+        # Step: an approver of province scope reads the trail: no salt, no hash, no stored bytes.
+        shown = entry("approver")
+        assert shown["data"]["signer"] == "zhao" and not {"code_salt", "code_hash"} & set(shown["data"])
+        assert shown["event"] is None
+        # Step: an auditor (ledger.raw) gets the stored event, which the ledger covers as it is.
+        state = json.loads(base64.b64decode(entry("supervisor")["event"]["state"]))
+        assert state["code_hash"] and state["code_salt"]

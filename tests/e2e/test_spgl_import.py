@@ -32,6 +32,17 @@ def test_a_city_dump_over_http(server: Server) -> None:
         assert server.position() == position
 
 
+def test_a_row_holding_a_control_character_is_rejected_alone_by_the_text_rule(server: Server) -> None:
+    dump = Dump(projects=4)
+    flow = dump.tables["SPGL_DFXMSPLCXXB"][0]
+    flow["SPLCMC"] = "海口\u202e审批流程\x07"
+    with server.client() as client:
+        r = client.post("/api/v1/exchange/spgl", json={"source_system": "haikou", "tables": dump.tables}, headers=CITY)
+    assert r.status_code == 201, r.text
+    texts = [(e["table"], e["field"]) for e in r.json()["errors"] if e["rule"] == "text"]
+    assert texts == [("SPGL_DFXMSPLCXXB", "SPLCMC")]
+
+
 def test_bad_requests_are_422_or_403_and_write_nothing(server: Server) -> None:
     dump = Dump(projects=4)
     with server.client() as client:

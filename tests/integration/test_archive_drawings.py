@@ -26,7 +26,7 @@ from tests.integration.test_industry_read_model import seed
 
 @pytest.fixture
 def container(store_url: str, tmp_path: Path) -> Iterator[Container]:
-    key = tmp_path / "ledger.pem"
+    key = tmp_path / "keys" / "ledger.pem"  # not beside the SQLite file (refused outside development)
     generate_key(key)
     c = bootstrap(
         Settings(

@@ -43,9 +43,9 @@ def container(store_url: str, tmp_path: Path) -> Iterator[Container]:
         c.close()
 
 
-def generate(c: Container, **changes: Any) -> str:
-    code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
-    fields: dict[str, Any] = {
+def project_fields(code: str) -> dict[str, Any]:
+    """The keyword arguments of `ProjectService.generate` for a plain project with this code."""
+    return {
         "code": code,
         "name": "江东总部大厦",
         "owner_name": "海南测试建设有限公司",
@@ -59,7 +59,11 @@ def generate(c: Container, **changes: Any) -> str:
         "planned_end": date(2028, 6, 1),
         "red_line": None,
     }
-    c.projects.generate(CLERK, f"req-{code}", None, **{**fields, **changes})
+
+
+def generate(c: Container, **changes: Any) -> str:
+    code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
+    c.projects.generate(CLERK, f"req-{code}", None, **{**project_fields(code), **changes})
     return code
 
 

@@ -81,7 +81,7 @@ def approved_case(container: Container) -> tuple[str, str, list[int]]:
 CASE_QUERY = """query($id: ID!, $at: Int, $asOf: Int) {
   now: case(id: $id, atLeast: $at) { status { code name } corrections deadline
     timeline { seq eventType status { code } actorId actorRole channel requestId } }
-  then: case(id: $id, asOfPosition: $asOf) { status { code } timeline { eventType } }
+  then: case(id: $id, asOfPosition: $asOf) { status { code } timeline { eventType position } }
 }"""
 
 
@@ -98,6 +98,22 @@ def test_case_shows_its_timeline_now_and_as_it_was_known_at_an_earlier_position(
     assert now["corrections"] == 1
     assert then["status"]["code"] == 6  # as known when the correction had just been requested
     assert [t["eventType"] for t in then["timeline"]] == ["Case.Received", "Case.Accepted", "Case.CorrectionRequested"]
+    # a replayed timeline carries the same global positions as the live one
+    assert [t["position"] for t in then["timeline"]][1:] == positions[:2]
+
+
+def test_a_project_as_of_a_position_carries_the_position_of_its_last_event_then(container: Container) -> None:
+    code, _, positions = approved_case(container)
+    container.engine.catch_up()
+    query = """query($c: String!, $p: Int) { then: project(code: $c, asOfPosition: $p) { position approvedItems }
+      now: project(code: $c) { position approvedItems } }"""
+    before = run(container, query, c=code, p=positions[0])
+    assert before.errors is None
+    assert before.data["then"]["approvedItems"] == [] and isinstance(before.data["then"]["position"], int)
+    assert before.data["then"]["position"] < positions[0]  # generated before the case was accepted
+    after = run(container, query, c=code, p=positions[-1])
+    assert after.data["then"]["approvedItems"] == ["GJ-1-02"]
+    assert after.data["then"]["position"] == positions[-1]  # the approval recorded on the project
 
 
 def test_audit_trail_lists_every_event_of_a_project_in_global_order(container: Container) -> None:

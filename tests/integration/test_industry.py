@@ -44,7 +44,7 @@ PLATFORM = Actor("multiplan", "integration", "gongjian", "460000")
 
 @pytest.fixture
 def container(store_url: str, tmp_path: Path) -> Iterator[Container]:
-    key = tmp_path / "ledger.pem"
+    key = tmp_path / "keys" / "ledger.pem"  # not beside the SQLite file (refused outside development)
     generate_key(key)
     c = bootstrap(
         Settings(

@@ -114,9 +114,10 @@ def test_the_report_command_writes_html_and_pdf(tmp_path: Path) -> None:
     container = bootstrap(Settings(database_url=url, jwt_secret=JWT_SECRET), clock)
     load_demo(container, clock, projects=20, progress=False)
     container.close()
-    keep = ("GONGJIAN_KEYSTORE_PATH", "GONGJIAN_ARCHIVE_PATH")  # tests write keys and packages to scratch
+    # tests write keys and packages to scratch; a store other than the embedded default needs its secrets
+    keep = ("GONGJIAN_KEYSTORE_PATH", "GONGJIAN_ARCHIVE_PATH", "GONGJIAN_KEYSTORE_PASSPHRASE")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GONGJIAN_") or k in keep}
-    env["GONGJIAN_DATABASE_URL"] = url
+    env.update(GONGJIAN_DATABASE_URL=url, GONGJIAN_JWT_SECRET=JWT_SECRET)
     out = tmp_path / "reports"
     cli = [sys.executable, "-m", "interfaces.cli", "report", "monthly"]
     done = subprocess.run([*cli, MONTH, "--out", str(out)], env=env, capture_output=True, text=True, timeout=120)

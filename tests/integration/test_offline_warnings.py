@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -353,6 +354,9 @@ def test_every_anomaly_raises_its_rule_with_its_evidence_and_no_clean_project_ra
         proof = json.loads(raised[0]["evidence"])
         assert set(evidence) <= set(proof), (rule, evidence, proof)
         assert raised[0]["status"] == "open" and raised[0]["explanation"]
+        # times in an explanation are read side by side: one offset, Asia/Shanghai's
+        offsets = set(re.findall(r"T\d\d:\d\d:\d\d(?:\.\d+)?([+-]\d\d:\d\d|Z)", raised[0]["explanation"]))
+        assert offsets <= {"+08:00"}, raised[0]["explanation"]
     assert len(rows) == len(found)
     # Step. Replaying the read model from zero gives the same ids and states.
     before = {r["warning_id"]: (r["status"], r["evidence"], r["raised_position"]) for r in rows}

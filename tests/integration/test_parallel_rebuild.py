@@ -24,7 +24,7 @@ BATCH = 400  # several rebuild batches, so aggregates continue from one batch in
 
 
 def _open(url: str, tmp_path: Path) -> Container:
-    key = tmp_path / "ledger.pem"
+    key = tmp_path / "keys" / "ledger.pem"  # not beside the SQLite file (refused outside development)
     if not key.exists():
         generate_key(key)  # signed checkpoints: the workers must sign with the same key
     c = bootstrap(Settings(database_url=url, jwt_secret=JWT_SECRET, ledger_key_file=str(key)))
@@ -69,7 +69,7 @@ def test_two_workers_write_every_row_as_one_process_does(pg: Container) -> None:
     assert pg.engine.rebuild_all(workers=1) == _events(pg)
     one = _rows(pg)
     assert sum(map(len, one.values())) > EVENTS  # a real comparison, not of empty tables
-    assert pg.db.query("SELECT COUNT(*) AS n FROM ledger_checkpoints WHERE signature IS NOT NULL")[0]["n"] > 0
+    assert pg.db.query("SELECT COUNT(*) AS n FROM ledger_signed_checkpoints WHERE signature IS NOT NULL")[0]["n"] > 0
 
     groups = pg.engine.rebuild_groups(list(pg.engine.models), 2)
     assert len(groups) == 2 and sorted(n for g in groups for n in g) == sorted(pg.engine.models)

@@ -68,7 +68,9 @@ def test_a_project_without_a_red_line_yet_may_be_generated() -> None:
         ({"code": "2603-469003-04-01-123456"}, "code", "project_code_region"),
         ({"region_code": "469003"}, "region_code", "region_unknown"),
         ({"red_line": {**RED_LINE, "type": "Point"}}, "red_line.type", "red_line_type"),
-        ({"region_code": "460300"}, "red_line", "red_line_extent"),
+        ({"region_code": "460300", "code": "2603-460300-04-01-123456"}, "red_line", "red_line_extent"),
+        ({"region_code": "460200"}, "region_code", "project_code_region_mismatch"),
+        ({"code": "2603-460108-04-01-123456", "region_code": "460106"}, "region_code", "project_code_region_mismatch"),
         ({"total_investment": Decimal("-0.01")}, "total_investment", "non_negative"),
         ({"planned_end": date(2026, 5, 31)}, "planned_end", "end_before_start"),
         ({"flow_type": 11}, "flow_type", "flow_type_unknown"),
@@ -82,6 +84,17 @@ def test_generation_refuses_a_value_that_breaks_a_rule(changes: dict[str, Any], 
     with pytest.raises(InvalidValue) as caught:
         generated(**changes)
     assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+@pytest.mark.parametrize(
+    ("code_region", "region"),
+    [("460100", "460108"), ("460108", "460108"), ("460000", "460200"), ("460108", "460100")],
+)
+def test_a_code_of_the_project_s_division_or_of_a_division_above_or_below_it_is_accepted(
+    code_region: str, region: str
+) -> None:
+    project = generated(code=f"2603-{code_region}-04-01-123456", region_code=region, red_line=None)
+    assert project.region_code == region
 
 
 def test_a_legacy_code_and_a_zero_investment_are_accepted() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -19,7 +20,7 @@ from domain.signatures import (
     check_signatures,
 )
 from domain.signatures.crypto import Algorithm, generate_keypair, sign
-from domain.signatures.signing import code_digest
+from domain.signatures.signing import check_phone, code_digest, code_message_id, mask_phone
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DOC = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
@@ -62,7 +63,10 @@ def new_request(parties: list[tuple[Seal, str]], mode: str = "ordered", mobile: 
         document_hash=DOC,
         hash_algorithm="sm3",
         title="施工许可决定书",
-        parties=[{"seal_id": str(s.id), "signer": who} for s, who in parties],
+        parties=[
+            {"seal_id": str(s.id), "signer": who, **({"phone": f"1380013800{i}"} if mobile else {})}
+            for i, (s, who) in enumerate(parties)
+        ],
         mode=mode,
         mobile=mobile,
     )
@@ -178,3 +182,39 @@ def test_a_document_hash_must_be_64_hex_digits() -> None:
             mode="ordered",
             mobile=False,
         )
+
+
+def test_a_mobile_request_names_each_signers_mainland_mobile_number_and_only_a_mobile_one() -> None:
+    seal = Keys().seal(["alice"])
+    party = {"seal_id": str(seal.id), "signer": "alice"}
+    fields: dict[str, Any] = {"document_hash": DOC, "hash_algorithm": "sm3", "title": "x", "mode": "ordered"}
+    with pytest.raises(InvalidValue, match="phone") as missing:
+        SigningRequest.request(meta(), **fields, parties=[party], mobile=True)
+    assert missing.value.field == "parties.0.phone"
+    with pytest.raises(InvalidValue, match="only for mobile signing"):
+        SigningRequest.request(meta(), **fields, parties=[{**party, "phone": "13800138000"}], mobile=False)
+    for bad in ("12800138000", "1380013800", "138001380000", "+1 415 555 0100", "电话13800138000"):
+        with pytest.raises(InvalidValue, match="mainland mobile number"):
+            SigningRequest.request(meta(), **fields, parties=[{**party, "phone": bad}], mobile=True)
+    request = SigningRequest.request(meta(), **fields, parties=[{**party, "phone": "+86 138-0013-8000"}], mobile=True)
+    assert request.phone_of("alice") == "13800138000" and request.phone_of("bob") is None
+    assert check_phone("8619912345678") == "19912345678" and mask_phone("13800138000") == "138****8000"
+
+
+def test_a_codes_delivery_is_recorded_without_the_code_and_linked_to_its_issue_by_the_salt() -> None:
+    keys = Keys()
+    seal = keys.seal(["alice"])
+    request = new_request([(seal, "alice")], mobile=True)
+    salt = "cd" * 16
+    request.issue_mobile_code(meta("alice"), "alice", salt, code_digest(salt, "424242"), T0 + timedelta(minutes=5))
+    message_id = str(code_message_id(request.id, "alice", salt))
+    assert request.code_salt_of("alice") == salt and request.code_delivery["alice"] == "sending"
+    request.record_code_failure(meta("system:sms"), "alice", message_id, 1, "HTTP 503", T0 + timedelta(seconds=2))
+    assert request.code_delivery["alice"] == "retrying"
+    request.record_code_sent(meta("system:sms"), "alice", message_id, "SMS-0001", 2)
+    assert request.code_delivery["alice"] == "sent"
+    events = request.collect_events()
+    assert [type(e).__name__ for e in events][-2:] == ["MobileCodeDeliveryFailed", "MobileCodeSent"]
+    assert all("424242" not in repr(e) for e in events)
+    keys.sign(request, seal, "alice", T0 + timedelta(minutes=1), code="424242")
+    assert request.code_salt_of("alice") is None  # used: a pending retry of it is dropped

@@ -160,6 +160,14 @@ def test_field_names_must_be_the_standards_form() -> None:
     assert bad.value.rule == "format"
 
 
+@pytest.mark.parametrize("text", ["海口\x00项目", "海口\u202e项目", "海口\x1b项目", "海口\ufffe项目", "海口\ud800项目"])
+def test_a_row_holding_a_forbidden_code_point_is_rejected_by_the_text_rule(text: str) -> None:
+    with pytest.raises(RowRejected) as bad:
+        normalise_row({**row(spgl.PROJECT), "XMMC": text})
+    assert (bad.value.rule, bad.value.field) == ("text", "XMMC")
+    assert normalise_row({**row(spgl.PROJECT), "XMMC": "海口项目\n二期"})["XMMC"] == "海口项目\n二期"
+
+
 def test_a_row_is_taken_once_corrected_by_new_content_and_invalidated_by_flag_zero() -> None:
     first = row(spgl.PROJECT)
     r = SpglRow.import_row(meta(), spgl.PROJECT, first, "haikou")

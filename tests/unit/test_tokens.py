@@ -203,4 +203,21 @@ def test_production_with_a_key_set_accepts_no_development_tokens(jwks_file: str)
 
 
 def test_the_embedded_default_keeps_the_development_key() -> None:
-    assert Settings(database_url="sqlite:///var/x.db").jwt_hs256_secret == DEV_SECRET
+    assert Settings(database_url="sqlite:///var/gongjian.db").jwt_hs256_secret == DEV_SECRET
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///var/x.db", "sqlite:////srv/county/gongjian.db", "sqlite:///var/gongjian.db?x=1", PG]
+)
+def test_any_other_store_refuses_the_development_key_without_the_switch(url: str) -> None:
+    with pytest.raises(ValueError, match="GONGJIAN_DEVELOPMENT"):
+        Settings(database_url=url)
+
+
+def test_the_development_switch_turns_development_mode_on_for_another_store() -> None:
+    settings = Settings(database_url="sqlite:////srv/county/gongjian.db", development=True)
+    assert settings.development_mode and settings.jwt_hs256_secret == DEV_SECRET
+    production = Settings(
+        database_url="sqlite:////srv/county/gongjian.db", jwt_secret="k" * 8 + "0123456789abcdefghijklmnopqrstuv"
+    )
+    assert not production.development_mode

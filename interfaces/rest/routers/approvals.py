@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Body
 
 from domain.approvals.case import ACTIONS
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import ACTION_BODIES, Action, CaseSubmission, CommandResult, OfflineEntry
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases 办件"])
@@ -19,14 +19,26 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases 办件"])
 assert set(ACTION_BODIES) == set(ACTIONS), "every case action needs its body model"
 
 
-@router.post("", status_code=201, response_model=CommandResult, summary="收件 — receive a case")
+@router.post(
+    "",
+    dependencies=[role_may("case.submit")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="收件 — receive a case",
+)
 def submit(
     body: CaseSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return c.cases.submit(actor, request_id, idempotency(key, "case.submit", body), **body.model_dump())
 
 
-@router.post("/offline-entries", status_code=201, response_model=CommandResult, summary="补录 — back-enter a decision")
+@router.post(
+    "/offline-entries",
+    dependencies=[role_may("case.offline-entry")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="补录 — back-enter a decision",
+)
 def back_enter(
     body: OfflineEntry, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -62,4 +74,5 @@ for _action in ACTIONS:
         response_model=CommandResult,
         summary=f"{(_model.__doc__ or '').strip().rstrip('.')} — {_action}",
         name=f"case.{_action}",
+        dependencies=[role_may(f"case.{_action}")],
     )

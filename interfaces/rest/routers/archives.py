@@ -8,7 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from domain.shared.errors import Conflict
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Checked, CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["archives 电子档案"])
@@ -20,6 +21,7 @@ class ArchiveBody(Checked):
 
 @router.post(
     "/archives",
+    dependencies=[role_may("archive.generate")],
     status_code=201,
     response_model=CommandResult,
     summary="归档 — generate the archive package of a decided or closed case",
@@ -32,6 +34,7 @@ def generate_archive(
 
 @router.post(
     "/archives/received",
+    dependencies=[role_may("archive.receive")],
     status_code=201,
     response_model=CommandResult,
     summary="档案接收 — receive an external package (the JSON bytes as body); a bad one is refused with the reason",
@@ -51,6 +54,7 @@ async def receive_archive(
 
 @router.post(
     "/archives/{archive_id}/transfer",
+    dependencies=[role_may("archive.transfer")],
     response_model=CommandResult,
     summary="档案移交 — transfer to the archive management system (first attempt now, retries by the worker)",
 )
@@ -65,6 +69,12 @@ def download_archive(archive_id: UUID, actor: CurrentActor, c: ContainerDep) -> 
     return Response(c.archives.package(actor, archive_id), media_type="application/json")
 
 
-@router.get("/archives/{archive_id}/fixity", summary="固定性检查 — re-hash the stored package")
+@router.get(
+    "/archives/{archive_id}/fixity",
+    summary="固定性检查 — re-hash the stored package: 200 when it matches, 409 (with the reason) when it does not",
+)
 def archive_fixity(archive_id: UUID, actor: CurrentActor, c: ContainerDep) -> dict[str, Any]:
-    return c.archives.fixity(actor, archive_id)
+    result = c.archives.fixity(actor, archive_id)
+    if not result["ok"]:  # a failed check is not a success a client could overlook in a 200
+        raise Conflict(f"fixity check failed for archive package {archive_id}: {result['reason']}")
+    return result

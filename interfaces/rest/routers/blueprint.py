@@ -3,7 +3,6 @@ The same feature again answers `unchanged` and writes nothing; a changed one is 
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -13,8 +12,18 @@ from pydantic import AfterValidator, Field, field_validator
 from domain.blueprint.check import LAND_USE_RE
 from domain.blueprint.plan import AssessmentKind, validate_code
 from domain.shared.geometry import validate_red_line
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import Body, CommandResult, GeoJSON, RegionCode, Text, domain_rule
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
+from interfaces.rest.schemas import (
+    Body,
+    BusinessDate,
+    CommandResult,
+    GeoJSON,
+    Line,
+    Name,
+    RegionCode,
+    Text,
+    domain_rule,
+)
 
 router = APIRouter(prefix="/api/v1/blueprint", tags=["blueprint 一张蓝图"])
 
@@ -24,7 +33,7 @@ LandUse = Annotated[str, Field(pattern=LAND_USE_RE.pattern, description="用地�
 
 class _Feature(Body):
     code: BlueprintCode
-    name: Text
+    name: Name
     region_code: RegionCode
     geometry: GeoJSON
 
@@ -40,7 +49,7 @@ class ZoneImport(_Feature):
     land_uses: Annotated[list[LandUse], Field(min_length=1)]
     max_plot_ratio: Annotated[Decimal, Field(gt=0, description="容积率上限")] | None = None
     height_limit_m: Annotated[Decimal, Field(gt=0, description="建筑限高 m")] | None = None
-    plan_name: str = ""
+    plan_name: Line = ""
 
 
 class AssessmentAreaImport(_Feature):
@@ -48,8 +57,8 @@ class AssessmentAreaImport(_Feature):
 
     kind: AssessmentKind
     result: Text
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: BusinessDate
+    valid_until: BusinessDate | None = None
 
 
 class Retirement(Body):
@@ -59,7 +68,12 @@ class Retirement(Body):
 Layer = Annotated[Literal["zones", "assessment-areas"], Path(description="zones or assessment-areas")]
 
 
-@router.post("/zones", response_model=CommandResult, summary="控规导入 — import or replace a zone")
+@router.post(
+    "/zones",
+    dependencies=[role_may("blueprint.import")],
+    response_model=CommandResult,
+    summary="控规导入 — import or replace a zone",
+)
 def import_zone(
     body: ZoneImport, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -68,7 +82,10 @@ def import_zone(
 
 
 @router.post(
-    "/assessment-areas", response_model=CommandResult, summary="区域评估导入 — import or replace an assessment area"
+    "/assessment-areas",
+    dependencies=[role_may("blueprint.import")],
+    response_model=CommandResult,
+    summary="区域评估导入 — import or replace an assessment area",
 )
 def import_assessment_area(
     body: AssessmentAreaImport, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
@@ -79,7 +96,12 @@ def import_assessment_area(
     return c.blueprint.import_assessment_area(actor, request_id, idem, **fields)
 
 
-@router.post("/{layer}/{code}/retire", response_model=CommandResult, summary="废止 — retire a zone or an area")
+@router.post(
+    "/{layer}/{code}/retire",
+    dependencies=[role_may("blueprint.retire")],
+    response_model=CommandResult,
+    summary="废止 — retire a zone or an area",
+)
 def retire(
     layer: Layer,
     code: Annotated[str, Path(max_length=64)],

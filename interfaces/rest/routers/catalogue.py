@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import Field
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import MAX_LIST, Body, CommandResult, FlowType, ProjectCode, RegionCode, Short, Text
 
 router = APIRouter(prefix="/api/v1", tags=["catalogue 流程/引导/表单"])
@@ -43,7 +43,11 @@ class FormSubmission(Body):
 
 
 @router.post(
-    "/catalogue/flows", status_code=201, response_model=CommandResult, summary="流程发布 — publish a flow version"
+    "/catalogue/flows",
+    dependencies=[role_may("catalogue.publish")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="流程发布 — publish a flow version",
 )
 def publish_flow(
     body: FlowPublication, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
@@ -51,7 +55,12 @@ def publish_flow(
     return c.catalogue.publish(actor, request_id, idempotency(key, "catalogue.publish", body), **body.model_dump())
 
 
-@router.post("/catalogue/flows/{code}/retire", response_model=CommandResult, summary="流程停用 — retire a flow")
+@router.post(
+    "/catalogue/flows/{code}/retire",
+    dependencies=[role_may("catalogue.retire")],
+    response_model=CommandResult,
+    summary="流程停用 — retire a flow",
+)
 def retire_flow(
     code: str, body: FlowRetirement, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -87,6 +96,7 @@ def form(
 
 @router.post(
     "/forms",
+    dependencies=[role_may("case.submit")],
     status_code=201,
     response_model=CommandResult,
     summary="智能表单提交 — the cases of a smart form, one parallel application",

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Checked, CommandResult
 
 router = APIRouter(prefix="/api/v1", tags=["deliveries 外部推送"])
@@ -24,6 +24,7 @@ class RequeueBody(Checked):
 
 @router.post(
     "/deliveries/{delivery_id}/requeue",
+    dependencies=[role_may("delivery.requeue")],
     response_model=CommandResult,
     summary="重新推送 — a dead letter back in the outbox (an archive transfer: a new transfer request)",
 )

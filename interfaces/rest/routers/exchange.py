@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import CommandResult
 from interfaces.rest.schemas_supervision import ExternalRecordReport
 
@@ -15,9 +15,11 @@ router = APIRouter(prefix="/api/v1/external-records", tags=["exchange 数据共�
 
 @router.post(
     "",
+    dependencies=[role_may("external-record.report")],
     status_code=201,
     response_model=CommandResult,
     summary="外部数据 — report a fact; 201 new, 200 amended or unchanged (`unchanged: true` writes nothing)",
+    responses={200: {"model": CommandResult, "description": "a fact already reported: amended, or unchanged"}},
 )
 def report(
     body: ExternalRecordReport,

@@ -9,6 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import PlainTextResponse
 
 from interfaces.rest.deps import ContainerDep
+from interfaces.rest.routers.work_calendar import calendar_outlook
 
 router = APIRouter(tags=["health"])
 
@@ -17,7 +18,16 @@ router = APIRouter(tags=["health"])
 def health(c: ContainerDep) -> dict[str, Any]:
     engine = getattr(c, "engine", None)  # the projection engine, when the container has one
     projections = jsonable_encoder(engine.status()) if engine is not None else None
-    return {"status": "ok", "position": c.app.max_position(), "projections": projections}
+    # the log's followers (this process's and `projections run` elsewhere): following, reconnecting, stale
+    followers = jsonable_encoder(engine.runners()) if engine is not None else None
+    calendar = calendar_outlook(c)  # 工作日历 (issue 17): warns from 1 December without next year's schedule
+    return {
+        "status": "ok",
+        "position": c.app.max_position(),
+        "projections": projections,
+        "followers": followers,
+        "calendar": calendar,
+    }
 
 
 @router.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -18,8 +17,20 @@ from pydantic import Field
 from domain.industry.drawings import Discipline
 from domain.industry.multiplan import Conclusion, LineKind
 from domain.shared.errors import InvalidValue
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import MAX_LIST, Body, CommandResult, GeoJSON, ProjectCode, RegionCode, Short, Text, Uscc
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
+from interfaces.rest.schemas import (
+    MAX_LIST,
+    Body,
+    BusinessDate,
+    CommandResult,
+    GeoJSON,
+    Name,
+    ProjectCode,
+    RegionCode,
+    Short,
+    Text,
+    Uscc,
+)
 
 router = APIRouter(prefix="/api/v1/industry", tags=["industry 工程行业系统"])
 Code = Annotated[str, Field(max_length=60)]
@@ -40,7 +51,7 @@ class DrawingDelivery(Body):
 
     case_id: UUID
     discipline: Discipline
-    design_institute: Text
+    design_institute: Name
     institute_uscc: Uscc
     sheets: Sheets
     signing_request_id: UUID
@@ -83,7 +94,13 @@ def _files(body: FilesCheck) -> list[dict[str, Any]]:
     return out
 
 
-@router.post("/drawing-sets", status_code=201, response_model=CommandResult, summary="图纸交付 — deliver a drawing set")
+@router.post(
+    "/drawing-sets",
+    dependencies=[role_may("drawings.deliver")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="图纸交付 — deliver a drawing set",
+)
 def deliver_drawings(
     body: DrawingDelivery, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -92,7 +109,12 @@ def deliver_drawings(
     return c.drawings.deliver(actor, request_id, idempotency(key, "drawings.deliver", body), **fields)
 
 
-@router.post("/drawing-sets/{set_id}/comments", response_model=CommandResult, summary="审查意见 — comment on a sheet")
+@router.post(
+    "/drawing-sets/{set_id}/comments",
+    dependencies=[role_may("drawings.review")],
+    response_model=CommandResult,
+    summary="审查意见 — comment on a sheet",
+)
 def comment_sheet(
     set_id: UUID, body: SheetComment, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -100,7 +122,12 @@ def comment_sheet(
     return c.drawings.comment(actor, request_id, idem, set_id, **body.model_dump())
 
 
-@router.post("/drawing-sets/{set_id}/request-revision", response_model=CommandResult, summary="退回修改")
+@router.post(
+    "/drawing-sets/{set_id}/request-revision",
+    dependencies=[role_may("drawings.review")],
+    response_model=CommandResult,
+    summary="退回修改",
+)
 def request_revision(
     set_id: UUID, body: Reason, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -108,7 +135,12 @@ def request_revision(
     return c.drawings.request_revision(actor, request_id, idem, set_id, reason=body.reason)
 
 
-@router.post("/drawing-sets/{set_id}/revisions", response_model=CommandResult, summary="图纸修改版交付")
+@router.post(
+    "/drawing-sets/{set_id}/revisions",
+    dependencies=[role_may("drawings.deliver")],
+    response_model=CommandResult,
+    summary="图纸修改版交付",
+)
 def revise_drawings(
     set_id: UUID, body: Revision, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -116,14 +148,24 @@ def revise_drawings(
     return c.drawings.revise(actor, request_id, idem, set_id, **body.model_dump())
 
 
-@router.post("/drawing-sets/{set_id}/approve", response_model=CommandResult, summary="图纸审查合格 — fix this version")
+@router.post(
+    "/drawing-sets/{set_id}/approve",
+    dependencies=[role_may("drawings.approve")],
+    response_model=CommandResult,
+    summary="图纸审查合格 — fix this version",
+)
 def approve_drawings(
     set_id: UUID, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return c.drawings.approve(actor, request_id, idempotency(key, "drawings.approve", None, id=set_id), set_id)
 
 
-@router.post("/drawing-sets/{set_id}/check-files", response_model=CommandResult, summary="图纸一致性核验")
+@router.post(
+    "/drawing-sets/{set_id}/check-files",
+    dependencies=[role_may("drawings.check")],
+    response_model=CommandResult,
+    summary="图纸一致性核验",
+)
 def check_files(
     set_id: UUID, body: FilesCheck, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -138,6 +180,7 @@ def drawing_set(set_id: UUID, actor: CurrentActor, c: ContainerDep) -> dict[str,
 
 @router.post(
     "/bim/{project_code}/models",
+    dependencies=[role_may("bim.submit")],
     status_code=201,
     response_model=CommandResult,
     summary="BIM 模型报审 — the IFC file as the body (application/octet-stream)",
@@ -162,7 +205,12 @@ async def submit_model(
     )
 
 
-@router.post("/bim/{project_code}/models/{model_id}/approve", response_model=CommandResult, summary="BIM 审查合格")
+@router.post(
+    "/bim/{project_code}/models/{model_id}/approve",
+    dependencies=[role_may("bim.approve-design")],
+    response_model=CommandResult,
+    summary="BIM 审查合格",
+)
 def approve_model(
     project_code: ProjectCode, model_id: UUID, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -200,7 +248,7 @@ class SurveyBuilding(Body):
 class SurveyResults(Body):
     report_number: Short
     report_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    surveyed_on: date
+    surveyed_on: BusinessDate
     footprint: GeoJSON
     buildings: Annotated[list[SurveyBuilding], Field(min_length=1, max_length=MAX_LIST)]
 
@@ -208,7 +256,7 @@ class SurveyResults(Body):
 class SurveyRecord(SurveyResults):
     """联合测绘成果 — recorded once per project."""
 
-    surveyor: Text
+    surveyor: Name
     surveyor_uscc: Uscc
 
 
@@ -216,7 +264,13 @@ class SurveyCorrection(SurveyResults):
     reason: Text
 
 
-@router.post("/surveys/{project_code}", status_code=201, response_model=CommandResult, summary="联合测绘成果")
+@router.post(
+    "/surveys/{project_code}",
+    dependencies=[role_may("survey.record")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="联合测绘成果",
+)
 def record_survey(
     project_code: ProjectCode,
     body: SurveyRecord,
@@ -231,7 +285,12 @@ def record_survey(
     )
 
 
-@router.post("/surveys/{project_code}/corrections", response_model=CommandResult, summary="联合测绘成果更正")
+@router.post(
+    "/surveys/{project_code}/corrections",
+    dependencies=[role_may("survey.record")],
+    response_model=CommandResult,
+    summary="联合测绘成果更正",
+)
 def correct_survey(
     project_code: ProjectCode,
     body: SurveyCorrection,
@@ -261,12 +320,12 @@ def planning_verification(project_code: ProjectCode, actor: CurrentActor, c: Con
 class Opinion(Body):
     """前期意见 — a department's pre-project opinion from the multi-plan platform."""
 
-    department: Text
+    department: Name
     conclusion: Conclusion
     opinion: Text
     conditions: Annotated[list[Text], Field(max_length=MAX_LIST)] = []
     document_number: Short = ""
-    issued_on: date
+    issued_on: BusinessDate
 
 
 class ControlLine(Body):
@@ -279,7 +338,12 @@ class ControlLine(Body):
     region_code: RegionCode
 
 
-@router.post("/multi-plan/{project_code}/opinions", response_model=CommandResult, summary="前期意见")
+@router.post(
+    "/multi-plan/{project_code}/opinions",
+    dependencies=[role_may("multiplan.receive")],
+    response_model=CommandResult,
+    summary="前期意见",
+)
 def receive_opinion(
     project_code: ProjectCode, body: Opinion, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -289,7 +353,12 @@ def receive_opinion(
     return c.multiplan.receive_opinion(actor, request_id, idem, project_code, **fields)
 
 
-@router.post("/multi-plan/{project_code}/control-lines", response_model=CommandResult, summary="规划控制线")
+@router.post(
+    "/multi-plan/{project_code}/control-lines",
+    dependencies=[role_may("multiplan.receive")],
+    response_model=CommandResult,
+    summary="规划控制线",
+)
 def receive_line(
     project_code: ProjectCode,
     body: ControlLine,

@@ -7,7 +7,6 @@ and delivers), `/api/v1/cases/{case_id}/assessment-reviews` and `/api/v1/assessm
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -15,8 +14,20 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import MAX_LIST, Body, CommandResult, Note, ProjectCode, RegionCode, Short, Text, Uscc
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
+from interfaces.rest.schemas import (
+    MAX_LIST,
+    Body,
+    BusinessDate,
+    CommandResult,
+    Name,
+    Note,
+    ProjectCode,
+    RegionCode,
+    Short,
+    Text,
+    Uscc,
+)
 
 router = APIRouter(tags=["intermediaries 中介超市"])
 
@@ -24,14 +35,14 @@ router = APIRouter(tags=["intermediaries 中介超市"])
 class Qualification(Body):
     type: Short
     level: Short
-    valid_until: date
+    valid_until: BusinessDate
 
 
 class AgencyRegistration(Body):
     """中介机构入驻."""
 
     uscc: Uscc
-    name: Text
+    name: Name
     region_code: RegionCode
     qualifications: Annotated[list[Qualification], Field(min_length=1, max_length=50)]
     service_types: Annotated[list[Short], Field(min_length=1, max_length=20)]
@@ -62,7 +73,7 @@ class Award(Body):
 
 
 class Delivery(Body):
-    title: Text
+    title: Name
     document_hash: Annotated[str, Field(min_length=64, max_length=64, description="SM3 of the result document")]
     seal_id: UUID
 
@@ -76,7 +87,7 @@ class Expert(Body):
 class ReviewStart(Body):
     """评审开始 — starts the case's special procedure (expert_review)."""
 
-    subject: Text
+    subject: Name
     panel: Annotated[list[Expert], Field(min_length=3, max_length=MAX_LIST)]
     limit_days: Annotated[int, Field(gt=0, le=60)]
 
@@ -92,7 +103,13 @@ class ReviewFinish(Body):
     summary: Note = ""
 
 
-@router.post("/api/v1/agencies", status_code=201, response_model=CommandResult, summary="中介机构入驻 — register")
+@router.post(
+    "/api/v1/agencies",
+    dependencies=[role_may("agency.register")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="中介机构入驻 — register",
+)
 def register(
     body: AgencyRegistration, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -100,7 +117,12 @@ def register(
     return c.agencies.register(actor, rid, idempotency(key, "agency.register", body), fields)
 
 
-@router.post("/api/v1/agencies/{uscc}/{action}", response_model=CommandResult, summary="中介机构暂停/恢复")
+@router.post(
+    "/api/v1/agencies/{uscc}/{action}",
+    dependencies=[role_may("agency.{action}")],
+    response_model=CommandResult,
+    summary="中介机构暂停/恢复",
+)
 def change_agency(
     uscc: str, action: Literal["suspend", "reinstate"], body: Reason, actor: CurrentActor, rid: RequestId,
     key: IdemKey, c: ContainerDep,
@@ -109,7 +131,13 @@ def change_agency(
     return c.agencies.change(actor, rid, idem, uscc, action, body.reason)
 
 
-@router.post("/api/v1/service-orders", status_code=201, response_model=CommandResult, summary="中介服务下单 — order")
+@router.post(
+    "/api/v1/service-orders",
+    dependencies=[role_may("service-order.place")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="中介服务下单 — order",
+)
 def place(body: OrderPlacement, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep) -> dict[str, Any]:
     return c.service_orders.place(actor, rid, idempotency(key, "service-order.place", body), body.model_dump())
 
@@ -120,33 +148,58 @@ def _act(order_id: UUID, action: str, body: Body, actor: Any, rid: str, key: str
     return result
 
 
-@router.post("/api/v1/service-orders/{order_id}/bid", response_model=CommandResult, summary="中介竞价 — bid")
+@router.post(
+    "/api/v1/service-orders/{order_id}/bid",
+    dependencies=[role_may("service-order.bid")],
+    response_model=CommandResult,
+    summary="中介竞价 — bid",
+)
 def bid(
     order_id: UUID, body: Bid, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return _act(order_id, "bid", body, actor, rid, key, c)
 
 
-@router.post("/api/v1/service-orders/{order_id}/award", response_model=CommandResult, summary="竞价选取 — award")
+@router.post(
+    "/api/v1/service-orders/{order_id}/award",
+    dependencies=[role_may("service-order.award")],
+    response_model=CommandResult,
+    summary="竞价选取 — award",
+)
 def award(
     order_id: UUID, body: Award, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return _act(order_id, "award", body, actor, rid, key, c)
 
 
-@router.post("/api/v1/service-orders/{order_id}/accept", response_model=CommandResult, summary="中介承接 — accept")
+@router.post(
+    "/api/v1/service-orders/{order_id}/accept",
+    dependencies=[role_may("service-order.accept")],
+    response_model=CommandResult,
+    summary="中介承接 — accept",
+)
 def accept(order_id: UUID, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep) -> dict[str, Any]:
     return _act(order_id, "accept", Body(), actor, rid, key, c)
 
 
-@router.post("/api/v1/service-orders/{order_id}/deliver", response_model=CommandResult, summary="成果交付 — deliver")
+@router.post(
+    "/api/v1/service-orders/{order_id}/deliver",
+    dependencies=[role_may("service-order.deliver")],
+    response_model=CommandResult,
+    summary="成果交付 — deliver",
+)
 def deliver(
     order_id: UUID, body: Delivery, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return _act(order_id, "deliver", body, actor, rid, key, c)
 
 
-@router.post("/api/v1/service-orders/{order_id}/cancel", response_model=CommandResult, summary="撤单 — cancel")
+@router.post(
+    "/api/v1/service-orders/{order_id}/cancel",
+    dependencies=[role_may("service-order.cancel")],
+    response_model=CommandResult,
+    summary="撤单 — cancel",
+)
 def cancel(
     order_id: UUID, body: Reason, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -154,7 +207,11 @@ def cancel(
 
 
 @router.post(
-    "/api/v1/cases/{case_id}/assessment-reviews", status_code=201, response_model=CommandResult, summary="评审开始"
+    "/api/v1/cases/{case_id}/assessment-reviews",
+    dependencies=[role_may("assessment-review.start")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="评审开始",
 )
 def start_review(
     case_id: UUID, body: ReviewStart, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
@@ -163,7 +220,12 @@ def start_review(
     return c.assessment_reviews.start(actor, rid, idem, case_id, body.model_dump())
 
 
-@router.post("/api/v1/assessment-reviews/{review_id}/opinions", response_model=CommandResult, summary="专家意见")
+@router.post(
+    "/api/v1/assessment-reviews/{review_id}/opinions",
+    dependencies=[role_may("assessment-review.record-opinion")],
+    response_model=CommandResult,
+    summary="专家意见",
+)
 def record_opinion(
     review_id: UUID, body: ExpertOpinion, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -171,7 +233,12 @@ def record_opinion(
     return c.assessment_reviews.record_opinion(actor, rid, idem, review_id, body.expert, body.opinion)
 
 
-@router.post("/api/v1/assessment-reviews/{review_id}/finish", response_model=CommandResult, summary="评审结束")
+@router.post(
+    "/api/v1/assessment-reviews/{review_id}/finish",
+    dependencies=[role_may("assessment-review.finish")],
+    response_model=CommandResult,
+    summary="评审结束",
+)
 def finish_review(
     review_id: UUID, body: ReviewFinish, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:

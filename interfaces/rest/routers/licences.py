@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
 from pydantic import Field
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import Checked, CommandResult
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
+from interfaces.rest.schemas import BusinessDate, Checked, CommandResult, Line, Note
 
 router = APIRouter(prefix="/api/v1", tags=["licences 电子证照"])
 
@@ -20,24 +19,25 @@ class LicenceIssue(Checked):
     licence_type: str = Field(
         description="the type the item issues (catalogue `licence_type`), e.g. construction_permit"
     )
-    holder_name: str = Field(description="持证主体 name")
+    holder_name: Line = Field(description="持证主体 name")
     holder_uscc: str = Field(description="持证主体 USCC")
     project_code: str
     item_code: str
     region_code: str
-    valid_from: date
-    valid_until: date | None = Field(None, description="null: no end of validity")
+    valid_from: BusinessDate
+    valid_until: BusinessDate | None = Field(None, description="null: no end of validity")
     topic: dict[str, Any] = Field(default_factory=dict, description="主题字段 of the type (project_name, areas …)")
     case_id: UUID | None = Field(None, description="the approved case the licence is issued on")
     seal_id: UUID = Field(description="the department's seal; the caller must be one of its authorised signers")
 
 
 class LicenceRevocation(Checked):
-    reason: str
+    reason: Note
 
 
 @router.post(
     "/licenses",
+    dependencies=[role_may("licence.issue")],
     status_code=201,
     response_model=CommandResult,
     summary="证照签发 — issue a licence signed with the department's seal",
@@ -52,6 +52,7 @@ def issue_licence(
 
 @router.post(
     "/licenses/{number}/revoke",
+    dependencies=[role_may("licence.revoke")],
     response_model=CommandResult,
     summary="证照注销 — revoke a licence",
 )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 from pydantic import AfterValidator
 
 from domain.shared.codes import validate_project_code
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import (
     CommandResult,
     LandSupply,
@@ -26,7 +26,13 @@ Code = Annotated[
 ]
 
 
-@router.post("", status_code=201, response_model=CommandResult, summary="项目策划生成 — generate a project")
+@router.post(
+    "",
+    dependencies=[role_may("project.generate")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="项目策划生成 — generate a project",
+)
 def generate(
     body: ProjectGeneration, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -41,7 +47,12 @@ def generate(
     )
 
 
-@router.post("/{project_code}/land-supply", response_model=CommandResult, summary="供地 — land supplied")
+@router.post(
+    "/{project_code}/land-supply",
+    dependencies=[role_may("project.supply-land")],
+    response_model=CommandResult,
+    summary="供地 — land supplied",
+)
 def supply_land(
     project_code: Code,
     body: LandSupply,
@@ -54,7 +65,12 @@ def supply_land(
     return c.projects.supply_land(actor, request_id, idem, project_code, **body.model_dump())
 
 
-@router.post("/{project_code}/parcels", response_model=CommandResult, summary="宗地关联 — link a parcel")
+@router.post(
+    "/{project_code}/parcels",
+    dependencies=[role_may("project.link-parcel")],
+    response_model=CommandResult,
+    summary="宗地关联 — link a parcel",
+)
 def link_parcel(
     project_code: Code,
     body: ParcelLink,
@@ -67,7 +83,12 @@ def link_parcel(
     return c.projects.link_parcel(actor, request_id, idem, project_code, **body.model_dump())
 
 
-@router.post("/{project_code}/unit-works", response_model=CommandResult, summary="单位工程 — register a unit of works")
+@router.post(
+    "/{project_code}/unit-works",
+    dependencies=[role_may("project.register-unit-work")],
+    response_model=CommandResult,
+    summary="单位工程 — register a unit of works",
+)
 def register_unit_work(
     project_code: Code, body: UnitWork, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -75,7 +96,12 @@ def register_unit_work(
     return c.projects.register_unit_work(actor, request_id, idem, project_code, **body.model_dump())
 
 
-@router.post("/{project_code}/merge", response_model=CommandResult, summary="重复赋码合并 — merge a duplicate code")
+@router.post(
+    "/{project_code}/merge",
+    dependencies=[role_may("project.merge")],
+    response_model=CommandResult,
+    summary="重复赋码合并 — merge a duplicate code",
+)
 def merge(
     project_code: Code, body: Merge, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:

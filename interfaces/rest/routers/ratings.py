@@ -5,7 +5,6 @@ The body's `channel` is where the applicant rated (pc, mobile, window_device, sm
 stored as `evaluation_channel`, since an event's `channel` is the system channel of its metadata.
 """
 
-from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,8 +13,8 @@ from pydantic import AfterValidator, Field
 
 from domain.supervision.feedback import FeedbackCategory, ReporterKind, SubjectKind
 from domain.supervision.rating import DIMENSIONS, EvaluationChannel, FollowUpResult, check_dimensions, check_level
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import Body, CommandResult, ItemCode, RegionCode, Text, domain_rule
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
+from interfaces.rest.schemas import Body, BusinessDate, CommandResult, ItemCode, RegionCode, Text, domain_rule
 
 router = APIRouter(prefix="/api/v1", tags=["ratings 好差评"])
 
@@ -38,7 +37,7 @@ class Rectification(Body):
     """整改 — the measures taken on a bad review."""
 
     measures: Text
-    rectified_on: date | None = Field(default=None, description="defaults to today")
+    rectified_on: BusinessDate | None = Field(default=None, description="defaults to today")
 
 
 class FollowUp(Body):
@@ -46,7 +45,7 @@ class FollowUp(Body):
 
     result: FollowUpResult
     note: Note = ""
-    followed_up_on: date | None = Field(default=None, description="defaults to today")
+    followed_up_on: BusinessDate | None = Field(default=None, description="defaults to today")
 
 
 class FeedbackSubmission(Body):
@@ -66,7 +65,13 @@ class FeedbackSubmission(Body):
     description: Text
 
 
-@router.post("/ratings", status_code=201, response_model=CommandResult, summary="好差评 — rate a case")
+@router.post(
+    "/ratings",
+    dependencies=[role_may("rating.rate")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="好差评 — rate a case",
+)
 def rate(
     body: RatingSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -82,7 +87,12 @@ def rate(
     )
 
 
-@router.post("/ratings/{rating_id}/rectification", response_model=CommandResult, summary="整改 — rectify a bad review")
+@router.post(
+    "/ratings/{rating_id}/rectification",
+    dependencies=[role_may("rating.rectify")],
+    response_model=CommandResult,
+    summary="整改 — rectify a bad review",
+)
 def rectify(
     rating_id: UUID, body: Rectification, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -92,7 +102,12 @@ def rectify(
     )
 
 
-@router.post("/ratings/{rating_id}/follow-up", response_model=CommandResult, summary="回访 — follow a rating up")
+@router.post(
+    "/ratings/{rating_id}/follow-up",
+    dependencies=[role_may("rating.follow-up")],
+    response_model=CommandResult,
+    summary="回访 — follow a rating up",
+)
 def follow_up(
     rating_id: UUID, body: FollowUp, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -102,7 +117,13 @@ def follow_up(
     )
 
 
-@router.post("/feedback", status_code=201, response_model=CommandResult, summary="体验员反馈 — report a problem")
+@router.post(
+    "/feedback",
+    dependencies=[role_may("feedback.submit")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="体验员反馈 — report a problem",
+)
 def feedback(
     body: FeedbackSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:

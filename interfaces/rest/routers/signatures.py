@@ -9,15 +9,15 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
-from interfaces.rest.schemas import Checked, CommandResult
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
+from interfaces.rest.schemas import Checked, CommandResult, Line, Note
 
 router = APIRouter(prefix="/api/v1", tags=["signatures 签章"])
 
 
 class SealRegistration(Checked):
     holder_org: str = Field(description="USCC or department code of the holder organisation")
-    name: str = Field(description="印章名称, e.g. 海口市住房和城乡建设局行政审批专用章")
+    name: Line = Field(description="印章名称, e.g. 海口市住房和城乡建设局行政审批专用章")
     purpose: str = Field(description="用途: approval, licence, contract …")
     algorithm: Literal["sm2-sm3", "ed25519", "ecdsa-p256-sha256"] = "sm2-sm3"
     valid_from: datetime
@@ -26,7 +26,7 @@ class SealRegistration(Checked):
 
 
 class SealChange(Checked):
-    reason: str
+    reason: Note
 
 
 class SealRevocation(SealChange):
@@ -40,12 +40,18 @@ class SealSigners(Checked):
 class Party(Checked):
     seal_id: UUID
     signer: str
+    phone: str | None = Field(
+        None,
+        description="签章人手机号, mobile signing only (required then): where the one-time code is texted; "
+        "a mainland mobile number (13800138000, +86 allowed); personal data",
+        max_length=20,
+    )
 
 
 class SigningRequestBody(Checked):
     document_hash: str = Field(description="hex digest of the document (64 hex digits)")
     hash_algorithm: Literal["sm3", "sha256"] = "sm3"
-    title: str
+    title: Line
     parties: list[Party]
     mode: Literal["ordered", "parallel"] = "ordered"
     mobile: bool = Field(False, description="移动签章: each signature needs a one-time code")
@@ -63,10 +69,16 @@ class VerifyBody(Checked):
         None, description="signature entries as the signing responses give them"
     )
     signing_request_id: UUID | None = Field(None, description="or: verify the request's recorded signatures")
+    record: bool = Field(
+        False,
+        description="用证留痕: record this check as one Verification.Recorded (officials only: window clerk, reviewer,"
+        " approver, supervisor, accountability officer, admin); by default a check writes nothing",
+    )
 
 
 @router.post(
     "/seals",
+    dependencies=[role_may("seal.register")],
     status_code=201,
     response_model=CommandResult,
     summary="印章 — register a seal; its key pair is generated in the key store",
@@ -79,6 +91,7 @@ def register_seal(
 
 @router.post(
     "/seals/{seal_id}/revoke",
+    dependencies=[role_may("seal.revoke")],
     response_model=CommandResult,
     summary="印章注销 — revoke a seal, optionally from an earlier time",
 )
@@ -92,7 +105,10 @@ def revoke_seal(
 
 
 @router.post(
-    "/seals/{seal_id}/{action}", response_model=CommandResult, summary="印章暂停/恢复 — action ∈ suspend, resume"
+    "/seals/{seal_id}/{action}",
+    dependencies=[role_may("seal.{action}")],
+    response_model=CommandResult,
+    summary="印章暂停/恢复 — action ∈ suspend, resume",
 )
 def suspend_or_resume_seal(
     seal_id: UUID,
@@ -109,6 +125,7 @@ def suspend_or_resume_seal(
 
 @router.put(
     "/seals/{seal_id}/signers",
+    dependencies=[role_may("seal.change-signers")],
     response_model=CommandResult,
     summary="授权签章人 — replace the seal's authorised signers",
 )
@@ -121,6 +138,7 @@ def change_signers(
 
 @router.post(
     "/signing-requests",
+    dependencies=[role_may("signing.request")],
     status_code=201,
     response_model=CommandResult,
     summary="签章/会签 — a document hash to be signed by one or more parties",
@@ -134,9 +152,10 @@ def request_signing(
 
 @router.post(
     "/signing-requests/{signing_request_id}/mobile-codes",
+    dependencies=[role_may("signing.sign")],
     status_code=201,
     response_model=CommandResult,
-    summary="移动签章 — send the signer a one-time code",
+    summary="移动签章 — text the signer a one-time code (delivery: sent, retrying or failed; retried until it expires)",
 )
 def issue_mobile_code(
     signing_request_id: UUID, actor: CurrentActor, request_id: RequestId, c: ContainerDep
@@ -146,6 +165,7 @@ def issue_mobile_code(
 
 @router.post(
     "/signing-requests/{signing_request_id}/signatures",
+    dependencies=[role_may("signing.sign")],
     status_code=201,
     response_model=CommandResult,
     summary="签章 — the caller signs as a party of the request",
@@ -163,10 +183,12 @@ def add_signature(
     return c.signing.sign(actor, request_id, idem, signing_request_id, seal_id, body.code)
 
 
+# no role_may: 验真 is open to every role (signature.verify); `record: true` also needs
+# signature.record-check, which the service checks: refusing it here would need the body
 @router.post(
     "/signatures/verify",
     response_model=CommandResult,
-    summary="验真 — valid or invalid with the reason; the check is recorded",
+    summary="验真 — valid or invalid with the reason; recorded only on an official's `record: true`",
 )
 def verify_signatures(
     body: VerifyBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
@@ -179,4 +201,5 @@ def verify_signatures(
         hash_algorithm=body.hash_algorithm,
         signatures=body.signatures,
         signing_request_id=body.signing_request_id,
+        record=body.record,
     )

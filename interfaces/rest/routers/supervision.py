@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from domain.supervision.inquiry import ACTIONS
-from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
+from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Body, CommandResult
 from interfaces.rest.schemas_supervision import INQUIRY_BODIES, Acknowledgement, InquiryOpening, WarningClosure
 
@@ -21,7 +21,10 @@ assert set(INQUIRY_BODIES) == set(ACTIONS), "every inquiry action needs its body
 
 
 @router.post(
-    "/warnings/{warning_id}/acknowledge", response_model=CommandResult, summary="预警签收 — acknowledge a warning"
+    "/warnings/{warning_id}/acknowledge",
+    dependencies=[role_may("warning.acknowledge")],
+    response_model=CommandResult,
+    summary="预警签收 — acknowledge a warning",
 )
 def acknowledge(
     warning_id: str, body: Acknowledgement, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
@@ -30,7 +33,12 @@ def acknowledge(
     return c.supervision.acknowledge_warning(actor, request_id, idem, warning_id, body.note)
 
 
-@router.post("/warnings/{warning_id}/close", response_model=CommandResult, summary="说明后关闭 — close as explained")
+@router.post(
+    "/warnings/{warning_id}/close",
+    dependencies=[role_may("warning.close")],
+    response_model=CommandResult,
+    summary="说明后关闭 — close as explained",
+)
 def close(
     warning_id: str, body: WarningClosure, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -38,7 +46,13 @@ def close(
     return c.supervision.close_warning(actor, request_id, idem, warning_id, body.explanation)
 
 
-@router.post("/inquiries", status_code=201, response_model=CommandResult, summary="问责立案 — open an inquiry")
+@router.post(
+    "/inquiries",
+    dependencies=[role_may("inquiry.open")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="问责立案 — open an inquiry",
+)
 def open_inquiry(
     body: InquiryOpening, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
@@ -71,4 +85,5 @@ for _action in ACTIONS:
         response_model=CommandResult,
         summary=f"{(_model.__doc__ or '').strip().rstrip('.')} — {_action}",
         name=f"inquiry.{_action}",
+        dependencies=[role_may(f"inquiry.{_action}")],
     )
