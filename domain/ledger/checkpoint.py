@@ -89,10 +89,34 @@ class Checkpoint:
         return ("\n".join(lines) + "\n").encode()
 
     def signature_valid(self, public_key: bytes) -> bool:
-        if self.signature is None:
-            return False
+        return SignatureCheck(public_key)(self)
+
+
+class SignatureCheck:
+    """Checks checkpoints' signatures against one public key: the key is loaded once, and each
+    distinct (signed message, signature) is verified once (the store and held bundles carry the same
+    checkpoints). Same answers as `Checkpoint.signature_valid`: False for no signature, a signature
+    that does not verify, or a key that is not an Ed25519 key."""
+
+    def __init__(self, public_key: bytes) -> None:
         try:
-            Ed25519PublicKey.from_public_bytes(public_key).verify(self.signature, self.message())
-        except (InvalidSignature, ValueError):
+            self._key: Ed25519PublicKey | None = Ed25519PublicKey.from_public_bytes(public_key)
+        except ValueError:
+            self._key = None
+        self._seen: dict[tuple[bytes, bytes], bool] = {}
+        self.verified = 0  # Ed25519 verifications actually run
+
+    def __call__(self, checkpoint: Checkpoint) -> bool:
+        if checkpoint.signature is None or self._key is None:
             return False
-        return True
+        signed = (checkpoint.message(), checkpoint.signature)
+        valid = self._seen.get(signed)
+        if valid is None:
+            self.verified += 1
+            try:
+                self._key.verify(signed[1], signed[0])
+                valid = True
+            except (InvalidSignature, ValueError):
+                valid = False
+            self._seen[signed] = valid
+        return valid

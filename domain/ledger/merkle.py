@@ -43,8 +43,11 @@ def complete_subtrees(start: int, end: int) -> list[Node]:
 def fold(hasher: TreeHasher, subtree_roots: Sequence[bytes]) -> bytes:
     """MTH of a range from its complete subtrees (left to right): they join right to left."""
     root = subtree_roots[-1]
-    for left in reversed(subtree_roots[:-1]):
-        root = hasher.hash_children(left, root)
+    new_node = hasher.new_node
+    for i in range(len(subtree_roots) - 2, -1, -1):
+        state = new_node()
+        state.update(subtree_roots[i] + root)
+        root = state.digest()
     return root
 
 
@@ -181,12 +184,15 @@ class Frontier:
         index = self.size
         node = leaf_hash
         level = 0
+        nodes, new_node = self.nodes, self.hasher.new_node
         while (index >> level) & 1:
-            node = self.hasher.hash_children(self.nodes.pop(), node)
+            state = new_node()
+            state.update(nodes.pop() + node)
+            node = state.digest()
             level += 1
             if on_node is not None:
                 on_node((level, index >> level), node)
-        self.nodes.append(node)
+        nodes.append(node)
         self.size += 1
 
     def root(self) -> bytes:

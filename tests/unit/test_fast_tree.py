@@ -1,0 +1,117 @@
+"""The fast tree computations (`Frontier`, `fold`, `MemoryTree`, and the verifier's inline loop:
+leaf bytes hashed from a prefixed state, the right edge kept in a list, every signed root folded)
+equal the plain recursive RFC 9162 §2.1.1 definition, written here independently with hashlib,
+for random leaf sets."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from application.ledger import StoredEvent, _Verifier
+from domain.ledger import Checkpoint, Frontier, MemoryTree, TreeHasher
+
+ALGORITHMS = st.sampled_from(["sha256", "sm3"])
+
+
+def h(algorithm: str, data: bytes) -> bytes:
+    return hashlib.new(algorithm, data).digest()
+
+
+def mth(algorithm: str, entries: list[bytes]) -> bytes:
+    """MTH(D[n]) exactly as RFC 9162 §2.1.1 states it: recursive, over the leaf data."""
+    n = len(entries)
+    if n == 0:
+        return h(algorithm, b"")
+    if n == 1:
+        return h(algorithm, b"\x00" + entries[0])
+    k = 1
+    while k * 2 < n:  # the largest power of two smaller than n
+        k *= 2
+    return h(algorithm, b"\x01" + mth(algorithm, entries[:k]) + mth(algorithm, entries[k:]))
+
+
+def encoded(position: int, oid: str, version: int, topic: str, state: bytes) -> bytes:
+    """The leaf data of domain/ledger/checkpoint.py's docstring, spelled out independently."""
+    o, t = oid.encode(), topic.encode()
+    return (
+        struct.pack(">QI", position, len(o))
+        + o
+        + struct.pack(">QI", version, len(t))
+        + t
+        + struct.pack(">I", len(state))
+        + state
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(algorithm=ALGORITHMS, entries=st.lists(st.binary(max_size=80), max_size=70))
+def test_frontier_fold_and_memory_tree_give_the_recursive_root_at_every_size(
+    algorithm: str, entries: list[bytes]
+) -> None:
+    hasher = TreeHasher(algorithm)
+    frontier = Frontier(hasher)
+    tree = MemoryTree(hasher)
+    assert frontier.root() == mth(algorithm, [])
+    for size, entry in enumerate(entries, start=1):
+        leaf = hasher.hash_leaf(entry)
+        assert leaf == h(algorithm, b"\x00" + entry)
+        frontier.append(leaf)
+        tree.append(leaf)
+        expected = mth(algorithm, entries[:size])
+        assert frontier.root() == expected
+        assert tree.root() == expected
+    for start in range(len(entries)):  # every aligned range root (proofs are built from these)
+        width = 1
+        while start % (width * 2) == 0 and start + width * 2 <= len(entries):
+            width *= 2
+        assert tree.range_root(start, start + width) == mth(algorithm, entries[start : start + width])
+
+
+EVENT = st.tuples(
+    st.integers(0, 3), st.sampled_from(["a:A.Created", "b:B.Changed", "案件:受理"]), st.binary(max_size=120)
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    algorithm=ALGORITHMS,
+    drawn=st.lists(EVENT, max_size=60),
+    signed=st.sets(st.integers(1, 60)),
+    wrong=st.integers(0, 60),
+)
+def test_the_verifiers_leaves_chains_and_signed_roots_are_the_recursive_definitions(
+    algorithm: str, drawn: list[tuple[int, str, bytes]], signed: set[int], wrong: int
+) -> None:
+    """Leaf hashes and chain links the ledger holds, and checkpoints at random sizes, all made with the
+    reference: the verifier finds nothing; one root changed, it names exactly that size."""
+    oids = [str(uuid.UUID(int=i * 7919 + 1)) for i in range(4)]
+    versions = [0] * 4
+    events, leaves, data = [], [], []
+    prev: dict[str, str] = {}
+    for i, (aggregate, topic, state) in enumerate(drawn):
+        position = 2 * i + 5  # gaps in positions are not tampering
+        versions[aggregate] += 1
+        oid = oids[aggregate]
+        events.append(StoredEvent(position, oid, versions[aggregate], topic, state))
+        data.append(encoded(position, oid, versions[aggregate], topic, state))
+        leaf = h(algorithm, b"\x00" + data[-1]).hex()
+        leaves.append({"position": position, "leaf_hash": leaf, "prev_leaf_hash": prev.get(oid)})
+        prev[oid] = leaf
+    sizes = sorted(s for s in signed if s <= len(events))
+    checkpoints = [Checkpoint(s, mth(algorithm, data[:s]), "t", algorithm) for s in sizes]
+    report = _Verifier(algorithm, checkpoints, None).run(events, leaves)
+    assert report.ok, report.findings
+    assert (report.events, report.leaves, report.checkpoints) == (len(events), len(events), len(sizes))
+    assert report.bytes_hashed == sum(map(len, data))
+    if wrong in sizes:
+        bad = [
+            c if c.tree_size != wrong else Checkpoint(wrong, bytes(len(c.root_hash)), "t", algorithm)
+            for c in checkpoints
+        ]
+        findings = _Verifier(algorithm, bad, None).run(events, leaves).findings
+        assert [f"root of size {wrong} differs" in f.problem for f in findings] == [True]
