@@ -11,8 +11,10 @@ Cases are judged by the flow version they were pinned to (stage limits and miles
 stages, departments, prerequisites: `ow_flows`, from the Process events); unpinned cases by the seed.
 
 Consumes: Project.Generated, Project.LandSupplied, Project.MergedInto, Case.*, ExternalRecord.Reported,
-ExternalRecord.Amended, WarningDisposition.Acknowledged / LinkedToInquiry / ClosedAsExplained,
-Process.Published / VersionPublished.
+ExternalRecord.Amended, SpglRow.Imported / Corrected (projects, cases, status rows, approval
+documents, certificates: a city's fact counts like ours — W1 matches a certificate against the
+city's cases and approval documents, W4 counts the city's approvals as prerequisites),
+WarningDisposition.Acknowledged / LinkedToInquiry / ClosedAsExplained, Process.Published / VersionPublished.
 Tables: `warnings`; facts the rules need: `ow_projects`, `ow_cases`, `ow_numbers`, `ow_records`,
 `ow_citations`, `ow_flows`.
 """
@@ -35,10 +37,11 @@ from domain.exchange import spgl
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import is_workday, workdays_between
+from domain.supervision.names import similarity as name_similarity
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, bigint, fetch_together, to_json
 from projections.case_timeline import regions_within
-from projections.rules import THRESHOLDS, Thresholds, explain, name_similarity, red_line_overlap
+from projections.rules import THRESHOLDS, Thresholds, explain, red_line_overlap
 
 CERTIFICATES = frozenset(
     {
@@ -62,6 +65,8 @@ KIND_NAMES = {
     "status_row": "办件状态",
 }
 APPROVALS = frozenset({"Approved", "ApprovedPendingMaterials"})
+# BLZT of an imported status row that closes a case with an approval: 办结（通过）, 办结（容缺通过）
+APPROVING_STATUSES = frozenset({11, 12})
 DECISIONS = APPROVALS | {"Refused"}
 CLOSINGS = DECISIONS | {"Withdrawn"}  # the case leaves the departments' hands
 DISPOSITIONS = {
@@ -102,6 +107,12 @@ def _code_region(project_code: str | None) -> str | None:
 
 def _day(moment: datetime) -> date:
     return moment.astimezone(SHANGHAI).date()
+
+
+def _business_day(text: str) -> str:
+    """The date of an SPGL business time or date (BLSJ, PFRQ): local time unless it names an offset."""
+    moment = datetime.fromisoformat(text)
+    return (moment.astimezone(SHANGHAI) if moment.tzinfo else moment).date().isoformat()
 
 
 def _local(moment: datetime) -> str:
@@ -146,8 +157,9 @@ class OfflineWarnings(ReadModel):
     name = "offline_warnings"
     tables = ("warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations", "ow_flows")
     # 2: cases keep their pinned flow version; flows come from the catalogue events;
-    # 3: times in explanations all in Asia/Shanghai (business and recording time in one offset)
-    shape = 3
+    # 3: times in explanations all in Asia/Shanghai (business and recording time in one offset);
+    # 4: imported approval documents and the approval date of imported cases are facts (W1, W4)
+    shape = 4
 
     def __init__(self, db: Any, thresholds: Thresholds = THRESHOLDS) -> None:
         super().__init__(db)
@@ -209,6 +221,8 @@ class OfflineWarnings(ReadModel):
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_records_project ON ow_records (project_code, item_code)")
         cur.execute("CREATE INDEX IF NOT EXISTS ow_records_case_ref ON ow_records (source_system, case_ref)")
+        # an imported case by its id, whatever the system (its status and document rows find it)
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_records_ref ON ow_records (case_ref)")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS ow_citations (record_id TEXT NOT NULL, field TEXT NOT NULL,"
             " number TEXT NOT NULL, PRIMARY KEY (record_id, field))"
@@ -1009,12 +1023,18 @@ class OfflineWarnings(ReadModel):
             for r in self._records_of(cur, project_code)
             if r["item_code"] is not None and r["issued_on"] is not None and r["kind"] in CERTIFICATES
         ]
+        # imported cases approved (a 办结 status row or an approval document) count as upstream
+        upstream = approvals + [
+            ("import", r["record_id"], r["item_code"], r["issued_on"], r["position"], None)
+            for r in self._records_of(cur, project_code)
+            if r["kind"] == "spgl_case" and r["issued_on"] is not None
+        ]
         for source, ident, item, on, position, region in approvals:
             pinned = rules.get(ident, SEED_RULES).items.get(item)
             prerequisites = pinned.prerequisites if pinned is not None else ()
             missing, later = [], []
             for pre in prerequisites:
-                done = [(p_on, p_pos) for _, _, p_item, p_on, p_pos, _ in approvals if p_item == pre]
+                done = [(p_on, p_pos) for _, _, p_item, p_on, p_pos, _ in upstream if p_item == pre]
                 if not any(p_on <= on for p_on, _ in done):
                     missing.append(pre)
                     later += [p_pos for _, p_pos in done]
@@ -1108,22 +1128,77 @@ class OfflineWarnings(ReadModel):
                 self._project_generated(cur, Envelope(env.position, cast(Any, project)))
         elif e.table == spgl.CASE:
             self._records.clear()  # ow_records changes: read again when next needed
+            project_code = spgl.gcdm_project_code(row["GCDM"])
             cur.execute(
                 "INSERT INTO ow_records (record_id, kind, project_code, item_code, case_ref, source_system, position)"
                 " VALUES (?, 'spgl_case', ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
-                (
-                    str(e.originator_id),
-                    spgl.gcdm_project_code(row["GCDM"]),
-                    row["SPSXBM"],
-                    row["SPSXSLBM"],
-                    e.source_system,
-                    env.position,
-                ),
+                (str(e.originator_id), project_code, row["SPSXBM"], row["SPSXSLBM"], e.source_system, env.position),
             )
+            if project_code:  # a case of the item now exists: certificates of the project are re-checked (W1)
+                self._recheck_certificates(cur, env, project_code)
+        elif e.table == spgl.DOCUMENT:
+            self._imported_document(cur, env)
         else:
             fact = spgl.as_record(e.table, row, e.source_system)
             if fact is not None:
                 self._record(cur, Envelope(env.position, cast(Any, SimpleNamespace(**{**vars(e), **fact}))))
+            if e.table == spgl.STATUS and int(row["BLZT"]) in APPROVING_STATUSES:
+                self._imported_approval(cur, env, row["SPSXSLBM"], _business_day(row["BLSJ"]))
+
+    def _imported_document(self, cur: Cursor, env: Envelope) -> None:
+        """An imported approval document (批复文件): its number (PFWH) and the licence number it
+        carries (ZZBH) identify the approval a certificate reports (W1) and are numbers a downstream
+        certificate may cite (W5, W4.upstream); its date (PFRQ) approves its case (W4)."""
+        e: Any = env.event
+        row = e.row
+        record_id = str(e.originator_id)
+        project_code = spgl.gcdm_project_code(row["GCDM"])
+        issued = _business_day(row["PFRQ"])
+        self._records.clear()
+        cur.execute("DELETE FROM ow_records WHERE record_id IN (?, ?)", (record_id, f"{record_id}#ZZBH"))
+        numbers = [(record_id, row["PFWH"])]
+        if row.get("ZZBH") and row["ZZBH"] != row["PFWH"]:
+            numbers.append((f"{record_id}#ZZBH", row["ZZBH"]))
+        for ident, number in numbers:
+            cur.execute(
+                "INSERT INTO ow_records (record_id, kind, project_code, number, issued_on, case_ref, source_system,"
+                " position) VALUES (?, 'spgl_document', ?, ?, ?, ?, ?, ?)",
+                (ident, project_code, number, issued, row["SPSXSLBM"], e.source_system, env.position),
+            )
+            self._number_known(cur, env, number, issued)  # a number a certificate may cite (W5, W4.upstream)
+        self._imported_approval(cur, env, row["SPSXSLBM"], issued)
+        if project_code:
+            self._recheck_certificates(cur, env, project_code)
+
+    def _imported_approval(self, cur: Cursor, env: Envelope, case_ref: str, day: str) -> None:
+        """An imported case was approved on `day` (a status row 办结 or its approval document): the
+        earliest such day is its approval date, and the project's order is re-checked (W4)."""
+        cur.execute(
+            "SELECT record_id, project_code, issued_on FROM ow_records WHERE kind = 'spgl_case' AND case_ref = ?",
+            (case_ref,),
+        )
+        for case in cur.fetchall():
+            if case["issued_on"] is not None and case["issued_on"] <= day:
+                continue
+            self._records.clear()
+            cur.execute("UPDATE ow_records SET issued_on = ? WHERE record_id = ?", (day, case["record_id"]))
+            if case["project_code"]:
+                self._order(cur, env, case["project_code"])
+
+    def _recheck_certificates(self, cur: Cursor, env: Envelope, project_code: str) -> None:
+        for r in list(self._records_of(cur, project_code)):
+            if r["kind"] in CERTIFICATES and r["item_code"]:
+                self._certificate_without_case(cur, env, r["record_id"])
+
+    def _imported_case(self, cur: Cursor, r: dict[str, Any]) -> dict[str, Any] | None:
+        """The first imported SPGL case of the certificate's project and item, or imported approval
+        document of the project whose number (PFWH or ZZBH) is the certificate's number."""
+        cur.execute(
+            "SELECT record_id, kind, position FROM ow_records WHERE project_code = ? AND ((kind = 'spgl_case'"
+            " AND item_code = ?) OR (kind = 'spgl_document' AND number = ?)) ORDER BY position LIMIT 1",
+            (r["project_code"], r["item_code"], r["number"]),
+        )
+        return cur.fetchone()
 
     def _record_row(self, cur: Cursor, record_id: str) -> dict[str, Any]:
         cur.execute("SELECT * FROM ow_records WHERE record_id = ?", (record_id,))
@@ -1200,6 +1275,9 @@ class OfflineWarnings(ReadModel):
         """W1: a certificate for an item with no case here, or whose first case was created later."""
         r = self._record_row(cur, record_id)
         if r["kind"] not in CERTIFICATES or not r["item_code"] or not r["project_code"]:
+            return
+        if self._imported_case(cur, r) is not None:  # the city's system handled it: a case exists
+            self._set(cur, env, "W1", (record_id,), False)
             return
         cases = [c for c in self._cases_of(cur, r["project_code"]) if c["item_code"] == r["item_code"]]
         kind = KIND_NAMES.get(r["kind"], r["kind"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from importlib import resources
 from typing import Any
 
@@ -79,10 +78,6 @@ EXPLANATIONS: dict[str, str] = {
 
 def explain(reason: str, **details: Any) -> str:
     return EXPLANATIONS[reason].format(**details)
-
-
-def name_similarity(a: str, b: str) -> float:
-    return SequenceMatcher(None, a, b).ratio()
 
 
 def red_line_overlap(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float:
