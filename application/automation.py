@@ -377,7 +377,7 @@ def _summarise(done: Round) -> None:
     if done.skipped:  # expected where no department has authorised the system signer (the demo)
         kinds = sorted({kind for kind, _, _ in done.skipped})
         log.info(
-            "%d %s not made automatically this round (reasons: `gongjian archive automation`)",
+            "%d %s not made automatically since the last line (reasons: `gongjian archive automation`)",
             len(done.skipped),
             "/".join(kinds),
         )
