@@ -4,12 +4,10 @@ through Settings and builds what it needs with `bootstrap`. Sub-commands live in
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -19,17 +17,17 @@ from rich.table import Table
 from application.bootstrap import Container, bootstrap
 from infrastructure.follower import Follower
 from infrastructure.settings import Settings
+from interfaces.cli_audit import audit as audit_cli
+from interfaces.cli_audit import ledger_of
 from interfaces.cli_calendar import calendar as calendar_cli
-from interfaces.cli_calendar import warn_if_missing
+from interfaces.cli_projections import projections as projections_cli
 from interfaces.cli_witness import witness as witness_cli
 
 app = typer.Typer(help="工建 — event-sourced construction-project approval backend.", no_args_is_help=True)
-projections = typer.Typer(help="投影 — read models: run, rebuild, status.", no_args_is_help=True)
-app.add_typer(projections, name="projections")
+app.add_typer(projections_cli, name="projections")  # interfaces/cli_projections.py
 report = typer.Typer(help="报表 — reports: monthly.", no_args_is_help=True)
 app.add_typer(report, name="report")
-audit = typer.Typer(help="账本 — the tamper-evident ledger: verify, export, proof.", no_args_is_help=True)
-app.add_typer(audit, name="audit")
+app.add_typer(audit_cli, name="audit")  # interfaces/cli_audit.py
 seal = typer.Typer(help="印章 — seals and signatures: verify.", no_args_is_help=True)
 app.add_typer(seal, name="seal")
 archive = typer.Typer(help="电子档案 — archive packages: verify offline, deliver transfers.", no_args_is_help=True)
@@ -67,95 +65,6 @@ def _settings() -> Settings:
 
 def _container() -> Container:
     return bootstrap(_settings())
-
-
-@projections.command("run")
-def projections_run(
-    batch_size: Annotated[int | None, typer.Option(min=1, help="events per transaction")] = None,
-) -> None:
-    """Follow the log and keep every read model up to date, until SIGINT or SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    container = _container()
-    if batch_size is not None:
-        container.engine.batch_size = batch_size
-    stop = threading.Event()
-
-    def _stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-        container.waker.notify(0)
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
-    names = ", ".join(container.engine.models)
-    console.print(f"projections running: {names} (batch size {container.engine.batch_size})")
-    container.automation.start()  # licences on approval, archives on conclusion (application/automation.py)
-    try:
-        container.engine.run(stop)
-    finally:
-        container.close()
-    console.print("projections stopped")
-
-
-@projections.command("rebuild")
-def projections_rebuild(
-    name: Annotated[str | None, typer.Argument(help="read model name")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="every read model")] = False,
-    workers: Annotated[
-        int | None,
-        typer.Option(min=1, help="processes for --all on PostgreSQL (default: the CPU count; SQLite: 1)"),
-    ] = None,
-) -> None:
-    """Drop a read model's rows (or every read model's, --all) and replay the whole log into it."""
-    if (name is None) == (not all_):
-        console.print("[red]name one read model or give --all[/red]")
-        raise typer.Exit(code=2)
-    container = _container()
-    try:
-        if name is not None and name not in container.engine.models:
-            known = ", ".join(container.engine.models)
-            console.print(f"[red]unknown read model {name!r}[/red]; known: {known}")
-            raise typer.Exit(code=2)
-        if name is not None:
-            count = container.engine.rebuild(name)
-            console.print(f"{name}: rebuilt from {count} events, position {container.engine.position(name)}")
-            return
-        engine = container.engine
-        n = workers or os.cpu_count() or 1
-        groups = engine.rebuild_groups(list(engine.models), n, container.app.max_position())  # as rebuild_all splits
-        started = time.perf_counter()
-        count = engine.rebuild_all(workers=n, settings=container.settings)
-        seconds = time.perf_counter() - started
-        console.print(
-            f"{len(engine.models)} read models rebuilt from {count} events in {seconds:.1f} s "
-            f"({len(groups)} process{'es' if len(groups) > 1 else ''}), position {min(engine.positions().values())}"
-        )
-    finally:
-        container.close()
-
-
-@projections.command("status")
-def projections_status() -> None:
-    """Each read model's position against the log's, and every follower of the log with its state."""
-    container = _container()
-    try:
-        table = Table("read model", "position", "log position", "lag")
-        for row in container.engine.status():
-            table.add_row(row["name"], str(row["position"]), str(row["log_position"]), str(row["lag"]))
-        console.print(table)
-        runners = Table("follower", "state", "since", "reconnects", "last heard", "last error")
-        for r in container.engine.runners():
-            runners.add_row(
-                r["runner"],
-                r["state"],
-                r["since"],
-                str(r["reconnects"]),
-                f"{r['heartbeat_age_s']} s ago",
-                r["last_error"] or "",
-            )
-        console.print(runners)
-        warn_if_missing(container)  # 工作日历 (issue 17): from 1 December without next year's schedule
-    finally:
-        container.close()
 
 
 def _load_demo(settings: Settings, projects_count: int) -> None:
@@ -266,7 +175,7 @@ def serve(
 def _start_witnesses(container: Container) -> Any:
     from application.witnessing import witness_outbox
 
-    outbox = witness_outbox(container.db, _ledger(container), container.settings)
+    outbox = witness_outbox(container.db, ledger_of(container), container.settings)
     if outbox is not None:
         outbox.start(container.settings.witness_every_s)
     return outbox
@@ -383,128 +292,6 @@ def seal_verify(
         raise typer.Exit(code=1)
 
 
-def _ledger(container: Container) -> Any:
-    from projections.ledger import Ledger
-
-    model = container.engine.models["ledger"]
-    assert isinstance(model, Ledger)
-    return model
-
-
-@audit.command("verify")
-def audit_verify(
-    bundle: Annotated[Path | None, typer.Option(help="verify this exported bundle offline (no database)")] = None,
-    against: Annotated[
-        list[Path] | None,
-        typer.Option(help="also hold the store to an earlier bundle's signed checkpoints and leaves (repeatable)"),
-    ] = None,
-    public_key: Annotated[str | None, typer.Option(help="trusted Ed25519 public key (hex) of the checkpoints")] = None,
-    witnesses: Annotated[
-        bool, typer.Option("--witnesses", help="also hold the store to each configured witness's latest checkpoint")
-    ] = False,
-) -> None:
-    """验证 — recompute every leaf, chain and root from the raw store (or a bundle); compare every signed
-    root at its size; name the first bad position and any equivocation (both signed notes); with
-    GONGJIAN_WITNESS_QUORUM, every checkpoint older than GONGJIAN_WITNESS_MAX_AGE_S needs that many
-    valid witness cosignatures."""
-    from application.ledger import held_of, load_bundle, verify_bundle, verify_store
-    from application.witnessing import check_quorum, witness_heads
-
-    trusted = bytes.fromhex(public_key) if public_key else None
-    quorum = None
-    if bundle is not None:
-        result = verify_bundle(load_bundle(bundle.read_text()), trusted)
-    else:
-        held = [held_of(load_bundle(path.read_text()), str(path)) for path in against or []]
-        container = _container()
-        try:
-            if witnesses:  # 见证: the witnesses' heads, signed by the log key (the trusted one, else the store's)
-                rows = _ledger(container).checkpoint_rows()
-                key = trusted or next((bytes.fromhex(r["public_key"]) for r in rows if r.get("public_key")), None)
-                if key is not None:
-                    heads, unreachable = witness_heads(container.settings, _ledger(container).algorithm(), key)
-                    held += heads
-                    for problem in unreachable:
-                        console.print(f"[yellow]witness not compared[/yellow] {problem}", soft_wrap=True)
-            result = verify_store(container.app, _ledger(container), held, trusted)
-            quorum = check_quorum(container.db, container.settings)
-            result.findings.extend(quorum.findings or [])
-        finally:
-            container.close()
-    rate = result.bytes_hashed / result.seconds / 1e6 if result.seconds else 0.0
-    console.print(result.summary(), style="green" if result.ok else "bold red", soft_wrap=True)
-    for finding in sorted(result.findings, key=lambda f: f.position)[:20]:
-        console.print(f"  position {finding.position}: {finding.problem}", soft_wrap=True)
-    for fork in result.equivocations:
-        console.print(f"EQUIVOCATION at size {fork.tree_size}: two signed checkpoints disagree", style="bold red")
-        for source, note in zip(fork.sources, fork.notes, strict=True):
-            console.print(f"--- signed note from {source}", soft_wrap=True)
-            typer.echo(note)
-    if quorum is not None:
-        console.print(quorum.summary(), soft_wrap=True)
-    console.print(f"  {result.seconds:.2f} s, {rate:.0f} MB/s of leaf data")
-    if not result.ok:
-        raise typer.Exit(code=1)
-
-
-@audit.command("export")
-def audit_export(file: Annotated[Path, typer.Argument(help="where to write the JSON bundle")]) -> None:
-    """导出 — write the evidence bundle (events, leaf hashes, signed checkpoints, public key)."""
-    import json
-
-    from application.ledger import export_bundle
-
-    container = _container()
-    try:
-        container.engine.catch_up(["ledger"])
-        bundle = export_bundle(container.app, _ledger(container))
-    finally:
-        container.close()
-    file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(json.dumps(bundle, ensure_ascii=False, indent=1))
-    console.print(
-        f"{file}: {len(bundle['events'])} events, {len(bundle['checkpoints'])} checkpoints ({bundle['algorithm']})"
-    )
-
-
-@audit.command("proof")
-def audit_proof(
-    position: Annotated[int, typer.Argument(help="log position of the event")],
-    tree_size: Annotated[
-        int | None, typer.Option(help="tree size (default: the latest checkpoint covering it)")
-    ] = None,
-) -> None:
-    """存在性证明 — print the inclusion proof of one event as JSON."""
-    import json
-
-    container = _container()
-    try:
-        container.engine.catch_up(["ledger"])
-        ledger = _ledger(container)
-        proof = ledger.inclusion_proof(position, tree_size)
-        checkpoint = ledger.latest_checkpoint()
-    finally:
-        container.close()
-    if proof is None:
-        console.print(f"[red]position {position} is not in the ledger[/red]")
-        raise typer.Exit(code=2)
-    signed = checkpoint if checkpoint and checkpoint["tree_size"] == proof.tree_size else None
-    typer.echo(
-        json.dumps(
-            {
-                "position": proof.position,
-                "leaf_index": proof.leaf_index,
-                "tree_size": proof.tree_size,
-                "leaf_hash": proof.leaf_hash.hex(),
-                "audit_path": [p.hex() for p in proof.path],
-                "root_hash": proof.root_hash.hex(),
-                "checkpoint": signed,
-            },
-            indent=1,
-        )
-    )
-
-
 @archive.command("verify")
 def archive_verify(
     file: Annotated[Path, typer.Argument(help="the archive package (JSON) to verify offline")],
@@ -547,7 +334,6 @@ def archive_deliver(
     every: Annotated[float, typer.Option(help="seconds between rounds; 0: one round and exit")] = 0.0,
 ) -> None:
     """移交 — the outbox worker: one attempt for each pending transfer whose backoff has run out."""
-    import time
 
     container = _container()
     try:

@@ -91,7 +91,7 @@ def witness_submit(
     """提交 — the outbox worker: each pending checkpoint to each configured witness (the service's
     `serve` runs the same in a thread)."""
     from application.witnessing import witness_outbox
-    from interfaces.cli import _ledger
+    from interfaces.cli_audit import ledger_of
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     container = _container()
@@ -100,7 +100,7 @@ def witness_submit(
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         container.engine.catch_up(["ledger"])
-        outbox = witness_outbox(container.db, _ledger(container), container.settings)
+        outbox = witness_outbox(container.db, ledger_of(container), container.settings)
         if outbox is None:
             console.print("no witnesses configured (GONGJIAN_WITNESS_URLS)")
             return

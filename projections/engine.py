@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import pickle
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,15 +36,14 @@ from infrastructure.follower import Follower
 from infrastructure.notify import PostgresListener, Waker, WakeSource
 from infrastructure.settings import Settings
 from infrastructure.store import SETUP_LOCK
+from projections import runners
 from projections.base import Envelope, ReadModel, bigint
+from projections.rebuild_costs import rebuild_cost
 
 log = logging.getLogger(__name__)
 # a rebuild of at least this many events ends with VACUUM (ANALYZE) of its tables; below it the
 # tables are small enough for any plan, and the suite's many small rebuilds stay fast
 VACUUM_AFTER = 10_000
-HEARTBEAT_S = 10.0  # a running follower records that it is alive this often (projection_runners)
-STALE_AFTER_S = 3 * HEARTBEAT_S  # a follower silent for longer is reported stale (killed, or hung)
-FORGET_AFTER_S = 86_400.0  # rows of followers silent for a day are removed
 
 
 class TrackingConflict(Exception):
@@ -105,11 +102,7 @@ class ProjectionEngine:
                 "CREATE TABLE IF NOT EXISTS projection_tracking ("
                 f" read_model TEXT PRIMARY KEY, position {bigint(self.db.dialect)} NOT NULL, updated_at TEXT NOT NULL)"
             )
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS projection_runners ("
-                " runner TEXT PRIMARY KEY, state TEXT NOT NULL, since TEXT NOT NULL, reconnects INTEGER NOT NULL,"
-                " last_error TEXT, heartbeat_at TEXT NOT NULL, beat DOUBLE PRECISION NOT NULL)"
-            )
+            runners.create_table(cur)
             cur.execute(
                 "CREATE TABLE IF NOT EXISTS projection_shapes ("
                 " read_model TEXT PRIMARY KEY, shape INTEGER NOT NULL, updated_at TEXT NOT NULL)"
@@ -390,7 +383,7 @@ class ProjectionEngine:
 
     def rebuild_groups(self, names: Sequence[str], workers: int, events: int = 0) -> list[list[str]]:
         """`names` in at most `workers` groups of about equal rebuild time: each read model by cost
-        (`REBUILD_COST`, costliest first) onto the group with the least so far, where every group
+        (projections/rebuild_costs.py, costliest first) onto the group with the least so far, where every group
         but the first (this process's) starts with a worker's start-up, spread over the `events`
         to replay; so a small log may stay in fewer groups, or one. On SQLite one group: it has one
         writer at a time, so a second process would only wait for the first one's locks."""
@@ -400,10 +393,10 @@ class ProjectionEngine:
         start = self.worker_start_s * 1e6 / events if events else 0.0  # µs per event, as the costs
         groups: list[list[str]] = [[] for _ in range(count)]
         loads = [0.0] + [start] * (count - 1)
-        for name in sorted(names, key=lambda n: (-_rebuild_cost(n), n)):
+        for name in sorted(names, key=lambda n: (-rebuild_cost(n), n)):
             lightest = loads.index(min(loads))
             groups[lightest].append(name)
-            loads[lightest] += _rebuild_cost(name)
+            loads[lightest] += rebuild_cost(name)
         return [sorted(group) for group in groups if group]
 
     def _rebuild_here(self, wanted: Sequence[str]) -> int:
@@ -450,15 +443,15 @@ class ProjectionEngine:
         idle = self.idle_timeout if idle_timeout is None else idle_timeout
         for source in self.sources:
             source.listen(self.waker, stop)
-        beat = 0.0
+        beaten_at = 0.0  # when this runner last recorded its heartbeat
         while not stop.is_set():
             generation = self.waker.generation
             try:
                 # a broken handler must not stop the runner: its model stays put, the others go on
                 processed = self.catch_up(skip_failing=True)
-                if self.follower.succeeded() or time.monotonic() - beat >= HEARTBEAT_S:
-                    self._heartbeat()
-                    beat = time.monotonic()
+                if self.follower.succeeded() or time.monotonic() - beaten_at >= runners.HEARTBEAT_S:
+                    runners.beat(self.db, self.follower)
+                    beaten_at = time.monotonic()
             except Exception as exc:  # the store itself failed: wait, then resume from the positions
                 stop.wait(self.follower.failed(exc))
                 continue
@@ -466,44 +459,13 @@ class ProjectionEngine:
                 self.waker.wait(idle, since=generation)
         self.follower.state = "stopped"
         try:
-            self._heartbeat()
+            runners.beat(self.db, self.follower)
         except Exception:  # stopping while the store is down: the row goes stale instead
             log.debug("could not record the stop", exc_info=True)
 
-    @property
-    def runner_id(self) -> str:
-        return f"{socket.gethostname()}:{os.getpid()}"
-
-    def _heartbeat(self) -> None:
-        f, now = self.follower, time.time()
-        with self.db.transaction() as cur:
-            cur.execute("DELETE FROM projection_runners WHERE beat < ?", (now - FORGET_AFTER_S,))
-            cur.execute(
-                "INSERT INTO projection_runners (runner, state, since, reconnects, last_error, heartbeat_at, beat)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (runner) DO UPDATE SET state = excluded.state,"
-                " since = excluded.since, reconnects = excluded.reconnects, last_error = excluded.last_error,"
-                " heartbeat_at = excluded.heartbeat_at, beat = excluded.beat",
-                (self.runner_id, f.state, f.as_dict()["since"], f.reconnects, f.last_error, _now(), now),
-            )
-
     def runners(self) -> list[dict[str, Any]]:
-        """Every follower that recorded itself in the last day, in this process or another: its state
-        (following, reconnecting as last heard, stopped, or stale when silent too long), outages
-        survived and the last error."""
-        now = time.time()
-        rows = self.db.query(
-            "SELECT runner, state, since, reconnects, last_error, heartbeat_at, beat FROM projection_runners"
-            " ORDER BY runner"
-        )
-        found = []
-        for r in rows:
-            age = now - float(r.pop("beat"))
-            if r["state"] != "stopped" and age > STALE_AFTER_S:
-                r["state"] = "stale"
-            if r["runner"] == self.runner_id and self._thread is not None:  # this process: fresher than its row
-                r.update(state=self.follower.state, reconnects=self.follower.reconnects)
-            found.append({**r, "heartbeat_age_s": round(age, 1)})
-        return found
+        """Every follower of the log heard from in the last day (projections/runners.py)."""
+        return runners.heard(self.db, self.follower if self._thread is not None else None)
 
     def start(self, idle_timeout: float | None = None, ready_timeout: float = 2.0) -> None:
         """Run in a daemon thread (in-process use); returns once wake-up sources are listening."""
@@ -586,34 +548,6 @@ class ProjectionEngine:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-
-# µs per event each read model adds to a rebuild: its rebuild alone (bench/rebuild.py, 20,073
-# events) less the ≈ 33 µs every rebuild pays to read and decode the log. Only the proportions
-# matter (they balance the parallel groups); a read model missing here counts as a middling one.
-REBUILD_COST: dict[str, float] = {
-    "spgl_exchange": 143,
-    "audit_trail": 135,
-    "case_timeline": 107,
-    "offline_warnings": 104,
-    "ledger": 82,
-    "duplicates": 41,
-    "ratings": 21,
-    "industry": 20,
-    "intermediaries": 19,
-    "utility_connections": 18,
-    "project_overview": 16,
-    "window_assessment": 14,
-    "blueprint": 14,
-    "licence_library": 11,
-    "deliveries": 11,
-    "process_catalogue": 6,
-    "inquiries": 5,
-}
-
-
-def _rebuild_cost(name: str) -> float:
-    return REBUILD_COST.get(name, 20.0)
 
 
 def _registered_names() -> set[str]:

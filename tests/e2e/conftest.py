@@ -45,6 +45,15 @@ def auth(role: str, org: str = OWNER_USCC, region: str = "460100", **headers: st
     return {"Authorization": f"Bearer {token(role, org, region)}", **headers}
 
 
+def problem_of(r: httpx.Response, status: int) -> dict[str, Any]:
+    """The body of a problem+json answer with this status (RFC 9457), after checking it is one."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = r.json()
+    assert body["status"] == status
+    return body
+
+
 def new_project_code() -> str:
     return f"2611-460100-04-01-{random.randrange(10**6):06d}"
 

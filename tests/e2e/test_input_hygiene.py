@@ -15,9 +15,8 @@ import pytest
 from application.bootstrap import bootstrap
 from infrastructure.settings import Settings
 from tests.conftest import JWT_SECRET
-from tests.e2e.conftest import Server, auth, project_body, serving
+from tests.e2e.conftest import Server, auth, problem_of, project_body, serving
 
-PROBLEM = "application/problem+json"
 WAIT_TIMEOUT_S = 60.0  # long, so that an answer well before it cannot be the wait running out
 PROJECTS = (
     "query($f: ProjectFilter, $at: Int) { projects(filter: $f, atLeast: $at, first: 100) { edges { node { name } } } }"
@@ -36,14 +35,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
         container.close()
 
 
-def _problem(r: httpx.Response, status: int) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = r.json()
-    assert body["status"] == status
-    return body
-
-
 def _codes(r: httpx.Response) -> list[str]:
     assert r.status_code == 200, r.text
     return [e.get("extensions", {}).get("code") for e in r.json()["errors"]]
@@ -59,23 +50,23 @@ def test_graphql_variables_nested_thousands_deep_are_refused_with_400_problem_js
     body = '{"query": "query($f: ProjectFilter) { projects(filter: $f) { totalCount } }", "variables": {"f": '
     body += "[" * levels + "]" * levels + "}}"
     r = client.post("/graphql", content=body, headers={**ANALYST, "content-type": "application/json"})
-    assert _problem(r, 400)["type"].endswith("/too-deep")
+    assert problem_of(r, 400)["type"].endswith("/too-deep")
 
 
 def test_unclosed_nesting_and_variables_in_a_query_string_are_refused_too(client: httpx.Client) -> None:
     r = client.post(
         "/graphql", content=b'{"variables": ' + b"{" * 50_000, headers={**ANALYST, "content-type": "application/json"}
     )
-    assert _problem(r, 400)["type"].endswith("/too-deep")
+    assert problem_of(r, 400)["type"].endswith("/too-deep")
     params = {"query": "query($f: ProjectFilter) { projects(filter: $f) { totalCount } }", "variables": "[" * 5000}
-    assert _problem(client.get("/graphql", params=params, headers=ANALYST), 400)["type"].endswith("/too-deep")
+    assert problem_of(client.get("/graphql", params=params, headers=ANALYST), 400)["type"].endswith("/too-deep")
 
 
 def test_a_rest_body_nested_thousands_deep_is_refused_with_400_problem_json(client: httpx.Client) -> None:
     materials = '{"a": ' * 3000 + "1" + "}" * 3000
     body = '{"project_code": "x", "item_code": "y", "materials": [' + materials + "]}"
     r = client.post("/api/v1/cases", content=body, headers={**auth("window_clerk"), "content-type": "application/json"})
-    assert _problem(r, 400)["type"].endswith("/too-deep")
+    assert problem_of(r, 400)["type"].endswith("/too-deep")
 
 
 @pytest.mark.parametrize("levels", [3_000, 10_000])
@@ -176,13 +167,13 @@ def _post(client: httpx.Client, path: str, body: dict[str, Any], role: str = "ap
 def test_a_project_name_with_a_forbidden_character_is_422_naming_the_field_and_rule(
     client: httpx.Client, char: str, rule: str
 ) -> None:
-    problem = _problem(_post(client, "/api/v1/projects", project_body(name=f"海口{char}项目")), 422)
+    problem = problem_of(_post(client, "/api/v1/projects", project_body(name=f"海口{char}项目")), 422)
     assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "name"], rule)]
 
 
 def test_a_nested_name_is_named_by_its_path(client: httpx.Client) -> None:
     owner = {"name": "海南\u202e建设有限公司", "uscc": "91460000MA5T0P3X64"}
-    problem = _problem(_post(client, "/api/v1/projects", project_body(owner=owner)), 422)
+    problem = problem_of(_post(client, "/api/v1/projects", project_body(owner=owner)), 422)
     assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "owner", "name"], "bidi_control")]
 
 
@@ -190,13 +181,13 @@ def test_a_reason_is_multi_line_but_refuses_a_bare_carriage_return(client: httpx
     path = "/api/v1/licenses/NO-SUCH-LICENCE/revoke"
     accepted = _post(client, path, {"reason": "证照信息有误：\r\n\t1. 持证主体\n\t2. 有效期"}, role="admin")
     assert accepted.status_code == 404, accepted.text  # past validation: the licence is unknown
-    problem = _problem(_post(client, path, {"reason": "证照信息\r有误"}, role="admin"), 422)
+    problem = problem_of(_post(client, path, {"reason": "证照信息\r有误"}, role="admin"), 422)
     assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "reason"], "bare_carriage_return")]
 
 
 def test_free_text_anywhere_in_a_body_refuses_controls(client: httpx.Client) -> None:
     body = {"project_code": "x", "item_code": "y", "materials": [{"name": "附图\x1b[31m"}]}
-    problem = _problem(_post(client, "/api/v1/cases", body, role="window_clerk"), 422)
+    problem = problem_of(_post(client, "/api/v1/cases", body, role="window_clerk"), 422)
     assert (["body", "materials"], "control_character") in [(e["loc"], e["type"]) for e in problem["errors"]]
 
 
@@ -228,7 +219,7 @@ def test_free_text_anywhere_in_a_body_refuses_controls(client: httpx.Client) -> 
 def test_bidi_controls_are_refused_on_other_routers(
     client: httpx.Client, path: str, body: dict[str, Any], loc: list[str], role: str
 ) -> None:
-    problem = _problem(_post(client, path, body, role=role), 422)
+    problem = problem_of(_post(client, path, body, role=role), 422)
     assert (loc, "bidi_control") in [(e["loc"], e["type"]) for e in problem["errors"]]
 
 
@@ -244,7 +235,7 @@ def test_bidi_controls_are_refused_on_other_routers(
 def test_a_business_date_out_of_range_is_422_naming_the_field(
     client: httpx.Client, overrides: dict[str, str], loc: list[str]
 ) -> None:
-    problem = _problem(_post(client, "/api/v1/projects", project_body(**overrides)), 422)
+    problem = problem_of(_post(client, "/api/v1/projects", project_body(**overrides)), 422)
     assert (loc, "date_out_of_range") in [(e["loc"], e["type"]) for e in problem["errors"]]
 
 
@@ -256,5 +247,5 @@ def test_business_dates_at_the_ends_of_the_range_are_accepted(client: httpx.Clie
 def test_a_business_time_out_of_range_is_422_naming_the_field(client: httpx.Client) -> None:
     body = {"project_code": "2611-460100-04-01-000001", "item_code": "GJ-1-02", "decision": "approved",
             "decided_at": "1900-01-01T00:00:00+08:00", "reason": "补录"}  # fmt: skip
-    problem = _problem(_post(client, "/api/v1/cases/offline-entries", body, role="window_clerk"), 422)
+    problem = problem_of(_post(client, "/api/v1/cases/offline-entries", body, role="window_clerk"), 422)
     assert (["body", "decided_at"], "date_out_of_range") in [(e["loc"], e["type"]) for e in problem["errors"]]

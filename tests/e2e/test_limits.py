@@ -18,9 +18,8 @@ from infrastructure.settings import Settings
 from infrastructure.tokens import issue
 from interfaces.graphql.common import MAX_PAGE
 from tests.conftest import JWT_SECRET
-from tests.e2e.conftest import project_body, serving
+from tests.e2e.conftest import problem_of, project_body, serving
 
-PROBLEM = "application/problem+json"
 TYPENAME = {"query": "{ __typename }"}
 
 
@@ -37,14 +36,6 @@ def api(url: str, **settings: Any) -> Iterator[httpx.Client]:
             yield client
     finally:
         container.close()
-
-
-def _problem(r: httpx.Response, status: int) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    assert r.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = r.json()
-    assert body["status"] == status
-    return body
 
 
 def _ring(n: int) -> list[list[float]]:
@@ -73,7 +64,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
 
 def test_a_body_over_the_cap_is_refused_with_413_problem_json(small: httpx.Client) -> None:
     body = project_body(name="项" * 1500)  # ~4.5 KB of UTF-8
-    problem = _problem(small.post("/api/v1/projects", json=body, headers=_headers()), 413)
+    problem = problem_of(small.post("/api/v1/projects", json=body, headers=_headers()), 413)
     assert problem["type"].endswith("/problems/too-large")
 
 
@@ -86,7 +77,7 @@ def test_a_streamed_body_without_content_length_is_cut_at_the_cap(small: httpx.C
 
     headers = {**_headers(), "content-type": "application/json"}
     r = small.post("/api/v1/projects", content=chunks(), headers=headers)
-    assert _problem(r, 413)["type"].endswith("/problems/too-large")  # our problem type, never about:blank
+    assert problem_of(r, 413)["type"].endswith("/problems/too-large")  # our problem type, never about:blank
 
 
 def test_the_spgl_import_takes_a_larger_body(small: httpx.Client) -> None:
@@ -111,7 +102,7 @@ def test_a_red_line_with_too_many_vertices_is_refused_with_422() -> None:
 
 def test_a_red_line_with_too_many_vertices_is_422_over_http(default: httpx.Client) -> None:
     body = project_body(red_line={"type": "Polygon", "coordinates": [_ring(MAX_VERTICES + 1)]})
-    problem = _problem(default.post("/api/v1/projects", json=body, headers=_headers()), 422)
+    problem = problem_of(default.post("/api/v1/projects", json=body, headers=_headers()), 422)
     assert [(e["loc"], e["type"]) for e in problem["errors"]] == [(["body", "red_line"], "red_line_vertices")]
     ok = project_body(region_code="460106", red_line={"type": "Polygon", "coordinates": [_ring(200)]})
     assert default.post("/api/v1/projects", json=ok, headers=_headers()).status_code == 201, ok
@@ -135,7 +126,7 @@ def test_long_strings_and_lists_are_refused_with_422_naming_the_field(
     default: httpx.Client, path: str, body: dict[str, Any], loc: list[str], rule: str
 ) -> None:
     full = project_body(**body) if path.endswith("projects") else {"project_code": "x", "item_code": "y", **body}
-    problem = _problem(default.post(path, json=full, headers=_headers("window_clerk")), 422)
+    problem = problem_of(default.post(path, json=full, headers=_headers("window_clerk")), 422)
     assert (loc, rule) in [(e["loc"], e["type"]) for e in problem["errors"]]
 
 
@@ -175,7 +166,7 @@ def test_the_rate_limit_is_per_token_subject_in_process(tmp_path: Any) -> None:
     with api(f"sqlite:///{tmp_path}/g.db", rate_limit="3/minute", redis_url=None) as client:
         alice = _headers(sub=f"alice-{uuid.uuid4()}")
         refused = _exhaust(client, alice, 3)
-        _problem(refused, 429)
+        problem_of(refused, 429)
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         # another subject has its own count; probes are not counted
         assert client.post("/graphql", json=TYPENAME, headers=_headers(sub=f"bob-{uuid.uuid4()}")).status_code == 200
@@ -190,7 +181,7 @@ def test_workers_sharing_redis_share_one_count(tmp_path: Any, redis_url: str) ->
         carol = _headers(sub=f"carol-{uuid.uuid4()}")
         for client in (a, b, a, b):
             assert client.post("/graphql", json=TYPENAME, headers=carol).status_code == 200
-        refused = _problem(b.post("/graphql", json=TYPENAME, headers=carol), 429)
+        refused = problem_of(b.post("/graphql", json=TYPENAME, headers=carol), 429)
         assert "rate limit" in refused["detail"]
         assert int(a.post("/graphql", json=TYPENAME, headers=carol).headers["retry-after"]) >= 1
 
@@ -198,7 +189,7 @@ def test_workers_sharing_redis_share_one_count(tmp_path: Any, redis_url: str) ->
 def test_with_redis_unreachable_the_count_falls_back_to_the_process(tmp_path: Any) -> None:
     with api(f"sqlite:///{tmp_path}/g.db", rate_limit="2/minute", redis_url="redis://127.0.0.1:1/0") as client:
         dave = _headers(sub=f"dave-{uuid.uuid4()}")
-        _problem(_exhaust(client, dave, 2), 429)
+        problem_of(_exhaust(client, dave, 2), 429)
 
 
 @pytest.mark.parametrize(
@@ -218,5 +209,5 @@ def test_a_nul_character_is_refused_with_422_on_every_router(
     default: httpx.Client, path: str, body: dict[str, Any], loc: list[str]
 ) -> None:
     """PostgreSQL text cannot hold NUL: a fact carrying one would stop a read model later."""
-    problem = _problem(default.post(path, json=body, headers=_headers("admin")), 422)
+    problem = problem_of(default.post(path, json=body, headers=_headers("admin")), 422)
     assert (loc, "nul_character") in [(e["loc"], e["type"]) for e in problem["errors"]]
