@@ -27,9 +27,8 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from application.app import GongjianApplication
@@ -38,12 +37,15 @@ from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
-from domain.approvals.case import CLOSED_STATUSES, DECIDED_STATUSES, Case
+from application.ports import ArchiveStorage, ArchiveSystem, TransferError
+from domain.approvals.case import Case
+from domain.approvals.status import CLOSED_STATUSES, DECIDED_STATUSES
 from domain.archives import ArchivePackage, ArchiveStatus, archive_id_for_case, received_archive_id
 from domain.ledger import Checkpoint, ProofError, TreeHasher, digest, leaf_data, uuid_text, verify_inclusion
 from domain.ledger.checkpoint import SIGNATURE_ALGORITHM
 from domain.shared.errors import Conflict, IllegalTransition, InvalidValue, NotFound
 from domain.shared.events import Channel, Meta
+from domain.shared.retry import RetrySchedule
 from projections.ledger import Ledger
 
 PACKAGE_FORMAT = "gongjian-archive-package/1"
@@ -212,40 +214,6 @@ def _verify_checkpoint(
 # --- storage and the archive management system ------------------------------------------------
 
 
-class ArchiveStorage(Protocol):
-    """Where package bytes are kept (infrastructure/archives.py: files under one directory)."""
-
-    def put(self, archive_id: UUID, package_hash: str, data: bytes) -> str: ...
-    def get(self, location: str) -> bytes: ...
-
-
-class TransferError(Exception):
-    """档案移交失败 — the archive management system did not take the package."""
-
-
-class ArchiveSystem(Protocol):
-    """The archive management system (infrastructure/archives.py: HTTP)."""
-
-    @property
-    def destination(self) -> str: ...
-    def transfer(self, archive_id: str, manifest_hash: str, data: bytes) -> str: ...
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Bounded exponential backoff: base·2^(n-1) seconds after the n-th failure, at most `cap`;
-    after `attempts` failures the transfer gives up (transfer_failed; a new request starts over)."""
-
-    base_s: float = 30.0
-    cap_s: float = 3600.0
-    attempts: int = 8
-
-    def retry_at(self, now: datetime, attempt: int) -> datetime | None:
-        if attempt >= self.attempts:
-            return None
-        return now + timedelta(seconds=min(self.base_s * 2 ** (attempt - 1), self.cap_s))
-
-
 # --- the service -------------------------------------------------------------------------------
 
 
@@ -258,14 +226,14 @@ class ArchiveService(Service):
         ledger: Ledger,
         store: ArchiveStorage,
         system: ArchiveSystem,
-        backoff: Backoff | None = None,
+        backoff: RetrySchedule | None = None,
         drawings: Callable[[UUID], list[dict[str, Any]]] | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.ledger = ledger
         self.store = store
         self.system = system
-        self.backoff = backoff or Backoff()
+        self.backoff = backoff or RetrySchedule(max_attempts=8)
         self.drawings = drawings  # 图纸电子化交付: the case's approved drawing sets (application/drawings.py)
 
     # generation

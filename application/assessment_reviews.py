@@ -13,7 +13,7 @@ from application.policy import Actor, authorize
 from domain.approvals import Case
 from domain.intermediaries import AssessmentReview
 from domain.intermediaries.review import PROCEDURE_NAME, PROCEDURE_TYPE
-from domain.shared.events import Meta
+from domain.shared.events import SHANGHAI, Meta
 
 
 class AssessmentReviewService(Service):
@@ -66,7 +66,11 @@ class AssessmentReviewService(Service):
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             review = self.get(review_id)
             authorize(actor, "assessment-review.finish", region_code=review.region_code)
-            review.finish(meta, fields["result"], list(fields.get("conditions") or []), fields.get("summary") or "")
+            calendar = self.work_calendar(
+                range(review.started_on.year, meta.business_time.astimezone(SHANGHAI).year + 1)
+            )
+            conditions = list(fields.get("conditions") or [])
+            review.finish(meta, fields["result"], conditions, fields.get("summary") or "", calendar)
             case = self.load(Case, review.case_id, f"case {review.case_id}")
             case.end_special_procedure(meta, f"评估评审 {review.result}: {fields.get('summary') or ''}".strip())
             used = review.working_days_used

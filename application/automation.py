@@ -35,7 +35,9 @@ from application.archives import ArchiveService
 from application.clock import Clock
 from application.licences import LicenceService
 from application.policy import ARCHIVER, AUTOMATIC_CHANNEL, LICENCE_ISSUER, department_org
-from domain.approvals.case import CLOSED_STATUSES, DECIDED_STATUSES, Case
+from application.supervision_clock import SupervisionClockService
+from domain.approvals.case import Case
+from domain.approvals.status import CLOSED_STATUSES, DECIDED_STATUSES
 from domain.archives import archive_id_for_case
 from domain.catalog import CATALOG
 from domain.licences import License, licence_id
@@ -100,6 +102,8 @@ class Automation:
         self.follower = Follower("automation")  # survives the store restarting (backoff, one line each way)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.ticker = SupervisionClockService(app, clock, lambda *_: None)  # 监管日钟, once a day
+        self._ticked: object = None
         self.setup()
 
     def setup(self) -> None:
@@ -332,6 +336,7 @@ class Automation:
             since = self.waker.generation if self.waker else 0
             try:
                 done = self.run_once()
+                self.tick_day()
                 busy = done.busy
                 self.follower.succeeded()
             except Exception as exc:  # keep following; the next round retries from the same position
@@ -351,6 +356,13 @@ class Automation:
                 stop.wait(self.interval_s)
         if tally.busy:
             _summarise(tally)
+
+    def tick_day(self) -> None:
+        """Write the day's supervision-clock tick (W6 takes "today" from the log), once a day."""
+        day = self.clock.now().date()
+        if day != self._ticked:
+            self.ticker.tick()
+            self._ticked = day
 
     def start(self) -> None:
         if self._thread is None:

@@ -3,7 +3,7 @@ idempotent save."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from contextvars import ContextVar
 from copy import deepcopy
@@ -21,6 +21,8 @@ from application.idempotency import IdempotencyKey, Receipt
 from application.policy import Actor
 from domain.shared.errors import Conflict, NotFound
 from domain.shared.events import Channel, Meta
+from domain.shared.workdays import Calendar
+from domain.work_calendar import WorkCalendar, work_calendar_id
 
 A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 3
@@ -74,6 +76,12 @@ class Service:
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
+
+    def work_calendar(self, years: Iterable[int]) -> Calendar:
+        """工作日历 with the schedules published for these years (the package's for the others), read
+        from the WorkCalendar aggregates: a command counts working days as the log has them now."""
+        found = (self.find(WorkCalendar, work_calendar_id(year)) for year in set(years))
+        return Calendar.of(c.schedule for c in found if c is not None)
 
     def load(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         aggregate = self.find(cls, aggregate_id)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from application.app import GongjianApplication
 from application.approvals import CaseService
-from application.archives import ArchiveService, Backoff
+from application.archives import ArchiveService
 from application.assessment_reviews import AssessmentReviewService
 from application.automation import Automation
 from application.blueprint import BlueprintService
@@ -27,10 +27,11 @@ from application.guidance import GuidanceService
 from application.industry import IndustryService
 from application.intermediaries import AgencyService, ServiceOrderService
 from application.licences import LicenceService
-from application.mobile_codes import CodeDispatcher, CodeSender, RetryPolicy
+from application.mobile_codes import CodeDispatcher, CodeSender
 from application.multiplan import MultiPlanService
 from application.projects import ProjectService
 from application.ratings import FeedbackService, RatingService
+from application.rule_approval import LicenceLocator
 from application.signatures import MemoryCodeSender, SealService, SigningService, VerificationService
 from application.spgl import SpglService
 from application.supervision import SupervisionService
@@ -43,6 +44,7 @@ from infrastructure.delivery import HttpSender
 from infrastructure.ifc import parse_ifc
 from infrastructure.keystore import EncryptedFileKeyStore
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
+from infrastructure.replica import ReadReplica
 from infrastructure.settings import EMBEDDED_DEFAULT, Settings
 from infrastructure.sms import HttpCodeSender
 from infrastructure.store import events_table, make_append_only, open_store, position_of, stored_versions
@@ -89,6 +91,7 @@ class Container:
     assessment_reviews: AssessmentReviewService
     work_calendars: WorkCalendarService  # 工作日历 (issue 17)
     extras: dict[str, object] = field(default_factory=dict)
+    replica: ReadReplica | None = None  # GONGJIAN_READ_DATABASE_URL: GraphQL's reads (docs/scaling.md)
 
     def close(self) -> None:
         if self.signing.codes is not None:
@@ -97,6 +100,8 @@ class Container:
         self.engine.stop()
         self.live.close()
         self.db.close()
+        if self.replica is not None:
+            self.replica.close()
         self.app.close()
 
 
@@ -137,7 +142,7 @@ def bootstrap(
         engine.models["ledger"],  # type: ignore[arg-type]
         ArchiveStore(settings.archive_path),
         HttpArchiveSystem(settings.archive_transfer_url),
-        Backoff(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
+        RetrySchedule(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
         drawings=drawings.approved_for_case,
     )
     return Container(
@@ -154,7 +159,7 @@ def bootstrap(
             multiplan.control_lines,
         ),
         blueprint=BlueprintService(app, clock, locate),
-        cases=CaseService(app, clock, locate, partial(_licence_numbers, engine), pins),
+        cases=CaseService(app, clock, locate, LicenceLocator(app, partial(_licence_numbers, engine)), pins),
         exchange=ExchangeService(app, clock, locate),
         spgl=SpglService(
             app,
@@ -198,6 +203,7 @@ def bootstrap(
         guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),
         forms=FormService(app, clock, locate, partial(_valid_licence, engine)),
         work_calendars=WorkCalendarService(app, clock, locate, open_cases=partial(_open_cases, engine)),
+        replica=ReadReplica(settings.read_database_url, db) if settings.read_database_url else None,
     )
 
 
@@ -213,7 +219,13 @@ def _mobile_codes(
             sender = HttpCodeSender(settings.sms_url, settings.sms_token, settings.sms_template, settings.sms_timeout_s)
         else:
             sender = MemoryCodeSender()
-    return CodeDispatcher(app, clock, locate, sender, RetryPolicy(settings.sms_retry_base_s, settings.sms_retry_cap_s))
+    return CodeDispatcher(
+        app,
+        clock,
+        locate,
+        sender,
+        RetrySchedule(settings.sms_retry_base_s, settings.sms_retry_cap_s, max_attempts=None),
+    )
 
 
 def _open_cases(engine: ProjectionEngine, year: int) -> list[UUID]:
@@ -231,8 +243,8 @@ def _blueprint_lookup(engine: ProjectionEngine, db: Database, red_line: dict[str
 
 
 def _licence_numbers(engine: ProjectionEngine, project_code: str, holder_uscc: str, licence_type: str) -> list[str]:
-    """智能审批 finds a project's licences in the library, caught up first (then checks each aggregate)."""
-    engine.catch_up(["licence_library"])
+    """智能审批: the licences the library already knows (not caught up: commands never wait for a read
+    model; application/rule_approval.py LicenceLocator reads the approvals' documents from the log)."""
     library: Any = engine.models["licence_library"]
     rows, _more, _total = library.search(
         today=date.min, project_code=project_code, holder_uscc=holder_uscc, licence_type=licence_type, first=50

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -33,6 +33,7 @@ from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
+from application.ports import DeliveryError, Sender
 from domain.approvals.case import Case
 from domain.archives import ArchivePackage
 from domain.catalog import CATALOG
@@ -61,20 +62,6 @@ DECISIONS: dict[str, str] = {
 APPROVALS = frozenset({"approved", "approved_pending_materials"})
 REASONED = frozenset({get_topic(Case.Refused), get_topic(Case.Revoked)})
 OPEN_TOPICS = [get_topic(Delivery.Requested), get_topic(Delivery.Requeued)]
-
-
-class DeliveryError(Exception):
-    """推送失败 — the destination did not take the message; `permanent`: retrying cannot help."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class Sender(Protocol):
-    """Sends one message (infrastructure/delivery.py: HTTP); returns the receipt or raises DeliveryError."""
-
-    def send(self, destination: str, message_id: str, topic: str, body: bytes) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
 from domain.approvals import Case
-from domain.approvals.case import CaseStatus
+from domain.approvals.status import CaseStatus
 from domain.licences import License, licence_id, prepare
 from domain.shared.errors import Conflict, Forbidden, IllegalTransition, InvalidValue
 from domain.shared.events import Channel, Meta

@@ -22,16 +22,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.policy import Actor
+from application.ports import CodeDeliveryError, CodeMessage, CodeSender
 from domain.shared.events import Channel, Meta
+from domain.shared.retry import RetrySchedule
 from domain.signatures import SigningRequest
 from domain.signatures.signing import code_message_id
 
@@ -39,42 +41,6 @@ log = logging.getLogger("gongjian.sms")
 
 # 移动签章短信: outcomes are recorded by this account, channel system_rule
 SMS_SENDER = Actor("system:sms", "integration", "gongjian", "460000", "移动签章短信")
-
-
-class CodeDeliveryError(Exception):
-    """验证码发送失败 — the gateway did not take the code; `permanent`: a resend cannot help."""
-
-    def __init__(self, message: str, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-
-
-@dataclass(frozen=True)
-class CodeMessage:
-    """One code for one signer. `repr` leaves out the code and the number (logs, tracebacks)."""
-
-    message_id: str  # code_message_id(...): the gateway's Idempotency-Key, the same on every attempt
-    signing_request_id: str
-    signer: str
-    phone: str | None = field(repr=False)
-    code: str = field(repr=False)
-    expires_at: datetime
-    minutes: int  # how long the code lives, for the text
-
-
-class CodeSender(Protocol):
-    """Hands one code to the SMS gateway; returns the gateway's message id or raises CodeDeliveryError."""
-
-    def send(self, message: CodeMessage) -> str: ...
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    base_s: float = 2.0
-    cap_s: float = 30.0
-
-    def delay(self, failures: int) -> float:
-        return float(min(self.cap_s, self.base_s * 2 ** (failures - 1)))
 
 
 @dataclass
@@ -101,11 +67,11 @@ class CodeDispatcher(Service):
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
         sender: CodeSender,
-        retry: RetryPolicy | None = None,
+        retry: RetrySchedule | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.sender = sender
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetrySchedule(base_s=2.0, cap_s=30.0, max_attempts=None)
         self._queue: list[tuple[float, int, _Pending]] = []  # (monotonic due time, tie-break, entry)
         self._count = 0
         self._lock = threading.Condition()
@@ -153,7 +119,7 @@ class CodeDispatcher(Service):
 
     def _failed(self, pending: _Pending, error: str, permanent: bool) -> Outcome:
         message = pending.message
-        delay = self.retry.delay(pending.attempts)
+        delay = self.retry.delay_s(pending.attempts)
         retry_at: datetime | None = self.clock.now() + timedelta(seconds=delay)
         if permanent or (retry_at is not None and retry_at >= message.expires_at):
             retry_at = None  # no try left that could arrive in time: final

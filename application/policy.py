@@ -82,6 +82,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rating.follow-up": frozenset({"supervisor"}),
     # experience officers (体验员) act under the supervisor role, with reporter_kind experience_officer
     "feedback.submit": frozenset({"supervisor", "applicant"}),
+    # 跟踪督办 (application/ratings.py): supervisors list, assign and close; the assigned department's
+    # officials answer (the service checks the department); reports hold free text: not for analysts
+    "feedback.list": frozenset({"supervisor", "admin"}),
+    "feedback.assign": frozenset({"supervisor", "admin"}),
+    "feedback.answer": frozenset({"window_clerk", "reviewer", "approver", "admin"}),
+    "feedback.close": frozenset({"supervisor", "admin"}),
+    "feedback.read": frozenset(
+        {"window_clerk", "reviewer", "approver", "supervisor", "accountability_officer", "admin"}
+    ),
     # 印章: admin, or an approver for their own organisation's seals (checked in application/signatures.py)
     "seal.register": frozenset({"approver", "admin"}),
     "seal.change-signers": frozenset({"approver", "admin"}),

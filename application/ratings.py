@@ -14,12 +14,13 @@ from uuid import UUID, uuid4
 from application.base import Service
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
+from application.supervision import acts_for_department
 from domain.approvals import Case
 from domain.catalog import CATALOG
 from domain.shared.codes import validate_region
-from domain.shared.errors import Conflict, InvalidValue
+from domain.shared.errors import Conflict, Forbidden, InvalidValue, NotFound
 from domain.shared.events import Meta
-from domain.supervision.feedback import Feedback, ReporterKind
+from domain.supervision.feedback import ACTIONS, Feedback, ReporterKind
 from domain.supervision.rating import Rating, rating_id
 
 
@@ -146,6 +147,45 @@ class FeedbackService(Service):
                 description=description,
             )
             return [feedback], {"id": str(feedback.id), "reporter_kind": kind, "region_code": feedback.region_code}
+
+        return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def act(
+        self,
+        actor: Actor,
+        request_id: str,
+        key: IdempotencyKey | None,
+        feedback_id: UUID,
+        action: str,
+        body: dict[str, Any],
+    ) -> dict[str, Any]:
+        """跟踪督办 — list, assign, answer or close a report (domain/supervision/feedback.py).
+
+        Supervisors list, assign and close in their region; the assigned department's officials
+        (window clerk, reviewer, approver of that department, in the assigned region) answer."""
+        if action not in ACTIONS:
+            raise NotFound(f"unknown feedback action {action}")
+
+        def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
+            feedback = self.load(Feedback, feedback_id, f"feedback {feedback_id}")
+            if action == "answer":
+                region = feedback.assigned_region or feedback.region_code
+                authorize(actor, "feedback.answer", region_code=region)
+                department = feedback.assigned_department
+                if actor.role != "admin" and (department is None or not acts_for_department(actor, department)):
+                    raise Forbidden(f"{actor.role} of {actor.org} may answer only what its department was assigned")
+                feedback.answer(meta, str(body.get("answer", "")), str(body.get("measures", "")))
+            else:
+                authorize(actor, f"feedback.{action}", region_code=feedback.region_code)
+                if action == "list":
+                    feedback.put_on_list(meta, str(body.get("note", "")))
+                elif action == "assign":
+                    feedback.assign(
+                        meta, str(body.get("department", "")), body.get("region_code"), str(body.get("note", ""))
+                    )
+                else:
+                    feedback.close(meta, str(body.get("outcome", "")), str(body.get("conclusion", "")))
+            return [feedback], feedback.summary()
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
 

@@ -3,7 +3,8 @@ region, summarised and broken down by region, stage and item, plus receipts per 
 
 Every figure comes from `application.statistics.aggregate` over the same rows that
 `compute_statistics` reads, so the report, GraphQL `monthlyReport` and `statistics` agree.
-Rendering (HTML, PDF, charts) lives in interfaces/report/.
+The supervisor's part (warnings, inquiries, 好差评, import errors, feedback, window assessment) is
+application/report_supervision.py. Rendering (HTML, PDF, charts) lives in interfaces/report/.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from application.report_supervision import SupervisionSections, supervision_sections
 from application.statistics import (
     MONTH_RE,
     PROVINCE,
@@ -48,6 +50,7 @@ class MonthlyReport:
     by_stage: list[Group]
     by_item: list[Group]
     by_day: list[DayCount]
+    supervision: SupervisionSections | None = None  # the supervisor's sections (files; not GraphQL)
 
     @property
     def region_level_label(self) -> str:
@@ -64,8 +67,11 @@ def month_filter(month: str, region_code: str | None) -> StatisticsFilter:
     return StatisticsFilter(region_code=region_code or PROVINCE, month_from=month, month_to=month).check()
 
 
-def monthly_report(db: Database, month: str, region_code: str | None, today: date) -> MonthlyReport:
-    """数据月报 — the figures of one month in one region (the whole province by default)."""
+def monthly_report(
+    db: Database, month: str, region_code: str | None, today: date, *, supervision: bool = True
+) -> MonthlyReport:
+    """数据月报 — the figures of one month in one region (the whole province by default); with the
+    supervisor's sections unless `supervision` is false (GraphQL `monthlyReport` serves throughput)."""
     f = month_filter(month, region_code)
     scope = f.region_code or PROVINCE
     rows = matching_cases(db, f)
@@ -87,4 +93,5 @@ def monthly_report(db: Database, month: str, region_code: str | None, today: dat
         by_stage=aggregate(rows, GroupBy.STAGE, scope, today, calendar=working),
         by_item=aggregate(rows, GroupBy.ITEM, scope, today, calendar=working),
         by_day=[DayCount(d, per_day.get(d, 0)) for d in days],
+        supervision=supervision_sections(db, month, scope, today) if supervision else None,
     )

@@ -5,9 +5,17 @@ its acceptance, its approval and the project's `ItemApproved` are saved in one t
 REST answer to the submission already shows the approval. The system acts as `RULE_APPROVER`
 (role integration, channel system_rule) through the ordinary permissions.
 
-Licences are found in the licence library (a read model, caught up first) or cited by the
-applicant (`materials[].licence_number`), and every candidate is then checked against its
-aggregate: the library only says where to look, the log decides.
+Licences are found without waiting for any read model (`LicenceLocator`): the documents of the
+project's approved items, read from their cases' events (an approval's document number is the
+number of the licence it issues), whatever the licence library already knows (not caught up: a
+licence it has not seen yet is simply not a candidate), and those the applicant cites
+(`materials[].licence_number`). Every candidate is then checked against its aggregate: the
+lookups only say where to look, the log decides.
+
+Plan conformity is read from the Project aggregate itself (its last `BlueprintChecked`: the
+blueprint zones' and the multi-plan control lines' conflicts), never from a read model: a project
+with open conflicts or a missing rule input goes to a person (`Case.RuleApprovalDeclined`, whose
+evidence lists each conflict and each missing input).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from application.policy import RULE_APPROVER, authorize
@@ -24,12 +33,49 @@ from domain.approvals import Case
 from domain.approvals.rule_check import LicenceFacts, ProjectFacts, evaluate
 from domain.catalog import Item
 from domain.licences import License, licence_id
-from domain.projects import Project
+from domain.projects import Project, project_id
 from domain.shared.events import SHANGHAI, Channel, Meta
 
-# (project code, holder USCC, licence type) → licence numbers the library knows
+# (project code, holder USCC, licence type) → licence numbers worth checking
 LicenceFinder = Callable[[str, str, str], list[str]]
 Finder = Callable[[type[Any], UUID], Any]
+DECISIONS = (Case.Approved, Case.ApprovedPendingMaterials)
+
+
+class LicenceLocator:
+    """The LicenceFinder a command uses: aggregates first, then the library as it stands (no wait)."""
+
+    def __init__(self, app: Any, library: LicenceFinder | None = None) -> None:
+        self.app = app  # the one eventsourcing Application
+        self.library = library
+        # the last project's documents, by (id, version): one submission asks once per licence type
+        self._last: tuple[tuple[UUID, int], list[str]] | None = None
+
+    def documents(self, project_code: str) -> list[str]:
+        """The document numbers of the project's approved items, from their cases' events."""
+        try:
+            project = self.app.repository.get(project_id(project_code))
+        except AggregateNotFoundError:
+            return []
+        if not isinstance(project, Project):
+            return []
+        last = self._last
+        if last is not None and last[0] == (project.id, project.version):
+            return last[1]
+        numbers = [
+            str(event.document_number)
+            for case_id in project.approved_items.values()
+            for event in self.app.repository.event_store.get(UUID(str(case_id)))
+            if isinstance(event, DECISIONS) and event.document_number
+        ]
+        self._last = ((project.id, project.version), numbers)
+        return numbers
+
+    def __call__(self, project_code: str, holder_uscc: str, licence_type: str) -> list[str]:
+        numbers = list(self.documents(project_code))
+        if self.library is not None:
+            numbers += self.library(project_code, holder_uscc, licence_type)
+        return list(dict.fromkeys(numbers))
 
 
 def decide(
@@ -66,6 +112,8 @@ def decide(
         },
         approved_items={code: str(case_id) for code, case_id in project.approved_items.items()},
         land_supplied=project.land_supply_mode is not None,
+        has_red_line=project.red_line is not None,
+        conflicts=list(project.blueprint.conflicts),
     )
     outcome = evaluate(spec, item.prerequisites, facts, licences, today)
     evidence = outcome.evidence(spec.version)

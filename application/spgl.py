@@ -3,8 +3,9 @@ such as Haikou's) and their export (to the national platform).
 
 Import: every row is checked (code checks, then the uploaders' six rules, looking up what earlier
 rows and this dump made known), valid rows become `SpglRow` events with channel `import` and the
-source system, invalid ones stay out of the log and are listed, by rule, in the import's own
-`SpglImport.Completed` event. Tables are taken in dependency order (flows before cases, cases
+source system, invalid ones stay out of the exchange tables and are listed, by rule, in the
+import's own `SpglImport.Completed` event; a row refused by R2 or R3 is still evidence of
+off-system handling and enters the log as `SpglRefusedRow.Recorded` (once per source row). Tables are taken in dependency order (flows before cases, cases
 before their status rows), rows of a table in serial (LSH) order. The same dump again writes
 nothing: the import is keyed by the dump's digest, each row by (table, DFSJZJ) and serial.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -33,10 +34,11 @@ from domain.exchange.spgl import (
     SpglImport,
     SpglRow,
     SpglUpload,
-    check_upload_results,
     spgl_import_id,
     spgl_row_id,
 )
+from domain.exchange.spgl_export import check_upload_results
+from domain.exchange.spgl_refused import EVIDENCE_RULES, SpglRefusedRow
 from domain.shared.errors import Conflict, InvalidValue
 from domain.shared.events import Channel, Meta
 
@@ -90,10 +92,10 @@ class SpglService(Service):
         meta = self.meta(actor, request_id, channel=Channel.IMPORT)
         report = ImportReport()
         known = Known(self._known)
-        pending: dict[UUID, SpglRow] = {}
+        pending: dict[UUID, Aggregate] = {}
         for table in spgl.ORDER:
             for raw in sorted(tables.get(table, ()), key=_serial):
-                self._take(meta, table, raw, source_system, known, report, pending)
+                self._take(meta, table, raw, source_system, known, report, pending, import_id)
                 if len(pending) >= CHUNK:
                     self._save(list(pending.values()))
                     pending.clear()
@@ -109,7 +111,8 @@ class SpglService(Service):
         source: str,
         known: Known,
         report: ImportReport,
-        pending: dict[UUID, SpglRow],
+        pending: dict[UUID, Aggregate],
+        import_id: UUID,
     ) -> None:
         count = report.count(table)
         count.rows += 1
@@ -118,7 +121,7 @@ class SpglService(Service):
             row = spgl.normalise_row(raw)
             spgl.check_row(table, row, known)
             row_id = spgl_row_id(table, row["DFSJZJ"])
-            aggregate = pending.get(row_id)
+            aggregate = cast(SpglRow | None, pending.get(row_id))
             if aggregate is None and known.has("row", str(row_id)):
                 aggregate = self.find(SpglRow, row_id)
             if aggregate is None:
@@ -133,6 +136,10 @@ class SpglService(Service):
             count.rejected += 1
             region = str(raw.get("XZQHDM") or "")
             report.errors.append(RowError(table, key, lsh, bad.rule, bad.field, bad.message, region))
+            if bad.rule in EVIDENCE_RULES:  # still evidence (W9, W10): the refused row enters the log too
+                refused = SpglRefusedRow.record(meta, import_id, table, row, bad.rule, bad.field, bad.message, source)
+                if refused.id not in pending and self.find(SpglRefusedRow, refused.id) is None:
+                    pending[refused.id] = refused
             return
         if outcome is None:
             count.unchanged += 1

@@ -8,8 +8,8 @@ days and overdue flag case_timeline stored when their clock stopped, the others 
 Definitions (of the cases matching the filter, by business month of receipt, Asia/Shanghai):
 received every case; accepted ever accepted (受理); approved current status 11 or 12; refused 13;
 refused_at_acceptance 4 or 5; withdrawn 2 or 14; revoked 15; open not yet closed (1, 3, 6–10);
-decided 11, 12, 13 or 15 (a revoked case was decided first); overdue decided after its deadline,
-or open and past it today; on-time rate decided within the limit / decided with a known limit;
+decided 11, 12, 13 or 15 (a revoked case was decided first); overdue per domain/approvals/overdue.py
+(decided after its deadline, or open and past it today); on-time rate decided within the limit / decided with a known limit;
 mean and p90 (nearest rank) working days used by decided cases, clock pauses excluded.
 """
 
@@ -26,6 +26,7 @@ from typing import Any
 
 from application.policy import Actor, authorize, in_scope
 from domain.approvals import CaseClock
+from domain.approvals.overdue import DECIDED, OPEN, is_overdue
 from domain.catalog import CATALOG
 from domain.shared.errors import Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
@@ -36,8 +37,6 @@ from projections.case_timeline import CALENDAR, clock_of, read_calendar, regions
 
 PROVINCE = "460000"
 APPROVED = frozenset({11, 12})
-DECIDED = frozenset({11, 12, 13, 15})
-OPEN = frozenset({1, 3, 6, 7, 8, 9, 10})
 MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -175,7 +174,7 @@ def _clock_facts(
         {"accepted_on": accepted_on, "limit_days": limit_days, "pauses": pauses, "stopped_on": stopped_on}, calendar
     )
     today = date.fromisoformat(on) if isinstance(on, str) else on
-    return clock.overdue(today), clock.working_days_used(today)
+    return is_overdue(clock, today), clock.working_days_used(today)
 
 
 def scope_for(actor: Actor, requested: str | None) -> str:

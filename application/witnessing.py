@@ -48,6 +48,7 @@ from domain.ledger.note import (
     parse_vkey,
     verify_cosignature,
 )
+from domain.shared.retry import RetrySchedule
 from infrastructure.checkpoint_log import INSERT_COSIGNATURE, cosignature_rows, signed_rows
 from infrastructure.db import Database
 from infrastructure.settings import Settings
@@ -140,8 +141,7 @@ class WitnessOutbox:
         self.ledger = ledger
         self.endpoints = endpoints
         self.poster = poster
-        self.retry_base_s = retry_base_s
-        self.retry_cap_s = retry_cap_s
+        self.retry = RetrySchedule(retry_base_s, retry_cap_s, max_attempts=None)  # never given up
         self.clock = clock
         self.backoff: dict[str, _Backoff] = {e.name: _Backoff() for e in endpoints}
         self.held: dict[str, int] = {}  # the size each witness said it holds (from a 409)
@@ -219,7 +219,7 @@ class WitnessOutbox:
     def _failed(self, endpoint: WitnessEndpoint, size: int, error: str, outcome: str = "retry") -> str:
         b = self.backoff[endpoint.name]
         b.failures += 1
-        b.next_at = self.clock() + min(self.retry_cap_s, self.retry_base_s * 2 ** (b.failures - 1))
+        b.next_at = self.clock() + self.retry.delay_s(b.failures)
         b.last_error = error
         log.warning("witness %s, checkpoint %d: %s (try %d, next in %.0f s)", endpoint.name, size, error,
                     b.failures, b.next_at - self.clock())  # fmt: skip

@@ -41,8 +41,7 @@ class WorkCalendarService(Service):
 
     def calendar(self, years: Iterable[int]) -> Calendar:
         """The calendar with the schedules published for these years (the package below them)."""
-        found = (self.find(WorkCalendar, work_calendar_id(year)) for year in set(years))
-        return Calendar.of(c.schedule for c in found if c is not None)
+        return self.work_calendar(years)
 
     def published(self, year: int) -> WorkCalendar | None:
         return self.find(WorkCalendar, work_calendar_id(year))

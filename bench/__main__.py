@@ -19,6 +19,9 @@ the test database), dropped afterwards:
    another process (woken by NOTIFY), vs the library runner's `wait()`.
 7. `rebuild_memory`: peak RSS of a rebuild of every read model in a separate process, at N and 2N
    events.
+8. `detection_import`: the SPGL import of the labelled city dump (bench/detection.py,
+   GONGJIAN_BENCH_DETECTION_ROWS rows, default 13,000; 0 skips it) with the off-system warnings
+   caught up, as a ratio to the import alone, on fresh schemas of its own.
 """
 
 from __future__ import annotations
@@ -39,9 +42,10 @@ from typing import Any
 import psycopg
 
 from application.bootstrap import Container
-from application.ledger import _Verifier, stored_events, stored_rows, verify_store
+from application.ledger import _Verifier, stored_events, stored_pages, verify_store
 from application.policy import Actor
 from application.statistics import GroupBy, StatisticsFilter, compute_statistics
+from bench import detection
 from bench.common import RAW_EVENTS_DDL, SECRET, conninfo, emit, fresh_schema, open_container, percentile
 from bench.dataset import Generator
 from domain.ledger import leaf_data
@@ -56,6 +60,7 @@ SAMPLES = int(os.environ.get("GONGJIAN_BENCH_SAMPLES", "100"))
 LIBRARY_SECONDS = float(os.environ.get("GONGJIAN_BENCH_LIBRARY_SECONDS", "30"))
 # each read model rebuilt alone: 17 more rebuilds, most of the time of a 1M-event run
 PER_MODEL = os.environ.get("GONGJIAN_BENCH_PER_MODEL", "1") != "0"
+DETECTION_ROWS = int(os.environ.get("GONGJIAN_BENCH_DETECTION_ROWS", "13000"))
 CLERK = Actor("bench-clerk", "window_clerk", "bench", "460000")
 SUPERVISOR = Actor("bench-supervisor", "supervisor", "460000-yshj", "460000")
 OWNER = "91460000MA5T0P3X64"
@@ -85,6 +90,8 @@ def main() -> None:
             rebuild_memory(c, url, generator)
         finally:
             c.close()
+    if DETECTION_ROWS:
+        detection.run("postgresql", DETECTION_ROWS)
 
 
 # --- 1. appends ------------------------------------------------------------------------------
@@ -377,7 +384,7 @@ def ledger_verify(c: Container) -> None:
     plain = best(lambda: [hashlib.new(algorithm, b).digest() for b in blobs])
     verify = best(lambda: _Verifier(algorithm, checkpoints, None).run(events, leaves))
     # the same rows verify_store reads (one query a page), hashed plainly
-    read_plain = best(lambda: [hashlib.new(algorithm, e.state).digest() for e in stored_rows(c.db)], 2)
+    read_plain = best(lambda: [hashlib.new(algorithm, e[4]).digest() for rows in stored_pages(c.db) for e in rows], 2)
     end_to_end = best(lambda: verify_store(c.app, ledger), 2)
     emit(
         "ledger_verify",

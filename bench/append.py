@@ -8,6 +8,12 @@ JSON line per round and a summary with the medians of the ratios (raw time per s
 per save) and the statements each side sends per command.
 
     python -m bench.append HEAD 5 40
+    python -m bench.append --profile 300   # the tree alone: where one save's time goes
+
+`--profile [COMMANDS]` (no REF, no git): the tree's services only, each command followed by raw
+inserts of the rows it stored (one INSERT + COMMIT per save, as the baseline), then the same commands
+under cProfile: saves/s, this thread's CPU per save, statements per command, and the functions with
+the most time of their own.
 
 "Before" is a second application on the same schema whose recorder is REF's
 infrastructure/recorder.py and whose CaseService is REF's application/approvals.py, bound to REF's
@@ -16,6 +22,8 @@ application/base.py and application/catalogue.py (each loaded under a name of it
 
 from __future__ import annotations
 
+import cProfile
+import pstats
 import statistics
 import sys
 import time
@@ -91,7 +99,63 @@ def statements(run: Callable[[], Any]) -> int:
     return count
 
 
+def profile(commands: int) -> None:
+    with fresh_schema() as url:
+        c = open_container(url)
+        try:
+            code = project(c)
+            for _ in range(10):  # warm: caches, prepared statements, the pool
+                command(c.cases, code)
+            per_command = statements(partial(command, c.cases, code))
+            app = raw = cpu = 0.0
+            saves = 0
+            with psycopg.connect(conninfo(), options=f"-c search_path={schema_of(url)}") as conn:
+                conn.execute(RAW_EVENTS_DDL)
+                conn.commit()
+                for _ in range(commands):
+                    start = c.app.max_position()
+                    t0, c0 = time.perf_counter(), time.thread_time()
+                    command(c.cases, code)
+                    app += time.perf_counter() - t0
+                    cpu += time.thread_time() - c0
+                    rows = conn.execute(
+                        "SELECT originator_id, originator_version, topic, state FROM gongjian_events"
+                        " WHERE notification_id > %s ORDER BY notification_id",
+                        (start,),
+                    ).fetchall()
+                    conn.commit()
+                    t0 = time.perf_counter()
+                    for row in rows:  # one event per save here
+                        conn.execute(
+                            "INSERT INTO raw_events (originator_id, originator_version, topic, state)"
+                            " VALUES (%s, %s, %s, %s)",
+                            (uuid.uuid4(), row[1], row[2], row[3]),
+                        )
+                        conn.commit()
+                    raw += time.perf_counter() - t0
+                    saves += 2
+            emit(
+                "append_profile",
+                saves=saves,
+                saves_per_s=round(saves / app),
+                raw_saves_per_s=round(saves / raw),
+                ratio=round(raw / app, 3),
+                cpu_ms_per_save=round(cpu / saves * 1000, 3),
+                wall_ms_per_save=round(app / saves * 1000, 3),
+                raw_ms_per_save=round(raw / saves * 1000, 3),
+                statements_per_command=per_command,
+            )
+            profiler = cProfile.Profile()
+            profiler.runcall(lambda: [command(c.cases, code) for _ in range(commands)])
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+        finally:
+            c.close()
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--profile"]:
+        profile(int(sys.argv[2]) if len(sys.argv) > 2 else 300)
+        return
     ref = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
     rounds, block = (int(a) for a in (sys.argv[2:4] or ["5", "40"]))
     with fresh_schema() as url:

@@ -1,13 +1,13 @@
 """`python -m bench.ledger` — the ledger's costs on the demo log (a few thousand events).
 
-1. in memory (compute only, the events and leaves already read): `audit verify`'s hashing, chains,
-   tree and every signed root compared (`_Verifier` with the checkpoints' signatures left out), then
-   with the Ed25519 signatures checked too — against plain hashing (the ledger's algorithm, one
-   OpenSSL call per event) of the same leaf bytes;
+1. in memory (compute only, the event pages and leaf rows already read): `audit verify`'s hashing,
+   chains, leaf comparison, tree and every signed root compared (`_Verifier` with the checkpoints'
+   signatures left out), then with the Ed25519 signatures checked too — against plain hashing (the
+   ledger's algorithm, the same OpenSSL SM3 through hashlib, one call per event) of the same leaf bytes;
 2. end to end: `verify_store` on the store (reading included, every signature checked; also shown
    without the time of the signature checks, which `Report.signature_seconds` gives) — against
-   reading the same events from the store with the same query (`stored_rows`) and hashing their
-   stored bytes plainly;
+   reading the same events from the store with the same query (`stored_pages`: one query per 5,000
+   rows, tuples) and hashing their stored bytes plainly;
 3. projection: rebuilding the ledger read model from zero, in events/s.
 The demo's events are hours apart in simulated time, so the default cadence (a checkpoint 60 s
 after the last one, or every 1000 events) signs almost every size: ≈ 0.8 signed roots to recompute
@@ -25,36 +25,56 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from application.bootstrap import bootstrap
 from application.demo import demo_clock, load_demo
-from application.ledger import Report, StoredEvent, _Verifier, stored_rows, verify_store
+from application.ledger import Report, _Verifier, ledger_leaf_rows, signed_checkpoints, stored_pages, verify_store
 from domain.ledger import leaf_data
 from infrastructure.settings import Settings
-from projections.ledger import Ledger, checkpoint_of
+from projections.ledger import Ledger
 
 PROJECTS = int(os.environ.get("GONGJIAN_BENCH_PROJECTS", "60"))
 ROUNDS = int(os.environ.get("GONGJIAN_BENCH_ROUNDS", "25"))
 
 
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
+Run = tuple[float, float, Any]  # wall seconds, this thread's CPU seconds, the result
+
+
+def timed(fn: Callable[[], Any]) -> Run:
+    started, cpu = time.perf_counter(), time.thread_time()
     result = fn()
-    return time.perf_counter() - started, result
+    return time.perf_counter() - started, time.thread_time() - cpu, result
 
 
-def alternate(rounds: int, *fns: Callable[[], Any]) -> list[list[tuple[float, Any]]]:
-    """Each function once per round, in turn; every (seconds, result) by function."""
-    runs: list[list[tuple[float, Any]]] = [[] for _ in fns]
+def alternate(rounds: int, *fns: Callable[[], Any]) -> list[list[Run]]:
+    """Each function once per round, in turn; every (wall, CPU, result) by function."""
+    runs: list[list[Run]] = [[] for _ in fns]
     for _ in range(rounds):
         for fn, times in zip(fns, runs, strict=True):
             times.append(timed(fn))
     return runs
 
 
-def best(runs: list[tuple[float, Any]]) -> float:
-    return min(seconds for seconds, _ in runs)
+def best(runs: list[Run]) -> float:
+    return min(wall for wall, _, _ in runs)
+
+
+def best_cpu(runs: list[Run]) -> float:
+    return min(cpu for _, cpu, _ in runs)
+
+
+def line(label: str, runs: list[Run], base: list[Run] | None = None, signatures: bool = True) -> str:
+    """ms (wall, best), and the ratio to `base` by wall time and by CPU time (SQLite runs in this
+    thread, so its CPU time hardly depends on the load of the machine); `signatures=False`: each
+    run's time of the signature checks (`Report.signature_seconds`, `signature_cpu_seconds`) left out."""
+    wall = min(w - (0 if signatures else r.signature_seconds) for w, _, r in runs)
+    text = f"{label:<46}{wall * 1e3:8.1f} ms"
+    if base is not None:
+        cpu = min(c - (0 if signatures else r.signature_cpu_seconds) for _, c, r in runs)
+        text += f"  ratio {best(base) / wall:.2f} (CPU {best_cpu(base) / cpu:.2f})"
+    return text
 
 
 def main() -> None:
@@ -69,49 +89,42 @@ def main() -> None:
         assert isinstance(ledger, Ledger)
         n = c.app.max_position()
         rebuild = best(alternate(2, lambda: c.engine.rebuild("ledger"))[0])
-        events: list[StoredEvent] = list(stored_rows(ledger.db))
-        leaves = list(ledger.leaves())
-        rows = ledger.checkpoint_rows()
-        checkpoints = [checkpoint_of(r) for r in rows]
-        unsigned = [checkpoint_of({**r, "signature": None}) for r in rows]
-        key = bytes.fromhex(rows[0]["public_key"]) if rows and rows[0].get("public_key") else None
+        pages = list(stored_pages(ledger.db))
+        leaves = list(ledger_leaf_rows(ledger.db))
+        checkpoints, keys = signed_checkpoints(ledger.db)
+        unsigned = [replace(cp, signature=None) for cp in checkpoints]
+        key = bytes.fromhex(next(iter(keys))) if keys else None
         algorithm = ledger.algorithm()
-        blobs = [leaf_data(e.position, e.originator_id, e.originator_version, e.topic, e.state) for e in events]
+        blobs = [leaf_data(*e) for rows in pages for e in rows]
         size = sum(map(len, blobs))
-        assert _Verifier(algorithm, checkpoints, key).run(events, leaves).ok
+        assert _Verifier(algorithm, checkpoints, key).run_pages(pages, leaves).ok
 
         plain, per_event, hashing, verify = alternate(
             ROUNDS,
             lambda: [hashlib.new(algorithm, b).digest() for b in blobs],
-            lambda: _Verifier(algorithm, unsigned[-1:], None).run(events, leaves),
-            lambda: _Verifier(algorithm, unsigned, None).run(events, leaves),
-            lambda: _Verifier(algorithm, checkpoints, key).run(events, leaves),
+            lambda: _Verifier(algorithm, unsigned[-1:], None).run_pages(pages, leaves),
+            lambda: _Verifier(algorithm, unsigned, None).run_pages(pages, leaves),
+            lambda: _Verifier(algorithm, checkpoints, key).run_pages(pages, leaves),
         )
         read_plain, end_to_end = alternate(
             max(3, ROUNDS // 3),
-            lambda: [hashlib.new(algorithm, e.state).digest() for e in stored_rows(ledger.db)],
+            lambda: [hashlib.new(algorithm, e[4]).digest() for rows in stored_pages(ledger.db) for e in rows],
             lambda: verify_store(c.app, ledger),
         )
-        report: Report = end_to_end[0][1]
+        report: Report = end_to_end[0][2]
         assert report.ok, report.summary()
-        without_signatures = min(seconds - r.signature_seconds for seconds, r in end_to_end)
-        p, o, h, v = best(plain), best(per_event), best(hashing), best(verify)
-        rp, e2e = best(read_plain), best(end_to_end)
         print(f"store {url.split('?')[0]}: {n} events, {size / 1e6:.1f} MB of leaf data, algorithm {algorithm},")
         print(
             f"{len(checkpoints)} checkpoints ({report.signatures_verified} Ed25519 signatures checked);"
             f" best of {ROUNDS} in memory, {max(3, ROUNDS // 3)} end to end"
         )
-        print(f"in memory  plain {algorithm} of the leaf bytes           {p * 1e3:8.1f} ms")
-        print(f"           leaves, chains, tree, the last root   {o * 1e3:8.1f} ms  ratio {p / o:.2f}")
-        print(f"           hashing, chains, tree, signed roots   {h * 1e3:8.1f} ms  ratio {p / h:.2f}")
-        print(f"           the same + Ed25519 signatures         {v * 1e3:8.1f} ms  ratio {p / v:.2f}")
-        print(f"end to end read + plain {algorithm} from the store       {rp * 1e3:8.1f} ms")
-        print(f"           verify_store                          {e2e * 1e3:8.1f} ms  ratio {rp / e2e:.2f}")
-        print(
-            f"           verify_store without the signatures   {without_signatures * 1e3:8.1f} ms"
-            f"  ratio {rp / without_signatures:.2f}"
-        )
+        print(line(f"in memory  plain {algorithm} of the leaf bytes", plain))
+        print(line("           leaves, chains, tree, the last root", per_event, plain))
+        print(line("           hashing, chains, tree, signed roots", hashing, plain))
+        print(line("           the same + Ed25519 signatures", verify, plain))
+        print(line(f"end to end read + plain {algorithm} from the store", read_plain))
+        print(line("           verify_store", end_to_end, read_plain))
+        print(line("           verify_store without the signatures", end_to_end, read_plain, signatures=False))
         print(f"ledger projection rebuild                        {rebuild * 1e3:8.1f} ms  {n / rebuild:,.0f} events/s")
     finally:
         c.close()

@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 from uuid import UUID
 
-from application.archives import TransferError
+from application.ports import TransferError
 from domain.shared.errors import NotFound
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool
 
 
@@ -39,6 +39,10 @@ class Database(Protocol):
     @contextmanager
     def transaction(self) -> Iterator[Cursor]: ...
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+    def query_tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """As `query`, rows as tuples in column order (no dict per row: long scans)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -107,6 +111,14 @@ class SQLiteDatabase:
         cur = self._conn().execute(sql, tuple(params))
         try:
             return [dict(r) for r in cur.fetchall()]
+        finally:
+            cur.close()
+
+    def query_tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cur = self._conn().cursor()
+        cur.row_factory = None  # plain tuples (the connection's factory makes sqlite3.Row)
+        try:
+            return cur.execute(sql, tuple(params)).fetchall()
         finally:
             cur.close()
 
@@ -197,6 +209,11 @@ class PostgresDatabase:
         with self.pool.connection() as conn, conn.cursor() as cur:
             cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
             return list(cur.fetchall())
+
+    def query_tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.pool.connection() as conn, conn.cursor(row_factory=tuple_row) as cur:
+            cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
+            return cur.fetchall()
 
     def vacuum_analyze(self, tables: Sequence[str]) -> None:
         """VACUUM (ANALYZE) each table, outside any transaction (the pool's connections autocommit).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from application.delivery import DeliveryError
+from application.ports import DeliveryError
 
 # a receiver's refusal that a resend cannot change (retries, not these, are for outages)
 PERMANENT = frozenset({400, 401, 403, 404, 405, 409, 410, 413, 415, 422})

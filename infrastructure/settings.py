@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GONGJIAN_", extra="ignore")
 
     database_url: str = EMBEDDED_DEFAULT
+    # a PostgreSQL streaming replica of database_url's server: GraphQL reads there, `atLeast` waits for
+    # the replica's own read-model positions; commands and projection runners stay on the primary
+    read_database_url: str | None = None
     # GONGJIAN_DEVELOPMENT=true: the development conveniences (public JWT key, minted tokens, signing
     # codes in responses, generated keys) on a store other than the embedded default; logged loudly
     development: bool = False
@@ -138,6 +141,12 @@ class Settings(BaseSettings):
                 "outside the embedded default unless GONGJIAN_DEVELOPMENT=true"
             )
         self._check_sms()
+        if self.read_database_url and not (
+            self.read_database_url.startswith("postgres") and self.database_url.startswith("postgres")
+        ):
+            raise ValueError(
+                "GONGJIAN_READ_DATABASE_URL needs PostgreSQL: a streaming replica of GONGJIAN_DATABASE_URL"
+            )
         return self
 
     def _check_sms(self) -> None:

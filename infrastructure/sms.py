@@ -18,7 +18,7 @@ import json
 
 import httpx
 
-from application.mobile_codes import CodeDeliveryError, CodeMessage
+from application.ports import CodeDeliveryError, CodeMessage
 
 RETRIED_4XX = frozenset({408, 425, 429})
 ID_FIELDS = ("message_id", "messageId", "msgId", "id", "receipt")

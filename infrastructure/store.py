@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from uuid import UUID
 
-from application.app import GongjianApplication
 from infrastructure.db import Cursor, Database, DatabaseURL
+from infrastructure.log import GongjianApplication
 
 # Long-lived aggregates (a project collects every case's link) are kept in an LRU cache and
 # fast-forwarded from the store on each get, so loading them stays cheap and never stale.

@@ -455,9 +455,15 @@ def import_blueprint(
 
 @import_.command("projects")
 def import_projects(
-    file: Annotated[Path, typer.Argument(help="CSV with a header row; columns in docs/blueprint.md")],
+    file: Annotated[
+        Path, typer.Argument(help="CSV with a header row (docs/blueprint.md); with licence columns, or XLSX: 在建工程")
+    ],
+    official: Annotated[
+        str, typer.Option(help="在建工程迁移 (a file with licence columns, CSV or XLSX): the migrating official")
+    ] = "",
 ) -> None:
-    """历史项目迁移 — valid rows become projects (channel import); bad rows listed by row and rule."""
+    """历史项目迁移 — valid rows become projects (channel import); bad rows listed by row and rule.
+    A file with licence columns migrates 在建工程 with their licences, all or nothing (docs/operations.md)."""
     import uuid
 
     from rich.progress import track
@@ -466,7 +472,11 @@ def import_projects(
     from application.project_import import import_projects as run_import
     from application.project_import import read_rows
     from domain.shared.errors import InvalidValue
+    from interfaces.cli_migration import is_migration_file, migrate_file
 
+    if is_migration_file(file):
+        migrate_file(file, official, console, _container)
+        return
     container = _container()
     try:
         actor = Actor(CLI_INTEGRATION, "integration", "gongjian", "460000", "历史数据迁移")

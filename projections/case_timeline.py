@@ -31,9 +31,9 @@ from domain.approvals import CaseClock, CaseStatus, Decision, Pause
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import PACKAGE, Calendar, package_covers
-from domain.work_calendar import schedule_of
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, grouped_rows, to_json
+from projections.calendars import CALENDAR_EVENTS, calendar_of, calendar_table_sql, published_years, store_schedule
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
 CREATED = frozenset({"Case.Received", "Case.BackEntered"})
@@ -81,12 +81,7 @@ class CaseTimeline(ReadModel):
             " actor_role TEXT NOT NULL, actor_org TEXT NOT NULL, channel TEXT NOT NULL,"
             " request_id TEXT NOT NULL, detail TEXT NOT NULL, PRIMARY KEY (case_id, seq))"
         )
-        cur.execute(
-            "CREATE TABLE IF NOT EXISTS case_calendars ("
-            " year INTEGER PRIMARY KEY, calendar_id TEXT NOT NULL, version INTEGER NOT NULL, notice_number TEXT NOT NULL,"
-            f" notice_date TEXT NOT NULL, notice_title TEXT NOT NULL, holidays TEXT NOT NULL, position {big} NOT NULL,"
-            " recorded_at TEXT NOT NULL)"
-        )
+        cur.execute(calendar_table_sql("case_calendars", big))
         cur.execute("CREATE INDEX IF NOT EXISTS cases_project ON cases (project_code)")
         cur.execute("CREATE INDEX IF NOT EXISTS cases_region_status ON cases (region_code, status_code)")
         # case lists page in creation order: without it every page sorts the whole table
@@ -96,7 +91,9 @@ class CaseTimeline(ReadModel):
         """Per batch: the cases it touches read in one query, changed in memory, written back once."""
         events = [env for env in batch if env.event_type.startswith("Case.")]
         published = [env for env in batch if env.event_type in CALENDAR_EVENTS]
-        years = [_publish(cur, env) for env in published]  # in log order: a correction replaces its row
+        years = [
+            store_schedule(cur, env, "case_calendars") for env in published
+        ]  # log order: a correction replaces its row
         if not events and not published:
             return
         cases = Rows("cases", "case_id", CASE_COLUMNS)
@@ -105,7 +102,7 @@ class CaseTimeline(ReadModel):
         for env in events:
             status = self._apply(cur, cases, env)
             transitions.append(_transition(env, status))
-        overridden = _published_years(cur) if events else frozenset()
+        overridden = published_years(cur, "case_calendars") if events else frozenset()
         for key in (*cases.new, *cases.dirty):  # a changed clock: its stop facts judged again
             row = cases.rows[key]
             assert row is not None
@@ -233,16 +230,7 @@ class CaseTimeline(ReadModel):
 
     def transitions_of(self, case_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Transitions of many cases in one query (no N+1 for lists)."""
-        found: dict[str, list[dict[str, Any]]] = {case_id: [] for case_id in case_ids}
-        if not case_ids:
-            return found
-        marks = ", ".join("?" for _ in case_ids)
-        for t in self.db.query(
-            f"SELECT * FROM case_transitions WHERE case_id IN ({marks}) ORDER BY case_id, seq",  # noqa: S608
-            list(case_ids),
-        ):
-            found[t["case_id"]].append(t)
-        return found
+        return grouped_rows(self.db, "case_transitions", "case_id", case_ids)
 
     def list(
         self,
@@ -270,61 +258,12 @@ class CaseTimeline(ReadModel):
         return where.page(self.db, "cases", "created_position", after, first)
 
 
-CALENDAR_EVENTS = frozenset({"WorkCalendar.Published", "WorkCalendar.Revised"})
-CALENDAR_COLUMNS = (
-    "year", "calendar_id", "version", "notice_number", "notice_date", "notice_title", "holidays", "position",
-    "recorded_at",
-)  # fmt: skip
-
-
-def _publish(cur: Cursor, env: Envelope) -> int:
-    """工作日历: the year's row replaced by the published schedule; returns the year."""
-    e: Any = env.event
-    calendar_id = str(e.originator_id)
-    if env.event_type == "WorkCalendar.Published":
-        year = int(e.year)
-    else:
-        cur.execute("SELECT year FROM case_calendars WHERE calendar_id = ?", (calendar_id,))
-        found = cur.fetchone()
-        if found is None:  # cannot happen when processing starts at position 0
-            raise LookupError(f"work calendar {calendar_id} not in case_timeline")
-        year = int(found["year"])
-    cur.execute("DELETE FROM case_calendars WHERE year = ?", (year,))
-    values = (
-        year,
-        calendar_id,
-        e.originator_version,
-        e.notice_number,
-        e.notice_date.isoformat(),
-        e.notice_title,
-        json.dumps(e.holidays, ensure_ascii=False, sort_keys=True),
-        env.position,
-        e.timestamp.isoformat(),
-    )
-    cur.insert_rows("case_calendars", CALENDAR_COLUMNS, [values])
-    return year
-
-
-def _published_years(cur: Cursor) -> frozenset[int]:
-    cur.execute("SELECT year FROM case_calendars")
-    return frozenset(int(r["year"]) for r in cur.fetchall())
-
-
 def _clear_stop_facts(cur: Cursor, year: int) -> None:
     """A stopped clock that reaches into a newly published year is judged at query time from now on."""
     cur.execute(
         "UPDATE cases SET stop_days = NULL, stop_overdue = NULL, stop_calendar = NULL"
         " WHERE stop_calendar IS NOT NULL AND stopped_on >= ? AND (accepted_on IS NULL OR accepted_on <= ?)",
         (f"{year}-01-01", f"{year}-12-31"),
-    )
-
-
-def calendar_of(rows: Sequence[dict[str, Any]]) -> Calendar:
-    """The calendar in force from `case_calendars` rows (package years without a row)."""
-    if not rows:
-        return PACKAGE
-    return Calendar.of(
-        schedule_of(int(r["year"]), json.loads(r["holidays"]), r["notice_number"], int(r["version"])) for r in rows
     )
 
 

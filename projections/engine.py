@@ -30,9 +30,9 @@ from urllib.parse import quote
 
 from psycopg.conninfo import conninfo_to_dict
 
-from application.app import GongjianApplication
 from infrastructure.db import Database, DatabaseURL, PostgresDatabase
 from infrastructure.follower import Follower
+from infrastructure.log import GongjianApplication
 from infrastructure.notify import PostgresListener, Waker, WakeSource
 from infrastructure.settings import Settings
 from infrastructure.store import SETUP_LOCK

@@ -2,8 +2,12 @@
 types (the random draw's candidate pool), service orders with their times in working days
 (ordered → selected → accepted → delivered), and expert reviews (评估评审) per case.
 
-Consumes: Agency.*, ServiceOrder.*, AssessmentReview.*.
-Tables: `im_agencies`, `im_agency_services`, `im_orders`, `im_reviews`.
+Working days follow the schedules published in the log (WorkCalendar.*, kept in `im_calendars`,
+projections/calendars.py); when a year is published, the orders whose times reach into it are
+counted again on it, so live and rebuilt rows agree.
+
+Consumes: Agency.*, ServiceOrder.*, AssessmentReview.*, WorkCalendar.*.
+Tables: `im_agencies`, `im_agency_services`, `im_orders`, `im_reviews`, `im_calendars`.
 """
 
 from __future__ import annotations
@@ -13,22 +17,24 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from domain.shared.workdays import workdays_between
+from domain.shared.workdays import PACKAGE, Calendar, workdays_between
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, bigint
+from projections.calendars import CALENDAR_EVENTS, calendar_in, calendar_table_sql, store_schedule
 
 GROUPS = {"mode": "mode", "service_type": "service_type", "agency": "agency_uscc", "region": "region_code"}
 
 
-def _days(start: str | None, end: str | None) -> int | None:
+def _days(start: str | None, end: str | None, calendar: Calendar = PACKAGE) -> int | None:
     if start is None or end is None:
         return None
-    return workdays_between(date.fromisoformat(start), date.fromisoformat(end))
+    return workdays_between(date.fromisoformat(start), date.fromisoformat(end), calendar)
 
 
 class Intermediaries(ReadModel):
     name = "intermediaries"
-    tables = ("im_agencies", "im_agency_services", "im_orders", "im_reviews")
+    tables = ("im_agencies", "im_agency_services", "im_orders", "im_reviews", "im_calendars")
+    shape = 2  # 2: im_calendars, days counted on the published schedules
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -59,9 +65,14 @@ class Intermediaries(ReadModel):
             f" position {big} NOT NULL, last_position {big} NOT NULL)"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS im_reviews_case ON im_reviews (case_id)")
+        cur.execute(calendar_table_sql("im_calendars", big))
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        self._calendar: Calendar | None = None  # read once per batch, when an order needs it
         for env in batch:
+            if env.event_type in CALENDAR_EVENTS:
+                self._recount(cur, store_schedule(cur, env, "im_calendars"))
+                continue
             kind, _, name = env.event_type.partition(".")
             if kind == "Agency":
                 self._agency(cur, name, env)
@@ -114,14 +125,15 @@ class Intermediaries(ReadModel):
                     "state": "selected", "agency_uscc": e.agency_uscc, "agency_name": e.agency_name,
                     "seed": e.seed, "candidates": json.dumps(e.candidates),
                     "bid_amount": None if e.bid_amount is None else str(e.bid_amount),
-                    "selected_on": day, "days_to_select": _days(row["ordered_on"], day),
+                    "selected_on": day, "days_to_select": _days(row["ordered_on"], day, self._working(cur)),
                 }  # fmt: skip
             case "Accepted":
                 changes = {"state": "accepted", "accepted_on": day}
             case "ResultDelivered":
                 changes = {
                     "state": "delivered", "delivered_on": day, "result_title": e.title,
-                    "document_hash": e.document_hash, "days_to_deliver": _days(row["selected_on"], day),
+                    "document_hash": e.document_hash,
+                    "days_to_deliver": _days(row["selected_on"], day, self._working(cur)),
                 }  # fmt: skip
             case "Cancelled":
                 changes = {"state": "cancelled"}
@@ -130,6 +142,28 @@ class Intermediaries(ReadModel):
         changes["last_position"] = env.position
         sets = ", ".join(f"{k} = ?" for k in changes)
         cur.execute(f"UPDATE im_orders SET {sets} WHERE order_id = ?", (*changes.values(), order_id))  # noqa: S608
+
+    def _working(self, cur: Cursor) -> Calendar:
+        if self._calendar is None:
+            self._calendar = calendar_in(cur, "im_calendars")
+        return self._calendar
+
+    def _recount(self, cur: Cursor, year: int) -> None:
+        """A year published: the orders whose spans reach into it, counted again on it."""
+        self._calendar = calendar_in(cur, "im_calendars")
+        first, last = f"{year}-01-01", f"{year}-12-31"
+        cur.execute(
+            "SELECT order_id, ordered_on, selected_on, delivered_on FROM im_orders"
+            " WHERE selected_on IS NOT NULL AND ordered_on <= ?"
+            " AND (selected_on >= ? OR (delivered_on IS NOT NULL AND delivered_on >= ?))",
+            (last, first, first),
+        )
+        for r in cur.fetchall():
+            cur.execute(
+                "UPDATE im_orders SET days_to_select = ?, days_to_deliver = ? WHERE order_id = ?",
+                (_days(r["ordered_on"], r["selected_on"], self._calendar),
+                 _days(r["selected_on"], r["delivered_on"], self._calendar), r["order_id"]),
+            )  # fmt: skip
 
     def _review(self, cur: Cursor, name: str, env: Envelope) -> None:
         e: Any = env.event

@@ -4,6 +4,8 @@ as plain decimals.
 
 Whether a licence has expired depends on today: the handler stores `valid_until`, the status
 (valid / revoked / expired) is computed at query time.
+A migrated licence (存量证照, 在建工程迁移) keeps its provenance: source file and SHA-256, row,
+migrating official, original issuing authority (`provenance`, JSON; NULL when issued here).
 Consumes: License.Issued, License.Revoked. Tables: `licences`, `licence_topics`.
 """
 
@@ -23,13 +25,14 @@ LICENCE_COLUMNS = (
     "number", "licence_id", "licence_type", "holder_name", "holder_uscc", "project_code", "item_code", "case_id",
     "department", "region_code", "valid_from", "valid_until", "topic", "document_hash", "hash_algorithm", "seal_id",
     "signer", "algorithm", "signed_at", "signature", "issued_by_org", "revoked", "revocation_reason", "revoked_at",
-    "position", "last_position",
+    "position", "last_position", "provenance",
 )  # fmt: skip
 
 
 class LicenceLibrary(ReadModel):
     name = "licence_library"
     tables = ("licences", "licence_topics")
+    shape = 2  # 2: provenance of migrated licences
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -42,7 +45,7 @@ class LicenceLibrary(ReadModel):
             " document_hash TEXT NOT NULL, hash_algorithm TEXT NOT NULL, seal_id TEXT NOT NULL,"
             " signer TEXT NOT NULL, algorithm TEXT NOT NULL, signed_at TEXT NOT NULL, signature TEXT NOT NULL,"
             " issued_by_org TEXT NOT NULL, revoked INTEGER NOT NULL, revocation_reason TEXT, revoked_at TEXT,"
-            f" position {big} NOT NULL, last_position {big} NOT NULL)"
+            f" position {big} NOT NULL, last_position {big} NOT NULL, provenance TEXT)"
         )
         cur.execute(
             "CREATE TABLE IF NOT EXISTS licence_topics ("
@@ -118,6 +121,7 @@ class LicenceLibrary(ReadModel):
             "revoked_at": None,
             "position": env.position,
             "last_position": env.position,
+            "provenance": to_json(e.provenance) if e.provenance is not None else None,
         }
 
     # --- queries ----------------------------------------------------------------------
@@ -194,4 +198,5 @@ def status_of(row: dict[str, Any], today: date) -> LicenceStatus:
 
 
 def _with_status(row: dict[str, Any], today: date) -> dict[str, Any]:
-    return {**row, "topic": json.loads(row["topic"]), "status": status_of(row, today).value}
+    provenance = json.loads(row["provenance"]) if row.get("provenance") else None
+    return {**row, "topic": json.loads(row["topic"]), "provenance": provenance, "status": status_of(row, today).value}

@@ -5,8 +5,10 @@ Whether a rectification was on time (≤ 15 working days after the rating) is de
 dates; whether an unrectified bad review is already late depends on today and is computed at
 query time from the stored deadline. The case facts a rating is analysed by (item, department,
 region, the clerk who accepted it) are kept in this model's own table, from the Case events.
-Consumes: Case.Received, Case.BackEntered, Case.Accepted, Rating.*, Feedback.Submitted.
-Tables: `ratings_case_facts`, `ratings`, `ratings_feedback`.
+Working days follow the schedules published in the log (`ratings_calendars`, projections/calendars.py):
+a year's publication judges again the bad reviews whose 15 days reach into it.
+Consumes: Case.Received, Case.BackEntered, Case.Accepted, Rating.*, Feedback.Submitted, WorkCalendar.*.
+Tables: `ratings_case_facts`, `ratings`, `ratings_feedback`, `ratings_calendars`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any, cast
 
 from domain.catalog import CATALOG
 from domain.shared.reference import REFERENCE
+from domain.shared.workdays import Calendar
 from domain.supervision.rating import LEVELS, rectification_due, rectified_on_time
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, Rows, bigint, to_json
+from projections.calendars import calendar_in, calendar_table_sql, store_schedule
 from projections.case_timeline import regions_within
 
 GROUP_COLUMNS = {
@@ -30,6 +34,10 @@ GROUP_COLUMNS = {
     "CLERK": "clerk_id",
 }
 NO_CLERK = "未经窗口受理"
+# feedback about a window names no item and no department: grouped under this key, not a blank row
+# (the filter `department: "unassigned"` selects it); ratings always carry both
+UNASSIGNED = "unassigned"
+UNASSIGNED_LABELS = {"ITEM": "未指定事项", "DEPARTMENT": "未指定部门"}
 LATER = frozenset({"Rating.RectificationRecorded", "Rating.FollowUpRecorded"})
 FACT_COLUMNS = ("case_id", "item_code", "item_name", "department", "region_code", "clerk_id", "clerk_org")
 RATING_COLUMNS = (
@@ -58,7 +66,8 @@ def _case_ids(batch: Sequence[Envelope]) -> set[str]:
 
 class Ratings(ReadModel):
     name = "ratings"
-    tables = ("ratings_case_facts", "ratings", "ratings_feedback")
+    tables = ("ratings_case_facts", "ratings", "ratings_feedback", "ratings_calendars")
+    shape = 2  # 2: ratings_calendars, 15 working days counted on the published schedules
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -86,6 +95,7 @@ class Ratings(ReadModel):
             f" position {big} NOT NULL)"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ratings_region_month ON ratings (region_code, month)")
+        cur.execute(calendar_table_sql("ratings_calendars", big))
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: case facts and ratings it touches read in a few queries, written back once."""
@@ -94,9 +104,14 @@ class Ratings(ReadModel):
         feedback: list[tuple[Any, ...]] = []
         facts.load(cur, _case_ids(batch))
         ratings.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if env.event_type in LATER])
+        self._calendar: Calendar | None = None  # read once per batch, when a rating needs it
         for env in batch:
             e: Any = env.event
             match env.event_type:
+                case "WorkCalendar.Published" | "WorkCalendar.Revised":
+                    ratings.flush(cur)
+                    self._recount(cur, store_schedule(cur, env, "ratings_calendars"))
+                    ratings = Rows("ratings", "rating_id", RATING_COLUMNS)  # the recount changed rows in the table
                 case "Case.Received" | "Case.BackEntered":
                     facts.insert(
                         {
@@ -113,7 +128,7 @@ class Ratings(ReadModel):
                     if facts.get(cur, str(e.originator_id)) is not None:
                         facts.update(str(e.originator_id), {"clerk_id": e.actor_id, "clerk_org": e.actor_org})
                 case "Rating.Rated":
-                    ratings.insert(self._rated(env, facts.get(cur, str(e.case_id)) or {}))
+                    ratings.insert(self._rated(cur, env, facts.get(cur, str(e.case_id)) or {}))
                 case "Rating.RectificationRecorded":
                     self._rectified(cur, ratings, env)
                 case "Rating.FollowUpRecorded":
@@ -132,7 +147,31 @@ class Ratings(ReadModel):
         ratings.flush(cur)
         cur.insert_rows("ratings_feedback", FEEDBACK_COLUMNS, feedback)
 
-    def _rated(self, env: Envelope, facts: dict[str, Any]) -> dict[str, Any]:
+    def _working(self, cur: Cursor) -> Calendar:
+        if self._calendar is None:
+            self._calendar = calendar_in(cur, "ratings_calendars")
+        return self._calendar
+
+    def _recount(self, cur: Cursor, year: int) -> None:
+        """工作日历 published for a year: bad reviews whose 15 working days reach into it, judged again."""
+        self._calendar = calendar_in(cur, "ratings_calendars")
+        cur.execute(
+            "SELECT rating_id, rated_on, rectified_on FROM ratings WHERE bad = 1 AND rated_on <= ?"
+            " AND (rectification_due >= ? OR rectified_on >= ?)",
+            (f"{year}-12-31", f"{year}-01-01", f"{year}-01-01"),
+        )
+        for r in cur.fetchall():
+            rated_on = date.fromisoformat(r["rated_on"])
+            on_time = None
+            if r["rectified_on"] is not None:
+                on_time = int(rectified_on_time(rated_on, date.fromisoformat(r["rectified_on"]), self._calendar))
+            due = rectification_due(rated_on, self._calendar).isoformat()
+            cur.execute(
+                "UPDATE ratings SET rectification_due = ?, rectified_on_time = ? WHERE rating_id = ?",
+                (due, on_time, r["rating_id"]),
+            )
+
+    def _rated(self, cur: Cursor, env: Envelope, facts: dict[str, Any]) -> dict[str, Any]:
         e: Any = env.event
         rated_on: date = e.business_date
         bad = LEVELS[e.level].is_bad
@@ -154,7 +193,7 @@ class Ratings(ReadModel):
             "comment": e.comment,
             "rated_on": rated_on.isoformat(),
             "month": rated_on.isoformat()[:7],
-            "rectification_due": rectification_due(rated_on).isoformat() if bad else None,
+            "rectification_due": rectification_due(rated_on, self._working(cur)).isoformat() if bad else None,
             "rectified_on": None,
             "rectified_on_time": None,
             "rectifications": 0,
@@ -173,7 +212,7 @@ class Ratings(ReadModel):
         if row is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"rating {rating_id} not in ratings")
         first = row["rectified_on"] or e.rectified_on.isoformat()
-        on_time = rectified_on_time(date.fromisoformat(row["rated_on"]), date.fromisoformat(first))
+        on_time = rectified_on_time(date.fromisoformat(row["rated_on"]), date.fromisoformat(first), self._working(cur))
         ratings.update(
             rating_id,
             {
@@ -218,7 +257,7 @@ class Ratings(ReadModel):
     ) -> list[dict[str, Any]]:
         """One dict per group: counts by level, bad reviews, rectification and follow-up, feedback."""
         column = GROUP_COLUMNS[group_by]
-        key = f"COALESCE({column}, '')"
+        key = f"COALESCE({column}, '{UNASSIGNED if group_by in UNASSIGNED_LABELS else ''}')"
         where, params = _where(region_scope, department, item_code, month)
         rated = where + (["applicant_org = ?"] if applicant_org else [])
         rated_params = params + ([applicant_org] if applicant_org else [])
@@ -244,6 +283,17 @@ class Ratings(ReadModel):
         )
         return _assemble(group_by, by_level, bad, feedback)
 
+    def bad_reviews(self, *, month: str, region_scope: str | None = None) -> list[dict[str, Any]]:
+        """差评 rated in a month (YYYY-MM) in the scope, in rating order, with their rectification
+        and follow-up columns (数据月报)."""
+        where, params = _where(region_scope, None, None, month)
+        return self.db.query(
+            "SELECT rating_id, case_id, item_code, item_name, department, region_code, level, rated_on,"  # noqa: S608
+            " rectification_due, rectified_on, rectified_on_time, rectifications, follow_up_result, followed_up_on"
+            f" FROM ratings WHERE bad = 1 AND {' AND '.join(where)} ORDER BY position",
+            params,
+        )
+
 
 def _where(
     region_scope: str | None, department: str | None, item_code: str | None, month: str | None
@@ -251,7 +301,9 @@ def _where(
     conditions: list[str] = []
     params: list[Any] = []
     for column, value in (("department", department), ("item_code", item_code), ("month", month)):
-        if value:
+        if value == UNASSIGNED and column != "month":
+            conditions.append(f"{column} IS NULL")
+        elif value:
             conditions.append(f"{column} = ?")
             params.append(value)
     if region_scope and region_scope != "460000":
@@ -291,6 +343,8 @@ def _assemble(
 
 
 def label(group_by: str, key: str) -> str:
+    if key == UNASSIGNED and group_by in UNASSIGNED_LABELS:
+        return UNASSIGNED_LABELS[group_by]
     if group_by == "ITEM":
         return CATALOG.items[key].name if key in CATALOG.items else key
     if group_by == "DEPARTMENT":

@@ -9,6 +9,7 @@ from projections.blueprint import Blueprint
 from projections.case_timeline import CaseTimeline
 from projections.deliveries import Deliveries
 from projections.duplicates import Duplicates
+from projections.feedback import FeedbackReports
 from projections.industry import Industry
 from projections.inquiries import Inquiries
 from projections.intermediaries import Intermediaries
@@ -29,6 +30,7 @@ READ_MODELS: tuple[type[ReadModel], ...] = (
     Inquiries,
     OfflineWarnings,
     Ratings,
+    FeedbackReports,
     WindowAssessment,
     LicenceLibrary,
     Deliveries,

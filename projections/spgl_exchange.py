@@ -12,8 +12,9 @@ Also kept here: the keys the import's rules look up (stage items, engineering co
 flows per region and type) and the rows each import kept out, by rule (for `dataQuality`).
 
 Consumes: Process.Published / VersionPublished / Retired, Project.Generated, Project.MergedInto,
-Project.UnitWorkRegistered, Case.*, SpglRow.Imported / Corrected / Invalidated, SpglImport.Completed,
-SpglUpload.Recorded.
+Project.UnitWorkRegistered, Project.LandSupplied, Case.*, SpglRow.Imported / Corrected / Invalidated,
+SpglImport.Completed, SpglUpload.Recorded, License.Issued / Revoked (red lines and permits:
+projections/spgl_permits.py).
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from typing import Any, cast
 
-from domain.approvals.case import Decision
+from domain.approvals.status import Decision
 from domain.catalog.process import flow_code as versioned_flow_code
 from domain.catalog.process import process_id, regions_up
 from domain.catalog.seed import seed_definition
 from domain.exchange import spgl
-from domain.shared.events import SHANGHAI
+from domain.exchange.spgl_export import row as _row
+from domain.exchange.spgl_export import time_text as _time
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor, Database
+from projections import spgl_permits
 from projections.base import Envelope, ReadModel, Rows, bigint, fetch_together
 
 SYSTEM = "海南省工程建设项目审批管理系统"  # SJLY of the transitions we produce
@@ -44,24 +47,6 @@ ROWS_PER_EVENT = 100  # LSH of a native row: position x 100 + its index among th
 
 def flow_code(flow_type: int) -> str:
     return versioned_flow_code(flow_type, PROVINCE)
-
-
-def _time(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return _time(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _row(**fields: Any) -> dict[str, str]:
-    return {k: text for k, v in fields.items() if (text := _text(v)) != ""}
 
 
 def flow_rows(
@@ -118,9 +103,10 @@ def catalogue_rows() -> tuple[tuple[str, dict[str, str]], ...]:
 
 class SpglExchange(ReadModel):
     name = "spgl_exchange"
-    shape = 2  # 2: flow versions from the catalogue events, cases and projects carry the pinned flow
+    shape = 3  # 2: flow versions from the catalogue events, pinned flows; 3: red lines and permits
     tables = (
         "spgl_rows", "spgl_keys", "spgl_projects", "spgl_cases", "spgl_import_errors", "spgl_upload", "spgl_flows",
+        spgl_permits.TABLE,
     )  # fmt: skip
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
@@ -158,6 +144,7 @@ class SpglExchange(ReadModel):
             "CREATE TABLE IF NOT EXISTS spgl_flows (process_id TEXT PRIMARY KEY, code TEXT NOT NULL,"
             " region_code TEXT NOT NULL, flow_type INTEGER NOT NULL, version TEXT NOT NULL, retired INTEGER NOT NULL)"
         )
+        spgl_permits.create_table(cur)
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         # per batch: the projects and cases it touches read in two queries, rows and keys written at
@@ -208,11 +195,17 @@ class SpglExchange(ReadModel):
             elif kind.startswith("Process."):
                 rows = self._flow(b, env, kind)
             elif kind == "Project.Generated":
-                rows = self._project(b, env)
+                rows = self._project(cur, b, env)
             elif kind == "Project.MergedInto":
                 rows = self._merged(cur, b, env)
             elif kind == "Project.UnitWorkRegistered":
                 rows = self._unit_work(b, env)
+            elif kind == "Project.LandSupplied":
+                rows = spgl_permits.land_supplied(
+                    cur, env, self._project_of(b, project_id=str(env.event.originator_id))
+                )
+            elif kind.startswith("License."):
+                rows = spgl_permits.licence(cur, env)
             elif kind.startswith("Case."):
                 rows = self._case(b, env, kind.split(".", 1)[1])
             for idx, (table, row, verbatim) in enumerate(rows):
@@ -308,7 +301,7 @@ class SpglExchange(ReadModel):
                 return flow["code"], flow["version"]
         return flow_code(flow_type), VERSION
 
-    def _project(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
+    def _project(self, cur: Cursor, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
         e: Any = env.event
         splcbm, splcbbh = self._flow_in_force(b, e.region_code, e.flow_type)
         gcdm = f"{e.code}-001"
@@ -352,7 +345,8 @@ class SpglExchange(ReadModel):
             DWMC=e.owner_name,
             DWTYSHXYDM=e.owner_uscc,
         )
-        return [(spgl.PROJECT, project, False), (spgl.PARTY, owner, False)]
+        red_line = spgl_permits.red_line(cur, dfsjzj, e.region_code, e.code, e.red_line)
+        return [(spgl.PROJECT, project, False), (spgl.PARTY, owner, False), *red_line]
 
     @staticmethod
     def _project_of(b: _Batch, *, code: str | None = None, project_id: str | None = None) -> dict[str, Any]:
@@ -499,7 +493,7 @@ class SpglExchange(ReadModel):
 
 
 _CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
-_PROJECT_LATER = frozenset({"Project.MergedInto", "Project.UnitWorkRegistered"})
+_PROJECT_LATER = frozenset({"Project.MergedInto", "Project.UnitWorkRegistered", "Project.LandSupplied"})
 _ROW_COLUMNS = ("position", "idx", "tbl", "dfsjzj", "lsh", "valid", "source", "row_json")
 
 

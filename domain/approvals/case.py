@@ -1,6 +1,6 @@
 """办件 — the Case aggregate: one application for one item by one project.
 
-The lifecycle is reference/case_status.csv (BLZT 1–15) as an explicit state machine: `ALLOWED`
+The lifecycle is reference/case_status.csv (BLZT 1–15) as an explicit state machine: `ALLOWED` (status.py)
 maps each phase to the actions it permits; anything else raises IllegalTransition naming the state
 and the action. A back-entry (补录) is its own creation event with the business time and a reason.
 """
@@ -8,91 +8,23 @@ and the action. A back-entry (补录) is its own creation event with the busines
 from __future__ import annotations
 
 from datetime import date
-from enum import IntEnum, StrEnum
 from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.approvals.clock import CaseClock, Pause
+from domain.approvals.status import (
+    ALLOWED,
+    CLOSED_STATUSES,
+    DECIDED_STATUSES,
+    CaseStatus,
+    Decision,
+    Phase,
+)
 from domain.catalog import Item
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import SHANGHAI, AuditedEvent, Channel, Meta
-from domain.shared.reference import REFERENCE
-
-
-class CaseStatus(IntEnum):
-    """办理状态 (BLZT), codes of reference/case_status.csv."""
-
-    RECEIVED = 1
-    WITHDRAWN_BEFORE_ACCEPTANCE = 2
-    ACCEPTED = 3
-    NOT_ACCEPTED = 4
-    ACCEPTANCE_REFUSED = 5
-    CORRECTION_REQUESTED = 6
-    CORRECTION_COMPLETED = 7
-    REVIEW_STARTED = 8
-    SPECIAL_PROCEDURE_STARTED = 9
-    SPECIAL_PROCEDURE_ENDED = 10
-    APPROVED = 11
-    APPROVED_PENDING_MATERIALS = 12
-    REFUSED = 13
-    WITHDRAWN = 14
-    REVOKED = 15
-
-    @property
-    def label(self) -> str:
-        return REFERENCE.case_statuses[self.value].name
-
-
-class Decision(StrEnum):
-    """The outcome a back-entry records."""
-
-    APPROVED = "approved"
-    APPROVED_PENDING_MATERIALS = "approved_pending_materials"
-    REFUSED = "refused"
-
-    @property
-    def status(self) -> CaseStatus:
-        return {
-            Decision.APPROVED: CaseStatus.APPROVED,
-            Decision.APPROVED_PENDING_MATERIALS: CaseStatus.APPROVED_PENDING_MATERIALS,
-            Decision.REFUSED: CaseStatus.REFUSED,
-        }[self]
-
-
-class Phase(StrEnum):
-    RECEIVED = "received"  # not yet accepted (1, or 7 before acceptance)
-    CORRECTION = "correction"  # 6
-    IN_REVIEW = "in_review"  # 3, 8, 10, or 7 after acceptance
-    SUSPENDED = "suspended"  # 9
-    DECIDED = "decided"  # 11, 12
-    CLOSED = "closed"  # 2, 4, 5, 13, 14, 15
-
-
-ALLOWED: dict[Phase, frozenset[str]] = {
-    Phase.RECEIVED: frozenset({"accept", "not-accept", "refuse-acceptance", "request-correction", "withdraw"}),
-    Phase.CORRECTION: frozenset({"complete-correction", "withdraw"}),
-    Phase.IN_REVIEW: frozenset(
-        {
-            "request-correction",
-            "start-review",
-            "record-opinion",
-            "start-special-procedure",
-            "approve",
-            "approve-pending-materials",
-            "refuse",
-            "withdraw",
-        }
-    ),
-    Phase.SUSPENDED: frozenset({"end-special-procedure", "withdraw"}),
-    Phase.DECIDED: frozenset({"revoke"}),
-    Phase.CLOSED: frozenset(),
-}
-
-ACTIONS: tuple[str, ...] = tuple(sorted(set().union(*ALLOWED.values())))
-CLOSED_STATUSES = frozenset({2, 4, 5, 13, 14, 15})
-DECIDED_STATUSES = frozenset({11, 12})
 
 
 class Case(Aggregate):
@@ -160,8 +92,10 @@ class Case(Aggregate):
         flow_code: str | None = None
         flow_version: str | None = None
         item_version: str | None = None
+        # v3: where a migrated approval (在建工程, domain/approvals/migration.py) comes from; None: a 补录
+        provenance: dict[str, Any] | None = None
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -169,7 +103,13 @@ class Case(Aggregate):
             for name in ("flow_code", "flow_version", "item_version"):
                 state.setdefault(name, None)
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """v2 back-entries were all offline decisions entered by an official: no provenance."""
+            state.setdefault("provenance", None)
+
         def apply(self, aggregate: Case) -> None:
+            aggregate.provenance = self.provenance
             aggregate.pinned = (self.flow_code, self.flow_version, self.item_version)
             aggregate.status = Decision(self.decision).status
             aggregate.back_entered = True
@@ -374,6 +314,7 @@ class Case(Aggregate):
         self.corrections = 0
         self.review_started = False
         self.back_entered = False
+        self.provenance: dict[str, Any] | None = None  # a migrated approval's source (BackEntered v3)
         self.history: list[tuple[date, str]] = []
         # (flow code, flow version, item version) received under; None for back-entries and v1 cases
         self.pinned: tuple[str | None, str | None, str | None] = (None, None, None)

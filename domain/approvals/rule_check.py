@@ -3,6 +3,12 @@
 Pure: the service gathers the facts (the project, the licences found for it, as verified against
 their aggregates) and `evaluate` says which rules and materials pass, with the evidence, which is
 what the decision event records. A rule that cannot be judged fails: the case goes to a human.
+
+Whatever the item's rules say, a project with open plan conflicts (一张蓝图/多规合一: the conflicts of
+its last blueprint check, as its aggregate records them) or a missing rule input (an attribute a rule
+reads, the land supply a shared material comes from, any licence of a wanted type, the red line the
+plan check needs) is never decided by rule: the evidence lists each conflict with its kind and values
+and each missing input by name.
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ class ProjectFacts:
     attributes: Mapping[str, str | None]
     approved_items: Mapping[str, str]  # item code → case id
     land_supplied: bool
+    has_red_line: bool = True
+    conflicts: Sequence[Mapping[str, Any]] = ()  # Project.blueprint.conflicts: the open plan conflicts
 
 
 @dataclass
@@ -64,10 +72,53 @@ class RuleOutcome:
     passed: bool
     rules: list[dict[str, Any]] = field(default_factory=list)
     materials: list[dict[str, Any]] = field(default_factory=list)
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+    missing_inputs: list[dict[str, Any]] = field(default_factory=list)
 
     def evidence(self, version: str) -> dict[str, Any]:
         """What the decision (or the refusal to decide) records."""
-        return {"rule_set_version": version, "passed": self.passed, "rules": self.rules, "materials": self.materials}
+        return {
+            "rule_set_version": version,
+            "passed": self.passed,
+            "rules": self.rules,
+            "materials": self.materials,
+            "conflicts": self.conflicts,
+            "missing_inputs": self.missing_inputs,
+        }
+
+
+def plan_conflicts(conflicts: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each open conflict with its kind (land_use, plot_ratio, height_limit, control_line …) and values."""
+    return [
+        {
+            "kind": str(c.get("rule", "")),
+            "subject": str(c.get("zone_code") or c.get("line_code") or c.get("code") or ""),
+            "field": c.get("field"),
+            "declared": c.get("declared"),
+            "limit": c.get("limit"),
+            "message": c.get("message"),
+        }
+        for c in conflicts
+    ]
+
+
+def missing_inputs(spec: RuleApproval, project: ProjectFacts, licences: Sequence[LicenceFacts]) -> list[dict[str, Any]]:
+    """Each input a rule or material needs that is not on record, by name, with who needs it."""
+    found_types = {lic.licence_type for lic in licences}
+    missing: list[dict[str, Any]] = []
+    if not project.has_red_line:
+        missing.append({"name": "red_line", "needed_by": "plan_conformity"})
+    for rule in spec.rules:
+        if rule.kind == "project" and rule.attribute and project.attributes.get(rule.attribute) is None:
+            missing.append({"name": rule.attribute, "needed_by": rule.name})
+        if rule.kind == "licence" and rule.licence_type not in found_types:
+            missing.append({"name": f"licence:{rule.licence_type}", "needed_by": rule.name})
+    for material in spec.materials:
+        if material.shared_from == "land_supply" and not project.land_supplied:
+            missing.append({"name": "land_supply", "needed_by": material.code})
+        if material.licence_type and material.licence_type not in found_types:
+            missing.append({"name": f"licence:{material.licence_type}", "needed_by": material.code})
+    return missing
 
 
 def evaluate(
@@ -136,4 +187,8 @@ def evaluate(
         item["satisfied"] = ok
         outcome.passed &= ok
         outcome.materials.append(item)
+    # manual review (转人工) whatever the rules said: open plan conflicts, missing inputs
+    outcome.conflicts = plan_conflicts(project.conflicts)
+    outcome.missing_inputs = missing_inputs(spec, project, licences)
+    outcome.passed &= not outcome.conflicts and not outcome.missing_inputs
     return outcome

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from pyproj import Geod
@@ -103,10 +103,12 @@ def check_red_line(
     and the results of the areas valid on `on` (an expired assessment is not applied)."""
     red = shape(red_line)
     out = BlueprintCheck()
+    overlapping = []
     for zone in sorted(zones, key=lambda z: z.code):
         overlap = geodesic_area_m2(red.intersection(shape(zone.geometry)))
         if overlap < MIN_OVERLAP_M2:
             continue
+        overlapping.append(zone)
         out.zones.append(
             {
                 "code": zone.code,
@@ -117,6 +119,9 @@ def check_red_line(
             }
         )
         out.conflicts.extend(_conflicts(zone, declared))
+    governed = governed_areas_m2(red, overlapping)
+    for entry in out.zones:
+        entry["governed_m2"] = str(governed[entry["code"]])
     for area in sorted(areas, key=lambda a: a.code):
         if not area.valid_on(on):
             continue
@@ -188,12 +193,60 @@ def _conflict(rule: str, zone: Zone, field_: str, declared: str, limit: str, mes
     }
 
 
+def _strictness(ratio: Decimal | None, code: str) -> tuple[bool, Decimal, str]:
+    """The order in which zones claim the red line: lowest plot ratio first; a zone without one
+    limits nothing, so it claims last; equal ratios by code (any order gives the same figure)."""
+    return (ratio is None, ratio if ratio is not None else Decimal(0), code)
+
+
+def governed_areas_m2(red: BaseGeometry, zones: Sequence[Zone]) -> dict[str, Decimal]:
+    """Where zones overlap, the stricter (lower) plot ratio governs: each part of the red line is
+    counted once, for the strictest zone covering it. The parts are differences of cumulative
+    covered areas, each clamped to the red line's own area, so they never sum to more than it."""
+    whole = geodesic_area_m2(red)
+    ordered = sorted(zones, key=lambda z: _strictness(z.max_plot_ratio, z.code))
+    parts: dict[str, Decimal] = {}
+    union: BaseGeometry | None = None
+    covered = Decimal(0)
+    for zone in ordered:
+        piece = red.intersection(shape(zone.geometry))
+        union = piece if union is None else union.union(piece)
+        now = max(covered, min(whole, geodesic_area_m2(union)))
+        parts[zone.code] = now - covered
+        covered = now
+    return parts
+
+
 def allowed_floor_area_m2(zones: Sequence[dict[str, Any]], red_line_area: Decimal) -> Decimal | None:
-    """计容建筑面积上限 — Σ overlap * the zone's plot ratio, when zones with a plot ratio cover the
-    red line; None when part of it lies outside them (no plan figure to hold the project to)."""
-    if red_line_area <= 0 or any(z["max_plot_ratio"] is None for z in zones):
+    """计容建筑面积上限 — Σ governed area * the zone's plot ratio: each part of the red line counted
+    once, under the strictest zone covering it (governed_areas_m2). None when part of the red line
+    lies outside zones with a plot ratio (no plan figure to hold the project to). Rounded down to
+    the cent: an allowance is never rounded up.
+
+    Checks recorded before `governed_m2` existed carry only each zone's overlap: then the zones
+    claim the red line in the same order, each at most its overlap and together at most the red
+    line's area — exact when overlapping zones nest, otherwise never more than the exact figure."""
+    if red_line_area <= 0 or not zones:
         return None
-    covered = sum((Decimal(z["overlap_m2"]) for z in zones), Decimal(0))
+    ordered = sorted(zones, key=lambda z: _strictness(_ratio(z), str(z["code"])))
+    allowance = covered = Decimal(0)
+    for z in ordered:
+        if "governed_m2" in z:
+            part = Decimal(z["governed_m2"])
+        else:
+            part = min(Decimal(z["overlap_m2"]), red_line_area - covered)
+        ratio = _ratio(z)
+        if ratio is None:
+            if part >= MIN_OVERLAP_M2:
+                return None  # a part governed by no plot ratio
+            continue
+        covered += part
+        allowance += part * ratio
     if covered < red_line_area * FULL_COVER:
         return None
-    return sum((Decimal(z["overlap_m2"]) * Decimal(z["max_plot_ratio"]) for z in zones), Decimal(0)).quantize(CENT)
+    return allowance.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def _ratio(zone: dict[str, Any]) -> Decimal | None:
+    value = zone.get("max_plot_ratio")
+    return None if value is None else Decimal(value)

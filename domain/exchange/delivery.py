@@ -18,8 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -28,6 +27,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import AuditedEvent, Meta
+from domain.shared.retry import RetrySchedule
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://gongjian.hainan.gov.cn/deliveries")
 _DESTINATION = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -59,32 +59,6 @@ class DeliveryState(StrEnum):
 
 
 AWAITING = frozenset({DeliveryState.PENDING, DeliveryState.RETRYING})
-
-
-@dataclass(frozen=True)
-class RetrySchedule:
-    """Bounded exponential backoff without jitter: after the n-th failure of a round the next try
-    is base·2^(n-1) seconds later, at most `cap_s`; the `max_attempts`-th failure is the last."""
-
-    base_s: float = 30.0
-    cap_s: float = 3600.0
-    max_attempts: int = 10
-
-    def __post_init__(self) -> None:
-        if not 0 < self.base_s <= self.cap_s:
-            raise InvalidValue("retry", "need 0 < base_s <= cap_s", "retry_schedule")
-        if self.max_attempts < 1:
-            raise InvalidValue("retry", "max_attempts must be at least 1", "retry_schedule")
-
-    def delay_s(self, failures: int) -> float:
-        # the exponent is bounded so a huge count cannot overflow the float
-        return min(self.base_s * 2.0 ** min(failures - 1, 64), self.cap_s)
-
-    def retry_at(self, now: datetime, failures: int) -> datetime | None:
-        """When to try again after `failures` failures of this round; None: give up (dead letter)."""
-        if failures >= self.max_attempts:
-            return None
-        return now + timedelta(seconds=self.delay_s(failures))
 
 
 class Delivery(Aggregate):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -562,32 +562,9 @@ def as_record(table: str, row: Mapping[str, str], source_system: str) -> dict[st
     return None
 
 
-UPLOAD_STATES = {"1": "uploaded", "-1": "failed", "3": "failed"}  # SJSCZT; 0 (pending) is where rows start
-
-
+# what the platform answered (SJSCZT, SBYY) is checked in domain/exchange/spgl_export.py
 def spgl_upload_id(digest: str) -> UUID:
     return uuid5(NAMESPACE, f"spgl-upload:{digest}")
-
-
-def check_upload_results(results: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
-    """The national platform's answer per row: table, serial (LSH), state (SJSCZT 1, -1 or 3) and,
-    for a failure, the reason (SBYY). A bad entry is a 422 naming its index and field."""
-    if not results:
-        raise InvalidValue("results", "at least one row's result", "required")
-    checked = []
-    for n, r in enumerate(results):
-        table, lsh, state = str(r.get("table", "")), str(r.get("LSH", "")), str(r.get("SJSCZT", ""))
-        reason = str(r.get("SBYY") or "").strip()
-        if table not in tables():
-            raise InvalidValue(f"results[{n}].table", f"{table!r} is not a national data-sharing table", "table")
-        if not re.fullmatch(r"\d+", lsh):
-            raise InvalidValue(f"results[{n}].LSH", "the row's serial, a whole number", "format")
-        if state not in UPLOAD_STATES:
-            raise InvalidValue(f"results[{n}].SJSCZT", "1 uploaded, -1 or 3 failed", "upload_state")
-        if UPLOAD_STATES[state] == "failed" and not reason:
-            raise InvalidValue(f"results[{n}].SBYY", "a failed upload needs its reason", "required")
-        checked.append({"table": table, "LSH": lsh, "SJSCZT": state, "SBYY": reason})
-    return checked
 
 
 class SpglUpload(Aggregate):

@@ -14,7 +14,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import SHANGHAI, AuditedEvent, Meta
-from domain.shared.workdays import workdays_between
+from domain.shared.workdays import PACKAGE, Calendar, workdays_between
 
 PROCEDURE_TYPE = "expert_review"
 PROCEDURE_NAME = "专家评审"
@@ -143,7 +143,10 @@ class AssessmentReview(Aggregate):
             raise InvalidValue("opinion", "the opinion is required", "required")
         self.trigger_event(self.OpinionRecorded, expert=expert, opinion=opinion.strip(), **meta.fields())
 
-    def finish(self, meta: Meta, result: str, conditions: list[str], summary: str) -> None:
+    def finish(
+        self, meta: Meta, result: str, conditions: list[str], summary: str, calendar: Calendar = PACKAGE
+    ) -> None:
+        """`calendar`: the working calendar as published when the review ends (working_days_used)."""
         if self.result is not None:
             raise IllegalTransition(f"assessment review {self.id}", "finished", "finish")
         try:
@@ -155,7 +158,7 @@ class AssessmentReview(Aggregate):
             raise InvalidValue("conditions", "conditions go with, and only with, pass_with_conditions", "conditions")
         if not self.opinions:
             raise IllegalTransition(f"assessment review {self.id}", "no expert opinion yet", "finish")
-        used = workdays_between(self.started_on, meta.business_time.astimezone(SHANGHAI).date())
+        used = workdays_between(self.started_on, meta.business_time.astimezone(SHANGHAI).date(), calendar)
         self.trigger_event(
             self.Finished, result=outcome.value, conditions=kept, summary=summary.strip(), working_days_used=used,
             **meta.fields(),

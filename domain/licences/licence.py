@@ -281,6 +281,28 @@ def prepare(
     return content
 
 
+PROVENANCE_FIELDS = ("source_file", "source_sha256", "row", "migrated_by", "issuing_authority")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def check_provenance(provenance: dict[str, Any]) -> dict[str, Any]:
+    """迁移来源 — where a migrated record comes from: the source file's name and SHA-256, its row
+    (the header is row 1), the migrating official and the original issuing authority."""
+    unknown = sorted(set(provenance) - set(PROVENANCE_FIELDS))
+    if unknown:
+        raise InvalidValue(f"provenance.{unknown[0]}", f"allowed: {list(PROVENANCE_FIELDS)}", "provenance_field")
+    for name in ("source_file", "migrated_by", "issuing_authority"):
+        text = str(provenance.get(name) or "").strip()
+        if not text or len(text) > MAX_TEXT:
+            raise InvalidValue(f"provenance.{name}", f"required, at most {MAX_TEXT} characters", "required")
+    if not _SHA256.fullmatch(str(provenance.get("source_sha256", ""))):
+        raise InvalidValue("provenance.source_sha256", "64 lower-case hex digits", "sha256")
+    row = provenance.get("row")
+    if isinstance(row, bool) or not isinstance(row, int) or row < 2:
+        raise InvalidValue("provenance.row", "the row number in the file (the header is row 1)", "row")
+    return {k: (str(provenance[k]).strip() if k != "row" else row) for k in PROVENANCE_FIELDS}
+
+
 def content_hash(content: dict[str, Any]) -> str:
     return digest(HashAlgorithm.SM3, canonical_content(content)).hex()
 
@@ -313,6 +335,15 @@ class License(Aggregate):
         algorithm: str
         signed_at: datetime
         signature: str
+        # v2: where a migrated licence (存量证照, docs/operations.md "Migrating 在建工程") comes from; None: issued here
+        provenance: dict[str, Any] | None = None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 licences were all issued in the system: no provenance."""
+            state.setdefault("provenance", None)
 
     class Revoked(Event):
         """证照注销 — the licence was revoked (撤销/注销) and is no longer valid."""
@@ -344,6 +375,7 @@ class License(Aggregate):
         algorithm: str,
         signed_at: datetime,
         signature: str,
+        provenance: dict[str, Any] | None = None,
     ) -> None:
         self.number = number
         self.licence_type = licence_type
@@ -364,6 +396,7 @@ class License(Aggregate):
         self.algorithm = algorithm
         self.signed_at = signed_at
         self.signature = signature
+        self.provenance = provenance
         self.revoked = False
         self.revocation_reason: str | None = None
 
@@ -381,8 +414,17 @@ class License(Aggregate):
         )
 
     @classmethod
-    def issue(cls, meta: Meta, content: dict[str, Any], seal: Seal, signer: str, signature: bytes) -> License:
-        """Record a licence prepared by `prepare`, signed at `meta.now` by `signer` with `seal`."""
+    def issue(
+        cls,
+        meta: Meta,
+        content: dict[str, Any],
+        seal: Seal,
+        signer: str,
+        signature: bytes,
+        provenance: dict[str, Any] | None = None,
+    ) -> License:
+        """Record a licence prepared by `prepare`, signed at `meta.now` by `signer` with `seal`; a
+        migrated licence (存量证照电子化) carries its `provenance` (`check_provenance`)."""
         seal.check_usable(signer, meta.now)
         payload = cls.payload(content, str(seal.id), signer, meta.now)
         if not verify(seal.algorithm, seal.public_key_bytes, payload, signature):
@@ -398,6 +440,7 @@ class License(Aggregate):
             algorithm=seal.algorithm,
             signed_at=meta.now,
             signature=base64.b64encode(signature).decode(),
+            provenance=check_provenance(provenance) if provenance is not None else None,
             **meta.fields(),
         )
 

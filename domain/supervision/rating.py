@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate
 from domain.projects.project import NAMESPACE
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import SHANGHAI, AuditedEvent, Meta
-from domain.shared.workdays import add_workdays, workdays_between
+from domain.shared.workdays import PACKAGE, Calendar, add_workdays, workdays_between
 
 RECTIFICATION_LIMIT_DAYS = 15  # 差评整改时限: working days after the rating
 RATEABLE_STATUSES = frozenset({2, 4, 5, 11, 12, 13, 14, 15})  # decided or closed (BLZT)
@@ -62,12 +62,12 @@ def rating_id(case_id: UUID) -> UUID:
     return uuid5(NAMESPACE, f"rating:{case_id}")
 
 
-def rectification_due(rated_on: date) -> date:
-    return add_workdays(rated_on, RECTIFICATION_LIMIT_DAYS)
+def rectification_due(rated_on: date, calendar: Calendar = PACKAGE) -> date:
+    return add_workdays(rated_on, RECTIFICATION_LIMIT_DAYS, calendar)
 
 
-def rectified_on_time(rated_on: date, rectified_on: date) -> bool:
-    return workdays_between(rated_on, rectified_on) <= RECTIFICATION_LIMIT_DAYS
+def rectified_on_time(rated_on: date, rectified_on: date, calendar: Calendar = PACKAGE) -> bool:
+    return workdays_between(rated_on, rectified_on, calendar) <= RECTIFICATION_LIMIT_DAYS
 
 
 def check_level(level: int) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import anyio.to_thread
 import strawberry
@@ -18,17 +18,11 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from application.policy import in_scope
-from domain.shared.codes import validate_parcel_code
-from domain.shared.errors import InvalidValue
-from interfaces.graphql.common import actor_of, error, region_scope, wait
+from interfaces.graphql.common import actor_of, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from projections.blueprint import Blueprint
 from projections.case_timeline import regions_within
-
-if TYPE_CHECKING:
-    from interfaces.graphql.types import Project
 
 MAX_ALIAS_HOPS = 8  # a merge chain longer than this is a data error, not a loop to follow
 
@@ -98,13 +92,6 @@ class AssessmentArea:
     geometry: JSON
     retired: bool
     position: int
-
-
-@strawberry.type(description="宗地 — a parcel code and the projects linked to it (merged codes followed).")
-class Parcel:
-    code: str
-    project_codes: list[str]
-    projects: list[Annotated[Project, strawberry.lazy("interfaces.graphql.types")]]
 
 
 def land_node(row: dict[str, Any]) -> ProjectLand:
@@ -226,33 +213,3 @@ class BlueprintQuery:
             for r in rows
             if kind is None or r["kind"] == kind
         ]
-
-    @strawberry.field(
-        permission_classes=[IsAuthenticated],
-        description="宗地 — the projects linked to a parcel code (宗地代码 → 项目代码), canonical codes after merges.",
-    )
-    async def parcel(self, info: Info[Context, None], code: str, at_least: int | None = None) -> Parcel:
-        from interfaces.graphql.types import project_node
-
-        await wait(info, at_least)
-        try:
-            parcel_code = validate_parcel_code(code, "code")
-        except InvalidValue as exc:
-            raise error(exc.message, "BAD_USER_INPUT", 422) from None
-        model = Blueprint(info.context.container.db)
-        overview = info.context.projects
-        linked = await anyio.to_thread.run_sync(model.projects_of_parcel, parcel_code)
-        actor = actor_of(info)
-        rows: dict[str, dict[str, Any]] = {}
-        for linked_code in linked:
-            row = await anyio.to_thread.run_sync(canonical_row, overview.get, linked_code)
-            if row is None or row["code"] in rows:
-                continue
-            visible = (
-                row["owner_uscc"] == actor.org
-                if actor.role == "applicant"
-                else actor.role == "admin" or in_scope(actor, row["region_code"])
-            )
-            if visible:
-                rows[row["code"]] = row
-        return Parcel(code=parcel_code, project_codes=list(rows), projects=[project_node(r) for r in rows.values()])

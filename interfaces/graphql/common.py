@@ -54,7 +54,23 @@ def _bounded_wait(container: Container, at_least: int, timeout: float) -> tuple[
     log_position = container.app.max_position()
     if at_least > log_position + AHEAD_MARGIN:
         return False, log_position
+    if container.replica is not None:  # GraphQL reads the replica: wait for the replica's copy, not the primary's
+        return container.replica.wait_for(at_least, timeout, list(container.engine.models)), None
     return container.engine.wait_for(at_least, timeout), None
+
+
+def _replica_behind(container: Container, at_least: int) -> GraphQLError:
+    """The timeout when reading a replica: say how far its copy got (/health tells replay from runners)."""
+    assert container.replica is not None
+    try:
+        reached: int | None = min(container.replica.positions(list(container.engine.models)).values(), default=0)
+    except Exception:  # the replica went away meanwhile
+        reached = None
+    return GraphQLError(
+        f"the read replica did not reach position {at_least} within {container.settings.wait_timeout_s}s"
+        f" (its read models are at {reached}): the replica lags, its replay is paused, or the runners lag; see /health",
+        extensions={"code": "TIMEOUT", "status": 504, "replicaPosition": reached},
+    )
 
 
 async def wait(info: Info[Context, None], at_least: int | None) -> None:
@@ -69,6 +85,8 @@ async def wait(info: Info[Context, None], at_least: int | None) -> None:
             f"atLeast {at_least} is ahead of the log (position {log_position}): pass a position a command returned",
             extensions={"code": "BAD_USER_INPUT", "status": 422, "logPosition": log_position},
         )
+    if not reached and container.replica is not None:
+        raise await anyio.to_thread.run_sync(partial(_replica_behind, container, at_least))
     if not reached:
         raise error(f"read models did not reach position {at_least} within {timeout}s", "TIMEOUT", 504)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -14,6 +14,21 @@ from projections.audit_trail import AuditTrail
 from projections.case_timeline import CaseTimeline
 from projections.project_overview import ProjectOverview
 
+READ_VIEW = "graphql_read_view"  # key in Container.extras
+
+
+def read_view(container: Container) -> Container:
+    """The container GraphQL sees: with a read replica configured, the same services (commands go to
+    the primary through them) but `db` is the replica's, so every resolver's read-model query goes
+    there. Built once per container."""
+    if container.replica is None:
+        return container
+    view = container.extras.get(READ_VIEW)
+    if not isinstance(view, Container):
+        view = replace(container, db=container.replica.db)
+        container.extras[READ_VIEW] = view
+    return view
+
 
 @dataclass
 class Context(BaseContext):
@@ -24,6 +39,7 @@ class Context(BaseContext):
 
     def __post_init__(self) -> None:
         super().__init__()
+        self.container = read_view(self.container)
 
     @property
     def cases(self) -> CaseTimeline:

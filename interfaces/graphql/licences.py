@@ -59,6 +59,15 @@ class TopicField:
     value: str
 
 
+@strawberry.type(description="迁移来源 — where a migrated licence (在建工程迁移, 存量证照) comes from.")
+class LicenseProvenance:
+    source_file: str
+    source_sha256: str = strawberry.field(description="SHA-256 of the migrated file's bytes")
+    row: int = strawberry.field(description="row in the file; the header is row 1")
+    migrated_by: str | None = personal("the migrating official")
+    issuing_authority: str = strawberry.field(description="the original issuing authority (原发证机关)")
+
+
 @strawberry.type(description="电子证照 — a licence issued on an approval and signed with the department's seal.")
 class License:
     number: str
@@ -81,6 +90,9 @@ class License:
     revocation_reason: str | None
     revoked_at: str | None
     position: int = strawberry.field(description="log position of the issue")
+    provenance: LicenseProvenance | None = strawberry.field(
+        default=None, description="set on a migrated licence (在建工程迁移); null when issued in the system"
+    )
 
 
 def _node(row: dict[str, Any]) -> License:
@@ -116,6 +128,7 @@ def _node(row: dict[str, Any]) -> License:
         revocation_reason=row["revocation_reason"],
         revoked_at=row["revoked_at"],
         position=int(row["position"]),
+        provenance=LicenseProvenance(**row["provenance"]) if row.get("provenance") else None,
     )
 
 

@@ -18,6 +18,7 @@ from interfaces.graphql.common import wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from interfaces.graphql.types import AuditEntry, audit_node
+from interfaces.graphql.visibility import check_trail_visible
 from projections.provenance import ORDER, Provenance, provenance
 
 
@@ -39,10 +40,8 @@ class ProvenanceChain:
 
 
 def _check(info: Info[Context, None], chain: Provenance) -> None:
-    from interfaces.graphql.schema import _check_trail_visible  # auditTrail's rule (schema imports this module)
-
     for subject in [*chain.case_ids, *chain.project_codes] or [chain.subject]:
-        _check_trail_visible(info, subject)
+        check_trail_visible(info, subject)
 
 
 @strawberry.type

@@ -84,8 +84,8 @@ class Router(GraphQLRouter[Context, None]):
         return UNSET
 
 
-def mount(app: FastAPI, container: Container) -> None:
-    from interfaces.graphql.schema import schema
+def mount(app: FastAPI, container: Container, schema: Any) -> None:
+    """`schema`: interfaces/graphql/schema.py's, handed in so that no module of the schema imports it back."""
 
     async def context(connection: HTTPConnection) -> Context:
         return Context(container=container, actor=actor_from(connection, verifier(container.settings)))

@@ -25,9 +25,7 @@ from strawberry.tools import merge_types
 from strawberry.types import Info
 
 from application.history import History
-from application.policy import authorize, in_scope
 from domain.projects import project_id
-from domain.shared.errors import Forbidden
 from infrastructure.store import version_at
 from interfaces.graphql.blueprint import BlueprintQuery, canonical_row
 from interfaces.graphql.caching import KnownValid
@@ -37,6 +35,7 @@ from interfaces.graphql.context import Context
 from interfaces.graphql.deliveries import DeliveriesQuery
 from interfaces.graphql.duplicates import DuplicatesQuery, family, family_page
 from interfaces.graphql.execution import use_leaf_fields
+from interfaces.graphql.feedback import FeedbackQuery
 from interfaces.graphql.industry import IndustryQuery
 from interfaces.graphql.industry_read import IndustryListsQuery
 from interfaces.graphql.inquiries import InquiriesQuery
@@ -45,6 +44,7 @@ from interfaces.graphql.ledger import LedgerQuery
 from interfaces.graphql.licences import LicencesQuery
 from interfaces.graphql.limits import QueryCost, RefuseBadText
 from interfaces.graphql.live import Subscription
+from interfaces.graphql.parcels import ParcelQuery
 from interfaces.graphql.personal import WithheldNotice, may_see_personal_data
 from interfaces.graphql.provenance import ProvenanceQuery
 from interfaces.graphql.ratings import RatingsQuery
@@ -66,6 +66,7 @@ from interfaces.graphql.types import (
     transition_node,
 )
 from interfaces.graphql.utilities import UtilitiesQuery
+from interfaces.graphql.visibility import check_trail_visible, check_visible
 from interfaces.graphql.warnings import WarningsQuery
 from interfaces.graphql.work_calendar import WorkCalendarQuery, calendar_as_of
 from projections.case_timeline import clock_of
@@ -101,43 +102,6 @@ def _with_positions(info: Info[Context, None], case_id: UUID, facts: CaseFacts) 
     return dataclasses.replace(facts, transitions=transitions, row={**facts.row, "last_position": last})
 
 
-def _check_visible(info: Info[Context, None], region_code: str, owner_org: str) -> None:
-    actor = actor_of(info)
-    if actor.role == "applicant":
-        if owner_org != actor.org:
-            raise error("an applicant sees only its own projects and cases", "FORBIDDEN", 403)
-    elif actor.role != "admin" and not in_scope(actor, region_code):
-        raise error(f"region {region_code} is outside the actor's scope {actor.region}", "FORBIDDEN", 403)
-
-
-def _check_trail_visible(info: Info[Context, None], subject: str) -> None:
-    """审计追溯 of a project or case in the actor's scope (an applicant: its own), or of the actor's own
-    actions; another actor's trail only province-wide. Anything else is 403, never rows (OWASP API1)."""
-    actor = actor_of(info)
-    try:
-        authorize(actor, "audit.read")
-    except Forbidden as exc:
-        raise error(str(exc), "FORBIDDEN", 403) from None
-    if subject in (actor.actor_id, actor.org) or (actor.role != "applicant" and in_scope(actor, "460000")):
-        return
-    if actor.role == "admin":
-        return
-    project = info.context.projects.get(subject)
-    if project is not None:
-        _check_visible(info, project["region_code"], project["owner_uscc"])
-        return
-    try:
-        case = info.context.cases.get(str(UUID(subject)))
-    except ValueError:
-        case = None
-    if case is not None:
-        _check_visible(info, case["region_code"], case["applicant_org"])
-        return
-    raise error(
-        "outside the actor's scope: trace projects and cases of your scope, or your own actions", "FORBIDDEN", 403
-    )
-
-
 def _history(info: Info[Context, None]) -> History:
     container = info.context.container
     return History(container.app, partial(version_at, container.db))
@@ -171,7 +135,7 @@ class Query:
             if not events:
                 return None
             aggregate = History.fold(events)
-            _check_visible(info, aggregate.region_code, aggregate.owner_uscc)
+            check_visible(info, aggregate.region_code, aggregate.owner_uscc)
             locate = info.context.container.projects.position_of
             position = await anyio.to_thread.run_sync(locate, aggregate.id, aggregate.version)
             return dataclasses.replace(project_from(aggregate), position=position)  # as of its last event then
@@ -179,7 +143,7 @@ class Query:
         row = await anyio.to_thread.run_sync(canonical_row, info.context.projects.get, code)
         if row is None:
             return None
-        _check_visible(info, row["region_code"], row["owner_uscc"])
+        check_visible(info, row["region_code"], row["owner_uscc"])
         return project_node(row)
 
     @strawberry.field(
@@ -236,7 +200,7 @@ class Query:
             if not events:
                 return None
             facts = case_facts(events)
-            _check_visible(info, facts.row["region_code"], facts.row["applicant_org"])
+            check_visible(info, facts.row["region_code"], facts.row["applicant_org"])
             facts = await anyio.to_thread.run_sync(_with_positions, info, case_id, facts)
             # 工作日历 as the log knew it then, not as it is now
             known = await anyio.to_thread.run_sync(calendar_as_of, _history(info), facts.clock, as_of, as_of_position)
@@ -247,7 +211,7 @@ class Query:
         row = await anyio.to_thread.run_sync(timeline.get, str(case_id))
         if row is None:
             return None
-        _check_visible(info, row["region_code"], row["applicant_org"])
+        check_visible(info, row["region_code"], row["applicant_org"])
         transitions = await anyio.to_thread.run_sync(timeline.transitions, str(case_id))
         calendar = await anyio.to_thread.run_sync(timeline.calendar)  # 工作日历 from the log
         return case_node(CaseFacts(row, clock_of(row, calendar), [transition_node(t) for t in transitions]))
@@ -318,7 +282,7 @@ class Query:
         audit = info.context.audit
 
         def read() -> tuple[list[dict[str, Any]], bool, int]:  # the check and the three reads: one hop to a thread
-            _check_trail_visible(info, subject)  # first: 403 before any argument's 422, and no rows
+            check_trail_visible(info, subject)  # first: 403 before any argument's 422, and no rows
             cursor, size, since, until = decode_cursor(after), page(first), utc(from_), utc(to)
             # a project code stands for its canonical project with every code merged into it
             subjects = family(info, subject)
@@ -358,6 +322,7 @@ schema = strawberry.Schema(
             Query,
             InquiriesQuery,
             RatingsQuery,
+            FeedbackQuery,
             StatisticsQuery,
             WarningsQuery,
             LedgerQuery,
@@ -365,6 +330,7 @@ schema = strawberry.Schema(
             LicencesQuery,
             DeliveriesQuery,
             BlueprintQuery,
+            ParcelQuery,
             DuplicatesQuery,
             CatalogueQuery,
             IndustryQuery,

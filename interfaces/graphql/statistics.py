@@ -13,12 +13,14 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from application.data_quality import QualityCount, compute_data_quality
+from application.report_supervision import supervision_sections
 from application.reports import MonthlyReport, monthly_report
 from application.statistics import Group, GroupBy, StatisticsFilter, compute_statistics, scope_for
 from domain.shared.errors import DomainError, Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
 from interfaces.graphql.common import wait
 from interfaces.graphql.context import Context
+from interfaces.graphql.report_supervision import MonthlySupervision, supervision_node
 from interfaces.graphql.router import IsAuthenticated
 
 T = TypeVar("T")
@@ -83,6 +85,13 @@ class MonthlyReportNode:
     by_stage: list[StatisticsGroup]
     by_item: list[StatisticsGroup]
     by_day: list[DayCount]
+
+    @strawberry.field(description="the supervisor's part: warnings, inquiries, 好差评, error data, feedback, windows")
+    async def supervision(self, info: Info[Context, None]) -> MonthlySupervision:
+        sections = await anyio.to_thread.run_sync(
+            supervision_sections, info.context.container.db, self.month, self.region_code, self.as_of
+        )
+        return supervision_node(sections)
 
 
 def group_node(g: Group) -> StatisticsGroup:
@@ -202,7 +211,8 @@ class StatisticsQuery:
     ) -> MonthlyReportNode:
         def work() -> MonthlyReportNode:
             scope = _filter(info, StatisticsFilterInput(region_code=region_code)).region_code
-            return _report_node(monthly_report(info.context.container.db, month, scope, _today(info)))
+            db = info.context.container.db
+            return _report_node(monthly_report(db, month, scope, _today(info), supervision=False))
 
         return await _run(info, at_least, work)
 

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from application.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from interfaces.graphql.router import mount as mount_graphql
+from interfaces.graphql.schema import schema as graphql_schema
 from interfaces.rest import docs, errors
 from interfaces.rest.limits import BodyLimit, RateLimit
 from interfaces.rest.openapi import document_problems
@@ -25,6 +26,7 @@ from interfaces.rest.routers import blueprint as blueprint_router
 from interfaces.rest.routers import catalogue as catalogue_router
 from interfaces.rest.routers import deliveries as deliveries_router
 from interfaces.rest.routers import exchange as exchange_router
+from interfaces.rest.routers import feedback as feedback_router
 from interfaces.rest.routers import industry as industry_router
 from interfaces.rest.routers import intermediaries as intermediaries_router
 from interfaces.rest.routers import licences as licences_router
@@ -112,6 +114,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(exchange_router.router)
     app.include_router(spgl_router.router)
     app.include_router(ratings_router.router)
+    app.include_router(feedback_router.router)
     app.include_router(supervision_router.router)
     app.include_router(signatures_router.router)
     app.include_router(archives_router.router)
@@ -121,7 +124,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(intermediaries_router.router)
     app.include_router(catalogue_router.router)
     app.include_router(work_calendar_router.router)
-    mount_graphql(app, container)
+    mount_graphql(app, container, graphql_schema)
     docs.install(app)
     document_problems(app)
     app.add_middleware(RateLimit, settings=container.settings)

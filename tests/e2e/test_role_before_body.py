@@ -29,6 +29,7 @@ CASE_ACTIONS = (  # ../shared/API.md: POST /api/v1/cases/{case_id}/{action}
     "refuse", "withdraw", "revoke",
 )  # fmt: skip
 INQUIRY_ACTIONS = ("request-explanation", "record-explanation", "record-finding", "record-sanction", "close")
+FEEDBACK_ACTIONS = ("list", "assign", "answer", "close")  # docs/supervision.md: POST /api/v1/feedback/{id}/{action}
 
 # (method, path template) → the action its service authorizes; "{action}" is the path parameter's
 # value; None: open to every authenticated role (验真 writes nothing unless `record`, which every
@@ -52,6 +53,7 @@ ACTIONS: dict[tuple[str, str], str | None] = {
     ("post", "/api/v1/ratings/{rating_id}/rectification"): "rating.rectify",
     ("post", "/api/v1/ratings/{rating_id}/follow-up"): "rating.follow-up",
     ("post", "/api/v1/feedback"): "feedback.submit",
+    **{("post", f"/api/v1/feedback/{{feedback_id}}/{a}"): f"feedback.{a}" for a in FEEDBACK_ACTIONS},
     ("post", "/api/v1/warnings/{warning_id}/acknowledge"): "warning.acknowledge",
     ("post", "/api/v1/warnings/{warning_id}/close"): "warning.close",
     ("post", "/api/v1/inquiries"): "inquiry.open",

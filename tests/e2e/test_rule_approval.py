@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -29,6 +29,7 @@ RED_LINE = {
     "type": "Polygon",
     "coordinates": [[[110.30, 20.02], [110.302, 20.02], [110.302, 20.022], [110.30, 20.022], [110.30, 20.02]]],
 }
+CASE_TIMELINE = """query($id: ID!) { case(id: $id) { status { code } timeline { eventType channel detail } } }"""
 WARNINGS = """query($filter: WarningFilter) { warnings(filter: $filter) { edges { node { rule reason } } } }"""
 
 
@@ -49,16 +50,24 @@ def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
 
 
 def project_with_site_selection(
-    http: httpx.Client, *, mode: str = "transfer", valid_until: date | None = None, investment: str = "enterprise"
+    http: httpx.Client,
+    *,
+    mode: str | None = "transfer",
+    valid_until: date | None = None,
+    investment: str = "enterprise",
+    red_line: dict[str, Any] | None = RED_LINE,
+    **declared: str,
 ) -> tuple[str, str]:
-    """A project whose land was supplied, GJ-1-02 approved and its site-selection opinion issued."""
-    body = project_body(region_code="460106", red_line=RED_LINE, investment_type=investment)
+    """A project whose land was supplied (unless `mode` is None), GJ-1-02 approved and its
+    site-selection opinion issued; `declared`: what it declares it will build (land use, plot ratio…)."""
+    body = project_body(region_code="460106", red_line=red_line, investment_type=investment, **declared)
     code = body["code"]
     ok(http.post("/api/v1/projects", json=body, headers=APPLICANT), 201)
-    land = {"mode": mode, "red_line": RED_LINE, "supplied_on": "2026-05-01"}
-    if mode == "transfer":
-        land["contract_number"] = f"HT-{code[-6:]}"
-    ok(http.post(f"/api/v1/projects/{code}/land-supply", json=land, headers=APPROVER))
+    if mode is not None:
+        land = {"mode": mode, "red_line": red_line, "supplied_on": "2026-05-01"}
+        if mode == "transfer":
+            land["contract_number"] = f"HT-{code[-6:]}"
+        ok(http.post(f"/api/v1/projects/{code}/land-supply", json=land, headers=APPROVER))
     case_id = ok(http.post("/api/v1/cases", json={"project_code": code, "item_code": "GJ-1-02"}, headers=CLERK), 201)
     ok(http.post(f"/api/v1/cases/{case_id['id']}/accept", json={}, headers=CLERK))
     number = f"琼选字{code[-6:]}"
@@ -113,6 +122,7 @@ def test_an_eligible_case_is_approved_by_rule_in_the_same_request_with_evidence_
         assert result["status_code"] == 11
         evidence = result["rule_approval"]
         assert evidence["passed"] is True
+        assert (evidence["conflicts"], evidence["missing_inputs"]) == ([], [])
         assert {r["name"]: r["passed"] for r in evidence["rules"]} == {
             "land_transferred": True,
             "enterprise_investment": True,
@@ -175,3 +185,81 @@ def test_a_revoked_licence_does_not_satisfy_the_rule(rule_server: Server) -> Non
         assert result["status_code"] == 1
         reasons = [r.get("reason", "") for r in result["rule_approval"]["rules"] if not r["passed"]]
         assert reasons == [f"licence {number} was revoked"]
+
+
+def timeline_of(http: httpx.Client, server: Server, case_id: str) -> dict[str, Any]:
+    server.container.engine.catch_up()
+    body = ok(http.post("/graphql", json={"query": CASE_TIMELINE, "variables": {"id": case_id}}, headers=ADMIN))
+    assert "errors" not in body, body
+    return dict(body["data"]["case"])
+
+
+def test_a_project_with_plan_conflicts_goes_to_manual_review_with_each_conflict_in_the_timeline(
+    rule_server: Server,
+) -> None:
+    # Step: the blueprint holds a residential zone (07) at plot ratio 1.5, 24 m, under this red line.
+    red_line = {
+        "type": "Polygon",
+        "coordinates": [[[110.35, 20.05], [110.352, 20.05], [110.352, 20.052], [110.35, 20.052], [110.35, 20.05]]],
+    }
+    zone = {
+        "code": f"HK-RULE-{uuid4().hex[:8].upper()}",
+        "name": "规则审批测试地块",
+        "region_code": "460106",
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [
+                [[110.349, 20.049], [110.353, 20.049], [110.353, 20.053], [110.349, 20.053], [110.349, 20.049]]
+            ],
+        },
+        "land_uses": ["07"],
+        "max_plot_ratio": "1.5",
+        "height_limit_m": "24",
+    }
+    with rule_server.client() as http:
+        ok(http.post("/api/v1/blueprint/zones", json=zone, headers=ADMIN))
+        # Step: everything GJ-1-03 needs is on record, but the project declares industrial land
+        # (10), plot ratio 3.0 and 80 m: three conflicts, listed by the blueprint check.
+        code, _number = project_with_site_selection(
+            http, red_line=red_line, planned_land_use="1001", plot_ratio="3.0", height_m="80"
+        )
+        result = ok(
+            http.post("/api/v1/cases", json={"project_code": code, "item_code": "GJ-1-03"}, headers=APPLICANT), 201
+        )
+        # Step: every configured rule passed, yet the case went to a person, saying why.
+        assert result["status_code"] == 1
+        evidence = result["rule_approval"]
+        assert evidence["passed"] is False and all(r["passed"] for r in evidence["rules"])
+        assert evidence["missing_inputs"] == []
+        conflicts = {c["kind"]: (c["subject"], c["declared"], c["limit"]) for c in evidence["conflicts"]}
+        assert conflicts == {
+            "land_use": (zone["code"], "1001", "07"),
+            "plot_ratio": (zone["code"], "3.0", "1.5"),
+            "height_limit": (zone["code"], "80", "24"),
+        }
+        # Step: the case timeline (GraphQL) shows the system's declined decision with the conflicts.
+        case = timeline_of(http, rule_server, result["id"])
+        assert case["status"]["code"] == 1
+        declined = [t for t in case["timeline"] if t["eventType"] == "Case.RuleApprovalDeclined"]
+        assert len(declined) == 1 and declined[0]["channel"] == "system_rule"
+        assert declined[0]["detail"]["rule_evidence"]["conflicts"] == evidence["conflicts"]
+        assert "Case.Approved" not in {t["eventType"] for t in case["timeline"]}
+
+
+def test_a_missing_rule_input_goes_to_manual_review_naming_each_input(rule_server: Server) -> None:
+    with rule_server.client() as http:
+        # Step: no land supply and no red line on record: the rules cannot be judged.
+        code, _number = project_with_site_selection(http, mode=None, red_line=None)
+        result = ok(
+            http.post("/api/v1/cases", json={"project_code": code, "item_code": "GJ-1-03"}, headers=APPLICANT), 201
+        )
+        assert result["status_code"] == 1
+        missing = {(m["name"], m["needed_by"]) for m in result["rule_approval"]["missing_inputs"]}
+        assert missing == {
+            ("red_line", "plan_conformity"),
+            ("land_supply_mode", "land_transferred"),
+            ("land_supply", "GJ-1-03-M02"),
+        }
+        case = timeline_of(http, rule_server, result["id"])
+        [declined] = [t for t in case["timeline"] if t["eventType"] == "Case.RuleApprovalDeclined"]
+        assert declined["detail"]["rule_evidence"]["missing_inputs"] == result["rule_approval"]["missing_inputs"]

@@ -19,7 +19,7 @@ from application.demo import LICENSING, UNITS
 from application.ledger import verify_store
 from bench.dataset import Generator, archive
 from domain.approvals import Case
-from domain.approvals.case import CLOSED_STATUSES, DECIDED_STATUSES
+from domain.approvals.status import CLOSED_STATUSES, DECIDED_STATUSES
 from domain.archives import ArchivePackage, archive_id_for_case
 from domain.catalog import CATALOG
 from domain.ledger import digest

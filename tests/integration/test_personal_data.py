@@ -50,6 +50,8 @@ JUSTIFIED = {
     "Transition.actorRole": "a function (window_clerk, approver …), not a person",
     "AuditEntry.actorRole": "a function, not a person",
     "InquiryStep.actorRole": "a function, not a person",
+    "FeedbackStep.actorRole": "a function, not a person",
+    "ReportWindow.org": "the window (a public office) of the monthly report's window assessment, as WindowAssessmentRow",
     "Project.owner": "an object whose name and uscc are withheld",
     "DuplicateSignals.sameOwner": "a boolean of the duplicate score, naming no one",
     "WindowAssessmentRow.org": "the window (a public office) the aggregate is grouped by; per-clerk grouping is refused",

@@ -61,8 +61,10 @@ def test_a_city_dump_imports_valid_rows_reports_invalid_ones_by_rule_and_a_secon
     assert counts[spgl.CASE]["invalidated"] == dump.invalidations
     taken = sum(c["imported"] + c["corrected"] + c["invalidated"] for c in counts.values())
     assert taken + result["rejected"] == dump.rows
-    # every taken row is one event, plus the import's own
-    assert log_length(container) == taken + 1
+    # every taken row is one event, plus the import's own, plus each row refused by R2/R3 (evidence, issue 15)
+    evidence = sum(1 for e in result["errors"] if e["rule"] in ("R2", "R3"))
+    assert evidence == dump.planted["R2"] + dump.planted.get("R3", 0) > 0
+    assert log_length(container) == taken + 1 + evidence
     position = log_length(container)
 
     again = container.spgl.import_tables(CITY, "import-2", "haikou", dump.tables)
@@ -112,15 +114,16 @@ def test_imported_status_rows_and_certificates_feed_the_off_system_rules(contain
     container.spgl.import_tables(CITY, "import-1", "haikou", dump.tables)
     container.engine.catch_up()
     warnings = container.db.query("SELECT rule, reason, subject, explanation FROM warnings")
-    reasons = Counter(w["reason"] for w in warnings)
     # the construction permit cites an engineering planning permit nobody reported (W5)
     missing = [w for w in warnings if w["reason"] == "W5.missing_upstream"]
     assert [w["subject"] for w in missing] == ["460100202604010101"], warnings
     assert "建字第460100202699999号" in missing[0]["explanation"]
-    # city cases reported through the tables are known to the platform: no "case we do not have" (W10)
-    assert reasons["W10.external_case"] == 0
-    # imported projects count as generated: no "project never generated here" (W9)
-    assert reasons["W9.project_not_generated"] == 0
+    # city cases reported through the tables are known to the platform: "a case we do not have" (W10)
+    # only for the rows refused by R3, whose case is in no table (issue 15: refused rows are evidence)
+    assert [w["subject"] for w in warnings if w["reason"] == "W10.external_case"] == ["HKX3"]
+    # imported projects count as generated: "project never generated here" (W9) only for the case
+    # row refused by R2
+    assert [w["subject"] for w in warnings if w["reason"] == "W9.project_not_generated"] == ["HKX2"]
 
 
 def test_bad_requests_change_nothing(container: Container, dump: Dump) -> None:

@@ -7,10 +7,11 @@ from uuid import uuid4
 
 import pytest
 
-from application.archives import Backoff, verify_package
+from application.archives import verify_package
 from domain.archives import ArchivePackage, ArchiveStatus, archive_id_for_case
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import Channel, Meta
+from domain.shared.retry import RetrySchedule
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -74,7 +75,7 @@ def test_a_transfer_without_a_configured_destination_is_refused() -> None:
 
 
 def test_the_backoff_doubles_up_to_its_cap_and_gives_up_after_the_last_attempt() -> None:
-    backoff = Backoff(base_s=10, cap_s=35, attempts=4)
+    backoff = RetrySchedule(base_s=10, cap_s=35, max_attempts=4)
     delays = [backoff.retry_at(NOW, n) for n in (1, 2, 3, 4)]
     assert [(d - NOW).total_seconds() if d else None for d in delays] == [10, 20, 35, None]
 

@@ -14,7 +14,8 @@ from eventsourcing.application import project_aggregate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.approvals.case import ACTIONS, ALLOWED, Case, CaseStatus, Decision, Phase
+from domain.approvals.case import Case
+from domain.approvals.status import ACTIONS, ALLOWED, CaseStatus, Decision, Phase
 from domain.catalog import CATALOG
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import SHANGHAI, Channel, Meta

@@ -10,7 +10,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from domain.approvals.case import ACTIONS, ALLOWED, Case, CaseStatus, Phase
+from domain.approvals.case import Case
+from domain.approvals.status import ACTIONS, ALLOWED, CaseStatus, Phase
 from domain.shared.errors import IllegalTransition
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import add_workdays, workdays_between

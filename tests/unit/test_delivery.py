@@ -155,3 +155,13 @@ def test_a_schedule_must_be_bounded_and_positive() -> None:
     for base, cap, attempts in ((0, 10, 3), (10, 5, 3), (1, 10, 0)):
         with pytest.raises(InvalidValue):
             RetrySchedule(base, cap, attempts)
+
+
+@given(base=st.floats(min_value=0.01, max_value=60, allow_nan=False), failures=st.integers(1, 10_000))
+def test_a_schedule_without_an_attempt_limit_never_gives_up_and_stays_under_its_cap(base: float, failures: int) -> None:
+    """SMS codes and witnesses: the caller's own end (a code's expiry) stops them, not the schedule."""
+    schedule = RetrySchedule(base_s=base, cap_s=base * 8, max_attempts=None)
+    at = schedule.retry_at(T0, failures)
+    assert at is not None
+    assert base - 1e-6 <= (at - T0).total_seconds() <= base * 8 + 1e-6  # timedelta keeps microseconds
+    assert schedule.delay_s(failures) == min(base * 2 ** min(failures - 1, 3), base * 8)

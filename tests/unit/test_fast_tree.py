@@ -9,7 +9,7 @@ import hashlib
 import struct
 import uuid
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from application.ledger import StoredEvent, _Verifier
@@ -115,3 +115,74 @@ def test_the_verifiers_leaves_chains_and_signed_roots_are_the_recursive_definiti
         ]
         findings = _Verifier(algorithm, bad, None).run(events, leaves).findings
         assert [f"root of size {wrong} differs" in f.problem for f in findings] == [True]
+
+
+TAMPER = st.sampled_from(["none", "leaf_changed", "chain_broken", "ledger_behind", "extra_leaf", "event_removed"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    drawn=st.lists(EVENT, min_size=1, max_size=40),
+    page=st.integers(1, 9),
+    tamper=TAMPER,
+    at=st.integers(0, 39),
+)
+def test_verifying_a_page_at_a_time_names_the_same_first_bad_leaf_whatever_the_page(
+    drawn: list[tuple[int, str, bytes]], page: int, tamper: str, at: int
+) -> None:
+    """The verifier compares a whole page with the ledger's leaves at once while all match and leaf
+    by leaf from the first difference: wherever a page boundary falls, one changed leaf, one broken
+    chain link, a ledger behind the store, a leaf the store lacks or an event the store lost is
+    named at its position (the reference leaves and every root made independently, as above)."""
+    algorithm = "sm3"
+    oids = [str(uuid.UUID(int=i * 7919 + 1)) for i in range(4)]
+    versions = [0] * 4
+    events, leaves, data = [], [], []
+    prev: dict[str, str] = {}
+    for i, (aggregate, topic, state) in enumerate(drawn):
+        position = 3 * i + 2
+        versions[aggregate] += 1
+        oid = oids[aggregate]
+        events.append(StoredEvent(position, oid, versions[aggregate], topic, state))
+        data.append(encoded(position, oid, versions[aggregate], topic, state))
+        leaf = h(algorithm, b"\x00" + data[-1]).hex()
+        leaves.append({"position": position, "leaf_hash": leaf, "prev_leaf_hash": prev.get(oid)})
+        prev[oid] = leaf
+    n, i = len(events), at % len(events)
+    assume(tamper != "event_removed" or n > 1)  # (an empty store is only a removed tail)
+    checkpoints = [Checkpoint(s, mth(algorithm, data[:s]), "t", algorithm) for s in range(1, n + 1)]
+    position = events[i].position
+    expected: list[tuple[int, str]] = []
+    if tamper == "leaf_changed":
+        leaves[i] = {**leaves[i], "leaf_hash": "00" * 32}
+        expected = [(position, f"the stored event does not hash to leaf {i} (changed)")]
+    elif tamper == "chain_broken":
+        leaves[i] = {**leaves[i], "prev_leaf_hash": "ff" * 32}
+        expected = [(position, f"the aggregate chain of {events[i].originator_id} is broken here")]
+    elif tamper == "ledger_behind":
+        leaves = leaves[:i]
+    elif tamper == "extra_leaf":
+        extra = {"position": events[-1].position + 1, "leaf_hash": "11" * 32, "prev_leaf_hash": None}
+        leaves.append(extra)
+        expected = [(extra["position"], "the ledger holds this event but the store no longer does")]
+    elif tamper == "event_removed":
+        del events[i]
+
+    report = _Verifier(algorithm, checkpoints, None).run(events, leaves, page=page)
+    found = sorted((f.position, f.problem) for f in report.findings)
+    whole = _Verifier(algorithm, checkpoints, None).run(events, leaves, page=n + 1)
+    assert found == sorted((f.position, f.problem) for f in whole.findings)  # paging changes nothing
+    if tamper == "event_removed" and i == n - 1:  # the last one: a removed tail
+        assert (position, "the ledger holds this event but the store no longer does") in found
+        assert any(f"a checkpoint signs {n} leaves but only {n - 1} events remain" in p for _, p in found)
+        return
+    if tamper == "event_removed":
+        assert report.first_bad is not None and report.first_bad.position == position
+        removed = f"leaf {i} is at this position but the store has no event there (removed)"
+        assert (position, removed) in found
+        differ = [s for s in range(1, n + 1) if any(f"root of size {s} differs" in p for _, p in found)]
+        assert differ == list(range(i + 1, n))  # every signed root from size i + 1 on (n: the tail)
+        return
+    assert found == expected
+    ledgered = i if tamper == "ledger_behind" else n
+    assert (report.events, report.leaves, report.unledgered) == (n, ledgered, n - ledgered)

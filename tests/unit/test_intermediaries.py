@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from domain.intermediaries import Agency, AssessmentReview, ServiceOrder, draw
 from domain.shared.errors import Conflict, IllegalTransition, InvalidValue
 from domain.shared.events import Channel, Meta
+from domain.shared.workdays import PACKAGE, Calendar, YearSchedule
 from domain.signatures import Seal
 from domain.signatures.crypto import generate_keypair, sign
 
@@ -148,3 +149,19 @@ def test_a_review_finishes_once_after_opinions_with_conditions_only_when_conditi
     assert r.working_days_used == 0
     with pytest.raises(IllegalTransition):
         r.finish(meta(), "fail", [], "")
+
+
+def test_a_review_counts_its_working_days_on_the_calendar_it_is_given() -> None:
+    """Started Thursday 2026-12-31, finished Tuesday 2027-01-05: three working days on weekends
+    only (Fri 1, Mon 4, Tue 5), one on a schedule that rests on the 1st and the 4th (test data)."""
+    started = Meta("actor-1", "admin", "gongjian", Channel.ONLINE, "r", datetime(2026, 12, 31, 2, 0, tzinfo=UTC))
+    finished = Meta("actor-1", "admin", "gongjian", Channel.ONLINE, "r", datetime(2027, 1, 5, 2, 0, tzinfo=UTC))
+    rest = frozenset({date(2027, 1, 1), date(2027, 1, 4)})
+    published = Calendar.of([YearSchedule(2027, rest, frozenset(), "published", "测试〔2026〕99号", 1)])
+    for calendar, used in ((PACKAGE, 3), (published, 1)):
+        r = AssessmentReview.start(started, review_id=uuid4(), case_id=uuid4(), project_code=CODE,
+                                   region_code="460106", subject="环评报告", limit_days=10,
+                                   panel=[{"name": f"专家{n}"} for n in range(3)])  # fmt: skip
+        r.record_opinion(finished, "专家0", "同意")
+        r.finish(finished, "pass", [], "", calendar)
+        assert r.working_days_used == used

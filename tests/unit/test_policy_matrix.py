@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from application.policy import PERMISSIONS, ROLES, Actor, authorize, in_scope
-from domain.approvals.case import ACTIONS
+from domain.approvals.status import ACTIONS
 from domain.shared.errors import Forbidden
 
 OWNER = "91460000MA5T0P3X64"

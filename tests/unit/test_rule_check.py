@@ -132,3 +132,42 @@ def test_a_v1_approval_loads_with_no_rule_evidence() -> None:
     loaded = app.mapper.to_domain_event(old)
     assert isinstance(loaded, Case.Approved)
     assert (loaded.document_number, loaded.rule_evidence) == ("N1", None)
+
+
+CONFLICT = {"rule": "plot_ratio", "zone_code": "HK-01", "field": "plot_ratio", "declared": "3.0", "limit": "1.5",
+            "message": "容积率超限"}  # fmt: skip
+
+
+def test_an_open_plan_conflict_sends_a_passing_case_to_a_person_with_its_kind_and_values() -> None:
+    assert SPEC is not None
+    facts = project()
+    conflicted = ProjectFacts(facts.code, facts.owner_uscc, facts.attributes, facts.approved_items, True,
+                              conflicts=[CONFLICT])  # fmt: skip
+    outcome = evaluate(SPEC, ("GJ-1-02",), conflicted, [licence()], TODAY)
+    assert not outcome.passed and all(r["passed"] for r in outcome.rules)
+    assert outcome.evidence("1")["conflicts"] == [
+        {"kind": "plot_ratio", "subject": "HK-01", "field": "plot_ratio", "declared": "3.0", "limit": "1.5",
+         "message": "容积率超限"}
+    ]  # fmt: skip
+
+
+def test_each_missing_input_is_named_with_the_rule_or_material_that_needs_it() -> None:
+    assert SPEC is not None
+    facts = project(land_supply_mode=None)
+    bare = ProjectFacts(facts.code, facts.owner_uscc, facts.attributes, facts.approved_items, False,
+                        has_red_line=False)  # fmt: skip
+    outcome = evaluate(SPEC, ("GJ-1-02",), bare, [], TODAY)
+    assert not outcome.passed
+    assert outcome.missing_inputs == [
+        {"name": "red_line", "needed_by": "plan_conformity"},
+        {"name": "land_supply_mode", "needed_by": "land_transferred"},
+        {"name": "licence:site_selection_opinion", "needed_by": "site_selection_valid"},
+        {"name": "land_supply", "needed_by": "GJ-1-03-M02"},
+        {"name": "licence:site_selection_opinion", "needed_by": "GJ-1-03-M03"},
+    ]
+
+
+def test_an_expired_licence_is_a_failed_rule_not_a_missing_input() -> None:
+    assert SPEC is not None
+    outcome = evaluate(SPEC, ("GJ-1-02",), project(), [licence(valid_until=TODAY - timedelta(days=1))], TODAY)
+    assert not outcome.passed and outcome.missing_inputs == [] and outcome.conflicts == []

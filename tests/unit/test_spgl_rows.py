@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.exchange import spgl
+from domain.exchange import spgl, spgl_export
 from domain.exchange.spgl import Known, RowRejected, SpglRow, check_row, content_hash, normalise_row
 from domain.shared.errors import InvalidValue
 from domain.shared.events import Channel, Meta
@@ -225,7 +225,7 @@ def test_replaying_any_sequence_of_versions_writes_nothing(versions: list[tuple[
 
 
 def test_upload_results_are_checked_entry_by_entry() -> None:
-    ok = spgl.check_upload_results([{"table": spgl.FLOW, "LSH": 3, "SJSCZT": 1}])
+    ok = spgl_export.check_upload_results([{"table": spgl.FLOW, "LSH": 3, "SJSCZT": 1}])
     assert ok == [{"table": spgl.FLOW, "LSH": "3", "SJSCZT": "1", "SBYY": ""}]
     for entry, field in (
         ({"table": "SPGL_X", "LSH": 1, "SJSCZT": 1}, "results[0].table"),
@@ -234,5 +234,5 @@ def test_upload_results_are_checked_entry_by_entry() -> None:
         ({"table": spgl.FLOW, "LSH": 1, "SJSCZT": 3}, "results[0].SBYY"),
     ):
         with pytest.raises(InvalidValue) as bad:
-            spgl.check_upload_results([entry])
+            spgl_export.check_upload_results([entry])
         assert bad.value.field == field

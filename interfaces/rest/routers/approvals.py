@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body
 
-from domain.approvals.case import ACTIONS
+from domain.approvals.status import ACTIONS
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import ACTION_BODIES, Action, CaseSubmission, CommandResult, OfflineEntry
 

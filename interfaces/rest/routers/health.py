@@ -21,12 +21,15 @@ def health(c: ContainerDep) -> dict[str, Any]:
     # the log's followers (this process's and `projections run` elsewhere): following, reconnecting, stale
     followers = jsonable_encoder(engine.runners()) if engine is not None else None
     calendar = calendar_outlook(c)  # 工作日历 (issue 17): warns from 1 December without next year's schedule
+    replica = getattr(c, "replica", None)  # GONGJIAN_READ_DATABASE_URL: its replay and read-model lag
+    replica_status = jsonable_encoder(replica.status(engine.positions())) if replica and engine else None
     return {
         "status": "ok",
         "position": c.app.max_position(),
         "projections": projections,
         "followers": followers,
         "calendar": calendar,
+        "replica": replica_status,
     }
 
 

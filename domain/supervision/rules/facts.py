@@ -1,0 +1,137 @@
+"""The facts the off-system warning rules judge, whatever channel brought them (issue 15).
+
+A case's life is a set of `Step`s: a status change, an opinion, a special procedure, an approval
+document. The same step is the same fact whether our own events, an imported SPGL row (with its
+table and serial LSH) or an external record reported it; each keeps its `Source` — channel, log
+position and where it came from — so that an explanation can name it.
+
+Rules read a `CaseFacts` and return `Finding`s; they never look at the order the facts arrived
+in: steps are judged in business-time order, ties broken by kind and by the source's reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    NOT_ACCEPTED = "not_accepted"
+    CORRECTION_REQUESTED = "correction_requested"
+    CORRECTION_COMPLETED = "correction_completed"
+    REVIEW = "review"
+    SPECIAL_STARTED = "special_started"
+    SPECIAL_ENDED = "special_ended"
+    OPINION = "opinion"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+    DOCUMENT = "document"  # an approval document (批复文件): approves on its date
+
+
+# the BLZT codes of reference/case_status.csv as steps
+STATUS_KINDS: dict[int, Kind] = {
+    1: Kind.RECEIVED,
+    2: Kind.WITHDRAWN,
+    3: Kind.ACCEPTED,
+    4: Kind.NOT_ACCEPTED,
+    5: Kind.NOT_ACCEPTED,
+    6: Kind.CORRECTION_REQUESTED,
+    7: Kind.CORRECTION_COMPLETED,
+    8: Kind.REVIEW,
+    9: Kind.SPECIAL_STARTED,
+    10: Kind.SPECIAL_ENDED,
+    11: Kind.APPROVED,
+    12: Kind.APPROVED,
+    13: Kind.REFUSED,
+    14: Kind.WITHDRAWN,
+    15: Kind.WITHDRAWN,
+}
+# the order of two steps with the same business time: the life of a case reads this way
+RANK = {kind: n for n, kind in enumerate(Kind)}
+DECISIONS = frozenset({Kind.APPROVED, Kind.REFUSED, Kind.NOT_ACCEPTED})
+CLOSINGS = DECISIONS | {Kind.WITHDRAWN}
+# status transitions (opinions, documents and special-procedure rows are facts beside them)
+TRANSITIONS = frozenset(STATUS_KINDS.values())
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a fact came from: its channel, its log position and a reference an officer can follow
+    (`our case …`, `海口 SPGL_XMSPSXBLXXXXB LSH 123`, `license_library cert-7`)."""
+
+    channel: str
+    position: int
+    ref: str
+
+    def describe(self) -> str:
+        return f"{self.ref}（日志位置{self.position}）"
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: Kind
+    business_time: datetime | None
+    source: Source
+    recorded_at: datetime | None = None  # when the producing system recorded it (our event time, GXSJ)
+    department: str | None = None  # opinions: the opining department, already mapped to our codes
+    department_name: str | None = None  # as the source wrote it
+    limit_days: int | None = None  # special procedures: their own limit
+    name: str | None = None  # special procedures: their name
+
+    def sort_key(self) -> tuple[str, int, str]:
+        moment = self.business_time.isoformat() if self.business_time else "9999"
+        return moment, RANK[self.kind], self.source.ref
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """One case (ours, or a city system's) and every step known of it, in no particular order."""
+
+    case_id: str
+    item_code: str | None  # our catalogue code (after the city's code was mapped); None: unknown
+    limit_days: int | None  # the promised limit that binds the case (working days)
+    allowed_departments: frozenset[str] = frozenset()  # the item's flow: its department, consulted ones
+    steps: tuple[Step, ...] = ()
+    origin: Source | None = None  # the case row / event that made the case known
+    system: str = ""  # the system that handled it ("" for ours)
+    promised_days: int | None = None  # the item's promised limit, when it differs from limit_days (W3)
+
+    def ordered(self) -> list[Step]:
+        return sorted(self.steps, key=Step.sort_key)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A violated rule: its id keys (stable, order-free), reason, one-sentence explanation naming
+    the facts, and the log positions that prove it."""
+
+    rule: str
+    keys: tuple[str, ...]
+    reason: str
+    explanation: str
+    evidence: tuple[int, ...]
+    department: str | None = None  # when the finding concerns another department than the case's
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Thresholds of warning_rules.toml the lifecycle rules use."""
+
+    max_business_lag_hours: float = 72
+    min_minutes_receipt_to_approval: float = 30
+    promised_limit_above_days: int = 1
+    exempt_channels: frozenset[str] = frozenset({"system_rule"})
+    synthetic_equal_gaps: int = 3
+    max_corrections: int = 1
+    open_overdue_days: int = 10  # an open case this many working days past its deadline is W6
+    consulted: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+def warning_id(rule: str, *keys: str) -> str:
+    """A warning's stable id: the rule and a hash of its subject keys (the same on every replay)."""
+    return f"{rule}-" + hashlib.sha1("|".join((rule, *keys)).encode()).hexdigest()[:20]  # noqa: S324 — an id, not a secret

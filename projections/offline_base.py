@@ -1,0 +1,481 @@
+"""The core of the offline_warnings read model (projections/offline_warnings.py): constants, the
+batch's copies of the fact tables, and how a warning is raised, refreshed or resolved (`_set`).
+The rules live in offline_cases.py (projects, our cases, W4), offline_records.py (external records
+and imported SPGL rows) and offline_imported.py (the lives of city cases, the supervision clock).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from domain.catalog.rules import SEED_RULES, FlowRules
+from domain.shared.events import SHANGHAI
+from domain.shared.workdays import is_workday
+from domain.supervision.rules.facts import warning_id
+from infrastructure.db import Cursor
+from projections.base import Envelope, ReadModel, fetch_together, to_json
+from projections.rules import THRESHOLDS, Thresholds
+
+CERTIFICATES = frozenset(
+    {
+        "license",
+        "planning_permit",
+        "drawing_review_certificate",
+        "construction_permit",
+        "completion_filing",
+        "real_estate_registration",
+        "tender_award",
+    }
+)
+KIND_NAMES = {
+    "license": "电子证照",
+    "planning_permit": "规划许可证",
+    "drawing_review_certificate": "施工图审查合格书",
+    "construction_permit": "施工许可证",
+    "completion_filing": "竣工验收备案",
+    "real_estate_registration": "不动产登记",
+    "tender_award": "中标通知书",
+    "status_row": "办件状态",
+}
+APPROVALS = frozenset({"Approved", "ApprovedPendingMaterials"})
+# BLZT of an imported status row that closes a case with an approval: 办结（通过）, 办结（容缺通过）
+APPROVING_STATUSES = frozenset({11, 12})
+DECISIONS = APPROVALS | {"Refused"}
+CLOSINGS = DECISIONS | {"Withdrawn"}  # the case leaves the departments' hands
+DISPOSITIONS = {
+    "WarningDisposition.Acknowledged": "acknowledged",
+    "WarningDisposition.LinkedToInquiry": "in_inquiry",
+    "WarningDisposition.ClosedAsExplained": "closed_explained",
+}
+AUTO_RESOLVABLE = ("open", "acknowledged")
+CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+CASE_COLUMNS = (
+    "case_id", "project_code", "item_code", "department", "region_code", "created_position", "created_on",
+    "received_at", "accepted_position", "accepted_on", "limit_days", "pauses", "status_times", "corrections",
+    "approved_on", "approved_position", "closed_on", "closed_position", "flow_code", "flow_version",
+)  # fmt: skip
+CASE_CHANGES = CASE_COLUMNS[8:-2]  # what the case's later events change (not its pin)
+CASE_EVENTS = frozenset({"Case.Approved", "Case.ApprovedPendingMaterials", "Case.BackEntered"})
+RECORD_EVENTS = frozenset({"ExternalRecord.Reported", "ExternalRecord.Amended"})
+PRELOAD_FROM = 50  # events: a batch this large reads its projects' facts up front, a smaller one on demand
+
+
+def _chunks(values: list[str], size: int = 500) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _code_region(project_code: str | None) -> str | None:
+    """The division segment of a national project code (`2611-460100-…`), for codes never generated."""
+    parts = (project_code or "").split("-")
+    return parts[1] if len(parts) > 1 and len(parts[1]) == 6 and parts[1].isdigit() else None
+
+
+def _day(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
+def _business_day(text: str) -> str:
+    """The date of an SPGL business time or date (BLSJ, PFRQ): local time unless it names an offset."""
+    moment = datetime.fromisoformat(text)
+    return (moment.astimezone(SHANGHAI) if moment.tzinfo else moment).date().isoformat()
+
+
+def _local(moment: datetime) -> str:
+    """A time as officers read it: Asia/Shanghai, to the second, with its offset."""
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def _running_days(accepted: date, until: date, pauses: list[dict[str, Any]]) -> set[date]:
+    """The working days in (accepted, until] outside the case's pauses (pause start, end], as CaseClock."""
+    days = {accepted + timedelta(days=n) for n in range(1, (until - accepted).days + 1)}  # 受理次日起算
+    for p in pauses:
+        start, end = date.fromisoformat(p["start"]), date.fromisoformat(p["end"]) if p["end"] else until
+        days -= {start + timedelta(days=n) for n in range(1, (end - start).days + 1)}
+    return {d for d in days if is_workday(d)}
+
+
+def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int]) -> tuple[int, str, list[int]]:
+    """Working days in the union of the days the cases' own clocks ran, from acceptance to decision
+    (or the closing approval); the first acceptance date counted; the positions of the acceptances
+    and decisions counted."""
+    end = date.fromisoformat(closing[0])
+    covered: set[date] = set()
+    starts, proof = [], [closing[1]]
+    for c in cases:
+        if c["accepted_on"] is None or c["accepted_on"] >= closing[0]:
+            continue
+        accepted = date.fromisoformat(c["accepted_on"])
+        until = min(date.fromisoformat(c["closed_on"]), end) if c["closed_on"] else end
+        days = _running_days(accepted, until, json.loads(c["pauses"]))
+        if not days:
+            continue
+        covered.update(days)
+        starts.append(c["accepted_on"])
+        # a back-entry has no acceptance event: its creation proves the acceptance date
+        proof.append(c["accepted_position"] or c["created_position"])
+        if c["closed_position"] is not None and c["closed_position"] <= closing[1]:
+            proof.append(c["closed_position"])
+    return len(covered), min(starts, default=closing[0]), proof
+
+
+class WarningsBase(ReadModel):
+    """State and helpers shared by the rule mixins; OfflineWarnings puts them together."""
+
+    def __init__(self, db: Any, thresholds: Thresholds = THRESHOLDS) -> None:
+        super().__init__(db)
+        self.t = thresholds
+        # the batch's copies (see _begin), empty between batches
+        self._cases: dict[str, dict[str, Any]] = {}
+        self._warnings: dict[str, dict[str, Any]] = {}
+        self._complete: set[str] = set()
+        self._seq: int | None = None
+        # ow_cases rows are changed here and written back once per batch (`_flush`); every read of
+        # ow_cases in a batch goes through these copies, or flushes first
+        self._by_project: dict[str, list[str]] = {}  # project code → every case id, for projects read whole
+        self._new: list[str] = []  # created in this batch, not inserted yet
+        self._dirty: set[str] = set()  # changed in this batch, not written yet
+        self._projects: dict[str, dict[str, Any] | None] = {}  # code → region_code, flow_type (None: none)
+        self._records: dict[str, list[dict[str, Any]]] = {}  # project code → its ow_records facts
+        self._cited: dict[str, list[str]] = {}  # number → record ids citing it
+        self._numbers: dict[str, tuple[int, str | None]] = {}  # ow_numbers rows not inserted yet
+        # flow versions never change: kept across batches, read from ow_flows (whole) on a miss
+        self._flows: dict[tuple[str, str], FlowRules] = {}
+        self._flows_read = False  # ow_flows read whole in this batch: a miss is the unrecorded seed
+
+    # --- dispatch ---------------------------------------------------------------------------
+
+    def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        self._begin(cur, batch)
+        try:
+            self._dispatch(cur, batch)
+            self._flush(cur)
+        finally:  # per batch only: another runner may write these tables between two batches
+            self._cases, self._warnings, self._complete, self._seq = {}, {}, set(), None
+            self._by_project, self._new, self._dirty = {}, [], set()
+            self._projects, self._records, self._cited, self._numbers = {}, {}, {}, {}
+            self._flows_read = False
+
+    def _flush(self, cur: Cursor) -> None:
+        """Write the batch's new and changed ow_cases rows (before any SQL reads ow_cases) and the
+        numbers it made known."""
+        if self._new:
+            cur.insert_rows("ow_cases", CASE_COLUMNS, [[self._cases[i][c] for c in CASE_COLUMNS] for i in self._new])
+        changed = sorted(self._dirty.difference(self._new))
+        if changed:
+            cur.executemany(
+                f"UPDATE ow_cases SET {', '.join(f'{c} = ?' for c in CASE_CHANGES)} WHERE case_id = ?",  # noqa: S608
+                [[*(self._cases[i][c] for c in CASE_CHANGES), i] for i in changed],
+            )
+        self._new, self._dirty = [], set()
+        if self._numbers:  # the first position of a number stays (DO NOTHING), as when inserted at once
+            cur.executemany(
+                "INSERT INTO ow_numbers (number, position, issued_on) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
+                [(number, *known) for number, known in self._numbers.items()],
+            )
+            self._numbers = {}
+
+    def _cases_of(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
+        """Every ow_cases row of the project, in order of creation (read once per batch)."""
+        ids = self._by_project.get(code)
+        if ids is None:
+            self._flush(cur)  # the table now equals the copies, which it may replace
+            cur.execute("SELECT * FROM ow_cases WHERE project_code = ?", (code,))
+            ids = self._by_project[code] = []
+            for row in cur.fetchall():
+                self._cases[row["case_id"]] = row
+                ids.append(row["case_id"])
+        return sorted((self._cases[i] for i in ids), key=lambda c: int(c["created_position"]))
+
+    def _project_facts(self, cur: Cursor, code: str) -> dict[str, Any] | None:
+        if code not in self._projects:
+            cur.execute("SELECT code, region_code, flow_type FROM ow_projects WHERE code = ?", (code,))
+            self._projects[code] = cur.fetchone()
+        return self._projects[code]
+
+    def _records_of(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
+        """The project's ow_records facts, in log order (dropped whenever ow_records is written)."""
+        if code not in self._records:
+            cur.execute(
+                "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number FROM ow_records"
+                " WHERE project_code = ? ORDER BY position",
+                (code,),
+            )
+            self._records[code] = cur.fetchall()
+        return self._records[code]
+
+    def _citing(self, cur: Cursor, number: str) -> list[str]:
+        if number not in self._cited:
+            cur.execute("SELECT DISTINCT record_id FROM ow_citations WHERE number = ? ORDER BY record_id", (number,))
+            self._cited[number] = [r["record_id"] for r in cur.fetchall()]
+        return self._cited[number]
+
+    def _preload(self, cur: Cursor, codes: list[str], numbers: list[str]) -> None:
+        """A large batch (a rebuild) reads its projects' cases, facts and records, and the citations
+        of its numbers, in a few queries rather than a few per project."""
+        for part in _chunks(codes):
+            marks = _marks(part)
+            self._by_project.update({code: [] for code in part})
+            cur.execute(f"SELECT * FROM ow_cases WHERE project_code IN ({marks})", part)  # noqa: S608
+            for row in cur.fetchall():
+                self._cases[row["case_id"]] = row
+                self._by_project[row["project_code"]].append(row["case_id"])
+            self._projects.update(dict.fromkeys(part))
+            cur.execute(f"SELECT code, region_code, flow_type FROM ow_projects WHERE code IN ({marks})", part)  # noqa: S608
+            for row in cur.fetchall():
+                self._projects[row["code"]] = row
+            self._records.update({code: [] for code in part})
+            cur.execute(
+                "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number FROM ow_records"  # noqa: S608
+                f" WHERE project_code IN ({marks}) ORDER BY position",
+                part,
+            )
+            for row in cur.fetchall():
+                self._records[row["project_code"]].append(row)
+        for part in _chunks(numbers):
+            self._cited.update({number: [] for number in part})
+            cur.execute(
+                f"SELECT DISTINCT record_id, number FROM ow_citations WHERE number IN ({_marks(part)})"  # noqa: S608
+                " ORDER BY record_id",
+                part,
+            )
+            for row in cur.fetchall():
+                self._cited[row["number"]].append(row["record_id"])
+
+    def _begin(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        """Read up front, in a few queries, the ow_cases rows of the batch's cases and every warning
+        of their projects (in a large batch, also the projects' cases, facts, records and the
+        citations of the batch's numbers: `_preload`). ow_cases rows change in these copies and are
+        written back once (`_flush`); the other tables are written at once and the copies of what
+        they hold are kept equal to the rows or dropped."""
+        self._cases = {}
+        self._warnings = {}
+        self._complete = set()
+        self._seq = None
+        ids = list({str(cast(Any, env.event).originator_id) for env in batch if env.event_type.startswith("Case.")})
+        codes = {cast(Any, env.event).project_code for env in batch if env.event_type in CASE_CREATED}
+        # independent look-ups, one round trip in a live batch: the cases' projects' warnings are
+        # found by a subquery on ow_cases rather than from the case rows read first
+        chunks = _chunks(ids)
+        cases = [f"SELECT * FROM ow_cases WHERE case_id IN ({_marks(part)})" for part in chunks]  # noqa: S608
+        projects = [f"SELECT project_code FROM ow_cases WHERE case_id IN ({_marks(part)})" for part in chunks]  # noqa: S608
+        projects += [_marks(part) for part in _chunks(sorted(codes))]
+        params = [*chunks, *_chunks(sorted(codes))]
+        queries = [*zip(cases, chunks, strict=True)]
+        queries += [
+            (f"SELECT warning_id, status, evidence FROM warnings WHERE project_code IN ({sub})", part)  # noqa: S608
+            for sub, part in zip(projects, params, strict=True)
+        ]
+        found = fetch_together(cur, queries)
+        for rows in found[: len(chunks)]:
+            for row in rows:
+                self._cases[row["case_id"]] = row
+                codes.add(row["project_code"])
+        for rows in found[len(chunks) :]:
+            for row in rows:
+                self._warnings[row["warning_id"]] = {"status": row["status"], "evidence": row["evidence"]}
+        known = list(codes)
+        self._complete = set(known)
+        if len(batch) >= PRELOAD_FROM:
+            numbers = {getattr(env.event, "document_number", None) for env in batch if env.event_type in CASE_EVENTS}
+            numbers |= {getattr(env.event, "number", None) for env in batch if env.event_type in RECORD_EVENTS}
+            self._preload(cur, sorted(known), sorted(n for n in numbers if isinstance(n, str) and n))
+
+    def _case_row(self, cur: Cursor, case_id: str) -> dict[str, Any] | None:
+        """A copy of the case's ow_cases row (from the batch's copies, else the table)."""
+        row = self._cases.get(case_id)
+        if row is None:
+            cur.execute("SELECT * FROM ow_cases WHERE case_id = ?", (case_id,))
+            row = cur.fetchone()
+            if row is None:
+                return None
+            self._cases[case_id] = row
+        return dict(row)
+
+    def _warning(
+        self, cur: Cursor, wid: str, keys: tuple[str, ...], project_code: str | None, case_id: str | None
+    ) -> dict[str, Any] | None:
+        """The warning's status and evidence. Not held while its project's warnings were all read
+        means none, for the warnings whose project follows from their keys (a case's, a stage's)."""
+        if wid in self._warnings:
+            return self._warnings[wid]
+        if project_code in self._complete and (
+            (case_id is not None and (keys[0] == case_id or keys == ("catalogue", "case", case_id)))
+            or (keys[0] in ("stage", "project") and keys[1] == project_code)
+        ):
+            return None
+        cur.execute("SELECT status, evidence FROM warnings WHERE warning_id = ?", (wid,))
+        row = cur.fetchone()
+        if row is not None:
+            self._warnings[wid] = row
+        return row
+
+    # --- flow versions: the rules a pinned case is judged by -----------------------------------
+
+    def _flow_published(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        process_id = str(e.originator_id)
+        code = getattr(e, "code", None)
+        if code is None:  # a later version carries only the aggregate id
+            cur.execute("SELECT code FROM ow_flows WHERE process_id = ? LIMIT 1", (process_id,))
+            code = cast(dict[str, Any], cur.fetchone())["code"]
+        rules = FlowRules.of(e.definition)
+        version = str(e.definition["version"])
+        cur.execute(
+            "INSERT INTO ow_flows (code, version, process_id, rules, position) VALUES (?, ?, ?, ?, ?)",
+            (code, version, process_id, rules.to_json(), env.position),
+        )
+        self._flows[(code, version)] = rules
+
+    def _rules(self, cur: Cursor, case: dict[str, Any]) -> FlowRules:
+        """The rules of the flow version the case was pinned to; the seed's for unpinned cases."""
+        code, version = case.get("flow_code"), case.get("flow_version")
+        if code is None or version is None:
+            return SEED_RULES
+        if (code, version) not in self._flows and not self._flows_read:  # one query a batch at most
+            self._flows_read = True
+            cur.execute("SELECT code, version, rules FROM ow_flows")
+            for row in cur.fetchall():
+                self._flows.setdefault((row["code"], row["version"]), FlowRules.from_json(row["rules"]))
+        return self._flows.get((code, version), SEED_RULES)
+
+    # --- warnings -----------------------------------------------------------------------------
+
+    def _set(
+        self,
+        cur: Cursor,
+        env: Envelope,
+        rule: str,
+        keys: tuple[str, ...],
+        violated: bool,
+        *,
+        reason: str = "",
+        explanation: str = "",
+        subject: str = "",
+        evidence: Sequence[int | None] = (),
+        project_code: str | None = None,
+        case_id: str | None = None,
+        region_code: str | None = None,
+        department: str | None = None,
+    ) -> None:
+        """Raise (or refresh) the warning when violated; resolve an open one when the evidence is gone."""
+        wid = warning_id(rule, *keys)
+        row = self._warning(cur, wid, keys, project_code, case_id)
+        if not violated:
+            self._resolve_row(cur, env, wid, row)
+            return
+        proof = sorted({p for p in evidence if p is not None})
+        if row is None:
+            if self._seq is None:
+                cur.execute("SELECT COALESCE(MAX(seq), 0) AS n FROM warnings")
+                top = cur.fetchone()
+                self._seq = int(top["n"] if top else 0)
+            self._seq += 1
+            self._warnings[wid] = {"status": "open", "evidence": to_json(proof)}
+            cur.execute(
+                "INSERT INTO warnings (warning_id, seq, rule, severity, reason, subject, project_code, case_id,"
+                " region_code, department, explanation, evidence, status, inquiry_id, raised_position, raised_at,"
+                " updated_position, resolved_position)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, ?, ?, ?, NULL) RETURNING *",
+                (
+                    wid,
+                    self._seq,
+                    rule,
+                    self.t.severity[rule],
+                    reason,
+                    subject,
+                    project_code,
+                    case_id,
+                    region_code,
+                    department,
+                    explanation,
+                    to_json(proof),
+                    env.position,
+                    cast(Any, env.event).timestamp.isoformat(),
+                    env.position,
+                ),
+            )
+            self.outbox.append(cast(dict[str, Any], cur.fetchone()))  # warningRaised, after the commit
+            return
+        merged = sorted({*json.loads(row["evidence"]), *proof})
+        status = "open" if row["status"] == "resolved" else row["status"]
+        self._warnings[wid] = {"status": status, "evidence": to_json(merged)}
+        cur.execute(
+            "UPDATE warnings SET reason = ?, explanation = ?, evidence = ?, status = ?, updated_position = ?,"
+            " resolved_position = CASE WHEN ? = 'open' THEN NULL ELSE resolved_position END WHERE warning_id = ?",
+            (reason, explanation, to_json(merged), status, env.position, status, wid),
+        )
+
+    def _resolve_id(self, cur: Cursor, env: Envelope, wid: str) -> None:
+        row = self._warnings.get(wid)
+        if row is None:
+            cur.execute("SELECT status, evidence FROM warnings WHERE warning_id = ?", (wid,))
+            row = cur.fetchone()
+        self._resolve_row(cur, env, wid, row)
+
+    def _resolve_row(self, cur: Cursor, env: Envelope, wid: str, row: dict[str, Any] | None) -> None:
+        """The evidence of the warning is gone: resolve it while open, or mark it in an inquiry."""
+        if row is not None and row["status"] in AUTO_RESOLVABLE:
+            positions = sorted({*json.loads(row["evidence"]), env.position})
+            self._warnings[wid] = {"status": "resolved", "evidence": to_json(positions)}
+            cur.execute(
+                "UPDATE warnings SET status = 'resolved', resolved_position = ?, updated_position = ?,"
+                " evidence = ? WHERE warning_id = ?",
+                (env.position, env.position, to_json(positions), wid),
+            )
+        elif row is not None and row["status"] != "resolved":  # in an inquiry: the officer decides
+            cur.execute(
+                "UPDATE warnings SET resolved_position = ?, updated_position = ? WHERE warning_id = ?",
+                (env.position, env.position, wid),
+            )
+
+    def _disposition(self, cur: Cursor, env: Envelope, status: str) -> None:
+        e: Any = env.event
+        inquiry = getattr(e, "inquiry_id", None)
+        held = self._warnings.get(str(e.warning_id))
+        if held is not None:
+            self._warnings[str(e.warning_id)] = {**held, "status": status}
+        cur.execute(
+            "UPDATE warnings SET status = ?, inquiry_id = COALESCE(?, inquiry_id), updated_position = ?"
+            " WHERE warning_id = ?",
+            (status, str(inquiry) if inquiry is not None else None, env.position, str(e.warning_id)),
+        )
+
+    def _region(self, cur: Cursor, project_code: str | None) -> str | None:
+        if not project_code:
+            return None
+        row = self._project_facts(cur, project_code)
+        return row["region_code"] if row else None
+
+    # --- what the rule mixins provide (projections/offline_cases.py, offline_records.py,
+    # offline_imported.py): declared here so that each mixin may call the others'
+
+    def _dispatch(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
+        raise NotImplementedError
+
+    def _order(self, cur: Cursor, env: Envelope, project_code: str, *, imported: bool = False) -> None:
+        raise NotImplementedError
+
+    def _project_generated(self, cur: Cursor, env: Envelope) -> None:
+        raise NotImplementedError
+
+    def _certificate_without_case(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+        raise NotImplementedError
+
+    def _number_known(self, cur: Cursor, env: Envelope, number: str, issued_on: str | None) -> None:
+        raise NotImplementedError
+
+    def _city_project_known(self, cur: Cursor, env: Envelope, code: str) -> None:
+        raise NotImplementedError
+
+    def _city_case_rows(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        raise NotImplementedError

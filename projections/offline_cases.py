@@ -1,0 +1,572 @@
+"""Rules over projects (W8), our own cases (W2, W3, W6, W7, W10) and the catalogue order (W4)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import date, datetime
+from typing import Any, cast
+
+from domain.approvals import CaseClock, Pause
+from domain.approvals.overdue import is_overdue
+from domain.catalog import CATALOG
+from domain.catalog.catalog import MAIN_STAGES
+from domain.catalog.rules import SEED_RULES, FlowRules, stage_closing
+from domain.shared.reference import REFERENCE
+from domain.shared.workdays import workdays_between
+from domain.supervision.names import similarity as name_similarity
+from infrastructure.db import Cursor
+from projections.base import Envelope, to_json
+from projections.offline_base import (
+    APPROVALS,
+    CASE_COLUMNS,
+    CERTIFICATES,
+    CLOSINGS,
+    DECISIONS,
+    WarningsBase,
+    _day,
+    _days_in_hand,
+    _local,
+    _marks,
+)
+from projections.offline_imported import NAMES
+from projections.rules import explain, red_line_overlap
+
+
+class CaseRules(WarningsBase):
+    """Rules over projects (W8), our own cases (W2, W3, W6, W7, W10) and the catalogue order (W4)."""
+
+    # --- projects (W8) ------------------------------------------------------------------------
+
+    def _project_generated(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        cur.execute(
+            "INSERT INTO ow_projects (code, project_id, owner_uscc, name, region_code, red_line, position, merged_into,"
+            " flow_type) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+            (
+                e.code,
+                str(e.originator_id),
+                e.owner_uscc,
+                e.name,
+                e.region_code,
+                to_json(e.red_line) if e.red_line else None,
+                env.position,
+                e.flow_type,
+            ),
+        )
+        self._projects[e.code] = {"code": e.code, "region_code": e.region_code, "flow_type": e.flow_type}
+        self._duplicates(cur, env, e.code)
+        self._city_project_known(cur, env, e.code)
+        # data reported before the project reached us (a monthly dump brings the city's project row
+        # after the daily certificates) is no longer about a project never generated (W9)
+        cur.execute("SELECT record_id FROM ow_records WHERE project_code = ? ORDER BY position", (e.code,))
+        for record in cur.fetchall():
+            self._set(cur, env, "W9", (record["record_id"],), False)
+
+    def _land_supplied(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        code = self._project_code(cur, e)
+        if code is None:
+            return
+        cur.execute("UPDATE ow_projects SET red_line = ? WHERE code = ?", (to_json(e.red_line), code))
+        self._duplicates(cur, env, code)
+
+    def _project_code(self, cur: Cursor, e: Any) -> str | None:
+        """Project events after generation carry only the aggregate id."""
+        cur.execute("SELECT code FROM ow_projects WHERE project_id = ?", (str(e.originator_id),))
+        row = cur.fetchone()
+        return row["code"] if row else None
+
+    def _duplicates(self, cur: Cursor, env: Envelope, code: str) -> None:
+        cur.execute("SELECT * FROM ow_projects WHERE code = ?", (code,))
+        me = cur.fetchone()
+        if me is None or me["merged_into"]:
+            return
+        cur.execute(
+            "SELECT * FROM ow_projects WHERE owner_uscc = ? AND code <> ? AND merged_into IS NULL ORDER BY position",
+            (me["owner_uscc"], code),
+        )
+        for other in cur.fetchall():
+            ratio = name_similarity(me["name"], other["name"])
+            overlap = red_line_overlap(
+                json.loads(me["red_line"]) if me["red_line"] else None,
+                json.loads(other["red_line"]) if other["red_line"] else None,
+            )
+            if ratio < self.t.name_similarity and overlap < self.t.red_line_overlap:
+                continue
+            a, b = sorted((me["code"], other["code"]))
+            self._set(
+                cur,
+                env,
+                "W8",
+                (a, b),
+                True,
+                reason="W8.duplicate",
+                explanation=explain("W8.duplicate", a=a, b=b, ratio=f"{ratio:.2f}", overlap=f"{overlap:.2f}"),
+                subject=f"{a} ≈ {b}",
+                evidence=(other["position"], me["position"], env.position),
+                project_code=code,
+                region_code=me["region_code"],
+            )
+
+    def _merged(self, cur: Cursor, env: Envelope) -> None:
+        e: Any = env.event
+        duplicate = self._project_code(cur, e)
+        if duplicate is None:
+            return
+        cur.execute("UPDATE ow_projects SET merged_into = ? WHERE code = ?", (e.canonical_code, duplicate))
+        # the pair was handled: a merge resolves its W8 warning (merged codes are not compared again)
+        a, b = sorted((duplicate, e.canonical_code))
+        self._set(cur, env, "W8", (a, b), False)
+
+    # --- cases (W1 re-check, W2, W3, W4, W6, W7, W10) -----------------------------------------
+
+    def _case(self, cur: Cursor, env: Envelope, kind: str) -> None:
+        e: Any = env.event
+        case_id = str(e.originator_id)
+        if kind in ("Received", "BackEntered"):
+            self._case_created(cur, env, kind)
+        case = self._case_row(cur, case_id)
+        if case is None:  # cannot happen when processing starts at position 0
+            raise LookupError(f"case {case_id} not in offline_warnings")
+        if kind == "DeadlineRecomputed":
+            return  # 工作日历: the system judged the deadline again; no business transition to check
+        self._late_recording(cur, env, case, kind)
+        if kind == "OpinionRecorded":
+            self._hidden_opinion(cur, env, case)
+            return
+        times = json.loads(case["status_times"])
+        times.append([env.position, e.business_time.isoformat()])
+        updates: dict[str, Any] = {"status_times": json.dumps(times)}
+        pauses: list[dict[str, Any]] = json.loads(case["pauses"])
+        day = e.business_date.isoformat()
+        match kind:
+            case "Accepted":
+                updates.update(accepted_position=env.position, accepted_on=day, limit_days=e.promised_limit_days)
+            case "CorrectionRequested":
+                corrections = [*json.loads(case["corrections"]), env.position]
+                updates["corrections"] = json.dumps(corrections)
+                if case["accepted_on"]:
+                    pauses.append({"kind": "correction", "start": day, "end": None, "position": env.position})
+                self._corrections(cur, env, case, corrections)
+            case "SpecialProcedureStarted":
+                pauses.append(
+                    {
+                        "kind": "special_procedure",
+                        "start": day,
+                        "end": None,
+                        "position": env.position,
+                        "name": e.procedure_name,
+                        "limit_days": e.limit_days,
+                    }
+                )
+            case "CorrectionCompleted" | "SpecialProcedureEnded" | "Withdrawn":
+                for pause in pauses:
+                    if pause["end"] is None:
+                        pause["end"] = day
+                        if kind == "SpecialProcedureEnded":
+                            self._special_procedure(cur, env, case, pause)
+        updates["pauses"] = json.dumps(pauses)
+        if kind in APPROVALS:
+            updates.update(approved_on=day, approved_position=env.position)
+        if kind in CLOSINGS:
+            updates.update(closed_on=day, closed_position=env.position)
+        self._cases[case_id] = {**self._cases[case_id], **updates}  # a copy: rows fetched are not ours to change
+        self._dirty.add(case_id)
+        case = dict(self._cases[case_id])
+        self._synthetic(cur, env, case, times)
+        if kind in DECISIONS:
+            self._decided_overdue(cur, env, case)
+        if kind in CLOSINGS:  # no longer open: W6.decided_overdue judges it now
+            self._set(cur, env, "W6", (case_id, "open"), False)
+        if kind in APPROVALS:
+            self._compressed(cur, env, case)
+            if e.document_number:
+                self._number_known(cur, env, e.document_number, day)
+        if kind in APPROVALS or (kind == "BackEntered" and case["approved_on"]):
+            self._order(cur, env, case["project_code"])
+        if kind in CLOSINGS or kind == "BackEntered":
+            self._stages(cur, env, case)
+
+    def _case_created(self, cur: Cursor, env: Envelope, kind: str) -> None:
+        e: Any = env.event
+        approved = kind == "BackEntered" and e.decision in ("approved", "approved_pending_materials")
+        case_id = str(e.originator_id)
+        values = (
+            case_id,
+            e.project_code,
+            e.item_code,
+            e.department,
+            e.region_code,
+            env.position,
+            # a migrated approval was created (decided) on its issue date, not when it was migrated
+            (e.business_date if getattr(e, "provenance", None) else _day(e.timestamp)).isoformat(),
+            e.business_time.isoformat() if kind == "Received" else None,
+            None,
+            e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None,
+            None,
+            "[]",
+            "[]",
+            "[]",
+            e.business_date.isoformat() if approved else None,
+            env.position if approved else None,
+            e.business_date.isoformat() if kind == "BackEntered" else None,
+            env.position if kind == "BackEntered" else None,
+            getattr(e, "flow_code", None),
+            getattr(e, "flow_version", None),
+        )
+        if case_id in self._cases:  # a second creation: the table's primary key refuses it, as before
+            cur.execute(f"INSERT INTO ow_cases ({', '.join(CASE_COLUMNS)}) VALUES ({_marks(values)})", values)  # noqa: S608
+        self._cases[case_id] = dict(zip(CASE_COLUMNS, values, strict=True))
+        self._new.append(case_id)
+        if e.project_code in self._by_project:
+            self._by_project[e.project_code].append(case_id)
+        if kind == "BackEntered":
+            self._back_entered(cur, env, approved)
+            if approved and e.document_number:
+                self._number_known(cur, env, e.document_number, e.business_date.isoformat())
+        for row in [r for r in self._records_of(cur, e.project_code) if r["item_code"] == e.item_code]:
+            self._certificate_without_case(cur, env, row["record_id"])
+
+    def _case_columns(self, case: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "project_code": case["project_code"],
+            "case_id": case["case_id"],
+            "region_code": case["region_code"],
+            "department": case["department"],
+            "subject": case["case_id"],
+        }
+
+    def _back_entered(self, cur: Cursor, env: Envelope, approved: bool) -> None:
+        """W2 先批后录: a back-entry is created already decided; W3 when it has no acceptance at all.
+        A migrated 在建工程 approval (channel import, with provenance) is neither: it was decided
+        before the system existed."""
+        e: Any = env.event
+        if getattr(e, "provenance", None):
+            return
+        columns = {
+            "project_code": e.project_code,
+            "case_id": str(e.originator_id),
+            "region_code": e.region_code,
+            "department": e.department,
+            "subject": str(e.originator_id),
+        }
+        text = explain("W2.back_entry", business=_local(e.business_time), recorded=_local(e.timestamp))
+        self._set(
+            cur,
+            env,
+            "W2",
+            (str(e.originator_id),),
+            True,
+            reason="W2.back_entry",
+            explanation=text,
+            evidence=(env.position,),
+            **columns,
+        )
+        if approved and e.accepted_on is None:
+            self._set(
+                cur,
+                env,
+                "W3",
+                (str(e.originator_id), "no_acceptance"),
+                True,
+                reason="W3.no_acceptance",
+                explanation=explain("W3.no_acceptance"),
+                evidence=(env.position,),
+                **columns,
+            )
+
+    def _late_recording(self, cur: Cursor, env: Envelope, case: dict[str, Any], kind: str) -> None:
+        """W2: a business time long before the recording time (imports; back-entries are W2 anyway)."""
+        e: Any = env.event
+        if e.occurred_at is None or kind == "BackEntered":
+            return
+        hours = (e.timestamp - e.occurred_at).total_seconds() / 3600
+        if hours <= self.t.max_business_lag_hours:
+            return
+        text = explain(
+            "W2.late_recording",
+            event=env.event_type,
+            business=_local(e.occurred_at),
+            recorded=_local(e.timestamp),
+            hours=f"{hours:.1f}",
+            limit=f"{self.t.max_business_lag_hours:g}",
+        )
+        self._set(
+            cur,
+            env,
+            "W2",
+            (case["case_id"],),
+            True,
+            reason="W2.late_recording",
+            explanation=text,
+            evidence=(env.position,),
+            **self._case_columns(case),
+        )
+
+    def _compressed(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W3: approved within minutes of receipt although the item promises days (rule-based excepted)."""
+        e: Any = env.event
+        if case["received_at"] is None or str(e.channel) in self.t.exempt_channels:
+            return
+        # the limit the case recorded at acceptance (its pinned version's), not the seed's
+        limit = case["limit_days"] or CATALOG.items[case["item_code"]].promised_limit_days
+        minutes = (e.business_time - datetime.fromisoformat(case["received_at"])).total_seconds() / 60
+        if limit <= self.t.promised_limit_above_days or minutes >= self.t.min_minutes_receipt_to_approval:
+            return
+        self._set(
+            cur,
+            env,
+            "W3",
+            (case["case_id"], "compressed"),
+            True,
+            reason="W3.compressed",
+            explanation=explain("W3.compressed", limit=limit, minutes=f"{minutes:.0f}"),
+            evidence=(case["created_position"], env.position),
+            **self._case_columns(case),
+        )
+
+    def _synthetic(self, cur: Cursor, env: Envelope, case: dict[str, Any], times: list[list[Any]]) -> None:
+        """W3: N consecutive identical non-zero gaps between status events (timestamps made up afterwards)."""
+        n = self.t.synthetic_equal_gaps
+        if len(times) < n + 1:
+            return
+        last = times[-(n + 1) :]
+        moments = [datetime.fromisoformat(t[1]) for t in last]
+        gaps = {round((b - a).total_seconds()) for a, b in itertools.pairwise(moments)}
+        if len(gaps) != 1 or 0 in gaps:
+            return
+        self._set(
+            cur,
+            env,
+            "W3",
+            (case["case_id"], "synthetic"),
+            True,
+            reason="W3.synthetic",
+            explanation=explain("W3.synthetic", count=n, gap=gaps.pop()),
+            evidence=[t[0] for t in last],
+            **self._case_columns(case),
+        )
+
+    def _decided_overdue(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W6: the decision's business date lies past the deadline of the domain's CaseClock."""
+        e: Any = env.event
+        if case["accepted_on"] is None or case["limit_days"] is None:
+            return
+        decided = e.business_date
+        clock = CaseClock(
+            date.fromisoformat(case["accepted_on"]),
+            case["limit_days"],
+            tuple(
+                Pause(p["kind"], date.fromisoformat(p["start"]), date.fromisoformat(p["end"]) if p["end"] else None)
+                for p in json.loads(case["pauses"])
+            ),
+            decided,
+        )
+        if not is_overdue(clock, decided):  # the one definition of 超期 (domain/approvals/overdue.py)
+            return
+        text = explain(
+            "W6.decided_overdue",
+            decided_on=decided.isoformat(),
+            limit=case["limit_days"],
+            deadline=str(clock.deadline(decided)),
+        )
+        self._set(
+            cur,
+            env,
+            "W6",
+            (case["case_id"],),
+            True,
+            reason="W6.decided_overdue",
+            explanation=text,
+            evidence=(case["accepted_position"], env.position),
+            **self._case_columns(case),
+        )
+
+    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W6: a main stage took more working days than its limit, or the project more than its target.
+
+        Counted: the working days on which the clock of at least one case of the stage (of stages
+        1–4 for the project) ran, from the first acceptance to the approval that completes the
+        stage's milestone items. Like 审批时间, the applicant's time does not count: corrections and
+        special procedures (checked on their own by W7) and the days between cases (preparing the
+        next application, land supply, design, construction). A refused or withdrawn attempt's days
+        do count: resubmitting does not reset the stage clock."""
+        rule = self._rules(cur, case).items.get(case["item_code"])
+        if rule is None or rule.stage not in MAIN_STAGES:
+            return
+        code = case["project_code"]
+        cases = []  # the project's cases of main stages, each staged by its own pinned version
+        # ours and the city's (the same facts: acceptance, pauses, approval; judged by the seed's rules)
+        for r in [*self._cases_of(cur, code), *self._city_case_rows(cur, code)]:
+            own = self._rules(cur, r)
+            if r["item_code"] in own.items and own.items[r["item_code"]].stage in MAIN_STAGES:
+                cases.append({**r, "stage": own.items[r["item_code"]].stage, "rules": own})
+        approvals = [(c["item_code"], c["approved_on"], c["approved_position"]) for c in cases]
+        stage = rule.stage
+        in_stage = [c for c in cases if c["stage"] == stage]
+        # a stage is judged by the version its first case was received under
+        rules: FlowRules = in_stage[0]["rules"] if in_stage else SEED_RULES
+        closing = stage_closing(approvals, stage, rules)
+        if closing is not None:
+            days, start, proof = _days_in_hand(in_stage, closing)
+            limit = rules.stage_limit(stage)
+            self._set(
+                cur,
+                env,
+                "W6",
+                ("stage", code, str(stage)),
+                days > limit,
+                reason="W6.stage_overdue",
+                explanation=explain(
+                    "W6.stage_overdue",
+                    project=code,
+                    stage=stage,
+                    name=REFERENCE.stages[stage],
+                    start=start,
+                    closed=closing[0],
+                    days=days,
+                    limit=limit,
+                ),
+                subject=f"{code} 阶段{stage}",
+                evidence=proof,
+                project_code=code,
+                region_code=case["region_code"],
+            )
+        last = [c for c in cases if c["stage"] == MAIN_STAGES[-1]]
+        final = stage_closing(approvals, MAIN_STAGES[-1], last[0]["rules"] if last else SEED_RULES)
+        project = self._project_facts(cur, code)
+        if final is None or project is None or project["flow_type"] is None:
+            return
+        days, start, proof = _days_in_hand(cases, final)
+        target = cast(FlowRules, cases[0]["rules"]).project_target(int(project["flow_type"]))
+        self._set(
+            cur,
+            env,
+            "W6",
+            ("project", code),
+            days > target,
+            reason="W6.project_overdue",
+            explanation=explain(
+                "W6.project_overdue",
+                project=code,
+                start=start,
+                closed=final[0],
+                days=days,
+                flow=REFERENCE.flow_types[int(project["flow_type"])],
+                target=target,
+            ),
+            subject=code,
+            evidence=proof,
+            project_code=code,
+            region_code=case["region_code"],
+        )
+
+    def _corrections(self, cur: Cursor, env: Envelope, case: dict[str, Any], positions: list[int]) -> None:
+        """W7: more than one correction request breaks 一次性告知."""
+        if len(positions) <= self.t.max_corrections:
+            return
+        self._set(
+            cur,
+            env,
+            "W7",
+            (case["case_id"], "corrections"),
+            True,
+            reason="W7.corrections",
+            explanation=explain("W7.corrections", count=len(positions), limit=self.t.max_corrections),
+            evidence=positions,
+            **self._case_columns(case),
+        )
+
+    def _special_procedure(self, cur: Cursor, env: Envelope, case: dict[str, Any], pause: dict[str, Any]) -> None:
+        """W7: a special procedure that lasted more working days than its own limit."""
+        days = workdays_between(date.fromisoformat(pause["start"]), date.fromisoformat(pause["end"]))
+        if days <= pause["limit_days"]:
+            return
+        self._set(
+            cur,
+            env,
+            "W7",
+            (case["case_id"], "special", str(pause["position"])),
+            True,
+            reason="W7.special_procedure",
+            explanation=explain("W7.special_procedure", name=pause["name"], days=days, limit=pause["limit_days"]),
+            evidence=(pause["position"], env.position),
+            **self._case_columns(case),
+        )
+
+    def _hidden_opinion(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+        """W10: an opinion by a department outside the item's configured flow (隐形审批)."""
+        e: Any = env.event
+        item = case["item_code"]
+        pinned = self._rules(cur, case).items.get(item)
+        home = pinned.department if pinned is not None else CATALOG.items[item].department
+        allowed = {home, *self.t.consulted.get(item, ())}
+        if e.department in allowed:
+            return
+        self._set(
+            cur,
+            env,
+            "W10",
+            (case["case_id"], "department", e.department),
+            True,
+            reason="W10.department",
+            explanation=explain("W10.department", department=e.department, item=item),
+            evidence=(case["created_position"], env.position),
+            **{**self._case_columns(case), "department": e.department},
+        )
+
+    # --- W4: approvals in the order of the catalogue --------------------------------------------
+
+    def _order(self, cur: Cursor, env: Envelope, project_code: str, *, imported: bool = False) -> None:
+        """Re-check every approval of the project: each prerequisite approved on or before it. The
+        city's cases are judged (`imported`) when an import completes, with all its rows known."""
+        approvals = [
+            ("case", r["case_id"], r["item_code"], r["approved_on"], r["approved_position"], r["region_code"])
+            for r in self._cases_of(cur, project_code)
+            if r["approved_on"] is not None
+        ]
+        # a case's prerequisites and department are its pinned version's; other systems' records the seed's
+        rules = {r["case_id"]: self._rules(cur, r) for r in self._cases_of(cur, project_code)}
+        approvals += [
+            ("record", r["record_id"], r["item_code"], r["issued_on"], r["position"], None)
+            for r in self._records_of(cur, project_code)
+            if r["item_code"] is not None and r["issued_on"] is not None and r["kind"] in CERTIFICATES
+        ]
+        # imported cases approved (a 办结 status row or an approval document) count as upstream, and
+        # are judged like ours, under our item code (a city's code mapped: domain/supervision/rules/mapping.py)
+        cities = [
+            ("import", r["case_ref"], NAMES.item(r["item_code"]) or r["item_code"], r["issued_on"], r["position"], None)
+            for r in self._records_of(cur, project_code)
+            if r["kind"] == "spgl_case" and r["issued_on"] is not None
+        ]
+        upstream = approvals + cities
+        judged = approvals + (cities if imported else [])
+        # a certificate is named by its number (its record id when it has none), like W1 and W5 name it
+        numbers = {r["record_id"]: r["number"] for r in self._records_of(cur, project_code) if r["number"]}
+        for source, ident, item, on, position, region in judged:
+            subject = numbers.get(ident, ident) if source == "record" else ident
+            pinned = rules.get(ident, SEED_RULES).items.get(item)
+            prerequisites = pinned.prerequisites if pinned is not None else ()
+            missing, later = [], []
+            for pre in prerequisites:
+                done = [(p_on, p_pos) for _, _, p_item, p_on, p_pos, _ in upstream if p_item == pre]
+                if not any(p_on <= on for p_on, _ in done):
+                    missing.append(pre)
+                    later += [p_pos for _, p_pos in done]
+            what = {"case": "办件", "import": "城市办件"}.get(source, "外部证书") + f"{subject}（事项{item}）"
+            self._set(
+                cur,
+                env,
+                "W4",
+                ("catalogue", source, ident),
+                bool(missing),
+                reason="W4.catalogue",
+                explanation=explain("W4.catalogue", what=what, on=on, missing="、".join(missing)) if missing else "",
+                evidence=(position, *later),
+                subject=subject,
+                project_code=project_code,
+                case_id=ident if source in ("case", "import") else None,
+                region_code=region or self._region(cur, project_code),
+                department=pinned.department if pinned is not None else None,
+            )
