@@ -26,7 +26,8 @@ from domain.catalog import CATALOG, Item
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.errors import Conflict, InvalidValue, NotFound, PrerequisitesMissing
-from domain.shared.events import Channel, Meta
+from domain.shared.events import SHANGHAI, Channel, Meta
+from domain.shared.workdays import Calendar
 
 
 class CaseService(Service):
@@ -54,6 +55,11 @@ class CaseService(Service):
     def _pinned_item(self, case: Case) -> Item:
         flow_code, flow_version, _item_version = case.pinned
         return self.pins.pinned_item(flow_code, flow_version, case.item_code)
+
+    def _calendar_from(self, meta: Meta) -> Calendar:
+        """工作日历 for a due date counted from this command's business day (it may run into next year)."""
+        year = meta.business_time.astimezone(SHANGHAI).year
+        return self.work_calendar([year, year + 1])
 
     def _project(self, code: str) -> Project:
         validate_project_code(code, "project_code")
@@ -129,7 +135,7 @@ class CaseService(Service):
             authorize(actor, f"case.{action}", owner_org=case.applicant_org, region_code=case.region_code)
             was_approved = case.is_approved
             changed: list[Any] = [case]
-            _dispatch(case, action, meta, body, self._pinned_item)
+            _dispatch(case, action, meta, body, self._pinned_item, self._calendar_from)
             if case.is_approved and not was_approved:
                 project = self.recall(Project, case.project_id, f"project {case.project_code}")
                 project.record_item_approved(meta, case_id=case.id, item_code=case.item_code)
@@ -204,7 +210,14 @@ class CaseService(Service):
         return self.execute(meta, actor, key, work)
 
 
-def _dispatch(case: Case, action: str, meta: Meta, body: dict[str, Any], item_of: Callable[[Case], Item]) -> None:
+def _dispatch(
+    case: Case,
+    action: str,
+    meta: Meta,
+    body: dict[str, Any],
+    item_of: Callable[[Case], Item],
+    calendar_of: Callable[[Meta], Calendar],
+) -> None:
     """Map an API action name onto the Case method that records it."""
     b = body
     match action:
@@ -234,8 +247,31 @@ def _dispatch(case: Case, action: str, meta: Meta, body: dict[str, Any], item_of
             case.end_special_procedure(meta, b.get("result", ""))
         case "approve":
             case.approve(meta, b.get("document_number"), b.get("document_title"), b.get("valid_until"))
-        case "approve-pending-materials":
-            case.approve_pending_materials(meta, b.get("document_number"), b.get("pending_materials") or [])
+        case "approve-pending-materials":  # due dates in working days of the published calendar
+            case.approve_pending_materials(
+                meta,
+                b.get("document_number"),
+                b.get("pending_materials") or [],
+                item=item_of(case),
+                calendar=calendar_of(meta),
+                materials_due_on=b.get("materials_due_on"),
+            )
+        case "supply-materials":
+            case.supply_materials(meta, b.get("supplied_materials") or [], b.get("note", ""))
+        case "approve-on-commitment":
+            case.approve_on_commitment(
+                meta,
+                item_of(case),
+                b.get("commitments") or [],
+                document_number=b.get("document_number"),
+                document_title=b.get("document_title"),
+                valid_until=b.get("valid_until"),
+                calendar=calendar_of(meta),
+            )
+        case "verify-commitment":
+            case.verify_commitment(
+                meta, bool(b.get("verified")), b.get("finding", ""), b.get("false_commitments") or []
+            )
         case "refuse":
             case.refuse(meta, b.get("reason", ""))
         case "withdraw":

@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.end-special-procedure": _OFFICIALS,
     "case.approve": frozenset({"approver", "integration"}),
     "case.approve-pending-materials": frozenset({"approver", "integration"}),
+    "case.supply-materials": frozenset({"applicant"}) | _CLERKS,  # 补齐容缺材料: handed in, or recorded at the window
+    "case.approve-on-commitment": frozenset({"approver", "integration"}),
+    "case.verify-commitment": frozenset({"approver"}),  # a false finding revokes: the revoking role
     "case.refuse": frozenset({"approver", "integration"}),
     "case.withdraw": frozenset({"applicant"}) | _CLERKS,
     "case.revoke": frozenset({"approver", "admin"}),

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infrastructure.db import Cursor, Database
+from infrastructure.db import Cursor, Database, table_exists
 from infrastructure.store import refuse_changes
 
 TABLE = "ledger_signed_checkpoints"
@@ -59,22 +59,13 @@ def create_checkpoint_log(cur: Cursor, dialect: str) -> None:
         " PRIMARY KEY (tree_size, witness))"
     )
     refuse_changes(cur, dialect, COSIGNATURES, ("tree_size", "witness"))
-    if _exists(cur, dialect, LEGACY):
+    if table_exists(cur, dialect, LEGACY):
         columns = ", ".join(COLUMNS if _has_column(cur, dialect, LEGACY, "origin") else LEGACY_COLUMNS)
         cur.execute(
             f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM {LEGACY}"  # noqa: S608
             f" WHERE tree_size NOT IN (SELECT tree_size FROM {TABLE}) ORDER BY tree_size"
         )
         cur.execute(f"DROP TABLE {LEGACY}")
-
-
-def _exists(cur: Cursor, dialect: str, table: str) -> bool:
-    if dialect == "sqlite":
-        cur.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
-    else:
-        cur.execute("SELECT to_regclass(?) AS name", (table,))
-    row = cur.fetchone()
-    return row is not None and row["name"] is not None
 
 
 def _has_column(cur: Cursor, dialect: str, table: str, column: str) -> bool:

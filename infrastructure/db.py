@@ -259,3 +259,13 @@ class DatabaseURL:
         if self.scheme == "sqlite":
             return SQLiteDatabase(self.path)
         return PostgresDatabase(self.conninfo, self.schema)
+
+
+def table_exists(cur: Cursor, dialect: str, table: str) -> bool:
+    """Whether the table exists (in the connection's schema on PostgreSQL), without locking it."""
+    if dialect == "sqlite":
+        cur.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    else:
+        cur.execute("SELECT to_regclass(?) AS name", (table,))
+    row = cur.fetchone()
+    return row is not None and row["name"] is not None

@@ -33,6 +33,7 @@ from domain.catalog.process import Process
 from domain.exchange.delivery import Delivery
 from domain.exchange.external_record import ExternalRecord
 from domain.exchange.spgl import SpglImport, SpglRow, SpglUpload
+from domain.exchange.spgl_refused import SpglRefusedRow
 from domain.industry.bim import BimReview
 from domain.industry.drawings import DrawingSet
 from domain.industry.multiplan import MultiPlanRecord
@@ -45,6 +46,7 @@ from domain.projects.project import Project
 from domain.signatures.seal import Seal
 from domain.signatures.signing import SigningRequest
 from domain.signatures.verification import Verification
+from domain.supervision.clock import SupervisionClock
 from domain.supervision.feedback import Feedback
 from domain.supervision.inquiry import Inquiry
 from domain.supervision.rating import Rating
@@ -103,6 +105,8 @@ AGGREGATES: dict[type[Aggregate], About] = {
     SpglRow: About("spgl_row", frozenset({"project"})),
     SpglImport: About("spgl_import"),
     SpglUpload: About("spgl_upload"),
+    SpglRefusedRow: About("spgl_refused_row", frozenset({"project"})),
+    SupervisionClock: About("supervision_clock"),
     Delivery: About("delivery", frozenset({"delivery_subject"})),
     Process: About("process_id", frozenset({"process"})),
     PlanZone: About("zone_id", frozenset({"zone"})),
@@ -177,6 +181,7 @@ EVENTS: dict[type[Any], tuple[Field, ...]] = {
     Agency.Registered: (("uscc", "agency"),),
     ExternalRecord.Event: (("project_code", "project"), ("number", "document_number")),
     SpglRow.Event: ((_spgl_project, "project"),),
+    SpglRefusedRow.Event: ((_spgl_project, "project"),),  # a refused row is evidence about its project
     Delivery.Requested: (("subject", "delivery_subject"),),
     Process.Published: (("code", "process"),),
     PlanZone.Imported: (("code", "zone"),),

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 from psycopg.conninfo import conninfo_to_dict
 
-from infrastructure.db import Database, DatabaseURL, PostgresDatabase
+from infrastructure.db import Database, DatabaseURL, PostgresDatabase, table_exists
 from infrastructure.follower import Follower
 from infrastructure.log import GongjianApplication
 from infrastructure.notify import PostgresListener, Waker, WakeSource
@@ -107,19 +107,27 @@ class ProjectionEngine:
                 "CREATE TABLE IF NOT EXISTS projection_shapes ("
                 " read_model TEXT PRIMARY KEY, shape INTEGER NOT NULL, updated_at TEXT NOT NULL)"
             )
-            self._reshape(cur)
+            built, tracked = self._reshape(cur)
             for model in self.models.values():
-                model.create_tables(cur, self.db.dialect)
-                cur.execute(
-                    "INSERT INTO projection_tracking (read_model, position, updated_at) VALUES (?, 0, ?)"
-                    " ON CONFLICT (read_model) DO NOTHING",
-                    (model.name, _now()),
-                )
+                # A store already built under this shape takes no lock here: DDL on a read model's
+                # tables (even IF NOT EXISTS) and an insert over a tracking row a runner's open batch
+                # has updated both queue behind that batch while holding what it needs (a deadlock
+                # seen when an API restarts beside a running runner).
+                tables = (*model.tables, *model.durable)
+                if model.name not in built or not all(table_exists(cur, self.db.dialect, t) for t in tables):
+                    model.create_tables(cur, self.db.dialect)
+                if model.name not in tracked:
+                    cur.execute(
+                        "INSERT INTO projection_tracking (read_model, position, updated_at) VALUES (?, 0, ?)"
+                        " ON CONFLICT (read_model) DO NOTHING",
+                        (model.name, _now()),
+                    )
 
-    def _reshape(self, cur: Any) -> None:
+    def _reshape(self, cur: Any) -> tuple[set[str], set[str]]:
         """A read model whose shape changed since its tables were built (an upgrade changed its
         columns or what its rows mean) is dropped and replayed from 0; the log is the truth, so
-        nothing is lost. Stores from before shapes were recorded count as shape 1."""
+        nothing is lost. Stores from before shapes were recorded count as shape 1. Returns the read
+        models already built under their shape, and those with a tracking row."""
         cur.execute("SELECT read_model, shape FROM projection_shapes")
         stored = {r["read_model"]: int(r["shape"]) for r in cur.fetchall()}
         cur.execute("SELECT read_model FROM projection_tracking")
@@ -139,6 +147,9 @@ class ProjectionEngine:
                     " ON CONFLICT (read_model) DO UPDATE SET shape = excluded.shape, updated_at = excluded.updated_at",
                     (model.name, model.shape, _now()),
                 )
+        return {
+            n for n, shape in stored.items() if self.models.get(n) is not None and self.models[n].shape == shape
+        }, tracked
 
     def position(self, name: str) -> int:
         rows = self.db.query("SELECT position FROM projection_tracking WHERE read_model = ?", (name,))

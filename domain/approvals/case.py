@@ -13,7 +13,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain.approvals.checks import check_back_entry, pinned_fields, required
 from domain.approvals.clock import CaseClock, Pause
+from domain.approvals.follow_up import FollowUp, FollowUpCommands
 from domain.approvals.status import (
     ALLOWED,
     CLOSED_STATUSES,
@@ -27,7 +29,7 @@ from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import SHANGHAI, AuditedEvent, Channel, Meta
 
 
-class Case(Aggregate):
+class Case(FollowUpCommands, Aggregate):
     """办件 — a case: one application for one item by one project."""
 
     class Event(AuditedEvent):
@@ -214,17 +216,29 @@ class Case(Aggregate):
         valid_until: date | None
         # v2: 智能审批 — the rules, materials and licences a rule-based approval rests on (None: by a person)
         rule_evidence: dict[str, Any] | None = None
+        # v3: 告知承诺制 — the commitments approved on, due to be verified by then, and the basis (None: none)
+        commitments: list[str] | None = None
+        commitment_due_on: date | None = None
+        commitment_basis: str | None = None
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             """v1 approvals were all decided by people."""
             state.setdefault("rule_evidence", None)
 
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            """v2 approvals were never on commitment (告知承诺制 came with v3)."""
+            for name in ("commitments", "commitment_due_on", "commitment_basis"):
+                state.setdefault(name, None)
+
         def apply(self, aggregate: Case) -> None:
             super().apply(aggregate)
             aggregate.stopped_on = self.business_date
+            aggregate.follow_up.commitments = list(self.commitments or [])
+            aggregate.follow_up.commitment_due_on = self.commitment_due_on
 
     class ApprovedPendingMaterials(Event):
         """办结（容缺通过）— approved with materials to follow (容缺受理)."""
@@ -232,10 +246,41 @@ class Case(Aggregate):
         STATUS = CaseStatus.APPROVED_PENDING_MATERIALS
         document_number: str | None
         pending_materials: list[str]
+        materials_due_on: date | None = None  # v2: when the materials are due (None: v1, never recorded)
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 recorded the materials to follow but no date they were due."""
+            state.setdefault("materials_due_on", None)
 
         def apply(self, aggregate: Case) -> None:
             super().apply(aggregate)
             aggregate.stopped_on = self.business_date
+            aggregate.follow_up.pending_materials = list(self.pending_materials)
+            aggregate.follow_up.materials_due_on = self.materials_due_on
+
+    class MaterialsSupplied(Event):
+        """补齐容缺材料 — some or all of the materials to follow were supplied (status unchanged)."""
+
+        supplied_materials: list[str]
+        note: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            f = aggregate.follow_up
+            f.pending_materials = [m for m in f.pending_materials if m not in self.supplied_materials]
+            f.supplied.extend((m, self.business_date) for m in self.supplied_materials)
+
+    class CommitmentVerified(Event):
+        """承诺核查属实 — the commitments an approval rested on were verified true (status unchanged)."""
+
+        finding: str
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            aggregate.follow_up.commitment_checked_on = self.business_date
 
     class Refused(Event):
         """办结（不通过）— refused, with the reason and its legal basis."""
@@ -264,6 +309,20 @@ class Case(Aggregate):
 
         STATUS = CaseStatus.REVOKED
         reason: str
+        false_commitments: list[str] | None = None  # v2: 告知承诺不实 — the commitments found false
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """v1 revocations were never for a false commitment."""
+            state.setdefault("false_commitments", None)
+
+        def apply(self, aggregate: Case) -> None:
+            super().apply(aggregate)
+            if self.false_commitments:
+                aggregate.follow_up.commitment_checked_on = self.business_date
+                aggregate.follow_up.false_commitments = list(self.false_commitments)
 
     class RuleApprovalDeclined(Event):
         """智能审批未通过 — the item's rules did not all pass: the case stays received for a person to
@@ -319,6 +378,7 @@ class Case(Aggregate):
         # (flow code, flow version, item version) received under; None for back-entries and v1 cases
         self.pinned: tuple[str | None, str | None, str | None] = (None, None, None)
         self.calendars_judged: dict[int, int] = {}  # year -> WorkCalendar version judged on
+        self.follow_up = FollowUp()  # 容缺 materials and 告知承诺 commitments (follow_up.py)
 
     # --- creation -------------------------------------------------------------------
 
@@ -356,9 +416,7 @@ class Case(Aggregate):
             materials=list(materials),
             parallel_application_id=parallel_application_id,
             acceptance_mode=acceptance_mode,
-            flow_code=pinned[0] if pinned else None,
-            flow_version=pinned[1] if pinned else None,
-            item_version=pinned[2] if pinned else None,
+            **pinned_fields(pinned),
             **meta.fields(),
         )
 
@@ -380,17 +438,7 @@ class Case(Aggregate):
         reason: str,
         pinned: tuple[str, str, str] | None = None,
     ) -> Case:
-        if meta.channel != Channel.OFFLINE_BACKENTRY:
-            raise InvalidValue("channel", "a back-entry is recorded through the offline_backentry channel", "channel")
-        if meta.occurred_at is None:
-            raise InvalidValue("decided_at", "a back-entry needs the business time of the decision", "required")
-        if not reason.strip():
-            raise InvalidValue("reason", "a back-entry needs the reason it was handled offline", "required")
-        decided_on = meta.business_time.astimezone(SHANGHAI).date()
-        if accepted_on and accepted_on > decided_on:
-            raise InvalidValue("accepted_on", "acceptance is after the decision", "order")
-        if received_on and accepted_on and received_on > accepted_on:
-            raise InvalidValue("received_on", "receipt is after acceptance", "order")
+        reason = check_back_entry(meta, received_on, accepted_on, reason)
         return cls._create(
             cls.BackEntered,
             id=case_id,
@@ -406,10 +454,8 @@ class Case(Aggregate):
             received_on=received_on,
             accepted_on=accepted_on,
             document_number=document_number,
-            reason=reason.strip(),
-            flow_code=pinned[0] if pinned else None,
-            flow_version=pinned[1] if pinned else None,
-            item_version=pinned[2] if pinned else None,
+            reason=reason,
+            **pinned_fields(pinned),
             **meta.fields(),
         )
 
@@ -463,10 +509,10 @@ class Case(Aggregate):
         )
 
     def not_accept(self, meta: Meta, reason: str) -> None:
-        self._do("not-accept", self.NotAccepted, meta, reason=_required(reason, "reason"))
+        self._do("not-accept", self.NotAccepted, meta, reason=required(reason, "reason"))
 
     def refuse_acceptance(self, meta: Meta, reason: str) -> None:
-        self._do("refuse-acceptance", self.AcceptanceRefused, meta, reason=_required(reason, "reason"))
+        self._do("refuse-acceptance", self.AcceptanceRefused, meta, reason=required(reason, "reason"))
 
     def request_correction(self, meta: Meta, materials: list[str], note: str) -> None:
         if not materials:
@@ -490,8 +536,8 @@ class Case(Aggregate):
             "record-opinion",
             self.OpinionRecorded,
             meta,
-            department=_required(department, "department"),
-            opinion=_required(opinion, "opinion"),
+            department=required(department, "department"),
+            opinion=required(opinion, "opinion"),
             result=result,
         )
 
@@ -504,8 +550,8 @@ class Case(Aggregate):
             "start-special-procedure",
             self.SpecialProcedureStarted,
             meta,
-            procedure_type=_required(procedure_type, "procedure_type"),
-            procedure_name=_required(procedure_name, "procedure_name"),
+            procedure_type=required(procedure_type, "procedure_type"),
+            procedure_name=required(procedure_name, "procedure_name"),
             limit_days=limit_days,
             reason=reason,
         )
@@ -533,68 +579,16 @@ class Case(Aggregate):
             rule_evidence=rule_evidence,
         )
 
-    def decline_rule_approval(self, meta: Meta, rule_evidence: dict[str, Any]) -> None:
-        """Record why the rules did not decide; only right after receipt, before anyone acted."""
-        if self.phase != Phase.RECEIVED or meta.channel != Channel.SYSTEM_RULE:
-            raise IllegalTransition(f"case {self.id}", f"{self.status.value} {self.status.label}", "decline-rule")
-        self.trigger_event(self.RuleApprovalDeclined, rule_evidence=rule_evidence, **meta.fields())
-
-    def approve_pending_materials(self, meta: Meta, document_number: str | None, pending_materials: list[str]) -> None:
-        if not pending_materials:
-            raise InvalidValue("pending_materials", "name the materials to follow (容缺)", "required")
-        self._do(
-            "approve-pending-materials",
-            self.ApprovedPendingMaterials,
-            meta,
-            document_number=document_number,
-            pending_materials=list(pending_materials),
-        )
-
     def refuse(self, meta: Meta, reason: str) -> None:
-        self._do("refuse", self.Refused, meta, reason=_required(reason, "reason"))
+        self._do("refuse", self.Refused, meta, reason=required(reason, "reason"))
 
     def withdraw(self, meta: Meta, reason: str) -> None:
         code = CaseStatus.WITHDRAWN_BEFORE_ACCEPTANCE if self.accepted_on is None else CaseStatus.WITHDRAWN
         self._do("withdraw", self.Withdrawn, meta, status_code=int(code), reason=reason)
 
     def revoke(self, meta: Meta, reason: str) -> None:
-        self._do("revoke", self.Revoked, meta, reason=_required(reason, "reason"))
-
-    def recompute_deadline(
-        self, meta: Meta, *, year: int, calendar_version: int, notice_number: str, before: CaseClock, after: CaseClock
-    ) -> bool:
-        """Judge an open case again on a newly published calendar (`after`, against `before`): an
-        event when it was estimated or its deadline moves; once per calendar version. True if recorded."""
-        today = meta.now.astimezone(SHANGHAI).date()
-        if self.accepted_on is None or self.stopped_on is not None:
-            return False
-        if self.calendars_judged.get(year, 0) >= calendar_version:
-            return False
-        was, now = before.deadline(today), after.deadline(today)
-        last = max(today, was or today, now or today)
-        if not self.accepted_on.year <= year <= last.year:
-            return False  # its clock does not reach into that year
-        if not before.estimated(today) and was == now:
-            return False
-        self.trigger_event(
-            self.DeadlineRecomputed,
-            year=year,
-            calendar_version=calendar_version,
-            notice_number=notice_number,
-            previous_deadline=was,
-            deadline=now,
-            previously_estimated=before.estimated(today),
-            estimated=after.estimated(today),
-            **meta.fields(),
-        )
-        return True
+        self._do("revoke", self.Revoked, meta, reason=required(reason, "reason"))
 
     @property
     def is_approved(self) -> bool:
         return self.status in (CaseStatus.APPROVED, CaseStatus.APPROVED_PENDING_MATERIALS)
-
-
-def _required(value: str, field: str) -> str:
-    if not value or not value.strip():
-        raise InvalidValue(field, f"{field} is required", "required")
-    return value.strip()

@@ -69,12 +69,14 @@ ALLOWED: dict[Phase, frozenset[str]] = {
             "start-special-procedure",
             "approve",
             "approve-pending-materials",
+            "approve-on-commitment",
             "refuse",
             "withdraw",
         }
     ),
     Phase.SUSPENDED: frozenset({"end-special-procedure", "withdraw"}),
-    Phase.DECIDED: frozenset({"revoke"}),
+    # supply-materials only while 容缺 materials are pending; verify-commitment once, on a commitment approval
+    Phase.DECIDED: frozenset({"revoke", "supply-materials", "verify-commitment"}),
     Phase.CLOSED: frozenset(),
 }
 

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from domain.catalog.follow_up import (
+    DEFAULT_PENDING_MATERIALS,
+    CommitmentTerms,
+    PendingMaterialsTerms,
+    follow_up_terms,
+)
 from domain.catalog.rule_approval import RuleApproval, parse_rule_approval
 from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
@@ -29,6 +35,8 @@ class Item:
     milestone: bool
     licence_type: str | None = None  # 电子证照 the approval issues (domain/licences), if any
     rule_approval: RuleApproval | None = None  # 智能审批: eligible for approval by rule (rule_approval.py)
+    pending_materials: PendingMaterialsTerms = DEFAULT_PENDING_MATERIALS  # 容缺: when materials are due
+    commitment: CommitmentTerms | None = None  # 告知承诺制: may be approved on commitment (follow_up.py)
 
 
 MAIN_STAGES = (1, 2, 3, 4)  # stage 5 runs in parallel: no stage limit (spgl.md validation rule 4)
@@ -57,6 +65,7 @@ class Catalog:
                 rule_approval=parse_rule_approval(raw["code"], raw["rule_approval"])
                 if "rule_approval" in raw
                 else None,
+                **follow_up_terms(raw["code"], raw),
             )
             if item.stage not in REFERENCE.stages:
                 raise ValueError(f"item {item.code}: unknown stage {item.stage}")

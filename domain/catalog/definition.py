@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from domain.catalog.follow_up import follow_up_terms
 from domain.catalog.rule_approval import parse_rule_approval
 from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
@@ -184,6 +185,12 @@ def _item(raw: Any, path: str, stages: set[int], licence_types: dict[str, set[st
             parse_rule_approval(str(raw.get("code")), extra["rule_approval"])
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidValue(f"{path}.rule_approval", str(exc), "rule_approval_invalid") from None
+    for key in ("pending_materials", "commitment"):  # 容缺 and 告知承诺 terms, checked at publication
+        if key in extra:
+            try:
+                follow_up_terms(str(raw.get("code")), {key: extra[key]})
+            except ValueError as exc:
+                raise InvalidValue(f"{path}.{key}", str(exc), f"{key}_invalid") from None
     return {
         "code": _text(raw, "code", path),
         "unified_code": _text(raw, "unified_code", path, required=False) or _text(raw, "code", path),

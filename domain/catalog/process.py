@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.catalog.catalog import CATALOG, Item
 from domain.catalog.definition import parse_version
+from domain.catalog.follow_up import follow_up_terms
 from domain.catalog.rule_approval import parse_rule_approval
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import AuditedEvent, Meta
@@ -168,6 +169,8 @@ def to_item(item: dict[str, Any]) -> Item:
             if "rule_approval" in (item.get("extra") or {})
             else None
         ),
+        # 容缺 and 告知承诺 terms of the pinned version (domain/catalog/follow_up.py)
+        **follow_up_terms(item["code"], item.get("extra") or {}),
     }
     seed = CATALOG.items.get(item["code"])
     if seed is not None:

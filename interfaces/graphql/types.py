@@ -21,6 +21,7 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from interfaces.graphql.blueprint import ProjectLand, land_of
 from interfaces.graphql.context import Context
+from interfaces.graphql.follow_up import CommitmentApproval, PendingMaterials, follow_ups
 from interfaces.graphql.industry_lists import IndustryOverview, industry_overview
 from interfaces.graphql.intermediaries import AssessmentReviewNode, reviews_of
 from interfaces.graphql.ledger import InclusionProof, StoredEvent, inclusion_proof, may_read_raw, stored_event
@@ -151,6 +152,12 @@ class Case:
     channel: str
     position: int | None
     timeline: list[Transition]
+    pending_materials: PendingMaterials | None = strawberry.field(
+        default=None, description="容缺受理: the materials an approval left to follow (null: none)"
+    )
+    commitment: CommitmentApproval | None = strawberry.field(
+        default=None, description="告知承诺制: the commitments an approval rests on (null: not on commitment)"
+    )
 
     @strawberry.field(
         description="评估评审 — the case's expert reviews (its special procedures of type expert_review)."
@@ -275,6 +282,7 @@ class CaseFacts:
 def case_node(facts: CaseFacts, on: date | None = None) -> Case:
     row, clock = facts.row, facts.clock
     day = on or today()
+    pending, commitment = follow_ups(row["case_id"], facts.transitions, day)
     return Case(
         id=strawberry.ID(row["case_id"]),
         project_code=row["project_code"],
@@ -310,6 +318,8 @@ def case_node(facts: CaseFacts, on: date | None = None) -> Case:
         channel=row["channel"],
         position=row.get("last_position"),
         timeline=facts.transitions,
+        pending_materials=pending,
+        commitment=commitment,
     )
 
 

@@ -294,6 +294,33 @@ class ApprovePendingMaterials(Action):
 
     document_number: Short | None = None
     pending_materials: Annotated[list[Note], Field(min_length=1, max_length=MAX_LIST)]
+    materials_due_on: BusinessDate | None = Field(
+        None, description="容缺材料 due date; default: the item's period after the decision (docs/catalogue.md)"
+    )
+
+
+class SupplyMaterials(Action):
+    """补齐容缺材料 — some or all of the materials to follow were supplied."""
+
+    supplied_materials: Annotated[list[Note], Field(min_length=1, max_length=MAX_LIST)]
+    note: Note = ""
+
+
+class ApproveOnCommitment(Action):
+    """承诺制审批 — approved (11) on the applicant's commitments (告知承诺制), to be verified."""
+
+    document_number: Short | None = None
+    document_title: Line | None = None
+    valid_until: BusinessDate | None = None
+    commitments: Annotated[list[Text], Field(min_length=1, max_length=MAX_LIST)]
+
+
+class VerifyCommitment(Action):
+    """承诺核查 — the commitments verified true, or false (the approval is revoked)."""
+
+    verified: bool
+    finding: Text
+    false_commitments: Annotated[list[Text], Field(max_length=MAX_LIST)] = Field(default_factory=list)
 
 
 class Refuse(Reasoned):
@@ -322,6 +349,9 @@ ACTION_BODIES: dict[str, type[Action]] = {
     "end-special-procedure": EndSpecialProcedure,
     "approve": Approve,
     "approve-pending-materials": ApprovePendingMaterials,
+    "supply-materials": SupplyMaterials,
+    "approve-on-commitment": ApproveOnCommitment,
+    "verify-commitment": VerifyCommitment,
     "refuse": Refuse,
     "withdraw": Withdraw,
     "revoke": Revoke,

@@ -27,6 +27,8 @@ CASE_ACTIONS = (  # ../shared/API.md: POST /api/v1/cases/{case_id}/{action}
     "accept", "not-accept", "refuse-acceptance", "request-correction", "complete-correction", "start-review",
     "record-opinion", "start-special-procedure", "end-special-procedure", "approve", "approve-pending-materials",
     "refuse", "withdraw", "revoke",
+    # docs/architecture.md: 容缺 and 告知承诺 follow-ups (API.md lets the action list grow)
+    "supply-materials", "approve-on-commitment", "verify-commitment",
 )  # fmt: skip
 INQUIRY_ACTIONS = ("request-explanation", "record-explanation", "record-finding", "record-sanction", "close")
 FEEDBACK_ACTIONS = ("list", "assign", "answer", "close")  # docs/supervision.md: POST /api/v1/feedback/{id}/{action}

@@ -22,7 +22,8 @@ DECIDED = {11, 12}
 
 
 class CaseLifecycle(RuleBasedStateMachine):
-    """The model: status, whether accepted, whether review started, and the open pause."""
+    """The model: status, whether accepted, whether review started, the open pause, and what a
+    decision left to follow (容缺 materials pending, a 告知承诺 commitment not yet verified)."""
 
     @initialize()
     def receive(self) -> None:
@@ -31,6 +32,8 @@ class CaseLifecycle(RuleBasedStateMachine):
         self.status = 1
         self.accepted = False
         self.review_started = False
+        self.pending = False  # 容缺 materials to follow
+        self.committed = False  # a commitment to verify
         self.recorded = 1  # events: Received
 
     def _phase(self) -> Phase:
@@ -46,6 +49,10 @@ class CaseLifecycle(RuleBasedStateMachine):
 
     def _allowed(self, action: str) -> bool:
         if action == "start-review" and self.review_started:
+            return False
+        if (action == "supply-materials" and not self.pending) or (
+            action == "verify-commitment" and not self.committed
+        ):
             return False
         return action in ALLOWED[self._phase()]
 
@@ -73,6 +80,32 @@ class CaseLifecycle(RuleBasedStateMachine):
             self.status = int(LEADS_TO[action])  # type: ignore[arg-type]
         self.accepted = self.accepted or action == "accept"
         self.review_started = self.review_started or action == "start-review"
+        self.pending = action == "approve-pending-materials" or (self.pending and action != "supply-materials")
+        self.committed = action == "approve-on-commitment" or (self.committed and action != "verify-commitment")
+
+    @rule(gap=st.integers(min_value=0, max_value=4))
+    def find_a_commitment_false(self, gap: int) -> None:
+        """承诺核查不实: the case is revoked (15), naming the false commitment; else nothing is recorded."""
+        day = add_workdays(self.day, gap) if gap else self.day
+        version = self.case.version
+        if not self._allowed("verify-commitment"):
+            try:
+                self.case.verify_commitment(meta(day), False, "现场核查不符", ["已取得施工图审查合格书"])
+            except IllegalTransition as refused:
+                assert refused.action == "verify-commitment"
+            else:
+                raise AssertionError(f"a false commitment was recorded in status {self.status}")
+            assert self.case.version == version
+            return
+        self.case.verify_commitment(meta(day), False, "现场核查不符", ["已取得施工图审查合格书"])
+        self.day, self.recorded, self.status, self.committed = day, self.recorded + 1, 15, False
+        assert "已取得施工图审查合格书" in self.case.collect_events()[-1].reason  # type: ignore[attr-defined]
+
+    @invariant()
+    def what_was_left_to_follow_matches_the_model(self) -> None:
+        f = self.case.follow_up
+        assert bool(f.pending_materials) == self.pending  # kept by a revocation: the case is closed anyway
+        assert (bool(f.commitments) and f.commitment_checked_on is None) == self.committed
 
     @invariant()
     def status_is_a_legal_blzt_code_equal_to_the_model(self) -> None:
