@@ -134,6 +134,9 @@ class WarningsBase(ReadModel):
         # the batch's copies (see _begin), empty between batches
         self._cases: dict[str, dict[str, Any]] = {}
         self._warnings: dict[str, dict[str, Any]] = {}
+        self._absent: set[str] = set()  # warning ids read and not found in this batch (none raised since)
+        self._pended: set[str] = set()  # city cases put in ow_pending in this batch
+        self._ids: set[str] | None = None  # in a large batch: every warning id there is (none else)
         self._complete: set[str] = set()
         self._seq: int | None = None
         # ow_cases rows are changed here and written back once per batch (`_flush`); every read of
@@ -158,6 +161,7 @@ class WarningsBase(ReadModel):
             self._flush(cur)
         finally:  # per batch only: another runner may write these tables between two batches
             self._cases, self._warnings, self._complete, self._seq = {}, {}, set(), None
+            self._absent, self._pended, self._ids = set(), set(), None
             self._by_project, self._new, self._dirty = {}, [], set()
             self._projects, self._records, self._cited, self._numbers = {}, {}, {}, {}
             self._flows_read = False
@@ -203,7 +207,8 @@ class WarningsBase(ReadModel):
         """The project's ow_records facts, in log order (dropped whenever ow_records is written)."""
         if code not in self._records:
             cur.execute(
-                "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number FROM ow_records"
+                "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number, department"
+                " FROM ow_records"
                 " WHERE project_code = ? ORDER BY position",
                 (code,),
             )
@@ -232,8 +237,8 @@ class WarningsBase(ReadModel):
                 self._projects[row["code"]] = row
             self._records.update({code: [] for code in part})
             cur.execute(
-                "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number FROM ow_records"  # noqa: S608
-                f" WHERE project_code IN ({marks}) ORDER BY position",
+                "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number, department"  # noqa: S608
+                f" FROM ow_records WHERE project_code IN ({marks}) ORDER BY position",
                 part,
             )
             for row in cur.fetchall():
@@ -255,7 +260,7 @@ class WarningsBase(ReadModel):
         written back once (`_flush`); the other tables are written at once and the copies of what
         they hold are kept equal to the rows or dropped."""
         self._cases = {}
-        self._warnings = {}
+        self._warnings, self._absent = {}, set()
         self._complete = set()
         self._seq = None
         ids = list({str(cast(Any, env.event).originator_id) for env in batch if env.event_type.startswith("Case.")})
@@ -282,7 +287,9 @@ class WarningsBase(ReadModel):
                 self._warnings[row["warning_id"]] = {"status": row["status"], "evidence": row["evidence"]}
         known = list(codes)
         self._complete = set(known)
-        if len(batch) >= PRELOAD_FROM:
+        if len(batch) >= PRELOAD_FROM:  # one query spares one per warning never raised
+            cur.execute("SELECT warning_id FROM warnings")
+            self._ids = {r["warning_id"] for r in cur.fetchall()}
             numbers = {getattr(env.event, "document_number", None) for env in batch if env.event_type in CASE_EVENTS}
             numbers |= {getattr(env.event, "number", None) for env in batch if env.event_type in RECORD_EVENTS}
             self._preload(cur, sorted(known), sorted(n for n in numbers if isinstance(n, str) and n))
@@ -305,6 +312,8 @@ class WarningsBase(ReadModel):
         means none, for the warnings whose project follows from their keys (a case's, a stage's)."""
         if wid in self._warnings:
             return self._warnings[wid]
+        if wid in self._absent or (self._ids is not None and wid not in self._ids):
+            return None
         if project_code in self._complete and (
             (case_id is not None and (keys[0] == case_id or keys == ("catalogue", "case", case_id)))
             or (keys[0] in ("stage", "project") and keys[1] == project_code)
@@ -314,6 +323,8 @@ class WarningsBase(ReadModel):
         row = cur.fetchone()
         if row is not None:
             self._warnings[wid] = row
+        else:
+            self._absent.add(wid)
         return row
 
     # --- flow versions: the rules a pinned case is judged by -----------------------------------
@@ -378,6 +389,9 @@ class WarningsBase(ReadModel):
                 self._seq = int(top["n"] if top else 0)
             self._seq += 1
             self._warnings[wid] = {"status": "open", "evidence": to_json(proof)}
+            self._absent.discard(wid)
+            if self._ids is not None:
+                self._ids.add(wid)
             cur.execute(
                 "INSERT INTO warnings (warning_id, seq, rule, severity, reason, subject, project_code, case_id,"
                 " region_code, department, explanation, evidence, status, inquiry_id, raised_position, raised_at,"
@@ -465,7 +479,9 @@ class WarningsBase(ReadModel):
     def _project_generated(self, cur: Cursor, env: Envelope) -> None:
         raise NotImplementedError
 
-    def _certificate_without_case(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+    def _certificate_without_case(
+        self, cur: Cursor, env: Envelope, record_id: str, fact: dict[str, Any] | None = None
+    ) -> None:
         raise NotImplementedError
 
     def _number_known(self, cur: Cursor, env: Envelope, number: str, issued_on: str | None) -> None:

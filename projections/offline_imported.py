@@ -7,26 +7,40 @@ domain/supervision/rules. OfflineWarnings mixes this in; it stores what the rule
 A city case is judged when the import that brought its rows completes (`SpglImport.Completed`:
 every row of the dump is in the log before it), so the rows of one dump may come in any order;
 and when the log's supervision clock ticks (W6.open_overdue). Tables: `ow_city_cases`,
-`ow_steps`, `ow_pending`, `ow_item_map`, `ow_clock`.
+`ow_steps`, `ow_pending`, `ow_item_map`, `ow_clock`; a judged case keeps in its ow_city_cases row
+what the time-driven and project rules read again (`due_on`, `summary`, `started_*`), so a clock
+tick and a project's rules cost what changed, not days times cases (docs/supervision.md).
 """
 
 from __future__ import annotations
 
 import json
-import tomllib
+from collections import defaultdict
 from datetime import date, datetime
-from importlib import resources
 from typing import Any
 
 from domain.catalog import CATALOG
 from domain.exchange import spgl
-from domain.shared.events import SHANGHAI
-from domain.supervision.rules import REASONS, CaseFacts, Finding, Kind, Limits, Source, Step, judge_case
-from domain.supervision.rules.facts import CLOSINGS, STATUS_KINDS, warning_id
-from domain.supervision.rules.lifecycle import clock_pauses, open_overdue
-from domain.supervision.rules.mapping import NameMapping
+from domain.supervision.rules import REASONS, CaseFacts, Finding, Kind, Source, Step, judge_case
+from domain.supervision.rules.facts import warning_id
+from domain.supervision.rules.lifecycle import open_overdue, open_overdue_from
 from infrastructure.db import Cursor
 from projections.base import Envelope, bigint
+from projections.offline_base import _chunks
+from projections.offline_steps import (  # noqa: F401 — NAMES, load_config: read from here too
+    NAMES,
+    OPEN_OVERDUE_DAYS,
+    UPDATE_JUDGED,
+    _code_region,
+    _int,
+    _moment,
+    _summary,
+    limits,
+    load_config,
+    our_case_facts,
+    row_ref,
+    step_of,
+)
 from projections.rules import Thresholds
 
 JUDGED = REASONS | {"W9.project_not_generated", "W10.external_case"}  # what judging a city case decides
@@ -37,115 +51,23 @@ STEP_COLUMNS = (
 )  # fmt: skip
 
 
-def load_config(text: str | None = None) -> tuple[NameMapping, int]:
-    """The city-name mapping and the W6 open-case grace of warning_rules.toml."""
-    if text is None:
-        text = resources.files("projections").joinpath("warning_rules.toml").read_text(encoding="utf-8")
-    raw: dict[str, Any] = tomllib.loads(text)
-    mapping = raw.get("mapping", {})
-    names = NameMapping(dict(mapping.get("items", {})), dict(mapping.get("departments", {})))
-    return names, int(raw["W6"]["open_overdue_days"])
-
-
-NAMES, OPEN_OVERDUE_DAYS = load_config()
-
-
-def limits(t: Thresholds, open_overdue_days: int = OPEN_OVERDUE_DAYS) -> Limits:
-    return Limits(
-        max_business_lag_hours=t.max_business_lag_hours,
-        min_minutes_receipt_to_approval=t.min_minutes_receipt_to_approval,
-        promised_limit_above_days=t.promised_limit_above_days,
-        exempt_channels=t.exempt_channels,
-        synthetic_equal_gaps=t.synthetic_equal_gaps,
-        max_corrections=t.max_corrections,
-        open_overdue_days=open_overdue_days,
-        consulted=t.consulted,
-    )
-
-
-def _code_region(project_code: str | None) -> str | None:
-    """The division segment of a national project code (`2611-460100-…`)."""
-    parts = (project_code or "").split("-")
-    return parts[1] if len(parts) > 1 and len(parts[1]) == 6 and parts[1].isdigit() else None
-
-
-def _moment(text: str | None) -> str | None:
-    """An SPGL time as an ISO string with its offset (local time unless it names one)."""
-    if not text:
-        return None
-    moment = datetime.fromisoformat(text)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)).isoformat()
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int(float(text)) if text else None
-    except ValueError:
-        return None
-
-
-def our_case_facts(case: dict[str, Any]) -> CaseFacts:
-    """One of our cases (its ow_cases row) as the facts W6.open_overdue reads: the acceptance and
-    the pauses (corrections, special procedures), each with the log position of its event."""
-    created = int(case["accepted_position"] or case["created_position"])
-    ref = f"本系统办件{case['case_id']}"
-
-    def at(day: str) -> datetime:
-        return datetime.fromisoformat(day).replace(hour=12, tzinfo=SHANGHAI)
-
-    steps = [Step(Kind.ACCEPTED, at(case["accepted_on"]), Source("online", created, ref))]
-    for p in json.loads(case["pauses"]):
-        special = p["kind"] == "special_procedure"
-        start = Kind.SPECIAL_STARTED if special else Kind.CORRECTION_REQUESTED
-        steps.append(Step(start, at(p["start"]), Source("online", int(p["position"]), ref)))
-        if p["end"]:
-            end = Kind.SPECIAL_ENDED if special else Kind.CORRECTION_COMPLETED
-            steps.append(Step(end, at(p["end"]), Source("online", int(p["position"]), ref)))
-    return CaseFacts(case["case_id"], case["item_code"], case["limit_days"], steps=tuple(steps))
-
-
-def row_ref(system: str, table: str, row: dict[str, str]) -> str:
-    return f"{system} {table}/{row.get('DFSJZJ', '')} LSH {row.get('LSH', '')}"
-
-
-def step_of(table: str, row: dict[str, str]) -> dict[str, Any] | None:
-    """The step an SPGL child row of a case records (None: a row that is no step, e.g. materials)."""
-    if table == spgl.STATUS:
-        kind = STATUS_KINDS.get(_int(row.get("BLZT")) or 0)
-        return None if kind is None else {"kind": kind, "business_time": _moment(row.get("BLSJ"))}
-    if table == spgl.OPINION:
-        name = row.get("SPBMMC") or row.get("SPBMBM")
-        return {
-            "kind": Kind.OPINION,
-            "business_time": _moment(row.get("BLSJ")),
-            "department": NAMES.department(name),
-            "department_name": name,
-        }
-    if table == spgl.SPECIAL:
-        return {
-            "kind": Kind.SPECIAL_STARTED,
-            "business_time": _moment(row.get("TBCXKSSJ")),
-            "limit_days": _int(row.get("TBCXSX")),
-            "name": row.get("TBCXMC") or row.get("TBCX"),
-        }
-    if table == spgl.DOCUMENT:
-        return {"kind": Kind.DOCUMENT, "business_time": _moment(row.get("PFRQ"))}
-    return None
-
-
 class CityCases:
     """Mixed into OfflineWarnings: `self._set`, `self._resolve_id`, `self._region` are its own."""
 
     t: Thresholds
     _city_memo: dict[str, list[dict[str, Any]]] = {}
+    _pended: set[str]  # in ow_pending, written in this batch (offline_base resets it per batch)
+    _pre: dict[str, Any] | None = None  # while an import's cases are judged: `_prefetch`
+    _receipts: dict[str, dict[str, Any] | None] = {}  # of the project `_city_case_rows` read last
 
     def create_city_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS ow_city_cases (case_ref TEXT PRIMARY KEY, system TEXT NOT NULL,"
             " project_code TEXT, item_code TEXT, department TEXT, limit_days INTEGER, region_code TEXT,"
-            f" channel TEXT NOT NULL, position {big} NOT NULL, ref TEXT NOT NULL, refused TEXT)"
-        )
+            f" channel TEXT NOT NULL, position {big} NOT NULL, ref TEXT NOT NULL, refused TEXT, due_on TEXT, summary TEXT,"
+            f" started_day TEXT, started_position {big}, started_ref TEXT)"
+        )  # due_on, summary, started_*: as of the case's last judging (open_overdue_from, _summary)
         cur.execute(
             "CREATE TABLE IF NOT EXISTS ow_steps (row_key TEXT PRIMARY KEY, case_ref TEXT NOT NULL, project_code TEXT,"
             " kind TEXT NOT NULL,"
@@ -154,6 +76,7 @@ class CityCases:
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_steps_case ON ow_steps (case_ref)")
         cur.execute("CREATE INDEX IF NOT EXISTS ow_city_cases_project ON ow_city_cases (project_code)")
+        cur.execute("CREATE INDEX IF NOT EXISTS ow_city_cases_due ON ow_city_cases (due_on)")
         cur.execute("CREATE TABLE IF NOT EXISTS ow_pending (case_ref TEXT PRIMARY KEY)")
         cur.execute("CREATE TABLE IF NOT EXISTS ow_item_map (item_code TEXT PRIMARY KEY, standard TEXT NOT NULL)")
         cur.execute("CREATE TABLE IF NOT EXISTS ow_clock (id INTEGER PRIMARY KEY, day TEXT NOT NULL)")
@@ -169,6 +92,11 @@ class CityCases:
                 "INSERT INTO ow_item_map (item_code, standard) VALUES (?, ?)"
                 " ON CONFLICT (item_code) DO UPDATE SET standard = excluded.standard",
                 (row["SPSXBM"], row["DYBZSPSXBM"]),
+            )
+            # the legal limit of a case without its own (SXBLSX) may change with the mapping: judge it daily
+            cur.execute(
+                "UPDATE ow_city_cases SET due_on = NULL WHERE item_code = ? AND (limit_days IS NULL OR limit_days = 0)",
+                (row["SPSXBM"],),
             )
         elif table == spgl.CASE:
             self._city_case(cur, env, row, e.source_system, refused=None)
@@ -206,10 +134,6 @@ class CityCases:
             return
         e: Any = env.event
         key = f"{table}|{row.get('DFSJZJ')}"
-        # the city's recording time (GXSJ) of the row's first version: a later correction re-dates nothing
-        cur.execute("SELECT recorded_at FROM ow_steps WHERE row_key = ?", (key,))
-        known = cur.fetchone()
-        recorded = known["recorded_at"] if known and known["recorded_at"] else _moment(row.get("GXSJ"))
         values = {
             "department": None,
             "department_name": None,
@@ -219,14 +143,20 @@ class CityCases:
             "row_key": key,
             "case_ref": row["SPSXSLBM"],
             "project_code": spgl.gcdm_project_code(row.get("GCDM", "")),
-            "recorded_at": recorded,
+            "recorded_at": _moment(row.get("GXSJ")),
             "channel": str(e.channel),
             "position": env.position,
             "ref": row_ref(system, table, row),
         }
         values["kind"] = str(values["kind"])
-        cur.execute("DELETE FROM ow_steps WHERE row_key = ?", (key,))
-        cur.insert_rows("ow_steps", STEP_COLUMNS, [[values[c] for c in STEP_COLUMNS]])
+        # the city's recording time (GXSJ) of the row's first version: a later correction re-dates nothing
+        cur.execute(
+            f"INSERT INTO ow_steps ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' for _ in STEP_COLUMNS)})"  # noqa: S608
+            " ON CONFLICT (row_key) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in STEP_COLUMNS if c not in ("row_key", "recorded_at"))
+            + ", recorded_at = COALESCE(ow_steps.recorded_at, excluded.recorded_at)",
+            [values[c] for c in STEP_COLUMNS],
+        )
         self._pend(cur, row["SPSXSLBM"])
 
     def _refused_row(self, cur: Cursor, env: Envelope) -> None:
@@ -244,7 +174,10 @@ class CityCases:
             self._judge_city_case(cur, env, ref, self._today(cur))
 
     def _pend(self, cur: Cursor, case_ref: str) -> None:
+        if case_ref in self._pended:
+            return
         cur.execute("INSERT INTO ow_pending (case_ref) VALUES (?) ON CONFLICT (case_ref) DO NOTHING", (case_ref,))
+        self._pended.add(case_ref)
 
     def _today(self, cur: Cursor) -> date | None:
         cur.execute("SELECT day FROM ow_clock WHERE id = 1")
@@ -258,22 +191,29 @@ class CityCases:
         cur.execute("SELECT case_ref FROM ow_pending ORDER BY case_ref")
         refs = [r["case_ref"] for r in cur.fetchall()]
         cur.execute("DELETE FROM ow_pending")
+        self._pended.clear()
         today = self._today(cur)
         projects: set[str] = set()
-        for ref in refs:
-            code = self._judge_city_case(cur, env, ref, today, project=False)
-            if code:
-                projects.add(code)
+        self._pre = {**self._prefetch(cur, refs), "updates": []}
+        try:
+            for ref in refs:
+                code = self._judge_city_case(cur, env, ref, today, project=False)
+                if code:
+                    projects.add(code)
+            if self._pre["updates"]:
+                cur.executemany(UPDATE_JUDGED, self._pre["updates"])
+        finally:
+            self._pre = None
         for code in sorted(projects):  # once per project, however many of its cases the import touched
             self._judge_city_project(cur, env, code)
 
     def _judge_city_project(self, cur: Cursor, env: Envelope, code: str) -> None:
         """The project's city cases date its certificates (W1), its order (W4) and stages (W6)."""
         me: Any = self
-        me._recheck_certificates(cur, env, code)
+        rows = self._city_case_rows(cur, code)  # (what W1 and W4 write below, warnings, it does not read)
+        me._recheck_certificates(cur, env, code, self._receipts)
         me._order(cur, env, code, imported=True)
         judged: set[str] = set()
-        rows = self._city_case_rows(cur, code)
         self._city_memo = {code: rows}  # the stage rule reads them once per stage: read once
         try:
             for row in rows:
@@ -293,11 +233,15 @@ class CityCases:
             (day.isoformat(),),
         )
         closing = [str(k) for k in (Kind.APPROVED, Kind.REFUSED, Kind.NOT_ACCEPTED, Kind.WITHDRAWN, Kind.DOCUMENT)]
+        # only the cases that may be overdue by now (due_on: a lower bound set when the case was last
+        # judged; NULL: unknown) or whose facts changed since (pending): the others cannot be
         cur.execute(
-            "SELECT * FROM ow_city_cases WHERE case_ref IN (SELECT case_ref FROM ow_steps WHERE kind = ?)"  # noqa: S608
-            " AND case_ref NOT IN (SELECT case_ref FROM ow_steps WHERE"
-            f" kind IN ({', '.join('?' for _ in closing)})) ORDER BY case_ref",
-            (str(Kind.ACCEPTED), *closing),
+            "SELECT * FROM ow_city_cases c WHERE case_ref IN (SELECT case_ref FROM ow_city_cases WHERE due_on <= ?"  # noqa: S608
+            " UNION SELECT case_ref FROM ow_city_cases WHERE due_on IS NULL UNION SELECT case_ref FROM ow_pending)"
+            " AND EXISTS (SELECT 1 FROM ow_steps s WHERE s.case_ref = c.case_ref AND s.kind = ?)"
+            " AND NOT EXISTS (SELECT 1 FROM ow_steps s WHERE s.case_ref = c.case_ref AND"
+            f" s.kind IN ({', '.join('?' for _ in closing)})) ORDER BY case_ref",
+            (day.isoformat(), str(Kind.ACCEPTED), *closing),
         )
         for case in cur.fetchall():
             found = open_overdue(self._facts(cur, case), limits(self.t), day)
@@ -331,8 +275,34 @@ class CityCases:
                     department=case["department"],
                 )
 
+    def _prefetch(self, cur: Cursor, refs: list[str]) -> dict[str, Any]:
+        """What judging these city cases reads, in a few queries: their rows, steps, item mappings
+        and warnings (judging one case writes none of the others')."""
+        pre: dict[str, Any] = {"cases": {}, "steps": defaultdict(list), "standard": {}, "warnings": defaultdict(list)}
+        for part in _chunks(refs):
+            marks = ", ".join("?" for _ in part)
+            cur.execute(f"SELECT * FROM ow_city_cases WHERE case_ref IN ({marks})", part)  # noqa: S608
+            pre["cases"].update({r["case_ref"]: r for r in cur.fetchall()})
+            cur.execute(f"SELECT * FROM ow_steps WHERE case_ref IN ({marks})", part)  # noqa: S608
+            for r in cur.fetchall():
+                pre["steps"][r["case_ref"]].append(r)
+            cur.execute(f"SELECT warning_id, reason, case_id FROM warnings WHERE case_id IN ({marks})", part)  # noqa: S608
+            for r in cur.fetchall():
+                pre["warnings"][r["case_id"]].append(r)
+        items = sorted({r["item_code"] for r in pre["cases"].values() if r["item_code"]})
+        for part in _chunks(items):
+            marks = ", ".join("?" for _ in part)
+            cur.execute(f"SELECT item_code, standard FROM ow_item_map WHERE item_code IN ({marks})", part)  # noqa: S608
+            pre["standard"].update({r["item_code"]: r["standard"] for r in cur.fetchall()})
+        return pre
+
     def _facts(self, cur: Cursor, case: dict[str, Any]) -> CaseFacts:
-        cur.execute("SELECT * FROM ow_steps WHERE case_ref = ?", (case["case_ref"],))
+        pre = self._pre
+        if pre is not None and case["case_ref"] in pre["cases"]:
+            rows = pre["steps"].get(case["case_ref"], [])
+        else:
+            cur.execute("SELECT * FROM ow_steps WHERE case_ref = ?", (case["case_ref"],))
+            rows = cur.fetchall()
         steps = tuple(
             Step(
                 Kind(r["kind"]),
@@ -344,10 +314,12 @@ class CityCases:
                 limit_days=r["limit_days"],
                 name=r["name"],
             )
-            for r in cur.fetchall()
+            for r in rows
         )
         standard = None
-        if case["item_code"]:
+        if pre is not None and case["case_ref"] in pre["cases"]:
+            standard = pre["standard"].get(case["item_code"])
+        elif case["item_code"]:
             cur.execute("SELECT standard FROM ow_item_map WHERE item_code = ?", (case["item_code"],))
             found = cur.fetchone()
             standard = found["standard"] if found else None
@@ -377,18 +349,38 @@ class CityCases:
         """Store what the rules find on the city case; resolve what they no longer find; the case's
         project code (its project's rules too unless `project` is False: the caller does them)."""
         me: Any = self
-        cur.execute("SELECT * FROM ow_city_cases WHERE case_ref = ?", (ref,))
-        case = cur.fetchone()
-        found = (
-            self._unknown_case(cur, ref) if case is None else judge_case(self._facts(cur, case), limits(self.t), today)
-        )
+        pre = self._pre if self._pre is not None and ref in self._pre["cases"] else None
+        if pre is not None:
+            case: dict[str, Any] | None = pre["cases"][ref]
+        else:
+            cur.execute("SELECT * FROM ow_city_cases WHERE case_ref = ?", (ref,))
+            case = cur.fetchone()
+        if case is None:
+            found = self._unknown_case(cur, ref)
+        else:
+            facts = self._facts(cur, case)
+            due = open_overdue_from(facts, limits(self.t))
+            # before `due` W6.open_overdue cannot hold: no need to count its working days
+            found = judge_case(facts, limits(self.t), today if today and (due is None or due <= today) else None)
+            summary = _summary(facts)
+            started = summary.pop("started") or {}
+            update = (due.isoformat() if due else None, json.dumps(summary), started.get("day"),
+                      started.get("position"), started.get("ref"), ref)  # fmt: skip
+            if pre is not None:  # written together before anything reads them (_import_completed)
+                self._pre["updates"].append(update)  # type: ignore[index]
+            else:
+                cur.execute(UPDATE_JUDGED, update)
         code = case["project_code"] if case else self._step_project(cur, ref)
         if code and me._region(cur, code) is None:  # 未策划生成: the case's project was never generated
             found.append(self._not_generated(cur, ref, code, case))
         self._store(cur, env, ref, code, case, found)
         ids = {warning_id(f.rule, "spgl", *f.keys) for f in found}
-        cur.execute("SELECT warning_id, reason FROM warnings WHERE case_id = ?", (ref,))
-        for row in cur.fetchall():
+        if pre is not None:  # (what judging it raised since is among `ids`)
+            held = pre["warnings"].get(ref, [])
+        else:
+            cur.execute("SELECT warning_id, reason FROM warnings WHERE case_id = ?", (ref,))
+            held = cur.fetchall()
+        for row in held:
             if row["reason"] in JUDGED and row["warning_id"] not in ids:
                 me._resolve_id(cur, env, row["warning_id"])
         if code and project:
@@ -421,44 +413,34 @@ class CityCases:
 
     def _city_case_rows(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
         """The project's city cases as the stage rule reads our ow_cases rows: acceptance, pauses,
-        approval (a 办结 row or the approval document) and closing, each with its log position."""
+        approval (a 办结 row or the approval document) and closing, each with its log position —
+        as summed up when each case was last judged, unless its facts changed since (pending)."""
         if code in self._city_memo:
             return self._city_memo[code]
-        cur.execute("SELECT * FROM ow_city_cases WHERE project_code = ? ORDER BY position", (code,))
+        cur.execute(
+            "SELECT c.*, m.standard, p.case_ref AS pending FROM ow_city_cases c"
+            " LEFT JOIN ow_item_map m ON m.item_code = c.item_code LEFT JOIN ow_pending p ON p.case_ref = c.case_ref"
+            " WHERE c.project_code = ? ORDER BY c.position",
+            (code,),
+        )
         rows = []
+        receipts: dict[str, dict[str, Any] | None] = {}
+        self._receipts = receipts  # the cases' earliest steps, for W1 (`_judge_city_project`)
         for case in cur.fetchall():
-            facts = self._facts(cur, case)
-            steps = [s for s in facts.ordered() if s.business_time is not None]
-            first = {kind: next((s for s in steps if s.kind == kind), None) for kind in Kind}
-            accepted = first[Kind.ACCEPTED]
-            approved = first[Kind.APPROVED] or first[Kind.DOCUMENT]
-            closed = next((s for s in steps if s.kind in CLOSINGS or s.kind == Kind.DOCUMENT), None)
-            pauses, _ = clock_pauses(steps, None)
-
-            def day(step: Step | None) -> str | None:
-                return (
-                    step.business_time.astimezone(SHANGHAI).date().isoformat() if step and step.business_time else None
-                )
-
+            stored = case["summary"] and case["pending"] is None
+            summary = json.loads(case["summary"]) if stored else _summary(self._facts(cur, case))
+            started = summary.pop("started", None)
+            if stored:
+                started = {"day": case["started_day"], "position": case["started_position"], "ref": case["started_ref"]}
+            receipts[case["case_ref"]] = started if started and started["day"] is not None else None
             rows.append(
                 {
                     "case_id": case["case_ref"],
                     "project_code": code,
-                    "item_code": facts.item_code or case["item_code"],
+                    "item_code": NAMES.item(case["item_code"], case["standard"]) or case["item_code"],
                     "region_code": case["region_code"],
                     "created_position": case["position"],
-                    "accepted_on": day(accepted),
-                    "accepted_position": accepted.source.position if accepted else None,
-                    "approved_on": day(approved),
-                    "approved_position": approved.source.position if approved else None,
-                    "closed_on": day(closed),
-                    "closed_position": closed.source.position if closed else None,
-                    "pauses": json.dumps(
-                        [
-                            {"kind": p.kind, "start": p.start.isoformat(), "end": p.end.isoformat() if p.end else None}
-                            for p in pauses
-                        ]
-                    ),
+                    **summary,
                     "flow_code": None,
                     "flow_version": None,
                 }

@@ -23,8 +23,24 @@ from projections.offline_imported import NAMES
 from projections.rules import explain
 
 
+def _earliest(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per city case, its earliest step (its receipt, as a rule): day, position and row."""
+    first: dict[str, tuple[datetime, str, dict[str, Any]]] = {}
+    for s in steps:
+        moment = datetime.fromisoformat(s["business_time"])
+        known = first.get(s["case_ref"])
+        if known is None or (moment, s["ref"]) < known[:2]:
+            first[s["case_ref"]] = (moment, s["ref"], s)
+    return {
+        ref: {"day": moment.astimezone(SHANGHAI).date().isoformat(), "position": s["position"], "ref": s["ref"]}
+        for ref, (moment, _, s) in first.items()
+    }
+
+
 class RecordRules(WarningsBase):
     """Rules over external records and imported SPGL rows (W1, W4, W5, W9, W10, W3 rows)."""
+
+    _started: dict[str, dict[str, Any] | None] | None = None  # while certificates are re-checked
 
     # --- external records (W1, W4, W5, W9, W10, W3 rows) ----------------------------------------
 
@@ -32,9 +48,9 @@ class RecordRules(WarningsBase):
         e: Any = env.event
         record_id = str(e.originator_id)
         issued = e.issued_on.isoformat() if e.issued_on else None
-        self._records.clear()  # ow_records changes: read again when next needed
         self._cited.clear()
-        cur.execute("DELETE FROM ow_records WHERE record_id = ?", (record_id,))
+        cur.execute("DELETE FROM ow_records WHERE record_id = ? RETURNING project_code", (record_id,))
+        old = [r["project_code"] for r in cur.fetchall()]
         cur.execute(
             "INSERT INTO ow_records (record_id, kind, project_code, item_code, number, issued_on, case_ref,"
             " status_code, source_system, department, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -52,24 +68,31 @@ class RecordRules(WarningsBase):
                 env.position,
             ),
         )
-        cur.execute("SELECT field, number FROM ow_citations WHERE record_id = ?", (record_id,))
-        dropped = [r for r in cur.fetchall() if e.upstream.get(r["field"]) != r["number"]]
-        for old in dropped:  # an amendment no longer cites it: nothing missing any more
-            self._set(cur, env, "W5", (record_id, old["number"]), False)
-            self._set(cur, env, "W4", ("upstream", record_id, old["number"]), False)
-        cur.execute("DELETE FROM ow_citations WHERE record_id = ?", (record_id,))
+        fact = {"record_id": record_id, "kind": e.kind, "project_code": e.project_code, "item_code": e.item_code}
+        fact |= {"number": e.number, "issued_on": issued, "case_ref": e.case_ref, "status_code": e.status_code}
+        fact |= {"source_system": e.source_system, "department": e.department, "position": env.position}
+        self._record_put(fact, old)  # the row as written: the rules below read it, not the table
+        if old:  # an amendment (citations are written with their record only: a new one has none)
+            cur.execute("SELECT field, number FROM ow_citations WHERE record_id = ?", (record_id,))
+            dropped = [r for r in cur.fetchall() if e.upstream.get(r["field"]) != r["number"]]
+            for gone in dropped:  # an amendment no longer cites it: nothing missing any more
+                self._set(cur, env, "W5", (record_id, gone["number"]), False)
+                self._set(cur, env, "W4", ("upstream", record_id, gone["number"]), False)
+            cur.execute("DELETE FROM ow_citations WHERE record_id = ?", (record_id,))
         for field, number in sorted(e.upstream.items()):
             cur.execute(
                 "INSERT INTO ow_citations (record_id, field, number) VALUES (?, ?, ?)", (record_id, field, number)
             )
         if e.kind in CERTIFICATES and e.number:
             self._number_known(cur, env, e.number, issued)
-        self._upstream(cur, env, record_id)
-        self._certificate_without_case(cur, env, record_id)
-        self._unknown_project(cur, env, record_id)
+        if e.upstream:  # (W4, W5 read its citations: just written)
+            self._upstream(cur, env, record_id)
+        if e.kind in CERTIFICATES:  # (W1 reads certificates only)
+            self._certificate_without_case(cur, env, record_id)
+        self._unknown_project(cur, env, record_id, fact)
         if e.kind == "status_row":
             # an imported status row's W3 is judged with its whole case when the import completes
-            self._status_row(cur, env, record_id, rows_rule=not getattr(e, "spgl", False))
+            self._status_row(cur, env, record_id, fact, rows_rule=not getattr(e, "spgl", False))
         if e.project_code and e.item_code:
             self._order(cur, env, e.project_code)
 
@@ -93,13 +116,16 @@ class RecordRules(WarningsBase):
                 )
                 self._project_generated(cur, Envelope(env.position, cast(Any, project)))
         elif e.table == spgl.CASE:
-            self._records.clear()  # ow_records changes: read again when next needed
             project_code = spgl.gcdm_project_code(row["GCDM"])
             cur.execute(
                 "INSERT INTO ow_records (record_id, kind, project_code, item_code, case_ref, source_system, position)"
-                " VALUES (?, 'spgl_case', ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING",
+                " VALUES (?, 'spgl_case', ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
                 (str(e.originator_id), project_code, row["SPSXBM"], row["SPSXSLBM"], e.source_system, env.position),
             )
+            if cur.fetchall():
+                case: dict[str, Any] = {"record_id": str(e.originator_id), "project_code": project_code}
+                case |= {"item_code": row["SPSXBM"], "issued_on": None, "position": env.position, "kind": "spgl_case"}
+                self._record_put({**case, "case_ref": row["SPSXSLBM"], "number": None, "department": None}, [])
             if project_code:  # a case of the item now exists: certificates of the project are re-checked (W1)
                 self._recheck_certificates(cur, env, project_code)
         elif e.table == spgl.DOCUMENT:
@@ -121,8 +147,10 @@ class RecordRules(WarningsBase):
         record_id = str(e.originator_id)
         project_code = spgl.gcdm_project_code(row["GCDM"])
         issued = _business_day(row["PFRQ"])
-        self._records.clear()
-        cur.execute("DELETE FROM ow_records WHERE record_id IN (?, ?)", (record_id, f"{record_id}#ZZBH"))
+        cur.execute(
+            "DELETE FROM ow_records WHERE record_id IN (?, ?) RETURNING project_code", (record_id, f"{record_id}#ZZBH")
+        )
+        old = [r["project_code"] for r in cur.fetchall()]
         numbers = [(record_id, row["PFWH"])]
         if row.get("ZZBH") and row["ZZBH"] != row["PFWH"]:
             numbers.append((f"{record_id}#ZZBH", row["ZZBH"]))
@@ -132,6 +160,10 @@ class RecordRules(WarningsBase):
                 " position) VALUES (?, 'spgl_document', ?, ?, ?, ?, ?, ?)",
                 (ident, project_code, number, issued, row["SPSXSLBM"], e.source_system, env.position),
             )
+            fact: dict[str, Any] = {"record_id": ident, "project_code": project_code, "item_code": None}
+            fact |= {"issued_on": issued}
+            fact |= {"position": env.position, "kind": "spgl_document", "case_ref": row["SPSXSLBM"]}
+            self._record_put({**fact, "number": number, "department": None}, old)
             self._number_known(cur, env, number, issued)  # a number a certificate may cite (W5, W4.upstream)
         self._imported_approval(cur, env, row["SPSXSLBM"], issued)
         if project_code:
@@ -147,42 +179,74 @@ class RecordRules(WarningsBase):
         for case in cur.fetchall():
             if case["issued_on"] is not None and case["issued_on"] <= day:
                 continue
-            self._records.clear()
+            code = case["project_code"]
+            if code in self._records:  # the cached fact, changed alike (a new dict: callers may hold the old)
+                self._records[code] = [
+                    {**r, "issued_on": day} if r["record_id"] == case["record_id"] else r for r in self._records[code]
+                ]
             cur.execute("UPDATE ow_records SET issued_on = ? WHERE record_id = ?", (day, case["record_id"]))
             if case["project_code"]:
                 self._order(cur, env, case["project_code"])
 
-    def _recheck_certificates(self, cur: Cursor, env: Envelope, project_code: str) -> None:
-        for r in list(self._records_of(cur, project_code)):
-            if r["kind"] in CERTIFICATES and r["item_code"]:
-                self._certificate_without_case(cur, env, r["record_id"])
+    def _record_put(self, fact: dict[str, Any], old: list[str | None]) -> None:
+        """The project caches of `_records_of` as ow_records now is: the record (written at the
+        latest log position) last, its former version gone."""
+        for code in {*old, fact["project_code"]}:
+            if code in self._records:
+                kept = [r for r in self._records[code] if r["record_id"] != fact["record_id"]]  # type: ignore[index]
+                self._records[code] = [*kept, fact] if code == fact["project_code"] else kept  # type: ignore[index]
+
+    def _recheck_certificates(
+        self, cur: Cursor, env: Envelope, project_code: str, receipts: dict[str, dict[str, Any] | None] | None = None
+    ) -> None:
+        """W1 again for the project's certificates (`receipts`: its city cases' earliest steps, when
+        the caller has just read them)."""
+        self._started = dict(receipts or {})  # the steps do not change while they are re-checked: read once
+        try:
+            for r in list(self._records_of(cur, project_code)):
+                if r["kind"] in CERTIFICATES and r["item_code"]:
+                    self._certificate_without_case(cur, env, r["record_id"], r)
+        finally:
+            self._started = None
 
     def _imported_cases(self, cur: Cursor, r: dict[str, Any]) -> list[dict[str, Any]]:
         """The imported SPGL cases of the certificate's project and item (a city's item code mapped
         to ours), and the imported approval documents of the project whose number (PFWH or ZZBH) is
         the certificate's number."""
-        cur.execute(
-            "SELECT record_id, kind, position, item_code, case_ref FROM ow_records WHERE project_code = ? AND"
-            " (kind = 'spgl_case' OR (kind = 'spgl_document' AND number = ?)) ORDER BY position",
-            (r["project_code"], r["number"]),
-        )
         return [
             m
-            for m in cur.fetchall()
-            if m["kind"] == "spgl_document" or r["item_code"] in (m["item_code"], NAMES.item(m["item_code"]))
+            for m in self._records_of(cur, r["project_code"])  # in log order
+            if (m["kind"] == "spgl_document" and m["number"] == r["number"])
+            or (m["kind"] == "spgl_case" and r["item_code"] in (m["item_code"], NAMES.item(m["item_code"])))
         ]
 
-    def _city_started(self, cur: Cursor, case_ref: str) -> dict[str, Any] | None:
+    def _city_started(self, cur: Cursor, case_ref: str, project_code: str) -> dict[str, Any] | None:
         """The earliest step of a city case (its receipt, as a rule): day, position and row."""
-        cur.execute(
-            "SELECT business_time, position, ref FROM ow_steps WHERE case_ref = ? AND business_time IS NOT NULL",
-            (case_ref,),
-        )
-        steps = [(datetime.fromisoformat(s["business_time"]), s) for s in cur.fetchall()]
-        if not steps:
-            return None
-        moment, step = min(steps, key=lambda pair: (pair[0], pair[1]["ref"]))
-        return {"day": moment.astimezone(SHANGHAI).date().isoformat(), "position": step["position"], "ref": step["ref"]}
+        if self._started is None:
+            self._started = {}
+            try:
+                return self._city_started(cur, case_ref, project_code)
+            finally:
+                self._started = None
+        if not self._started:  # the project's city cases at once, as summed up when last judged
+            cur.execute(
+                "SELECT case_ref, started_day AS day, started_position AS position, started_ref AS ref"
+                " FROM ow_city_cases WHERE summary IS NOT NULL AND case_ref IN"
+                " (SELECT case_ref FROM ow_records WHERE project_code = ? AND kind = 'spgl_case')"
+                " AND case_ref NOT IN (SELECT case_ref FROM ow_pending)",
+                (project_code,),
+            )
+            for r in cur.fetchall():
+                ref = r.pop("case_ref")
+                self._started[ref] = r if r["day"] is not None else None
+        if case_ref not in self._started:  # not judged since its last rows came: read its steps
+            cur.execute(
+                "SELECT case_ref, business_time, position, ref FROM ow_steps WHERE case_ref = ?"
+                " AND business_time IS NOT NULL",
+                (case_ref,),
+            )
+            self._started[case_ref] = _earliest(cur.fetchall()).get(case_ref)
+        return self._started[case_ref]
 
     def _record_row(self, cur: Cursor, record_id: str) -> dict[str, Any]:
         cur.execute("SELECT * FROM ow_records WHERE record_id = ?", (record_id,))
@@ -255,15 +319,20 @@ class RecordRules(WarningsBase):
                 **columns,
             )
 
-    def _certificate_without_case(self, cur: Cursor, env: Envelope, record_id: str) -> None:
-        """W1: a certificate for an item with no case here, or whose first case was created later."""
-        r = self._record_row(cur, record_id)
+    def _certificate_without_case(
+        self, cur: Cursor, env: Envelope, record_id: str, fact: dict[str, Any] | None = None
+    ) -> None:
+        """W1: a certificate for an item with no case here, or whose first case was created later
+        (`fact`: its ow_records row as `_records_of` holds it, when the caller has it)."""
+        r = fact or self._record_row(cur, record_id)
         if r["kind"] not in CERTIFICATES or not r["item_code"] or not r["project_code"]:
             return
         kind = KIND_NAMES.get(r["kind"], r["kind"])
         imported = self._imported_cases(cur, r)
         if imported:  # the city's system handled it: its approval document, or its case started in time
-            started = [self._city_started(cur, m["case_ref"]) for m in imported if m["kind"] == "spgl_case"]
+            started = [
+                self._city_started(cur, m["case_ref"], r["project_code"]) for m in imported if m["kind"] == "spgl_case"
+            ]
             issued = r["issued_on"]
             if any(m["kind"] == "spgl_document" for m in imported) or issued is None or None in started:
                 self._set(cur, env, "W1", (record_id,), False)  # (a case with no step yet: judged when it has)
@@ -313,9 +382,8 @@ class RecordRules(WarningsBase):
             **self._record_columns(cur, r),
         )
 
-    def _unknown_project(self, cur: Cursor, env: Envelope, record_id: str) -> None:
+    def _unknown_project(self, cur: Cursor, env: Envelope, record_id: str, r: dict[str, Any]) -> None:
         """W9: another system's data about a project never generated here (未策划生成), or no code at all."""
-        r = self._record_row(cur, record_id)
         system = r["source_system"] or r["kind"]
         if r["project_code"]:
             if self._region(cur, r["project_code"]) is not None:
@@ -340,11 +408,20 @@ class RecordRules(WarningsBase):
             **self._record_columns(cur, r),
         )
 
-    def _status_row(self, cur: Cursor, env: Envelope, record_id: str, *, rows_rule: bool = True) -> None:
+    def _status_row(
+        self, cur: Cursor, env: Envelope, record_id: str, r: dict[str, Any], *, rows_rule: bool = True
+    ) -> None:
         """W10: a status row of another system for a case we do not have; W3: closed with no acceptance row."""
-        r = self._record_row(cur, record_id)
         columns = {**self._record_columns(cur, r), "subject": f"{r['source_system']}:{r['case_ref']}"}
-        ours = self._cases.get(r["case_ref"])
+        ours: Any = self._cases.get(r["case_ref"])
+        if ours is None and r["project_code"]:  # an imported case of its project (held: no query)
+            ours = (
+                any(
+                    m["kind"] == "spgl_case" and m["case_ref"] == r["case_ref"]
+                    for m in self._records_of(cur, r["project_code"])
+                )
+                or None
+            )
         if ours is None:
             self._flush(cur)
             cur.execute("SELECT case_id FROM ow_cases WHERE case_id = ?", (r["case_ref"],))
@@ -352,6 +429,8 @@ class RecordRules(WarningsBase):
         if ours is None:  # a case reported through the data-sharing tables is known to the platform
             cur.execute("SELECT 1 FROM ow_records WHERE kind = 'spgl_case' AND case_ref = ?", (r["case_ref"],))
             ours = cur.fetchone()
+        if ours is not None and not rows_rule:
+            return  # (the rows below are the evidence of W10 and W3 only)
         cur.execute(
             "SELECT position, status_code FROM ow_records WHERE kind = 'status_row' AND source_system = ?"
             " AND case_ref = ? ORDER BY position",

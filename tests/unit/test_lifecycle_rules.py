@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from domain.supervision.rules import CaseFacts, Kind, Limits, Source, Step, judge_case
 from domain.supervision.rules.facts import STATUS_KINDS
+from domain.supervision.rules.lifecycle import NEVER, open_overdue, open_overdue_from
 from domain.supervision.rules.mapping import NameMapping
 
 T = Limits(consulted={"GJ-3-01": frozenset({"zrzy"})})
@@ -175,3 +176,27 @@ def test_findings_do_not_depend_on_the_order_of_the_facts(raw: list[Any], rng: A
     shuffled = list(steps)
     rng.shuffle(shuffled)
     assert judge_case(case(*steps), T, today) == judge_case(case(*shuffled), T, today)
+
+
+def test_w6_open_overdue_from_a_lower_bound_of_the_first_day_it_holds() -> None:
+    open_case = case(step(Kind.RECEIVED, MONDAY, 1), step(Kind.ACCEPTED, MONDAY, 2))
+    # 5 days' limit, the grace of 10 working days, one more day: 16 calendar days after 03-02
+    assert open_overdue_from(open_case, T) == date(2026, 3, 18)
+    first = next(d for d in (date(2026, 3, 2) + timedelta(n) for n in range(60)) if reasons(open_case, d))
+    assert first >= date(2026, 3, 18) and first == date(2026, 3, 24)  # working days: 03-09 + 10 more, + 1
+    closed = case(*open_case.steps, step(Kind.APPROVED, datetime(2026, 3, 30, 9), 3))
+    assert open_overdue_from(closed, T) == NEVER
+    assert open_overdue_from(case(step(Kind.RECEIVED, MONDAY, 1)), T) == NEVER  # never accepted
+    assert open_overdue_from(case(*open_case.steps, limit=None), T) is None  # no limit: unknown
+
+
+DAYS = st.integers(min_value=0, max_value=120).map(lambda n: date(2026, 3, 2) + timedelta(days=n))
+
+
+@settings(max_examples=200, deadline=None)
+@given(STEPS, DAYS, st.integers(min_value=0, max_value=15))
+def test_w6_open_overdue_never_holds_before_open_overdue_from(raw: list[Any], today: date, limit: int) -> None:
+    facts = case(*(step(kind, at, n) for n, (kind, at, _) in enumerate(raw)), limit=limit)
+    due = open_overdue_from(facts, T)
+    if due is None or today < due:
+        assert open_overdue(facts, T, today) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from domain.approvals.clock import CaseClock, Pause
 from domain.approvals.overdue import is_overdue
@@ -182,6 +182,28 @@ def open_overdue(case: CaseFacts, t: Limits, today: date | None) -> list[Finding
         f"{workdays_between(deadline, today)}个工作日。"
     )
     return [Finding("W6", (case.case_id, "open"), "W6.open_overdue", text, _positions((accepted, *proof)))]
+
+
+NEVER = date.max
+
+
+def open_overdue_from(case: CaseFacts, t: Limits) -> date | None:
+    """The first day `open_overdue` could find anything on these facts: NEVER when the case is
+    closed or was never accepted, None when it has no limit (unknown: judge it every day).
+
+    A lower bound in calendar days, so it holds on any working-day calendar: the deadline is at
+    least `limit` days after acceptance (pauses only push it out), and more than the grace of
+    working days after the deadline is at least grace + 1 calendar days."""
+    steps = _timed(case)
+    accepted = _first(steps, Kind.ACCEPTED)
+    if accepted is None or _first(steps, *CLOSINGS, Kind.DOCUMENT) is not None:
+        return NEVER
+    if case.limit_days is None:
+        return None
+    assert accepted.business_time is not None
+    days = max(case.limit_days, 0) + max(t.open_overdue_days, 0) + 1
+    start = _day(accepted.business_time)
+    return NEVER if (date.max - start).days <= days else start + timedelta(days=days)
 
 
 def procedure_abuse(case: CaseFacts, t: Limits) -> list[Finding]:
