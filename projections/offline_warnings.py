@@ -13,7 +13,8 @@ stages, departments, prerequisites: `ow_flows`, from the Process events); unpinn
 The read model is put together from mixins: offline_base.py (the batch's copies, `_set`),
 offline_cases.py (projects W8, our cases W2/W3/W6/W7/W10, catalogue order W4), offline_records.py
 (external records and imported SPGL rows: W1, W4, W5, W9, W10), offline_imported.py (the lives of
-city cases, refused rows and the clock, judged by the pure rules of domain/supervision/rules).
+city cases, refused rows and the clock, judged by the pure rules of domain/supervision/rules),
+offline_follow_ups.py (容缺 materials and 告知承诺 commitments after the decision: W7).
 
 Consumes: Project.Generated, Project.LandSupplied, Project.MergedInto, Case.*, ExternalRecord.Reported,
 ExternalRecord.Amended, SpglRow.Imported / Corrected (every table: a city's fact counts like ours),
@@ -34,24 +35,26 @@ from projections.base import Envelope, bigint
 from projections.case_timeline import regions_within
 from projections.offline_base import DISPOSITIONS
 from projections.offline_cases import CaseRules
+from projections.offline_follow_ups import FollowUps
 from projections.offline_imported import CityCases
 from projections.offline_records import RecordRules
 
 __all__ = ["OfflineWarnings", "warning_id"]
 
 
-class OfflineWarnings(CityCases, CaseRules, RecordRules):
+class OfflineWarnings(CityCases, CaseRules, RecordRules, FollowUps):
     name = "offline_warnings"
     tables = (
         "warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations", "ow_flows",
-        "ow_city_cases", "ow_steps", "ow_pending", "ow_item_map", "ow_clock",
+        "ow_city_cases", "ow_steps", "ow_pending", "ow_item_map", "ow_clock", "ow_follow_ups",
     )  # fmt: skip
     # 2: cases keep their pinned flow version; flows come from the catalogue events;
     # 3: times in explanations all in Asia/Shanghai (business and recording time in one offset);
     # 4: imported approval documents and the approval date of imported cases are facts (W1, W4)
     # 5: the lives of city cases (status rows, opinions, special procedures) are facts (W2, W3, W6, W7, W10)
     # 6: city cases keep the day W6.open_overdue may first hold and their stage summary (speed, issue 15)
-    shape = 6
+    # 7: 容缺 materials and 告知承诺 commitments followed up (ow_follow_ups, W7 after the decision)
+    shape = 7
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -105,12 +108,14 @@ class OfflineWarnings(CityCases, CaseRules, RecordRules):
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_flows_process ON ow_flows (process_id)")
         self.create_city_tables(cur, dialect)
+        self.create_follow_up_table(cur)
 
     def _dispatch(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         for env in batch:  # in log order: each rule sees exactly the facts before and at this event
             kind = env.event_type
             if kind.startswith("Case."):
                 self._case(cur, env, kind.split(".", 1)[1])
+                self._follow_up(cur, env, kind.split(".", 1)[1])
             elif kind == "Project.Generated":
                 self._project_generated(cur, env)
             elif kind == "Project.LandSupplied":
@@ -128,6 +133,7 @@ class OfflineWarnings(CityCases, CaseRules, RecordRules):
                 self._refused_row(cur, env)
             elif kind == "SupervisionClock.Ticked":
                 self._clock_ticked(cur, env, cast(Any, env.event).day)
+                self._follow_ups_due(cur, env, cast(Any, env.event).day)
             elif kind in DISPOSITIONS:
                 self._disposition(cur, env, DISPOSITIONS[kind])
             elif kind in ("Process.Published", "Process.VersionPublished"):
