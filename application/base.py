@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from contextvars import ContextVar
-from copy import deepcopy
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -29,6 +28,8 @@ ATTEMPTS = 3
 Work = Callable[[Meta], tuple[Sequence[Aggregate], dict[str, Any]]]
 # what the running command relied on without reading it: the last stored version of each id
 _RELIED: ContextVar[dict[UUID, int | None] | None] = ContextVar("gongjian_relied", default=None)
+# the cached aggregates the running command took out of the cache (`Service.recall`)
+_TAKEN: ContextVar[list[Aggregate] | None] = ContextVar("gongjian_taken", default=None)
 
 
 def rely_on(versions: Mapping[UUID, int | None]) -> bool:
@@ -94,11 +95,18 @@ class Service:
         can check that the aggregate has not moved since (`rely_on` its cached version)."""
         cache = self.app.repository.cache
         try:
-            cached = cache.get(aggregate_id) if cache is not None else None
+            # taken out, not copied: the command changes it, and only a save puts it back
+            # (`remember`), so a refused or failed command leaves no half-changed aggregate behind
+            cached = cache.get(aggregate_id, evict=True) if cache is not None else None
         except KeyError:
             cached = None
         if isinstance(cached, cls) and rely_on({aggregate_id: cached.version}):
-            return deepcopy(cached)  # the command changes its copy, as the repository's
+            taken = _TAKEN.get()
+            if taken is not None:
+                taken.append(cached)
+            return cached
+        if cached is not None and cache is not None:
+            cache.put(aggregate_id, cached)  # not relied on: as it was
         return self.load(cls, aggregate_id, what)
 
     def remember(self, aggregates: Sequence[Aggregate]) -> None:
@@ -141,7 +149,7 @@ class Service:
                     return replay
             relied: dict[UUID, int | None] | None = {} if rely else None
             rely = False
-            token = _RELIED.set(relied)
+            token, taken = _RELIED.set(relied), _TAKEN.set([])
             try:
                 aggregates, response = work(meta)
             except Exception:
@@ -153,7 +161,9 @@ class Service:
                     return replay
                 raise
             finally:
+                recalled = _TAKEN.get() or []
                 _RELIED.reset(token)
+                _TAKEN.reset(taken)
             objs: list[Aggregate] = list(aggregates)
             if key is not None:
                 objs.append(Receipt.issue(meta, key, response))  # last: its position is the save's
@@ -165,6 +175,8 @@ class Service:
                     attempts -= 1
                 continue
             if self.remember_saved:
-                self.remember(objs)
+                saved = {id(a) for a in objs}
+                # what the command only read goes back as it was; what it saved, at its new version
+                self.remember([a for a in recalled if id(a) not in saved and not a.pending_events] + objs)
             return {**response, "position": position}
         raise Conflict("other commands kept changing the same subject; reload and retry")

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from application.app import GongjianApplication
-from application.demo import LICENSING, SEAL_VALIDITY, UNITS
+from demo import LICENSING, SEAL_VALIDITY, UNITS
 from application.policy import LICENCE_ISSUER, department_org
 from domain.approvals import Case, Decision
 from domain.catalog import CATALOG, Item

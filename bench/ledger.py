@@ -29,7 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from application.bootstrap import bootstrap
-from application.demo import demo_clock, load_demo
+from demo import demo_clock, load_demo
 from application.ledger import Report, _Verifier, ledger_leaf_rows, signed_checkpoints, stored_pages, verify_store
 from domain.ledger import leaf_data
 from infrastructure.settings import Settings

@@ -68,7 +68,7 @@ def _container() -> Container:
 
 
 def _load_demo(settings: Settings, projects_count: int) -> None:
-    from application.demo import demo_clock, load_demo
+    from demo import demo_clock, load_demo
 
     clock = demo_clock()
     container = bootstrap(settings, clock)

@@ -20,8 +20,8 @@ READ_VIEW = "graphql_read_view"  # key in Container.extras
 def read_view(container: Container) -> Container:
     """The container GraphQL sees: with a read replica configured, the same services (commands go to
     the primary through them) but `db` is the replica's, so every resolver's read-model query goes
-    there. Built once per container. (Schema tests run resolvers with no container at all.)"""
-    replica = getattr(container, "replica", None)
+    there. Built once per container."""
+    replica = container.replica
     if replica is None:
         return container
     view = container.extras.get(READ_VIEW)

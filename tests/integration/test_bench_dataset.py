@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 from application.archives import verify_package
 from application.bootstrap import Container, bootstrap
-from application.demo import LICENSING, UNITS
+from demo import LICENSING, UNITS
 from application.ledger import verify_store
 from bench.dataset import Generator, archive
 from domain.approvals import Case

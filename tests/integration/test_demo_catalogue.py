@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container, bootstrap
-from application.demo import HAIKOU_FLOW, demo_clock, load_demo
+from demo import HAIKOU_FLOW, demo_clock, load_demo
 from domain.catalog.process import flow_code
 from domain.catalog.seed import SEED_VERSION
 from domain.exchange import spgl

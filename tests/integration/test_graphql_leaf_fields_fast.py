@@ -97,21 +97,23 @@ def _odd_schema(light: bool) -> strawberry.Schema:
         "{ odds { note __typename fine } }",
     ],
 )
-def test_refused_values_give_graphql_cores_errors_and_paths(query: str) -> None:
+def test_refused_values_give_graphql_cores_errors_and_paths(seeded: Any, query: str) -> None:
+    container = seeded[0]
     answers = [
-        _answer(asyncio.run(_odd_schema(light).execute(query, context_value=Context(None, SUPERVISOR))))  # type: ignore[arg-type]
+        _answer(asyncio.run(_odd_schema(light).execute(query, context_value=Context(container, SUPERVISOR))))
         for light in (False, True)
     ]
     assert answers[1] == answers[0]
 
 
-def test_withheld_fields_still_go_through_withheld_for_readers_without_the_right() -> None:
+def test_withheld_fields_still_go_through_withheld_for_readers_without_the_right(seeded: Any) -> None:
+    container = seeded[0]
     query = "{ odds { fine note } }"
-    context = Context(None, ANALYST)  # type: ignore[arg-type]
+    context = Context(container, ANALYST)
     light = asyncio.run(_odd_schema(True).execute(query, context_value=context))
     assert light.data == {"odds": [{"fine": 1, "note": None}, {"fine": 1, "note": None}]}
     assert context.withheld == {"Odd.note"}  # noted for the response's extensions.personalData
-    supervised = asyncio.run(_odd_schema(True).execute(query, context_value=Context(None, SUPERVISOR)))  # type: ignore[arg-type]
+    supervised = asyncio.run(_odd_schema(True).execute(query, context_value=Context(container, SUPERVISOR)))
     assert supervised.data == {"odds": [{"fine": 1, "note": "n"}, {"fine": 1, "note": "n"}]}
 
 

@@ -21,8 +21,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from application.demo import demo_clock, load_demo
-from application.demo_figures import count_overdue
+from demo import demo_clock, load_demo
+from demo.figures import count_overdue
 from application.policy import Actor
 from application.reports import monthly_report
 from application.statistics import GroupBy, StatisticsFilter, compute_statistics

@@ -491,7 +491,7 @@ def test_graphql_warnings_respect_the_actors_region_and_hide_them_from_applicant
 def test_demo_data_raises_only_the_rules_its_script_puts_in_and_replays_the_same(sqlite_url: str) -> None:
     from collections import Counter
 
-    from application.demo import demo_clock, load_demo
+    from demo import demo_clock, load_demo
 
     clock = demo_clock()
     c = bootstrap(Settings(database_url=sqlite_url, jwt_secret=JWT_SECRET), clock)
@@ -502,7 +502,7 @@ def test_demo_data_raises_only_the_rules_its_script_puts_in_and_replays_the_same
         print("\noffline warnings on the demo (40 projects):", dict(sorted(caught.items())))
         # the demo writes back-entries (W2), late decisions (W6), repeated corrections (W7), merged
         # duplicate codes (W8, resolved), and plants exactly one anomaly for each of these reasons
-        # (application/demo.py docstring); nothing else of W1, W4, W5, W9, W10 may appear
+        # (demo/__init__.py docstring); nothing else of W1, W4, W5, W9, W10 may appear
         assert caught["W2.back_entry"] >= 1 and caught["W6.decided_overdue"] >= 1
         planted = (
             "W1.no_case",

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from application.bootstrap import Container, bootstrap
-from application.demo import demo_clock, load_demo
+from demo import demo_clock, load_demo
 from application.policy import Actor
 from domain.exchange import spgl
 from domain.shared.errors import Forbidden, InvalidValue

@@ -16,7 +16,7 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from application.demo import demo_clock, load_demo
+from demo import demo_clock, load_demo
 from application.policy import Actor
 from domain.supervision.rating import rating_id, rectification_due, rectified_on_time
 from infrastructure.settings import Settings
