@@ -13,7 +13,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application import rule_approval
-from application.app import GongjianApplication
 from application.base import Service
 from application.catalogue import Pin, PinMemory, Pins
 from application.clock import Clock
@@ -28,6 +27,7 @@ from domain.shared.codes import validate_project_code
 from domain.shared.errors import Conflict, InvalidValue, NotFound, PrerequisitesMissing
 from domain.shared.events import SHANGHAI, Channel, Meta
 from domain.shared.workdays import Calendar
+from infrastructure.log import GongjianApplication
 
 
 class CaseService(Service):
@@ -83,7 +83,7 @@ class CaseService(Service):
         acceptance_mode: int,
         item_version: str | None = None,
     ) -> dict[str, Any]:
-        CATALOG.item(item_code)  # an unknown code is a 422 before any I/O
+        CATALOG.item(item_code)  # an unknown code is a 422 (after a look for a newer edition in the log)
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             project = self._project(project_code)

@@ -31,7 +31,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from application.app import GongjianApplication
 from application.archive_drawings import DrawingFiles, verify_drawings
 from application.base import Service
 from application.clock import Clock
@@ -46,6 +45,7 @@ from domain.ledger.checkpoint import SIGNATURE_ALGORITHM
 from domain.shared.errors import Conflict, IllegalTransition, InvalidValue, NotFound
 from domain.shared.events import Channel, Meta
 from domain.shared.retry import RetrySchedule
+from infrastructure.log import GongjianApplication
 from projections.ledger import Ledger
 
 PACKAGE_FORMAT = "gongjian-archive-package/1"

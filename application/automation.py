@@ -30,8 +30,8 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from application.app import GongjianApplication
 from application.archives import ArchiveService
+from application.catalogue import install_from_log
 from application.clock import Clock
 from application.licences import LicenceService
 from application.policy import ARCHIVER, AUTOMATIC_CHANNEL, LICENCE_ISSUER, department_org
@@ -48,6 +48,7 @@ from domain.signatures import Seal
 from infrastructure.db import Database
 from infrastructure.follower import Follower
 from infrastructure.keystore import KeyStoreError
+from infrastructure.log import GongjianApplication
 from infrastructure.notify import Waker
 
 SUMMARY_S = 60.0  # the automation says what it did at most this often
@@ -183,7 +184,9 @@ class Automation:
     def _issue(self, event: Any, position: int, done: Round) -> None:
         case_id = event.originator_id
         case = self.licences.find(Case, case_id)
-        item = CATALOG.item(case.item_code) if case is not None else None
+        if case is not None and case.item_code not in CATALOG.items:  # an edition this process has not met yet
+            install_from_log(self.app, self.licences.position_of)
+        item = CATALOG.items.get(case.item_code) if case is not None else None
         if case is None or item is None or item.licence_type is None:
             return
         number = str(event.document_number)

@@ -14,7 +14,6 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from application.app import GongjianApplication
 from application.clock import Clock
 from application.idempotency import IdempotencyKey, Receipt
 from application.policy import Actor
@@ -22,6 +21,7 @@ from domain.shared.errors import Conflict, NotFound
 from domain.shared.events import Channel, Meta
 from domain.shared.workdays import Calendar
 from domain.work_calendar import WorkCalendar, work_calendar_id
+from infrastructure.log import GongjianApplication
 
 A = TypeVar("A", bound=Aggregate)
 ATTEMPTS = 3

@@ -11,13 +11,13 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from application.app import GongjianApplication
 from application.approvals import CaseService
 from application.archives import ArchiveService
 from application.assessment_reviews import AssessmentReviewService
 from application.automation import Automation
 from application.blueprint import BlueprintService
-from application.catalogue import CatalogueService, PinMemory
+from application.catalogue import CatalogueService, PinMemory, install_from_log
+from application.catalogue_editions import CatalogueEditionService
 from application.clock import Clock, SystemClock
 from application.delivery import DeliveryService, Routes
 from application.drawings import DrawingService
@@ -36,6 +36,7 @@ from application.signatures import MemoryCodeSender, SealService, SigningService
 from application.spgl import SpglService
 from application.supervision import SupervisionService
 from application.work_calendar import WorkCalendarService
+from domain.catalog import on_unknown_item, reset_to_seed
 from domain.exchange import RetrySchedule
 from infrastructure.archives import ArchiveStore, HttpArchiveSystem
 from infrastructure.broadcast import Broadcaster
@@ -43,6 +44,7 @@ from infrastructure.db import Database, DatabaseURL
 from infrastructure.delivery import HttpSender
 from infrastructure.ifc import parse_ifc
 from infrastructure.keystore import EncryptedFileKeyStore
+from infrastructure.log import GongjianApplication
 from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSource
 from infrastructure.replica import ReadReplica
 from infrastructure.settings import EMBEDDED_DEFAULT, Settings
@@ -81,6 +83,7 @@ class Container:
     automation: Automation
     deliveries: DeliveryService
     catalogue: CatalogueService
+    catalogue_editions: CatalogueEditionService  # 事项库发布 (issue 17)
     guidance: GuidanceService
     forms: FormService
     drawings: DrawingService
@@ -126,6 +129,9 @@ def bootstrap(
     clock = clock or SystemClock()
     locate = partial(position_of, db)
     pins = PinMemory(partial(stored_versions, db))  # one per process: cases and catalogue share it
+    reset_to_seed()  # this store's catalogue in force, not another's this process opened before
+    install_from_log(app, locate)
+    on_unknown_item(partial(install_from_log, app, locate))  # an edition another process published
     live = Broadcaster(settings.redis_url)
     keys = EncryptedFileKeyStore(
         settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.development_mode
@@ -145,6 +151,7 @@ def bootstrap(
         RetrySchedule(settings.archive_retry_base_s, settings.archive_retry_cap_s, settings.archive_max_attempts),
         drawings=drawings.approved_for_case,
     )
+    catalogue = CatalogueService(app, clock, locate, memory=pins)
     return Container(
         settings=settings,
         app=app,
@@ -199,7 +206,8 @@ def bootstrap(
             Routes(tuple(settings.delivery_utilities), tuple(settings.delivery_utility_items)),
             archives,
         ),
-        catalogue=CatalogueService(app, clock, locate, memory=pins),
+        catalogue=catalogue,
+        catalogue_editions=CatalogueEditionService(app, clock, locate, flows=catalogue),
         guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),
         forms=FormService(app, clock, locate, partial(_valid_licence, engine)),
         work_calendars=WorkCalendarService(app, clock, locate, open_cases=partial(_open_cases, engine)),

@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from application.base import Service, rely_on
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
-from domain.catalog import CATALOG, Item
+from domain.catalog import CATALOG, Item, install
 from domain.catalog.definition import check_definition, parse_version
 from domain.catalog.process import (
     PROVINCE,
@@ -35,6 +36,7 @@ from domain.catalog.process import (
     regions_up,
     to_item,
 )
+from domain.catalog.publication import CATALOGUE_ID, Catalogue
 from domain.catalog.seed import SEED_VERSION, licence_topic_fields, seed_definition
 from domain.projects import Project
 from domain.shared.errors import Conflict, InvalidValue, NotFound
@@ -252,6 +254,13 @@ class Pins:
             raise InvalidValue(
                 "item_code", f"item {item_code} is not in flow {flow.code} version {flow.version} (R1)", "R1"
             )
+        if item_code in CATALOG.items and CATALOG.department_for(item_code, project.region_code) is None:
+            raise InvalidValue(
+                "item_code",
+                f"no department handles item {item_code} ({item['department']}) for region {project.region_code} "
+                f"or the regions above it (事项库 {CATALOG.version})",
+                "department_unavailable",
+            )
         if item_version is not None and parse_version(item_version, "item_version") != parse_version(
             item["version"], "item_version"
         ):
@@ -315,6 +324,10 @@ class CatalogueService(Service):
     ) -> dict[str, Any]:
         """流程发布 — a new version of the flow of this type at this region (the first creates it)."""
         authorize(actor, "catalogue.publish")
+        items = definition.get("items") if isinstance(definition, dict) else None
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):  # an edition another process published: its items and licence types
+                know_item(self.app, self.position_of, str(item.get("code")))
         checked = check_definition(definition, licence_topic_fields())
         for i, item in enumerate(checked["items"]):
             if item["code"] not in CATALOG.items:
@@ -325,16 +338,26 @@ class CatalogueService(Service):
                 )
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            code = flow_code(flow_type, region_code)
-            process = self.pins.process(code)
-            if process is None:
-                process = self._create(meta, region_code, flow_type, checked)
-            else:
-                process.publish_version(meta, checked)
-            response = {"id": str(process.id), "code": code, "version": checked["version"]}
+            process = self.published(meta, region_code, flow_type, checked)
+            response = {"id": str(process.id), "code": process.code, "version": checked["version"]}
             return [process], response
 
         return self.execute(self.meta(actor, request_id), actor, key, work)
+
+    def published(self, meta: Meta, region_code: str, flow_type: int, checked: dict[str, Any]) -> Process:
+        """The flow's Process with this checked definition published (not saved: the caller saves)."""
+        process = self.pins.process(flow_code(flow_type, region_code))
+        if process is None:
+            return self._create(meta, region_code, flow_type, checked)
+        process.publish_version(meta, checked)
+        return process
+
+    def next_version(self, region_code: str, flow_type: int) -> str:
+        """The next whole version of a flow: 1.0 for a new one (2.0 for a seeded provincial flow)."""
+        process = self.pins.process(flow_code(flow_type, region_code))
+        if process is None:
+            return "2.0" if region_code == PROVINCE else SEED_VERSION
+        return f"{int(process.latest_version) + 1}.0"
 
     def _create(self, meta: Meta, region_code: str, flow_type: int, definition: dict[str, Any]) -> Process:
         parent = parent_flow_region(region_code) if region_code in REFERENCE.regions else None
@@ -394,3 +417,23 @@ def _seed_meta(meta: Meta) -> Meta:
         request_id=meta.request_id,
         now=meta.now,
     )
+
+
+def install_from_log(app: Any, position_of: Callable[[UUID, int], int | None]) -> bool:
+    """Put the latest published edition of the item catalogue in force in this process (the
+    composition root at start; after a publication; a process meeting an item it does not know,
+    e.g. an API worker beside the one that published). False when none is published or the one in
+    force is as new."""
+    try:
+        catalogue: Any = app.repository.get(CATALOGUE_ID)
+    except AggregateNotFoundError:
+        return False
+    assert isinstance(catalogue, Catalogue)
+    position = position_of(CATALOGUE_ID, catalogue.version)
+    return position is not None and install(catalogue.edition, position)
+
+
+def know_item(app: Any, position_of: Callable[[UUID, int], int | None], item_code: str) -> None:
+    """An item this process's catalogue lacks may be in an edition another process published."""
+    if item_code not in CATALOG.items:
+        install_from_log(app, position_of)

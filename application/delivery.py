@@ -27,7 +27,6 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from application.app import GongjianApplication
 from application.archives import ArchiveService
 from application.base import Service
 from application.clock import Clock
@@ -44,6 +43,7 @@ from domain.projects import Project
 from domain.shared.errors import NotFound
 from domain.shared.events import Channel, Meta
 from infrastructure.db import Database
+from infrastructure.log import GongjianApplication
 
 log = logging.getLogger("gongjian.delivery")
 

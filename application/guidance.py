@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.catalogue import Flow, Pins
 from application.clock import Clock
@@ -21,6 +20,7 @@ from domain.catalog.guidance import check_situations, guide
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.events import SHANGHAI
+from infrastructure.log import GongjianApplication
 
 # (licence type, topic fields to match, today) → a valid licence row (number, topic …), or None
 LicenceLookup = Callable[[str, list[tuple[str, str]], date], dict[str, Any] | None]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from application.app import GongjianApplication
+from infrastructure.log import GongjianApplication
 
 
 class History:

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
@@ -30,6 +29,7 @@ from domain.projects import Project, project_id
 from domain.shared.codes import validate_uscc
 from domain.shared.errors import Conflict, InvalidValue, NotFound
 from domain.shared.events import Meta
+from infrastructure.log import GongjianApplication
 
 PermitArea = Callable[[str, str], Decimal | None]  # (project code, owner uscc) → approved m²
 Parser = Callable[[bytes], Facts]

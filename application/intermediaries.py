@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
@@ -29,6 +28,7 @@ from domain.shared.errors import Conflict, Forbidden, InvalidValue, NotFound
 from domain.shared.events import Meta
 from domain.signatures import Seal
 from domain.signatures.crypto import sign
+from infrastructure.log import GongjianApplication
 
 if TYPE_CHECKING:
     from infrastructure.keystore import KeyStore

@@ -28,7 +28,6 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from application.app import GongjianApplication
 from application.ledger_verifier import (
     KEY_NAME,
     PAGE,
@@ -44,9 +43,10 @@ from application.ledger_verifier import (
     signed_note,
 )
 from domain.ledger import Checkpoint, uuid_text
-from domain.ledger.checkpoint import SIGNATURE_ALGORITHM
+from domain.ledger.checkpoint import SIGNATURE_ALGORITHM, checkpoints_of
 from infrastructure.checkpoint_log import TABLE as SIGNED_TABLE
 from infrastructure.db import Database
+from infrastructure.log import GongjianApplication
 from infrastructure.store import events_table, position_column
 from projections.ledger import Ledger, checkpoint_of
 
@@ -138,14 +138,12 @@ def signed_checkpoints(db: Database) -> tuple[list[Checkpoint], set[str]]:
     """The durable signed checkpoints in size order (`Ledger.checkpoints`, read as tuples) and the
     public keys (hex) they name."""
     rows = db.query_tuples(
-        f"SELECT tree_size, root_hash, time, algorithm, signature, origin, public_key FROM {SIGNED_TABLE}"  # noqa: S608
+        f"SELECT tree_size, root_hash, time, algorithm, signature, origin FROM {SIGNED_TABLE}"  # noqa: S608
         " ORDER BY tree_size"
     )
-    checkpoints = [
-        Checkpoint(size, bytes.fromhex(root), at, algorithm, bytes.fromhex(sig) if sig else None, origin or None)
-        for size, root, at, algorithm, sig, origin, _ in rows
-    ]
-    return checkpoints, {r[6] for r in rows if r[6]}
+    # the keys apart: one per store, not a 64-character string per checkpoint
+    keys = db.query_tuples(f"SELECT DISTINCT public_key FROM {SIGNED_TABLE} WHERE public_key <> ''")  # noqa: S608
+    return checkpoints_of(rows), {key for (key,) in keys}
 
 
 def verify_store(

@@ -144,17 +144,20 @@ class _Verifier:
         self.trusted = trusted
         self.every = every
         self.source = source
-        self.heads: dict[int, list[tuple[str, Checkpoint]]] = {}
-        add = self.heads.setdefault
-        for c in checkpoints:
-            add(c.tree_size, []).append((source, c))
-        for h in held:
-            for c in h.checkpoints:
-                add(c.tree_size, []).append((h.source, c))
+        self.heads: dict[int, list[tuple[str, Checkpoint]]] = {c.tree_size: [(source, c)] for c in checkpoints}
         # the root signed at each size; b"" where the signed roots of a size differ (each compared alone)
-        self.roots = {
-            size: heads[0][1].root_hash if len(heads) == 1 else _agreed(heads) for size, heads in self.heads.items()
-        }
+        self.roots = {c.tree_size: c.root_hash for c in checkpoints}
+        if held or len(self.heads) < len(checkpoints):  # more than one head for some size
+            self.heads = {}
+            add = self.heads.setdefault
+            for c in checkpoints:
+                add(c.tree_size, []).append((source, c))
+            for h in held:
+                for c in h.checkpoints:
+                    add(c.tree_size, []).append((h.source, c))
+            self.roots = {
+                size: heads[0][1].root_hash if len(heads) == 1 else _agreed(heads) for size, heads in self.heads.items()
+            }
         self.held = [h for h in held if h.leaves]
         # aggregate → its last version, leaf hash (hex), u32 length ‖ its id's text (36 characters: 40 bytes)
         self.chains: dict[object, tuple[int, str | None, bytes]] = {}

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
@@ -26,6 +25,7 @@ from domain.shared.errors import Conflict, Forbidden, IllegalTransition, Invalid
 from domain.shared.events import Channel, Meta
 from domain.signatures import Seal
 from domain.signatures.crypto import sign
+from infrastructure.log import GongjianApplication
 
 if TYPE_CHECKING:
     from infrastructure.keystore import KeyStore

@@ -45,6 +45,7 @@ from domain.shared.errors import DomainError, InvalidValue
 from domain.shared.events import Channel, Meta
 from domain.signatures import Seal
 from domain.signatures.crypto import sign
+from infrastructure.catalogue_files import cell_text
 from infrastructure.keystore import KeyStore, KeyStoreError
 
 LICENCE_REQUIRED = ("item_code", "licence_number", "issuing_authority", "issued_on")
@@ -87,28 +88,15 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     try:
         sheet = book.worksheets[0]
         lines = sheet.iter_rows(values_only=True)
-        header = [_cell(c) for c in next(lines, ())]
+        header = [cell_text(c) for c in next(lines, ())]
         rows = []
         for n, values in enumerate(lines, start=2):
-            cells = {h: _cell(v) for h, v in zip(header, values, strict=False) if h}
+            cells = {h: cell_text(v) for h, v in zip(header, values, strict=False) if h}
             if any(cells.values()):  # spreadsheets keep formatted empty rows
                 rows.append((n, cells))
     finally:
         book.close()
     return header, rows
-
-
-def _cell(value: Any) -> str:
-    """A spreadsheet cell as the text a CSV would hold: dates ISO, whole numbers without '.0'."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def check_header(header: list[str]) -> None:

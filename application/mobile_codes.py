@@ -27,7 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.policy import Actor
@@ -36,6 +35,7 @@ from domain.shared.events import Channel, Meta
 from domain.shared.retry import RetrySchedule
 from domain.signatures import SigningRequest
 from domain.signatures.signing import code_message_id
+from infrastructure.log import GongjianApplication
 
 log = logging.getLogger("gongjian.sms")
 

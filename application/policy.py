@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # 流程—阶段—事项—区划: publishing a flow version or retiring a flow (application/catalogue.py)
     "catalogue.publish": frozenset({"admin"}),
     "catalogue.retire": frozenset({"admin"}),
+    # 事项库发布: an edition of the item catalogue from a file (application/catalogue_editions.py)
+    "catalogue.edition.publish": frozenset({"admin"}),
     # 工作日历: the year's holiday schedule from the State Council notice (application/work_calendar.py)
     "calendar.publish": frozenset({"admin"}),
     "case.submit": frozenset({"applicant"}) | _CLERKS,

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.blueprint import BlueprintLookup
 from application.clock import Clock
@@ -20,6 +19,7 @@ from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.errors import Conflict, InvalidValue, NotFound
 from domain.shared.events import Meta
+from infrastructure.log import GongjianApplication
 
 LAND_AREA_TOLERANCE = Decimal("0.05")
 

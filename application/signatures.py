@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
@@ -28,6 +27,7 @@ from domain.signatures import Seal, SignatureEntry, SigningRequest, Verification
 from domain.signatures.crypto import HashAlgorithm, check_hash, generate_keypair, sign
 from domain.signatures.signing import code_digest, code_message_id, mask_phone
 from domain.signatures.verification import overall_reason
+from infrastructure.log import GongjianApplication
 
 if TYPE_CHECKING:
     from infrastructure.keystore import KeyStore

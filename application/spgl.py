@@ -21,7 +21,6 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.policy import Actor, authorize
@@ -41,6 +40,7 @@ from domain.exchange.spgl_export import check_upload_results
 from domain.exchange.spgl_refused import EVIDENCE_RULES, SpglRefusedRow
 from domain.shared.errors import Conflict, InvalidValue
 from domain.shared.events import Channel, Meta
+from infrastructure.log import GongjianApplication
 
 CHUNK = 1_000  # rows saved per transaction: a crash loses at most the unsaved chunk, and a re-run redoes it
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.app import GongjianApplication
 from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
@@ -24,6 +23,7 @@ from domain.shared.errors import Forbidden, InvalidValue, NotFound
 from domain.shared.events import Meta
 from domain.supervision import Inquiry, WarningDisposition, warning_disposition_id
 from domain.supervision.inquiry import ACTIONS, dispatch, validate_department
+from infrastructure.log import GongjianApplication
 
 FindWarning = Callable[[str], dict[str, Any] | None]
 DEPARTMENT_OFFICIALS = frozenset({"reviewer", "approver"})

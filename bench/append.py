@@ -35,11 +35,11 @@ from typing import Any
 
 import psycopg
 
-from application.app import GongjianApplication
 from bench.__main__ import CLERK, project, schema_of
 from bench.common import RAW_EVENTS_DDL, conninfo, emit, fresh_schema, open_container
 from bench.compare import committed_module
 from infrastructure.db import DatabaseURL
+from infrastructure.log import GongjianApplication
 from infrastructure.store import eventsourcing_env, stored_versions
 
 

@@ -42,9 +42,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from application.app import GongjianApplication
-from demo import LICENSING, SEAL_VALIDITY, UNITS
 from application.policy import LICENCE_ISSUER, department_org
+from demo import LICENSING, SEAL_VALIDITY, UNITS
 from domain.approvals import Case, Decision
 from domain.catalog import CATALOG, Item
 from domain.licences import License, prepare
@@ -54,6 +53,7 @@ from domain.shared.events import SHANGHAI, Channel, Meta
 from domain.signatures import Seal
 from domain.signatures.crypto import Algorithm, generate_keypair, sign
 from domain.supervision.rating import DIMENSIONS, Rating
+from infrastructure.log import GongjianApplication
 
 if TYPE_CHECKING:
     from application.automation import Round

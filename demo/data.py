@@ -6,6 +6,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -15,6 +17,8 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import add_workdays, is_workday
 
+# the province's catalogue (事项库) the demo imports first: a CSV directory of the format in docs/catalogue.md
+HAINAN_CATALOGUE = Path(str(resources.files("domain.catalog").joinpath("data", "hainan")))
 START = date(2026, 1, 5)
 END = datetime(2026, 11, 20, 17, 30, tzinfo=SHANGHAI)
 LAST_GENERATION = date(2026, 8, 28)

@@ -16,6 +16,7 @@ from demo.data import (
     FLOWS,
     HAIKOU_FLOW,
     HAIKOU_STAGE_LIMITS,
+    HAINAN_CATALOGUE,
     LAST_GENERATION,
     LICENSING,
     LINEAR_FLOWS,
@@ -41,6 +42,7 @@ from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import add_workdays, is_workday
+from infrastructure.catalogue_files import read_tables, sha256_of
 
 _PREREQUISITES = frozenset(p for item in CATALOG.items.values() for p in item.prerequisites)
 _SHARES = (
@@ -159,9 +161,19 @@ class Planner(Supervision):
             self.add(self.oversight, first + timedelta(seconds=n), self.seal(fields))
 
     def catalogue(self) -> None:
-        """流程: the seed recorded as the first morning opens (its steps come before the seals'), and
-        Haikou's flow version published on its day; no random draw, so the approvals stay as they were."""
+        """事项库 and 流程: as the first morning opens (before the seals) the administrator imports the
+        province's catalogue file (HAINAN_CATALOGUE, as `gongjian catalogue import` would: its flows
+        sheet publishes flows 1 and 3 in version 2.0), then the seed of the other flows is recorded;
+        Haikou's flow version is published on its day; no random draw, so the approvals stay as they were."""
         first = datetime.combine(START, time(8, 30), SHANGHAI)
+        tables, digest = read_tables(HAINAN_CATALOGUE), sha256_of(HAINAN_CATALOGUE)
+
+        def publish_edition() -> dict[str, Any]:
+            return self.c.catalogue_editions.publish(
+                self.actors.admin, self.request_id(), None, tables, sha256=digest, file_name=HAINAN_CATALOGUE.name
+            )
+
+        self.add(self.oversight, first, publish_edition)
         self.add(self.oversight, first, lambda: {"created": self.c.catalogue.seed(self.request_id())})
         region, flow_type, version, at = HAIKOU_FLOW
         definition = seed_definition(flow_type)

@@ -20,6 +20,7 @@ from infrastructure.settings import Settings
 from interfaces.cli_audit import audit as audit_cli
 from interfaces.cli_audit import ledger_of
 from interfaces.cli_calendar import calendar as calendar_cli
+from interfaces.cli_catalogue import import_edition
 from interfaces.cli_projections import projections as projections_cli
 from interfaces.cli_witness import witness as witness_cli
 
@@ -41,7 +42,10 @@ import_ = typer.Typer(
 app.add_typer(import_, name="import")
 export = typer.Typer(help="导出 — the national data-sharing tables (SPGL_*) from the log.", no_args_is_help=True)
 app.add_typer(export, name="export")
-catalogue = typer.Typer(help="流程 — the process catalogue: record the seed flows.", no_args_is_help=True)
+catalogue = typer.Typer(
+    help="事项库 and 流程 — import an edition of the item catalogue; record the seed flows.", no_args_is_help=True
+)
+catalogue.command("import")(import_edition)  # 事项库发布 (issue 17): interfaces/cli_catalogue.py
 app.add_typer(catalogue, name="catalogue")
 app.add_typer(calendar_cli, name="calendar")  # 工作日历 (issue 17): interfaces/cli_calendar.py
 app.add_typer(witness_cli, name="witness")  # 见证 (issue 16): interfaces/cli_witness.py

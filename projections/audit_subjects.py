@@ -30,6 +30,7 @@ from domain.approvals.case import Case
 from domain.archives.package import ArchivePackage
 from domain.blueprint.plan import AssessmentArea, PlanZone
 from domain.catalog.process import Process
+from domain.catalog.publication import Catalogue
 from domain.exchange.delivery import Delivery
 from domain.exchange.external_record import ExternalRecord
 from domain.exchange.spgl import SpglImport, SpglRow, SpglUpload
@@ -112,6 +113,7 @@ AGGREGATES: dict[type[Aggregate], About] = {
     PlanZone: About("zone_id", frozenset({"zone"})),
     AssessmentArea: About("assessment_area_id", frozenset({"assessment_area"})),
     WorkCalendar: About("calendar"),
+    Catalogue: About("catalogue"),
 }
 
 _ARCHIVE: tuple[Field, ...] = (

@@ -4,6 +4,7 @@ transaction the engine opens (the engine writes the tracking position in the sam
 from __future__ import annotations
 
 import json
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from enum import Enum
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from infrastructure.db import Cursor, Database
 
@@ -47,16 +48,71 @@ class Envelope:
         return type(self.event).__qualname__
 
 
+def event_name(cls: type[Any]) -> str:
+    """The name the log's events of `cls` carry (`Envelope.event_type`): `Case.Accepted` for
+    `Case.Accepted`. Only an event class nested in its aggregate has one: anything else is a
+    TypeError, raised where a read model declares what it reads (at import)."""
+    owner_name, _, own = cls.__qualname__.rpartition(".") if isinstance(cls, type) else ("", "", "")
+    owner = getattr(sys.modules.get(cls.__module__), owner_name, None) if owner_name else None
+    if not (
+        isinstance(owner, type)
+        and issubclass(owner, Aggregate)
+        and issubclass(cls, Aggregate.Event)
+        and vars(owner).get(own) is cls
+        and own != "Event"  # the aggregate's base class: never stored
+    ):
+        raise TypeError(f"{cls!r} is not an event class of an aggregate")
+    return cls.__qualname__
+
+
+class Events:
+    """Events named by class (an aggregate class: every event of it), resolved once to the names
+    envelopes carry: `Events(Case, WorkCalendar.Published)`. A misspelt class fails at import and
+    in mypy; `env.event_type in events` is then one set look-up (and a prefix test per aggregate)."""
+
+    __slots__ = ("names", "prefixes")
+
+    def __init__(self, *classes: type[Any]) -> None:
+        self.names = frozenset(event_name(c) for c in classes if not (isinstance(c, type) and issubclass(c, Aggregate)))
+        self.prefixes = tuple(f"{c.__qualname__}." for c in classes if isinstance(c, type) and issubclass(c, Aggregate))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names or (bool(self.prefixes) and isinstance(name, str) and name.startswith(self.prefixes))
+
+    def __or__(self, other: Events) -> Events:
+        joined = Events()
+        joined.names = self.names | other.names
+        joined.prefixes = self.prefixes + other.prefixes
+        return joined
+
+    def of(self, batch: Iterable[Envelope]) -> list[Envelope]:
+        """The envelopes of these events, in log order."""
+        names, prefixes = self.names, self.prefixes
+        if not prefixes:
+            return [env for env in batch if env.event_type in names]
+        return [env for env in batch if (kind := env.event_type) in names or kind.startswith(prefixes)]
+
+
 class ReadModel:
-    """Base class of read models. Subclasses set `name`, `tables`, DDL and `handle`."""
+    """Base class of read models. Subclasses set `name`, `tables`, `reads`, DDL and `handle`."""
 
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]
+    # the events its handler dispatches on, by class (`Events`); None: every event (audit trail, ledger)
+    reads: ClassVar[Events | None] = None
     # tables it creates but never drops nor clears: records, not derived rows (the ledger's signed checkpoints)
     durable: ClassVar[tuple[str, ...]] = ()
     # 1 + the number of times its tables or the meaning of its rows changed: a store built under
     # another shape is dropped and rebuilt from position 0 when the engine starts (engine.setup)
     shape: ClassVar[int] = 1
+    # PostgreSQL: batches of any size go in pipeline mode (writes not waited for; no COPY), for a
+    # handler that writes row by row between few reads (offline_warnings); others only small batches
+    pipelined: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.reads is not None and not isinstance(cls.reads, Events):  # names never checked: refused
+            raise TypeError(f"{cls.__name__}.reads: declare the events by class, Events(...), not {cls.reads!r}")
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         raise NotImplementedError

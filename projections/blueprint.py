@@ -21,17 +21,17 @@ from typing import Any, cast
 from shapely.geometry import shape
 
 from domain.blueprint.check import Area, Zone, area_m2
+from domain.blueprint.plan import AssessmentArea, PlanZone
+from domain.projects import Project
 from infrastructure.db import Cursor, Database
-from projections.base import Envelope, ReadModel, Rows, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
 
 PROJECT_COLUMNS = (
     "code", "project_id", "red_line_area_m2", "check_trigger", "zones", "conflicts", "assessments",
     "checked_position", "last_position",
 )  # fmt: skip
-BLUEPRINT_EVENTS = ("PlanZone.", "AssessmentArea.")
-PROJECT_EVENTS = frozenset(
-    {"Project.Generated", "Project.LandSupplied", "Project.BlueprintChecked", "Project.ParcelLinked"}
-)
+BLUEPRINT_EVENTS = (PlanZone.Event, AssessmentArea.Event)
+PROJECT_EVENTS = (Project.Generated, Project.LandSupplied, Project.BlueprintChecked, Project.ParcelLinked)
 
 
 def _bbox(geometry: dict[str, Any]) -> tuple[float, float, float, float]:
@@ -46,6 +46,7 @@ def _d(value: Decimal | None) -> str | None:
 class Blueprint(ReadModel):
     name = "blueprint"
     tables = ("bp_zones", "bp_areas", "bp_projects", "bp_parcels")
+    reads = Events(PlanZone, AssessmentArea, *PROJECT_EVENTS)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -88,17 +89,16 @@ class Blueprint(ReadModel):
                 {
                     str(cast(Any, env.event).originator_id)
                     for env in batch
-                    if env.event_type in PROJECT_EVENTS and env.event_type != "Project.Generated"
+                    if isinstance(env.event, PROJECT_EVENTS) and not isinstance(env.event, Project.Generated)
                 },
             )
         }
         parcels: list[tuple[Any, ...]] = []
         for env in batch:
-            kind = env.event_type
             e: Any = env.event
-            if kind.startswith(BLUEPRINT_EVENTS):
+            if isinstance(e, BLUEPRINT_EVENTS):
                 self._blueprint(cur, env)
-            elif kind == "Project.Generated":
+            elif isinstance(e, Project.Generated):
                 code_of[str(e.originator_id)] = e.code
                 projects.insert(
                     {
@@ -113,13 +113,13 @@ class Blueprint(ReadModel):
                         "last_position": env.position,
                     }
                 )
-            elif kind in PROJECT_EVENTS:
+            elif isinstance(env.event, PROJECT_EVENTS):
                 code = code_of.get(str(e.originator_id))
                 if code is None:
                     raise LookupError(f"project {e.originator_id} not in the blueprint read model")
-                if kind == "Project.LandSupplied":
+                if isinstance(e, Project.LandSupplied):
                     projects.update(code, {"red_line_area_m2": str(area_m2(e.red_line)), "last_position": env.position})
-                elif kind == "Project.BlueprintChecked":
+                elif isinstance(e, Project.BlueprintChecked):
                     projects.update(
                         code,
                         {
@@ -138,9 +138,8 @@ class Blueprint(ReadModel):
 
     def _blueprint(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
-        table, key = ("bp_zones", "zone_id") if env.event_type.startswith("PlanZone.") else ("bp_areas", "area_id")
-        kind = env.event_type.split(".", 1)[1]
-        if kind == "Retired":
+        table, key = ("bp_zones", "zone_id") if isinstance(e, PlanZone.Event) else ("bp_areas", "area_id")
+        if isinstance(e, PlanZone.Retired | AssessmentArea.Retired):
             cur.execute(
                 f"UPDATE {table} SET retired = 1, retired_reason = ?, last_position = ? WHERE {key} = ?",  # noqa: S608
                 (e.reason, env.position, str(e.originator_id)),
@@ -162,7 +161,7 @@ class Blueprint(ReadModel):
                 "valid_from": e.valid_from.isoformat(),
                 "valid_until": e.valid_until.isoformat() if e.valid_until else None,
             }
-        if kind == "Imported":
+        if isinstance(e, PlanZone.Imported | AssessmentArea.Imported):
             row |= {
                 "code": e.code,
                 key: str(e.originator_id),

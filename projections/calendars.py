@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.shared.workdays import PACKAGE, Calendar
-from domain.work_calendar import schedule_of
+from domain.work_calendar import WorkCalendar, schedule_of
 from infrastructure.db import Cursor
-from projections.base import Envelope
+from projections.base import Envelope, Events
 
-CALENDAR_EVENTS = frozenset({"WorkCalendar.Published", "WorkCalendar.Revised"})
+CALENDAR_EVENTS = Events(WorkCalendar.Published, WorkCalendar.Revised)
 CALENDAR_COLUMNS = (
     "year", "calendar_id", "version", "notice_number", "notice_date", "notice_title", "holidays", "position",
     "recorded_at",
@@ -34,7 +34,7 @@ def store_schedule(cur: Cursor, env: Envelope, table: str) -> int:
     """The year's row replaced by the published schedule; returns the year."""
     e: Any = env.event
     calendar_id = str(e.originator_id)
-    if env.event_type == "WorkCalendar.Published":
+    if isinstance(e, WorkCalendar.Published):
         year = int(e.year)
     else:
         cur.execute(f"SELECT year FROM {table} WHERE calendar_id = ?", (calendar_id,))  # noqa: S608 — our names

@@ -27,16 +27,17 @@ from typing import Any
 
 import chinese_calendar
 
-from domain.approvals import CaseClock, CaseStatus, Decision, Pause
+from domain.approvals import Case, CaseClock, CaseStatus, Decision, Pause
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import PACKAGE, Calendar, package_covers
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, grouped_rows, to_json
+from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
 from projections.calendars import CALENDAR_EVENTS, calendar_of, calendar_table_sql, published_years, store_schedule
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
-CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+CREATED = frozenset({Case.Received, Case.BackEntered})
+CASE_EVENTS = Events(Case)
 CASE_COLUMNS = (
     "case_id", "project_code", "item_code", "item_name", "stage", "department", "region_code", "applicant_org",
     "acceptance_mode", "parallel_application_id", "status_code", "status", "received_at", "accepted_on",
@@ -59,6 +60,7 @@ class CaseTimeline(ReadModel):
     name = "case_timeline"
     tables = ("case_transitions", "cases", "case_calendars")
     shape = 3  # 2: received_month, stop_days, stop_overdue, stop_calendar; 3: case_calendars
+    reads = CASE_EVENTS | CALENDAR_EVENTS
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -89,15 +91,15 @@ class CaseTimeline(ReadModel):
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the cases it touches read in one query, changed in memory, written back once."""
-        events = [env for env in batch if env.event_type.startswith("Case.")]
-        published = [env for env in batch if env.event_type in CALENDAR_EVENTS]
+        events = CASE_EVENTS.of(batch)
+        published = CALENDAR_EVENTS.of(batch)
         years = [
             store_schedule(cur, env, "case_calendars") for env in published
         ]  # log order: a correction replaces its row
         if not events and not published:
             return
         cases = Rows("cases", "case_id", CASE_COLUMNS)
-        cases.load(cur, {str(env.event.originator_id) for env in events if env.event_type not in CREATED})
+        cases.load(cur, {str(env.event.originator_id) for env in events if type(env.event) not in CREATED})
         transitions: list[tuple[Any, ...]] = []
         for env in events:
             status = self._apply(cur, cases, env)
@@ -114,13 +116,14 @@ class CaseTimeline(ReadModel):
 
     def _apply(self, cur: Cursor, cases: Rows, env: Envelope) -> CaseStatus:
         e: Any = env.event
-        kind = env.event_type.split(".", 1)[1]
+        kind = type(e)
         case_id = str(e.originator_id)
         when = e.business_time.isoformat()
         day = e.business_date.isoformat()
-        if kind in ("Received", "BackEntered"):
-            status = CaseStatus.RECEIVED if kind == "Received" else _decision_status(e.decision)
-            received_at = e.received_on.isoformat() if kind == "BackEntered" and e.received_on else when
+        if kind in CREATED:
+            back_entry = kind is Case.BackEntered
+            status = _decision_status(e.decision) if back_entry else CaseStatus.RECEIVED
+            received_at = e.received_on.isoformat() if back_entry and e.received_on else when
             cases.insert(
                 {
                     "case_id": case_id,
@@ -136,13 +139,13 @@ class CaseTimeline(ReadModel):
                     "status_code": int(status),
                     "status": status.label,
                     "received_at": received_at,
-                    "accepted_on": (e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None),
+                    "accepted_on": (e.accepted_on.isoformat() if back_entry and e.accepted_on else None),
                     "limit_days": None,
                     "legal_limit_days": None,
                     "pauses": "[]",
-                    "stopped_on": (day if kind == "BackEntered" else None),
+                    "stopped_on": (day if back_entry else None),
                     "corrections": 0,
-                    "back_entered": 1 if kind == "BackEntered" else 0,
+                    "back_entered": 1 if back_entry else 0,
                     "channel": str(e.channel),
                     "created_position": env.position,
                     "last_position": env.position,
@@ -162,18 +165,18 @@ class CaseTimeline(ReadModel):
         pausing = kind in PAUSING
         pauses: list[dict[str, Any]] = json.loads(current["pauses"]) if pausing else []
         updates: dict[str, Any] = {}
-        match kind:
-            case "Accepted":
+        match e:
+            case Case.Accepted():
                 updates = {
                     "accepted_on": day,
                     "limit_days": e.promised_limit_days,
                     "legal_limit_days": e.legal_limit_days,
                 }
-            case "CorrectionRequested":
+            case Case.CorrectionRequested():
                 updates = {"corrections": current["corrections"] + 1}
                 if current["accepted_on"]:
                     pauses.append({"kind": "correction", "start": day, "end": None})
-            case "SpecialProcedureStarted":
+            case Case.SpecialProcedureStarted():
                 pauses.append(
                     {
                         "kind": "special_procedure",
@@ -183,14 +186,20 @@ class CaseTimeline(ReadModel):
                         "limit_days": e.limit_days,
                     }
                 )
-            case "CorrectionCompleted" | "SpecialProcedureEnded":
+            case Case.CorrectionCompleted() | Case.SpecialProcedureEnded():
                 _close(pauses, day)
-            case "Approved" | "ApprovedPendingMaterials" | "Refused" | "NotAccepted" | "AcceptanceRefused":
+            case (
+                Case.Approved()
+                | Case.ApprovedPendingMaterials()
+                | Case.Refused()
+                | Case.NotAccepted()
+                | Case.AcceptanceRefused()
+            ):
                 updates = {"stopped_on": day}
-            case "Withdrawn":
+            case Case.Withdrawn():
                 _close(pauses, day)
                 updates = {"stopped_on": day}
-        new_status = CaseStatus(e.status_code) if kind == "Withdrawn" else (type(e).STATUS or status)
+        new_status = CaseStatus(e.status_code) if kind is Case.Withdrawn else (type(e).STATUS or status)
         updates.update(
             status_code=int(new_status),
             status=new_status.label,
@@ -274,7 +283,13 @@ def read_calendar(db: Database) -> Calendar:
 
 # the events that open or close a pause (the match in `_apply`)
 PAUSING = frozenset(
-    {"CorrectionRequested", "SpecialProcedureStarted", "CorrectionCompleted", "SpecialProcedureEnded", "Withdrawn"}
+    {
+        Case.CorrectionRequested,
+        Case.SpecialProcedureStarted,
+        Case.CorrectionCompleted,
+        Case.SpecialProcedureEnded,
+        Case.Withdrawn,
+    }
 )
 
 

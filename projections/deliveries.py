@@ -15,8 +15,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from domain.archives import ArchivePackage
+from domain.exchange.delivery import Delivery
+from domain.exchange.external_record import ExternalRecord
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Where, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Where, bigint, to_json
 
 ARCHIVE_DESTINATION = "archive_management"
 ARCHIVE_TOPIC = "archive.package"
@@ -28,6 +31,13 @@ WRITTEN_REPORT = "招标投标情况书面报告"
 class Deliveries(ReadModel):
     name = "deliveries"
     tables = ("deliveries", "tender_awards")
+    reads = Events(
+        Delivery,
+        ArchivePackage.TransferRequested,
+        ArchivePackage.TransferFailed,
+        ArchivePackage.TransferSucceeded,
+        ExternalRecord,
+    )
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -51,23 +61,27 @@ class Deliveries(ReadModel):
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         for env in batch:
-            kind, _, name = env.event_type.partition(".")
-            if kind == "Delivery":
-                self._message(cur, name, env)
-            elif kind == "ArchivePackage" and name.startswith("Transfer"):
-                self._transfer(cur, name, env)
-            elif kind == "ExternalRecord" and getattr(env.event, "kind", None) == "tender_award":
-                self._tender_award(cur, env)
+            match env.event:
+                case Delivery.Event():
+                    self._message(cur, env)
+                case (
+                    ArchivePackage.TransferRequested()
+                    | ArchivePackage.TransferFailed()
+                    | ArchivePackage.TransferSucceeded()
+                ):
+                    self._transfer(cur, env)
+                case ExternalRecord.Event(kind="tender_award"):
+                    self._tender_award(cur, env)
 
     # --- Delivery messages --------------------------------------------------------------------
 
-    def _message(self, cur: Cursor, name: str, env: Envelope) -> None:
+    def _message(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
         at = e.timestamp.isoformat()
         message_id = str(e.originator_id)
         changes: dict[str, Any]
-        match name:
-            case "Requested":
+        match e:
+            case Delivery.Requested():
                 project_code = json.loads(e.body).get("project_code")
                 row = (message_id, e.destination, e.topic, e.subject, project_code, e.source, e.body_hash, at)
                 cur.execute(
@@ -77,16 +91,16 @@ class Deliveries(ReadModel):
                     (*row, env.position, env.position, at),
                 )
                 return
-            case "AttemptFailed":
+            case Delivery.AttemptFailed():
                 changes = {"state": "retrying", "attempts": e.attempt, "last_error": e.error}
                 changes["next_retry_at"] = e.retry_at.isoformat()
-            case "Delivered":
+            case Delivery.Delivered():
                 changes = {"state": "delivered", "attempts": e.attempt, "receipt": e.receipt, "delivered_at": at}
                 changes["next_retry_at"] = None
-            case "DeadLettered":
+            case Delivery.DeadLettered():
                 changes = {"state": "dead_letter", "attempts": e.attempts, "last_error": e.last_error}
                 changes.update(dead_lettered_at=at, next_retry_at=None)
-            case "Requeued":
+            case Delivery.Requeued():
                 changes = {"state": "pending", "next_retry_at": None, "dead_lettered_at": None}
                 cur.execute("UPDATE deliveries SET requeues = requeues + 1 WHERE delivery_id = ?", (message_id,))
             case _:
@@ -95,15 +109,15 @@ class Deliveries(ReadModel):
 
     # --- archive package transfers (ArchivePackage's own outbox) -------------------------------
 
-    def _transfer(self, cur: Cursor, name: str, env: Envelope) -> None:
+    def _transfer(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
         at = e.timestamp.isoformat()
         archive_id = str(e.originator_id)
         cur.execute("SELECT attempts FROM deliveries WHERE delivery_id = ?", (archive_id,))
         row = cur.fetchone()
         changes: dict[str, Any]
-        match name:
-            case "TransferRequested":
+        match e:
+            case ArchivePackage.TransferRequested():
                 if row is None:
                     cur.execute(
                         "INSERT INTO deliveries (delivery_id, kind, destination, topic, subject, state, attempts,"
@@ -123,14 +137,14 @@ class Deliveries(ReadModel):
                     return
                 cur.execute("UPDATE deliveries SET requeues = requeues + 1 WHERE delivery_id = ?", (archive_id,))
                 changes = {"state": "pending", "next_retry_at": None, "dead_lettered_at": None}
-            case "TransferFailed":
+            case ArchivePackage.TransferFailed():
                 attempts = (row["attempts"] if row else 0) + 1
                 changes = {"attempts": attempts, "last_error": e.error}
                 if e.retry_at is None:
                     changes.update(state="dead_letter", next_retry_at=None, dead_lettered_at=at)
                 else:
                     changes.update(state="retrying", next_retry_at=e.retry_at.isoformat())
-            case "TransferSucceeded":
+            case ArchivePackage.TransferSucceeded():
                 attempts = (row["attempts"] if row else 0) + 1
                 changes = {"state": "delivered", "attempts": attempts, "receipt": e.receipt, "delivered_at": at}
                 changes["next_retry_at"] = None

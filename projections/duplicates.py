@@ -34,10 +34,11 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from domain.blueprint.check import geodesic_area_m2
+from domain.projects import Project
 from domain.shared.codes import is_legacy_project_code
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Rows, Where, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Rows, Where, bigint, to_json
 from projections.case_timeline import regions_within
 
 PROJECT_COLUMNS = (
@@ -48,7 +49,7 @@ PROJECT_COLUMNS = (
 CANDIDATE_COLUMNS = (
     "code_a", "code_b", "score", "reasons", "signals", "region_a", "region_b", "position",
 )  # fmt: skip
-EVENTS = frozenset({"Project.Generated", "Project.LandSupplied", "Project.MergedInto"})
+EVENTS = Events(Project.Generated, Project.LandSupplied, Project.MergedInto)
 MAX_ALIAS_HOPS = 10
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 # generic endings carry no identity: 江东总部大厦 and 江东总部大厦项目 are one name
@@ -315,6 +316,7 @@ def _red_line_columns(red_line: dict[str, Any] | None) -> dict[str, Any]:
 class Duplicates(ReadModel):
     name = "duplicates"
     tables = ("dup_projects", "dup_blocks", "dup_candidates")
+    reads = EVENTS
     rules = RULES
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
@@ -343,7 +345,7 @@ class Duplicates(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS dup_candidates_b ON dup_candidates (code_b)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
-        batch = [env for env in batch if env.event_type in EVENTS]
+        batch = EVENTS.of(batch)
         if not batch:
             return
         projects = Rows("dup_projects", "code", PROJECT_COLUMNS)
@@ -352,14 +354,18 @@ class Duplicates(ReadModel):
             for r in projects.load_by(
                 cur,
                 "project_id",
-                {str(cast(Any, env.event).originator_id) for env in batch if env.event_type != "Project.Generated"},
+                {
+                    str(cast(Any, env.event).originator_id)
+                    for env in batch
+                    if not isinstance(env.event, Project.Generated)
+                },
             )
         }
         touched: dict[str, int] = {}  # code → position of its last change in this batch
         merged: dict[str, None] = {}
         for env in batch:
             e: Any = env.event
-            if env.event_type == "Project.Generated":
+            if isinstance(e, Project.Generated):
                 code_of[str(e.originator_id)] = e.code
                 projects.insert(
                     {
@@ -383,7 +389,7 @@ class Duplicates(ReadModel):
             code = code_of.get(str(e.originator_id))
             if code is None:
                 raise LookupError(f"project {e.originator_id} not in the duplicates read model")
-            if env.event_type == "Project.LandSupplied":
+            if isinstance(e, Project.LandSupplied):
                 projects.update(code, {**_red_line_columns(e.red_line), "last_position": env.position})
                 if code not in merged:
                     touched[code] = env.position

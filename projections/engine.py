@@ -38,6 +38,7 @@ from infrastructure.settings import Settings
 from infrastructure.store import SETUP_LOCK
 from projections import runners
 from projections.base import Envelope, ReadModel, bigint
+from projections.catalogue_in_force import install_editions, install_latest
 from projections.rebuild_costs import rebuild_cost
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class ProjectionEngine:
             start=after, limit=limit or self.batch_size, inclusive_of_start=False
         )
         to_domain_event = self.app.mapper.to_domain_event
-        return [Envelope(n.id, to_domain_event(n)) for n in notifications]
+        return install_editions([Envelope(n.id, to_domain_event(n)) for n in notifications])  # 事项库 in force
 
     def process_batch(self, name: str) -> int:
         """Apply the next batch to one read model; returns how many events it held (0: caught up)."""
@@ -581,6 +582,7 @@ def _rebuild_group(settings: Settings, names: list[str], batch_size: int) -> int
     try:
         models = [m for m in all_read_models(db, ledger_config(settings)) if m.name in names]
         engine = ProjectionEngine(app, db, models, batch_size=settings.batch_size, rebuild_batch_size=batch_size)
+        install_latest(app, db)  # a rebuild reads the latest edition of the catalogue, as the parent does
         try:
             return engine._rebuild_here(names)
         except Exception as exc:

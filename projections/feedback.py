@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from domain.supervision.feedback import Feedback, FeedbackStatus
 from infrastructure.db import Cursor
-from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, grouped_rows, to_json
+from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
 from projections.case_timeline import regions_within
 
 REPORT_COLUMNS = (
@@ -33,6 +33,7 @@ STEPS = (Feedback.Submitted, Feedback.Listed, Feedback.Assigned, Feedback.Answer
 class FeedbackReports(ReadModel):
     name = "feedback"
     tables = ("feedback_events", "feedback_reports")
+    reads = Events(*STEPS)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)

@@ -16,13 +16,23 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
+from domain.industry.bim import BimReview
+from domain.industry.drawings import DrawingSet
 from domain.industry.facts import dec
-from domain.industry.survey import survey_facts
+from domain.industry.multiplan import MultiPlanRecord
+from domain.industry.survey import JointSurvey, survey_facts
+from domain.projects import Project
 from infrastructure.db import Cursor, Database
-from projections.base import Envelope, ReadModel, Rows, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
 
 FINDINGS_PER_EVENT = 100_000  # a finding's seq: position * this + its index (one cursor order)
-AGGREGATES = ("DrawingSet.", "BimReview.", "JointSurvey.", "MultiPlanRecord.")
+AGGREGATES = Events(DrawingSet, BimReview, JointSurvey, MultiPlanRecord)
+# the events that open a record (one per aggregate), and its kind
+RECORD_KINDS: dict[type[Any], str] = {
+    BimReview.Opened: "bim",
+    MultiPlanRecord.Opened: "multiplan",
+    JointSurvey.Recorded: "survey",
+}
 
 RECORD_COLUMNS = ("record_id", "kind", "project_code", "approved_design", "position")
 DRAWING_COLUMNS = (
@@ -60,6 +70,7 @@ class Industry(ReadModel):
         "ind_projects", "ind_records", "ind_drawing_sets", "ind_bim_models", "ind_bim_findings", "ind_surveys",
         "ind_opinions", "ind_control_lines",
     )  # fmt: skip
+    reads = AGGREGATES | Events(Project.Generated)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -114,8 +125,8 @@ class Industry(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS ind_bim_findings_open ON ind_bim_findings (project_code, stage, open)")
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
-        mine = [env for env in batch if env.event_type.startswith(AGGREGATES)]
-        generated = [env for env in batch if env.event_type == "Project.Generated"]
+        mine = AGGREGATES.of(batch)
+        generated = [env for env in batch if isinstance(env.event, Project.Generated)]
         projects = [(cast(Any, env.event).code, cast(Any, env.event).region_code, env.position) for env in generated]
         cur.insert_rows("ind_projects", ("code", "region_code", "position"), projects)
         if not mine:
@@ -156,21 +167,20 @@ class _Writer:
         return str(row["project_code"])
 
     def apply(self, env: Envelope) -> None:
-        aggregate, _, name = env.event_type.partition(".")
         e: Any = env.event
-        if aggregate == "DrawingSet":
-            self._drawing(name, e, env.position)
-        elif name in ("Opened", "Recorded"):  # BimReview, MultiPlanRecord, JointSurvey
-            kind = {"BimReview": "bim", "MultiPlanRecord": "multiplan", "JointSurvey": "survey"}[aggregate]
+        kind = RECORD_KINDS.get(type(e))
+        if isinstance(env.event, DrawingSet.Event):
+            self._drawing(e, env.position)
+        elif kind is not None:
             record = {"record_id": str(e.originator_id), "kind": kind, "project_code": e.project_code}
             self.records.insert({**record, "approved_design": None, "position": env.position})
-            if aggregate == "JointSurvey":
+            if isinstance(env.event, JointSurvey.Recorded):
                 self._survey(e, env.position, new=True)
-        elif aggregate == "BimReview":
-            self._bim(name, e, env.position)
-        elif aggregate == "JointSurvey" and name == "Corrected":
+        elif isinstance(env.event, BimReview.Event):
+            self._bim(e, env.position)
+        elif isinstance(env.event, JointSurvey.Corrected):
             self._survey(e, env.position, new=False)
-        elif name == "OpinionReceived":
+        elif isinstance(env.event, MultiPlanRecord.OpinionReceived):
             code = self.project_of(e)
             key = f"{code}|{e.department}"
             row = {
@@ -179,7 +189,7 @@ class _Writer:
                 "issued_on": e.issued_on.isoformat(), "last_position": env.position,
             }  # fmt: skip
             self._upsert(self.opinions, key, row, env.position)
-        elif name == "ControlLineReceived":
+        elif isinstance(env.event, MultiPlanRecord.ControlLineReceived):
             code = self.project_of(e)
             key = f"{code}|{e.code}"
             row = {
@@ -194,9 +204,9 @@ class _Writer:
         else:
             rows.update(key, row)
 
-    def _drawing(self, name: str, e: Any, position: int) -> None:
+    def _drawing(self, e: Any, position: int) -> None:
         key = str(e.originator_id)
-        if name == "Delivered":
+        if isinstance(e, DrawingSet.Delivered):
             self.drawings.insert(
                 {
                     "set_id": key, "case_id": e.case_id, "project_code": e.project_code, "discipline": e.discipline,
@@ -212,28 +222,28 @@ class _Writer:
         if row is None:
             raise LookupError(f"drawing set {key} not in the industry read model")
         changes: dict[str, Any] = {"last_position": position}
-        if name == "SheetCommented":
+        if isinstance(e, DrawingSet.SheetCommented):
             changes |= {"comments": row["comments"] + 1, "open_comments": row["open_comments"] + 1}
-        elif name == "RevisionRequested":
+        elif isinstance(e, DrawingSet.RevisionRequested):
             changes["status"] = "revision_requested"
-        elif name == "RevisionDelivered":
+        elif isinstance(e, DrawingSet.RevisionDelivered):
             changes |= {
                 "status": "under_review", "version": e.version, "set_hash": e.set_hash, "sheets": _pairs(e.sheets),
                 "sheet_count": len(e.sheets), "open_comments": 0,
             }  # fmt: skip
-        elif name == "Approved":
+        elif isinstance(e, DrawingSet.Approved):
             changes |= {
                 "status": "approved", "approved_version": e.version, "approved_set_hash": e.set_hash,
                 "approved_sheets": row["sheets"],
             }  # fmt: skip
-        elif name == "FilesChecked":
+        elif isinstance(e, DrawingSet.FilesChecked):
             changed = sorted([c["sheet_number"] for c in e.changed] + list(e.missing))
             changes |= {"check_intact": int(not changed), "check_changed": to_json(changed), "check_position": position}
         self.drawings.update(key, changes)
 
-    def _bim(self, name: str, e: Any, position: int) -> None:
+    def _bim(self, e: Any, position: int) -> None:
         code = self.project_of(e)
-        if name == "DesignApproved":
+        if isinstance(e, BimReview.DesignApproved):
             record = self.records.rows[str(e.originator_id)]
             assert record is not None
             before = record["approved_design"]
@@ -243,7 +253,7 @@ class _Writer:
                 self.models.update(e.model_id, {"approved": 1, "last_position": position})
             self.records.update(str(e.originator_id), {"approved_design": e.model_id})
             return
-        if name != "ModelSubmitted":
+        if not isinstance(e, BimReview.ModelSubmitted):
             return
         facts = e.facts
         self.models.insert(

@@ -19,8 +19,9 @@ from typing import Any, cast
 
 import psycopg
 
+from domain.supervision.inquiry import Inquiry
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, ReadModel, Rows, Where, bigint, to_json
+from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, to_json
 from projections.case_timeline import regions_within
 
 DETAIL_SKIP = META_FIELDS
@@ -44,9 +45,13 @@ def find_warning(db: Database, warning_id: str) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+INQUIRY_EVENTS = Events(Inquiry)
+
+
 class Inquiries(ReadModel):
     name = "inquiries"
     tables = ("inquiry_events", "inquiries")
+    reads = INQUIRY_EVENTS
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -70,7 +75,7 @@ class Inquiries(ReadModel):
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the inquiries it touches read in one query, written back once."""
-        batch = [env for env in batch if env.event_type.startswith("Inquiry.")]
+        batch = INQUIRY_EVENTS.of(batch)
         inquiries = Rows("inquiries", "inquiry_id", INQUIRY_COLUMNS)
         inquiries.load(cur, {str(cast(Any, env.event).originator_id) for env in batch})
         events = [self._apply(cur, inquiries, env) for env in batch]
@@ -79,9 +84,8 @@ class Inquiries(ReadModel):
 
     def _apply(self, cur: Cursor, inquiries: Rows, env: Envelope) -> tuple[Any, ...]:
         e: Any = env.event
-        kind = env.event_type.split(".", 1)[1]
         inquiry_id = str(e.originator_id)
-        if kind == "Opened":
+        if isinstance(e, Inquiry.Opened):
             inquiries.insert(
                 {
                     "inquiry_id": inquiry_id,
@@ -110,7 +114,7 @@ class Inquiries(ReadModel):
             row = inquiries.get(cur, inquiry_id)
             if row is None:  # cannot happen when processing starts at position 0
                 raise LookupError(f"inquiry {inquiry_id} not in inquiries")
-            updates = _updates(kind, e, row)
+            updates = _updates(e, row)
             updates.update(last_position=env.position, updated_at=e.timestamp.isoformat())
             inquiries.update(inquiry_id, updates)
         detail = {k: v for k, v in vars(e).items() if k not in DETAIL_SKIP}
@@ -187,22 +191,22 @@ class Inquiries(ReadModel):
         )
 
 
-def _updates(kind: str, e: Any, row: dict[str, Any]) -> dict[str, Any]:
+def _updates(e: Any, row: dict[str, Any]) -> dict[str, Any]:
     pending: dict[str, str] = json.loads(row["pending"])
-    match kind:
-        case "ExplanationRequested":
+    match e:
+        case Inquiry.ExplanationRequested():
             pending[e.department] = e.deadline.isoformat()
             return {"pending": json.dumps(pending, sort_keys=True), "status": "explanation_requested"}
-        case "ExplanationRecorded":
+        case Inquiry.ExplanationRecorded():
             pending.pop(e.department, None)
             return {
                 "pending": json.dumps(pending, sort_keys=True),
                 "explanations": row["explanations"] + 1,
                 "status": "explanation_requested" if pending else "explained",
             }
-        case "FindingRecorded":
+        case Inquiry.FindingRecorded():
             return {"finding": e.finding, "finding_summary": e.summary, "status": "finding_recorded"}
-        case "SanctionRecorded":
+        case Inquiry.SanctionRecorded():
             sanctions = json.loads(row["sanctions"])
             sanctions.append(
                 {
@@ -214,7 +218,7 @@ def _updates(kind: str, e: Any, row: dict[str, Any]) -> dict[str, Any]:
                 }
             )
             return {"sanctions": to_json(sanctions), "status": "sanctioned"}
-        case "Closed":
+        case Inquiry.Closed():
             return {"conclusion": e.conclusion, "closed_at": e.business_time.isoformat(), "status": "closed"}
     return {}
 

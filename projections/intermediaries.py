@@ -17,9 +17,12 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from domain.intermediaries.agency import Agency
+from domain.intermediaries.order import ServiceOrder
+from domain.intermediaries.review import AssessmentReview
 from domain.shared.workdays import PACKAGE, Calendar, workdays_between
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint
+from projections.base import Envelope, Events, ReadModel, bigint
 from projections.calendars import CALENDAR_EVENTS, calendar_in, calendar_table_sql, store_schedule
 
 GROUPS = {"mode": "mode", "service_type": "service_type", "agency": "agency_uscc", "region": "region_code"}
@@ -35,6 +38,7 @@ class Intermediaries(ReadModel):
     name = "intermediaries"
     tables = ("im_agencies", "im_agency_services", "im_orders", "im_reviews", "im_calendars")
     shape = 2  # 2: im_calendars, days counted on the published schedules
+    reads = Events(Agency, ServiceOrder, AssessmentReview) | CALENDAR_EVENTS
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -73,17 +77,17 @@ class Intermediaries(ReadModel):
             if env.event_type in CALENDAR_EVENTS:
                 self._recount(cur, store_schedule(cur, env, "im_calendars"))
                 continue
-            kind, _, name = env.event_type.partition(".")
-            if kind == "Agency":
-                self._agency(cur, name, env)
-            elif kind == "ServiceOrder":
-                self._order(cur, name, env)
-            elif kind == "AssessmentReview":
-                self._review(cur, name, env)
+            match env.event:
+                case Agency.Event():
+                    self._agency(cur, env)
+                case ServiceOrder.Event():
+                    self._order(cur, env)
+                case AssessmentReview.Event():
+                    self._review(cur, env)
 
-    def _agency(self, cur: Cursor, name: str, env: Envelope) -> None:
+    def _agency(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
-        if name == "Registered":
+        if isinstance(e, Agency.Registered):
             cur.execute(
                 "INSERT INTO im_agencies (uscc, agency_id, name, region_code, qualifications, service_types,"
                 " suspended, position, last_position) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
@@ -94,17 +98,17 @@ class Intermediaries(ReadModel):
                 "INSERT INTO im_agency_services (service_type, uscc) VALUES (?, ?)",
                 [(t, e.uscc) for t in e.service_types],
             )
-        elif name in ("Suspended", "Reinstated"):
+        elif isinstance(e, Agency.Suspended | Agency.Reinstated):
             cur.execute(
                 "UPDATE im_agencies SET suspended = ?, last_position = ? WHERE agency_id = ?",
-                (1 if name == "Suspended" else 0, env.position, str(e.originator_id)),
+                (1 if isinstance(e, Agency.Suspended) else 0, env.position, str(e.originator_id)),
             )
 
-    def _order(self, cur: Cursor, name: str, env: Envelope) -> None:
+    def _order(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
         order_id = str(e.originator_id)
         day = e.business_date.isoformat()
-        if name == "Placed":
+        if isinstance(e, ServiceOrder.Placed):
             cur.execute(
                 "INSERT INTO im_orders (order_id, project_code, owner_uscc, region_code, service_type, mode, state,"
                 " bids, ordered_on, position, last_position) VALUES (?, ?, ?, ?, ?, ?, 'placed', 0, ?, ?, ?)",
@@ -116,26 +120,26 @@ class Intermediaries(ReadModel):
         row = cur.fetchone()
         assert row is not None, f"service order {order_id} not in intermediaries"
         changes: dict[str, Any]
-        match name:
-            case "BidSubmitted":
+        match e:
+            case ServiceOrder.BidSubmitted():
                 cur.execute("UPDATE im_orders SET bids = bids + 1 WHERE order_id = ?", (order_id,))
                 changes = {}
-            case "AgencySelected":
+            case ServiceOrder.AgencySelected():
                 changes = {
                     "state": "selected", "agency_uscc": e.agency_uscc, "agency_name": e.agency_name,
                     "seed": e.seed, "candidates": json.dumps(e.candidates),
                     "bid_amount": None if e.bid_amount is None else str(e.bid_amount),
                     "selected_on": day, "days_to_select": _days(row["ordered_on"], day, self._working(cur)),
                 }  # fmt: skip
-            case "Accepted":
+            case ServiceOrder.Accepted():
                 changes = {"state": "accepted", "accepted_on": day}
-            case "ResultDelivered":
+            case ServiceOrder.ResultDelivered():
                 changes = {
                     "state": "delivered", "delivered_on": day, "result_title": e.title,
                     "document_hash": e.document_hash,
                     "days_to_deliver": _days(row["selected_on"], day, self._working(cur)),
                 }  # fmt: skip
-            case "Cancelled":
+            case ServiceOrder.Cancelled():
                 changes = {"state": "cancelled"}
             case _:
                 return
@@ -165,10 +169,10 @@ class Intermediaries(ReadModel):
                  _days(r["selected_on"], r["delivered_on"], self._calendar), r["order_id"]),
             )  # fmt: skip
 
-    def _review(self, cur: Cursor, name: str, env: Envelope) -> None:
+    def _review(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
         review_id = str(e.originator_id)
-        if name == "Started":
+        if isinstance(e, AssessmentReview.Started):
             cur.execute(
                 "INSERT INTO im_reviews (review_id, case_id, project_code, region_code, subject, panel, limit_days,"
                 " started_on, conditions, opinions, position, last_position)"
@@ -177,7 +181,7 @@ class Intermediaries(ReadModel):
                  json.dumps(e.panel, ensure_ascii=False), e.limit_days, e.business_date.isoformat(),
                  env.position, env.position),
             )  # fmt: skip
-        elif name == "OpinionRecorded":
+        elif isinstance(e, AssessmentReview.OpinionRecorded):
             cur.execute("SELECT opinions FROM im_reviews WHERE review_id = ?", (review_id,))
             row = cur.fetchone()
             assert row is not None
@@ -186,7 +190,7 @@ class Intermediaries(ReadModel):
                 "UPDATE im_reviews SET opinions = ?, last_position = ? WHERE review_id = ?",
                 (json.dumps(opinions, ensure_ascii=False), env.position, review_id),
             )
-        elif name == "Finished":
+        elif isinstance(e, AssessmentReview.Finished):
             cur.execute(
                 "UPDATE im_reviews SET finished_on = ?, result = ?, conditions = ?, summary = ?,"
                 " working_days_used = ?, last_position = ? WHERE review_id = ?",

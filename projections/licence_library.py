@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-from domain.licences import LicenceStatus, normalise, topic_kind
+from domain.licences import LicenceStatus, License, normalise, topic_kind
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Rows, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
 from projections.case_timeline import regions_within
 
 LICENCE_COLUMNS = (
@@ -33,6 +33,7 @@ class LicenceLibrary(ReadModel):
     name = "licence_library"
     tables = ("licences", "licence_topics")
     shape = 2  # 2: provenance of migrated licences
+    reads = Events(License.Issued, License.Revoked)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -63,21 +64,21 @@ class LicenceLibrary(ReadModel):
             for r in licences.load_by(
                 cur,
                 "licence_id",
-                {str(cast(Any, env.event).originator_id) for env in batch if env.event_type == "License.Revoked"},
+                {str(cast(Any, env.event).originator_id) for env in batch if isinstance(env.event, License.Revoked)},
             )
         }
         topics: list[tuple[Any, ...]] = []
         for env in batch:
             e: Any = env.event
-            match env.event_type:
-                case "License.Issued":
+            match e:
+                case License.Issued():
                     number_of[str(e.originator_id)] = e.number
                     licences.insert(self._issued(env))
                     topics += [
                         (e.number, field, value, normalise(topic_kind(e.licence_type, field), value))
                         for field, value in sorted(e.topic.items())
                     ]
-                case "License.Revoked":
+                case License.Revoked():
                     number = number_of.get(str(e.originator_id))
                     if number is not None:
                         licences.update(

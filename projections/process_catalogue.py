@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
-from domain.catalog.process import PROVINCE, flow_code
+from domain.catalog.process import PROVINCE, Process, flow_code
 from domain.catalog.seed import SEED_VERSION, seed_definition
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Rows, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
 
 FLOW_COLUMNS = (
     "code", "process_id", "region_code", "flow_type", "name", "latest_version", "retired", "retired_reason",
@@ -29,6 +29,7 @@ FLOW_COLUMNS = (
 class ProcessCatalogue(ReadModel):
     name = "process_catalogue"
     tables = ("catalogue_flows", "catalogue_versions")
+    reads = Events(Process)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -48,13 +49,13 @@ class ProcessCatalogue(ReadModel):
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         flows = Rows("catalogue_flows", "code", FLOW_COLUMNS)
-        ids = {str(cast(Any, env.event).originator_id) for env in batch if env.event_type.startswith("Process.")}
+        ids = {str(cast(Any, env.event).originator_id) for env in batch if isinstance(env.event, Process.Event)}
         code_of = {r["process_id"]: r["code"] for r in flows.load_by(cur, "process_id", ids)} if ids else {}
         versions: list[tuple[Any, ...]] = []
         for env in batch:
             e: Any = env.event
-            match env.event_type:
-                case "Process.Published":
+            match e:
+                case Process.Published():
                     code_of[str(e.originator_id)] = e.code
                     flows.insert(
                         {
@@ -65,7 +66,7 @@ class ProcessCatalogue(ReadModel):
                         }
                     )  # fmt: skip
                     versions.append(_version(e.code, env))
-                case "Process.VersionPublished":
+                case Process.VersionPublished():
                     code = code_of[str(e.originator_id)]
                     flows.update(
                         code,
@@ -76,7 +77,7 @@ class ProcessCatalogue(ReadModel):
                         },
                     )
                     versions.append(_version(code, env))
-                case "Process.Retired":
+                case Process.Retired():
                     flows.update(
                         code_of[str(e.originator_id)],
                         {"retired": 1, "retired_reason": e.reason, "last_position": env.position},

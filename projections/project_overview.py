@@ -9,13 +9,15 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
+from domain.approvals import Case
 from domain.catalog import CATALOG
+from domain.projects import Project
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Rows, Where, bigint, to_json
+from projections.base import Envelope, Events, ReadModel, Rows, Where, bigint, to_json
 from projections.case_timeline import regions_within
 
-CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+CASE_CREATED = (Case.Received, Case.BackEntered)
 PROJECT_COLUMNS = (
     "code", "project_id", "name", "owner_name", "owner_uscc", "region_code", "unit_code", "flow_type",
     "investment_type", "category", "total_investment", "planned_start", "planned_end", "red_line",
@@ -27,6 +29,7 @@ PROJECT_COLUMNS = (
 class ProjectOverview(ReadModel):
     name = "project_overview"
     tables = ("projects",)
+    reads = Events(Project, *CASE_CREATED)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -53,15 +56,15 @@ class ProjectOverview(ReadModel):
         ids = {
             str(cast(Any, env.event).originator_id)
             for env in batch
-            if env.event_type.startswith("Project.") and env.event_type != "Project.Generated"
+            if isinstance(env.event, Project.Event) and not isinstance(env.event, Project.Generated)
         }
         for row in projects.load_by(cur, "project_id", ids):
             code_of[row["project_id"]] = row["code"]
-        projects.load(cur, {cast(Any, env.event).project_code for env in batch if env.event_type in CASE_CREATED})
+        projects.load(cur, {cast(Any, env.event).project_code for env in batch if isinstance(env.event, CASE_CREATED)})
         for env in batch:
-            if env.event_type.startswith("Project."):
+            if isinstance(env.event, Project.Event):
                 self._apply(projects, code_of, env)
-            elif env.event_type in CASE_CREATED:
+            elif isinstance(env.event, CASE_CREATED):
                 held = projects.get(cur, cast(Any, env.event).project_code)
                 if held is not None:
                     projects.update(held["code"], {"case_count": held["case_count"] + 1, "last_position": env.position})
@@ -69,8 +72,7 @@ class ProjectOverview(ReadModel):
 
     def _apply(self, projects: Rows, code_of: dict[str, str], env: Envelope) -> None:
         e: Any = env.event
-        kind = env.event_type.split(".", 1)[1]
-        if kind == "Generated":
+        if isinstance(e, Project.Generated):
             code_of[str(e.originator_id)] = e.code
             projects.insert(
                 {
@@ -108,27 +110,27 @@ class ProjectOverview(ReadModel):
         if row is None:
             raise LookupError(f"project {e.originator_id} not in project_overview")
         updates: dict[str, Any] = {}
-        match kind:
-            case "LandSupplied":
+        match e:
+            case Project.LandSupplied():
                 updates = {
                     "land_supply_mode": e.mode,
                     "land_supplied_on": e.supplied_on.isoformat(),
                     "red_line": to_json(e.red_line),
                 }
-            case "ParcelLinked":
+            case Project.ParcelLinked():
                 updates = {"parcel_codes": json.dumps([*json.loads(row["parcel_codes"]), e.parcel_code])}
-            case "UnitWorkRegistered":
+            case Project.UnitWorkRegistered():
                 works = [*json.loads(row["unit_works"]), {"code": e.unit_work_code, "name": e.name}]
                 updates = {"unit_works": to_json(works)}
-            case "ItemApproved":
+            case Project.ItemApproved():
                 items = sorted({*json.loads(row["approved_items"]), e.item_code})
                 updates = {"approved_items": json.dumps(items), "stage_reached": stage_reached(items)}
-            case "ItemApprovalRevoked":
+            case Project.ItemApprovalRevoked():
                 items = [i for i in json.loads(row["approved_items"]) if i != e.item_code]
                 updates = {"approved_items": json.dumps(items), "stage_reached": stage_reached(items)}
-            case "MergedInto":
+            case Project.MergedInto():
                 updates = {"merged_into": e.canonical_code}
-            case "DuplicateAbsorbed":
+            case Project.DuplicateAbsorbed():
                 updates = {"merged_codes": json.dumps([*json.loads(row["merged_codes"]), e.duplicate_code])}
         updates["last_position"] = env.position
         projects.update(row["code"], updates)

@@ -17,13 +17,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
+from domain.approvals import Case
 from domain.catalog import CATALOG
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import Calendar
-from domain.supervision.rating import LEVELS, rectification_due, rectified_on_time
+from domain.supervision.feedback import Feedback
+from domain.supervision.rating import LEVELS, Rating, rectification_due, rectified_on_time
+from domain.work_calendar import WorkCalendar
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Rows, bigint, to_json
-from projections.calendars import calendar_in, calendar_table_sql, store_schedule
+from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
+from projections.calendars import CALENDAR_EVENTS, calendar_in, calendar_table_sql, store_schedule
 from projections.case_timeline import regions_within
 
 GROUP_COLUMNS = {
@@ -38,7 +41,7 @@ NO_CLERK = "未经窗口受理"
 # (the filter `department: "unassigned"` selects it); ratings always carry both
 UNASSIGNED = "unassigned"
 UNASSIGNED_LABELS = {"ITEM": "未指定事项", "DEPARTMENT": "未指定部门"}
-LATER = frozenset({"Rating.RectificationRecorded", "Rating.FollowUpRecorded"})
+LATER = (Rating.RectificationRecorded, Rating.FollowUpRecorded)
 FACT_COLUMNS = ("case_id", "item_code", "item_name", "department", "region_code", "clerk_id", "clerk_org")
 RATING_COLUMNS = (
     "rating_id", "case_id", "project_code", "item_code", "item_name", "department", "region_code",
@@ -57,9 +60,9 @@ def _case_ids(batch: Sequence[Envelope]) -> set[str]:
     found = set()
     for env in batch:
         e: Any = env.event
-        if env.event_type == "Case.Accepted":
+        if isinstance(env.event, Case.Accepted):
             found.add(str(e.originator_id))
-        elif env.event_type in ("Rating.Rated", "Feedback.Submitted") and e.case_id:
+        elif isinstance(env.event, Rating.Rated | Feedback.Submitted) and e.case_id:
             found.add(str(e.case_id))
     return found
 
@@ -68,6 +71,7 @@ class Ratings(ReadModel):
     name = "ratings"
     tables = ("ratings_case_facts", "ratings", "ratings_feedback", "ratings_calendars")
     shape = 2  # 2: ratings_calendars, 15 working days counted on the published schedules
+    reads = Events(Case.Received, Case.BackEntered, Case.Accepted, Rating, Feedback.Submitted) | CALENDAR_EVENTS
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -103,16 +107,16 @@ class Ratings(ReadModel):
         ratings = Rows("ratings", "rating_id", RATING_COLUMNS)
         feedback: list[tuple[Any, ...]] = []
         facts.load(cur, _case_ids(batch))
-        ratings.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if env.event_type in LATER])
+        ratings.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if isinstance(env.event, LATER)])
         self._calendar: Calendar | None = None  # read once per batch, when a rating needs it
         for env in batch:
             e: Any = env.event
-            match env.event_type:
-                case "WorkCalendar.Published" | "WorkCalendar.Revised":
+            match env.event:
+                case WorkCalendar.Published() | WorkCalendar.Revised():
                     ratings.flush(cur)
                     self._recount(cur, store_schedule(cur, env, "ratings_calendars"))
                     ratings = Rows("ratings", "rating_id", RATING_COLUMNS)  # the recount changed rows in the table
-                case "Case.Received" | "Case.BackEntered":
+                case Case.Received() | Case.BackEntered():
                     facts.insert(
                         {
                             "case_id": str(e.originator_id),
@@ -124,14 +128,14 @@ class Ratings(ReadModel):
                             "clerk_org": None,
                         }
                     )
-                case "Case.Accepted":
+                case Case.Accepted():
                     if facts.get(cur, str(e.originator_id)) is not None:
                         facts.update(str(e.originator_id), {"clerk_id": e.actor_id, "clerk_org": e.actor_org})
-                case "Rating.Rated":
+                case Rating.Rated():
                     ratings.insert(self._rated(cur, env, facts.get(cur, str(e.case_id)) or {}))
-                case "Rating.RectificationRecorded":
+                case Rating.RectificationRecorded():
                     self._rectified(cur, ratings, env)
-                case "Rating.FollowUpRecorded":
+                case Rating.FollowUpRecorded():
                     if ratings.get(cur, str(e.originator_id)) is not None:
                         ratings.update(
                             str(e.originator_id),
@@ -141,7 +145,7 @@ class Ratings(ReadModel):
                                 "last_position": env.position,
                             },
                         )
-                case "Feedback.Submitted":
+                case Feedback.Submitted():
                     feedback.append(self._feedback(env, (facts.get(cur, str(e.case_id)) or {}) if e.case_id else {}))
         facts.flush(cur)
         ratings.flush(cur)

@@ -26,17 +26,20 @@ from datetime import date
 from functools import cache
 from typing import Any, cast
 
+from domain.approvals import Case
 from domain.approvals.status import Decision
+from domain.catalog.process import Process, process_id, regions_up
 from domain.catalog.process import flow_code as versioned_flow_code
-from domain.catalog.process import process_id, regions_up
 from domain.catalog.seed import seed_definition
 from domain.exchange import spgl
 from domain.exchange.spgl_export import row as _row
 from domain.exchange.spgl_export import time_text as _time
+from domain.licences import License
+from domain.projects import Project
 from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor, Database
 from projections import spgl_permits
-from projections.base import Envelope, ReadModel, Rows, bigint, fetch_together
+from projections.base import Envelope, Events, ReadModel, Rows, bigint, fetch_together
 
 SYSTEM = "海南省工程建设项目审批管理系统"  # SJLY of the transitions we produce
 PROVINCE = "460000"
@@ -72,7 +75,8 @@ def flow_rows(
             "SPSXBM": item["code"],
             "SPSXBBH": str(item["version"]),
             "SPSXMC": item["name"],
-            "DYBZSPSXBM": item["unified_code"],
+            # the national basic item code as the catalogue edition gives it; the seed has none: its unified code
+            "DYBZSPSXBM": (item.get("extra") or {}).get("national_code") or item["unified_code"],
             "SFLCBSX": "1" if item["milestone"] else "0",
         }
         out.append((spgl.STAGE_ITEM, row))
@@ -108,6 +112,9 @@ class SpglExchange(ReadModel):
         "spgl_rows", "spgl_keys", "spgl_projects", "spgl_cases", "spgl_import_errors", "spgl_upload", "spgl_flows",
         spgl_permits.TABLE,
     )  # fmt: skip
+    reads = Events(spgl.SpglRow, spgl.SpglImport.Completed, spgl.SpglUpload.Recorded, Process, License, Case) | Events(
+        Project.Generated, Project.MergedInto, Project.UnitWorkRegistered, Project.LandSupplied
+    )
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -150,20 +157,20 @@ class SpglExchange(ReadModel):
         # per batch: the projects and cases it touches read in two queries, rows and keys written at
         # the end in bulk (COPY on PostgreSQL); nothing is kept across batches
         b = _Batch()
-        flows = [str(env.event.originator_id) for env in batch if env.event_type.startswith("Process.")]
+        flows = [str(env.event.originator_id) for env in batch if isinstance(env.event, Process.Event)]
         for env in batch:
-            if env.event_type == "Project.Generated":
+            if isinstance(env.event, Project.Generated):
                 g: Any = env.event
                 flows += [str(process_id(versioned_flow_code(g.flow_type, r))) for r in regions_up(g.region_code)]
-        later = {str(env.event.originator_id) for env in batch if env.event_type in _PROJECT_LATER}
+        later = {str(env.event.originator_id) for env in batch if isinstance(env.event, _PROJECT_LATER)}
         _load_together(
             cur,
             [
-                (b.cases, None, [str(env.event.originator_id) for env in batch if env.event_type.startswith("Case.")]),
+                (b.cases, None, [str(env.event.originator_id) for env in batch if isinstance(env.event, Case.Event)]),
                 (
                     b.projects,
                     None,
-                    [cast(Any, env.event).project_code for env in batch if env.event_type in _CASE_CREATED],
+                    [cast(Any, env.event).project_code for env in batch if isinstance(env.event, _CASE_CREATED)],
                 ),
                 (b.projects, "project_id", sorted(later)),
                 (b.flows, None, flows),
@@ -173,41 +180,40 @@ class SpglExchange(ReadModel):
             if row is not None and row["project_id"] in later:
                 b.code_of[row["project_id"]] = row["code"]
         for env in batch:
-            kind = env.event_type
             rows: list[tuple[str, dict[str, str], bool]] = []
             source = SYSTEM
-            if kind.startswith("SpglRow."):
-                e: Any = env.event
-                if kind == "SpglRow.Imported":  # the import finds existing rows by this key
+            e: Any = env.event
+            if isinstance(env.event, spgl.SpglRow.Event):
+                if isinstance(env.event, spgl.SpglRow.Imported):  # the import finds existing rows by this key
                     b.keys.add(("row", str(e.originator_id)))
                 rows.append((e.table, dict(e.row), True))
                 source = e.source_system
-            elif kind == "SpglImport.Completed":
+            elif isinstance(env.event, spgl.SpglImport.Completed):
                 self._errors(cur, env)
-            elif kind == "SpglUpload.Recorded":
-                for r in cast(Any, env.event).results:  # the latest answer for a row wins
+            elif isinstance(env.event, spgl.SpglUpload.Recorded):
+                for r in e.results:  # the latest answer for a row wins
                     cur.execute(
                         "INSERT INTO spgl_upload (tbl, lsh, state, failure, position) VALUES (?, ?, ?, ?, ?)"
                         " ON CONFLICT (tbl, lsh) DO UPDATE SET state = excluded.state, failure = excluded.failure,"
                         " position = excluded.position",
                         (r["table"], int(r["LSH"]), int(r["SJSCZT"]), r["SBYY"] or None, env.position),
                     )
-            elif kind.startswith("Process."):
-                rows = self._flow(b, env, kind)
-            elif kind == "Project.Generated":
+            elif isinstance(env.event, Process.Event):
+                rows = self._flow(b, env)
+            elif isinstance(env.event, Project.Generated):
                 rows = self._project(cur, b, env)
-            elif kind == "Project.MergedInto":
+            elif isinstance(env.event, Project.MergedInto):
                 rows = self._merged(cur, b, env)
-            elif kind == "Project.UnitWorkRegistered":
+            elif isinstance(env.event, Project.UnitWorkRegistered):
                 rows = self._unit_work(b, env)
-            elif kind == "Project.LandSupplied":
+            elif isinstance(env.event, Project.LandSupplied):
                 rows = spgl_permits.land_supplied(
                     cur, env, self._project_of(b, project_id=str(env.event.originator_id))
                 )
-            elif kind.startswith("License."):
+            elif isinstance(env.event, License.Event):
                 rows = spgl_permits.licence(cur, env)
-            elif kind.startswith("Case."):
-                rows = self._case(b, env, kind.split(".", 1)[1])
+            elif isinstance(env.event, Case.Event):
+                rows = self._case(b, env)
             for idx, (table, row, verbatim) in enumerate(rows):
                 self._emit(b, env, idx, table, row, verbatim, source)
         b.projects.flush(cur)
@@ -261,17 +267,18 @@ class SpglExchange(ReadModel):
 
     # --- native facts as rows -----------------------------------------------------------------
 
-    def _flow(self, b: _Batch, env: Envelope, kind: str) -> list[tuple[str, dict[str, str], bool]]:
+    def _flow(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
         """流程发布: each published version of a flow is a flow row with its stages and items."""
         e: Any = env.event
         pid = str(e.originator_id)
-        if kind == "Process.Retired":
+        kind = type(e)
+        if kind is Process.Retired:
             b.flows.update(pid, {"retired": 1})
             return []
-        if kind not in ("Process.Published", "Process.VersionPublished"):
+        if kind not in (Process.Published, Process.VersionPublished):
             return []
         version = str(e.definition["version"])
-        if kind == "Process.Published":
+        if kind is Process.Published:
             flow = b.flows.insert(
                 {
                     "process_id": pid,
@@ -285,7 +292,7 @@ class SpglExchange(ReadModel):
         else:
             b.flows.update(pid, {"version": version})
             flow = cast(dict[str, Any], b.flows.rows[pid])
-        key = version_key(flow["code"], version, first=kind == "Process.Published")
+        key = version_key(flow["code"], version, first=kind is Process.Published)
         rows = flow_rows(flow["code"], flow["region_code"], flow["flow_type"], e.definition, key)
         assert len(rows) < ROWS_PER_EVENT, f"flow {flow['code']} {version}: {len(rows)} rows overflow LSH"
         rows[0][1]["SPLCSXSJ"] = _time(e.timestamp)  # 生效时间: when the version was published
@@ -386,11 +393,12 @@ class SpglExchange(ReadModel):
         )
         return [(spgl.UNIT_WORK, row, False)]
 
-    def _case(self, b: _Batch, env: Envelope, kind: str) -> list[tuple[str, dict[str, str], bool]]:
+    def _case(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
         e: Any = env.event
+        kind = type(e)
         case_id = str(e.originator_id)
         rows: list[tuple[str, dict[str, str], bool]] = []
-        if kind in ("Received", "BackEntered"):
+        if kind in _CASE_CREATED:
             p = self._project_of(b, code=e.project_code)
             b.cases.insert({"case_id": case_id, "gcdm": p["gcdm"], "region_code": e.region_code})
             case = _row(
@@ -426,7 +434,7 @@ class SpglExchange(ReadModel):
             )
             return (spgl.STATUS, row, False)
 
-        if kind == "Received":
+        if kind is Case.Received:
             rows.append(status(1, e.business_time))
             for n, material in enumerate(e.materials):
                 rows.append(
@@ -442,7 +450,7 @@ class SpglExchange(ReadModel):
                         False,
                     )
                 )
-        elif kind == "BackEntered":
+        elif kind is Case.BackEntered:
             if e.received_on:
                 rows.append(status(1, e.received_on, n=1))
             if e.accepted_on:
@@ -450,15 +458,15 @@ class SpglExchange(ReadModel):
             rows.append(status(int(Decision(e.decision).status), e.business_time, e.reason, n=3))
             if e.document_number:
                 rows.append(self._document(case_id, base, e.document_number, None, None, e.business_date))
-        elif kind == "OpinionRecorded":
+        elif kind is Case.OpinionRecorded:
             row = _row(DFSJZJ=f"{case_id}:{version}", **base, SPBMMC=e.department, BLYJ=e.opinion, YJJG=e.result)
             rows.append((spgl.OPINION, row, False))
-        elif kind == "Withdrawn":
+        elif kind is Case.Withdrawn:
             rows.append(status(e.status_code, e.business_time, e.reason))
         elif getattr(e, "STATUS", None) is not None:
             opinion = getattr(e, "reason", None) or getattr(e, "note", None) or getattr(e, "result", None)
             rows.append(status(int(e.STATUS), e.business_time, opinion))
-            if kind == "SpecialProcedureStarted":
+            if kind is Case.SpecialProcedureStarted:
                 special = _row(
                     DFSJZJ=f"{case_id}:{version}",
                     **base,
@@ -468,7 +476,7 @@ class SpglExchange(ReadModel):
                     TBCXSX=e.limit_days,
                 )
                 rows.append((spgl.SPECIAL, special, False))
-            if kind in ("Approved", "ApprovedPendingMaterials") and e.document_number:
+            if kind in (Case.Approved, Case.ApprovedPendingMaterials) and e.document_number:
                 title = getattr(e, "document_title", None)
                 rows.append(
                     self._document(
@@ -492,8 +500,8 @@ class SpglExchange(ReadModel):
         return (spgl.DOCUMENT, row, False)
 
 
-_CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
-_PROJECT_LATER = frozenset({"Project.MergedInto", "Project.UnitWorkRegistered", "Project.LandSupplied"})
+_CASE_CREATED = (Case.Received, Case.BackEntered)
+_PROJECT_LATER = (Project.MergedInto, Project.UnitWorkRegistered, Project.LandSupplied)
 _ROW_COLUMNS = ("position", "idx", "tbl", "dfsjzj", "lsh", "valid", "source", "row_json")
 
 

@@ -17,6 +17,7 @@ import json
 from typing import Any
 
 from domain.exchange import spgl_export
+from domain.licences import License
 from infrastructure.db import Cursor
 from projections.base import Envelope
 
@@ -66,7 +67,7 @@ def licence(cur: Cursor, env: Envelope) -> Rows:
     upstream licence is no longer cited by the construction permits issued after it."""
     e: Any = env.event
     key = str(e.originator_id)
-    if env.event_type == "License.Revoked":
+    if isinstance(e, License.Revoked):
         stored = _get(cur, f"row:{key}")
         if stored is None:
             return []  # neither a permit of these tables nor an upstream licence
@@ -76,7 +77,7 @@ def licence(cur: Cursor, env: Envelope) -> Rows:
         if kept["table"] is None:
             return []
         return [(kept["table"], spgl_export.invalidated(kept["row"], f"证照已撤销：{e.reason}"), False)]
-    if env.event_type != "License.Issued":
+    if not isinstance(e, License.Issued):
         return []
     number_key = f"number:{e.project_code}:{e.licence_type}"
     upstream = {

@@ -13,9 +13,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from domain.exchange.external_record import UTILITY_STAGES
+from domain.exchange.delivery import Delivery
+from domain.exchange.external_record import UTILITY_STAGES, ExternalRecord
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, bigint
+from projections.base import Envelope, Events, ReadModel, bigint
 
 TOPIC = "utility.project_notice"
 COLUMNS = ("notified_at", "notice_delivered_at", *(f"{s}_on" for s in UTILITY_STAGES))
@@ -24,6 +25,7 @@ COLUMNS = ("notified_at", "notice_delivered_at", *(f"{s}_on" for s in UTILITY_ST
 class UtilityConnections(ReadModel):
     name = "utility_connections"
     tables = ("utility_connections",)
+    reads = Events(Delivery.Requested, Delivery.Delivered, ExternalRecord.Reported, ExternalRecord.Amended)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -38,17 +40,18 @@ class UtilityConnections(ReadModel):
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         for env in batch:
             e: Any = env.event
-            kind = env.event_type
-            if kind == "Delivery.Requested" and e.topic == TOPIC:
+            if isinstance(e, Delivery.Requested) and e.topic == TOPIC:
                 project_code = json.loads(e.body).get("project_code") or e.subject
                 self._upsert(cur, env, project_code, e.destination, notice_id=str(e.originator_id),
                              notified_at=e.timestamp.isoformat())  # fmt: skip
-            elif kind == "Delivery.Delivered":
+            elif isinstance(e, Delivery.Delivered):
                 cur.execute(
                     "UPDATE utility_connections SET notice_delivered_at = ?, last_position = ? WHERE notice_id = ?",
                     (e.timestamp.isoformat(), env.position, str(e.originator_id)),
                 )
-            elif kind in ("ExternalRecord.Reported", "ExternalRecord.Amended") and e.kind == "utility_progress":
+            elif (
+                isinstance(env.event, ExternalRecord.Reported | ExternalRecord.Amended) and e.kind == "utility_progress"
+            ):
                 stage = (e.payload or {}).get("stage")
                 if stage in UTILITY_STAGES and e.project_code and e.issued_on:
                     self._upsert(cur, env, e.project_code, e.department, source_id=e.source_id,

@@ -18,17 +18,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from domain.approvals import Case
 from domain.shared.reference import REFERENCE
-from domain.supervision.rating import LEVELS
+from domain.supervision.rating import LEVELS, Rating
 from infrastructure.db import Cursor
-from projections.base import Envelope, ReadModel, Rows, bigint
+from projections.base import Envelope, Events, ReadModel, Rows, bigint
 from projections.case_timeline import regions_within
 
-ACTS = {
-    "Case.Accepted": "accepted",
-    "Case.NotAccepted": "not_accepted",
-    "Case.AcceptanceRefused": "refused_at_acceptance",
-    "Case.CorrectionRequested": "corrections_requested",
+ACTS: dict[type[Any], str] = {
+    Case.Accepted: "accepted",
+    Case.NotAccepted: "not_accepted",
+    Case.AcceptanceRefused: "refused_at_acceptance",
+    Case.CorrectionRequested: "corrections_requested",
 }
 CLERK_ROLE = "window_clerk"
 CASE_COLUMNS = ("case_id", "region_code", "received_at", "clerk_id", "clerk_org")
@@ -41,6 +42,7 @@ RATING_COLUMNS = (
 class WindowAssessment(ReadModel):
     name = "window_assessment"
     tables = ("window_assessment_cases", "window_assessment_acts", "window_assessment_ratings")
+    reads = Events(Case.Received, *ACTS, Rating.Rated)
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -65,13 +67,13 @@ class WindowAssessment(ReadModel):
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the case facts it needs read in one query, new rows written at once."""
         cases = Rows("window_assessment_cases", "case_id", CASE_COLUMNS)
-        cases.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if env.event_type in ACTS])
-        cases.load(cur, [str(cast(Any, env.event).case_id) for env in batch if env.event_type == "Rating.Rated"])
+        cases.load(cur, [str(cast(Any, env.event).originator_id) for env in batch if type(env.event) in ACTS])
+        cases.load(cur, [str(cast(Any, env.event).case_id) for env in batch if isinstance(env.event, Rating.Rated)])
         acts: list[tuple[Any, ...]] = []
         ratings: list[tuple[Any, ...]] = []
         for env in batch:
             e: Any = env.event
-            if env.event_type == "Case.Received":
+            if isinstance(e, Case.Received):
                 cases.insert(
                     {
                         "case_id": str(e.originator_id),
@@ -81,9 +83,9 @@ class WindowAssessment(ReadModel):
                         "clerk_org": None,
                     }
                 )
-            elif env.event_type in ACTS and e.actor_role == CLERK_ROLE:
-                self._act(cur, cases, acts, env, ACTS[env.event_type])
-            elif env.event_type == "Rating.Rated":
+            elif type(e) in ACTS and e.actor_role == CLERK_ROLE:
+                self._act(cur, cases, acts, env, ACTS[type(e)])
+            elif isinstance(e, Rating.Rated):
                 self._rated(cur, cases, ratings, env)
         cases.flush(cur)
         cur.insert_rows("window_assessment_acts", ACT_COLUMNS, acts)

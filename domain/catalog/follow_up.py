@@ -5,7 +5,7 @@
 - 告知承诺制 (`commitment`): whether the item may be approved on the applicant's commitment, the
   working days after the decision within which the commitment is verified, and the legal basis.
 
-Both are optional keys of an item in data/items.json (or `extra` of a published definition); a bad
+Both are optional keys of an item of the catalogue (or `extra` of a published definition); a bad
 entry is refused on load (ValueError) or at publication (InvalidValue, domain/catalog/definition.py).
 """
 
@@ -68,7 +68,7 @@ def parse_commitment(item_code: str, raw: Any) -> CommitmentTerms:
 
 
 def follow_up_terms(item_code: str, raw: dict[str, Any]) -> dict[str, Any]:
-    """The `Item` fields for these terms, from an item of items.json or a definition's `extra`."""
+    """The `Item` fields for these terms, from an item of the catalogue or a definition's `extra`."""
     return {
         "pending_materials": (
             parse_pending_materials(item_code, raw["pending_materials"])

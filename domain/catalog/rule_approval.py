@@ -52,7 +52,7 @@ class RuleApproval:
 
 
 def parse_rule_approval(item_code: str, raw: dict[str, Any]) -> RuleApproval:
-    """Check an item's `rule_approval` entry of items.json (ValueError names the item and the rule)."""
+    """Check an item's `rule_approval` entry of the catalogue (ValueError names the item and the rule)."""
     rules: list[RuleSpec] = []
     for r in raw.get("rules", []):
         kind = r["kind"]

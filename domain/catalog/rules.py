@@ -3,7 +3,7 @@ and milestone rule, per item its stage, department, prerequisites and milestone 
 
 Read models keep these (small, immutable per (flow code, version)) from the `Process` events and
 look a case's up by the (flow, version) it was pinned to; a case without a pin (received before
-versions, v1 events) is judged by the seed (`SEED_RULES`, the same as `CATALOG`).
+versions, v1 events) is judged by the seed (`SEED_RULES`, from the packaged seed catalogue).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.catalog.catalog import CATALOG, MAIN_STAGES
+from domain.catalog.catalog import CATALOG, MAIN_STAGES, SEED_CATALOG
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ class FlowRules:
         return self.stages[stage].milestone_rule if stage in self.stages else "all"
 
     def project_target(self, flow_type: int) -> int:
-        """全流程目标: flows carry no target of their own, so the flow type's (items.json); a version
+        """全流程目标: flows carry no target of their own, so the flow type's (the catalogue's project_targets); a version
         whose stage limits add up to more raises it to their sum (keeping every stage limit keeps
         the target, as the seed's check demands)."""
         total = sum(self.stage_limit(s) for s in MAIN_STAGES)
@@ -87,10 +87,10 @@ class FlowRules:
 
 def _seed() -> FlowRules:
     return FlowRules(
-        {s: StageRule(CATALOG.stage_limits.get(s), "all") for s in (*MAIN_STAGES, 5)},
+        {s: StageRule(SEED_CATALOG.stage_limits.get(s), "all") for s in (*MAIN_STAGES, 5)},
         {
             c: ItemRule(i.stage, i.department, tuple(i.prerequisites), i.milestone, "1.0")
-            for c, i in CATALOG.items.items()
+            for c, i in SEED_CATALOG.items.items()
         },
     )
 

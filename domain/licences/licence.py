@@ -14,6 +14,7 @@ import base64
 import json
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -74,47 +75,35 @@ _COMMON = (
     TopicField("document_number", "批准文号", Kind.CODE),
     TopicField("location", "建设地址", Kind.NAME),
 )
-LICENCE_TYPES: dict[str, tuple[str, tuple[TopicField, ...]]] = {
-    "site_selection_opinion": (
-        "建设项目用地预审与选址意见书",
-        (TopicField("land_area", "拟用地面积（平方米）", Kind.AREA, True), TopicField("scale", "建设规模", Kind.NAME)),
-    ),
-    "construction_land_planning_permit": (
-        "建设用地规划许可证",
-        (
-            TopicField("land_area", "用地面积（平方米）", Kind.AREA, True),
-            TopicField("land_use", "用地性质", Kind.NAME, True),
-            TopicField("parcel_code", "宗地代码", Kind.CODE),
-        ),
-    ),
-    "engineering_planning_permit": (
-        "建设工程规划许可证",
-        (TopicField("building_area", "建设规模（平方米）", Kind.AREA, True),),
-    ),
-    "drawing_review_certificate": (
-        "施工图设计文件审查合格书",
-        (
-            TopicField("review_org", "审查机构", Kind.NAME, True),
-            TopicField("building_area", "建筑面积（平方米）", Kind.AREA),
-        ),
-    ),
-    "construction_permit": (
-        "建筑工程施工许可证",
-        (
-            TopicField("building_area", "建设规模（平方米）", Kind.AREA, True),
-            TopicField("contract_price", "合同价格（万元）", Kind.MONEY, True),
-            TopicField("construction_org", "施工单位", Kind.NAME, True),
-            TopicField("supervision_org", "监理单位", Kind.NAME),
-        ),
-    ),
-    "completion_filing": (
-        "房屋建筑和市政基础设施工程竣工验收备案证明",
-        (
-            TopicField("building_area", "建筑面积（平方米）", Kind.AREA, True),
-            TopicField("completion_date", "竣工验收日期", Kind.DATE, True),
-        ),
-    ),
-}
+
+
+class _LicenceTypes(Mapping[str, tuple[str, tuple[TopicField, ...]]]):
+    """The licence types of the catalogue in force (its licence_types and licence_fields sheets):
+    code → (name, its own topic fields). `_COMMON` and `DERIVED_TOPIC` are implied for every type."""
+
+    def _types(self) -> dict[str, tuple[str, tuple[TopicField, ...]]]:
+        raw = CATALOG.licence_types
+        found = _CACHE.get("of")
+        if found is None or found[0] is not raw:  # one edition in force at a time: converted once
+            types = {
+                code: (name, tuple(TopicField(n, label, Kind(kind), required) for n, label, kind, required in fields))
+                for code, (name, fields) in raw.items()
+            }
+            found = _CACHE["of"] = (raw, types)
+        return found[1]
+
+    def __getitem__(self, code: str) -> tuple[str, tuple[TopicField, ...]]:
+        return self._types()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._types())
+
+    def __len__(self) -> int:
+        return len(self._types())
+
+
+_CACHE: dict[str, tuple[object, dict[str, tuple[str, tuple[TopicField, ...]]]]] = {}
+LICENCE_TYPES = _LicenceTypes()
 
 
 def licence_id(number: str) -> UUID:

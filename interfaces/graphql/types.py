@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from domain.approvals import CaseClock
 from domain.blueprint.check import area_m2
+from domain.catalog import CATALOG
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from interfaces.graphql.blueprint import ProjectLand, land_of
@@ -158,6 +159,16 @@ class Case:
     commitment: CommitmentApproval | None = strawberry.field(
         default=None, description="告知承诺制: the commitments an approval rests on (null: not on commitment)"
     )
+
+    @strawberry.field(
+        description="办理部门 — the body handling the item for the case's region in the item catalogue in force "
+        "(事项库: the department of the item's function nearest up the region chain; null: none)"
+    )
+    def department_name(self) -> str | None:
+        if self.item_code not in CATALOG.items:
+            return None
+        found = CATALOG.department_for(self.item_code, self.region_code)
+        return found.name if found is not None else None
 
     @strawberry.field(
         description="评估评审 — the case's expert reviews (its special procedures of type expert_review)."

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from domain.catalog.edition import CatalogueErrors
 from domain.shared.errors import (
     Conflict,
     DomainError,
@@ -74,6 +75,11 @@ def problem_response(
 
 def _extensions(exc: Exception) -> dict[str, Any]:
     """Machine-readable members a client needs beyond the detail text."""
+    if isinstance(exc, CatalogueErrors):  # every bad row of a catalogue file at once
+        return {"errors": [
+            {"loc": ["body", *e.path.replace("[", ".").replace("]", "").split(".")], "msg": e.message, "type": e.rule,
+             **e.as_dict()} for e in exc.errors
+        ]}  # fmt: skip
     if isinstance(exc, InvalidValue):
         return {"errors": [{"loc": ["body", *exc.field.split(".")], "msg": exc.message, "type": exc.rule}]}
     if isinstance(exc, PrerequisitesMissing):

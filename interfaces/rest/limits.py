@@ -32,7 +32,7 @@ EXEMPT = frozenset({"/health", "/metrics"})  # probes of load balancers and Prom
 REDIS_RETRY_S = 30.0  # after a Redis failure, count in-process this long before trying again
 PREFIX = "gongjian:ratelimit"
 # whole table dumps and IFC models (BIM 图审): settings.max_body_bytes_bulk
-BULK_PATHS = ("/api/v1/exchange/spgl", "/api/v1/industry/bim/")
+BULK_PATHS = ("/api/v1/exchange/spgl", "/api/v1/industry/bim/", "/api/v1/catalogue/editions")
 
 
 # JSON nested deeper than this is refused before any parser sees it: Python's json recurses (3,000

@@ -49,7 +49,7 @@ CITES = {"GJ-3-03": {"YDGHXKZBH": "GJ-1-03", "GCGHXKZBH": "GJ-2-01", "SCHGSBH": 
 
 
 def write_flows(d: Dump, at: datetime) -> None:
-    """The city's flows; stage limits are the province's (items.json) so both judge alike."""
+    """The city's flows; stage limits are the province's (the seed edition's stages sheet) so both judge alike."""
     for code, flow_type in FLOWS.items():
         d.row(
             spgl.FLOW, code, CITY, at, SPLCBM=code, SPLCMC=f"海口市审批流程{flow_type}", SPLCBBH="2.1", SPLCLX=flow_type

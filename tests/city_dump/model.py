@@ -8,6 +8,7 @@ after that (02:00 the next night), so `Row.uploaded` is the delivery time of a n
 
 from __future__ import annotations
 
+import csv
 import itertools
 import random
 import tomllib
@@ -29,10 +30,23 @@ DISTRICTS = ("460105", "460106", "460107", "460108")
 FOREIGN_SYSTEM = "海南省住房和城乡建设厅行业审批系统"
 ROOT = Path(__file__).resolve().parents[2]
 THRESHOLDS: dict[str, Any] = tomllib.loads((ROOT / "projections" / "warning_rules.toml").read_text("utf-8"))
-# the province's catalogue data (items, promised limits, stage limits, project targets)
-CATALOGUE: dict[str, Any] = __import__("json").loads(
-    (ROOT / "domain" / "catalog" / "data" / "items.json").read_text("utf-8")
-)
+# the province's catalogue data (items, promised limits, stage limits, project targets): the seed
+# edition's sheets as files (docs/catalogue.md), read here without the project's parser
+SEED = ROOT / "domain" / "catalog" / "data" / "seed"
+
+
+def _sheet(name: str) -> list[dict[str, str]]:
+    with (SEED / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+_INTS = ("stage", "legal_limit_days", "promised_limit_days", "limit_days", "flow_type", "target_days")
+CATALOGUE: dict[str, Any] = {
+    sheet: [{k: int(v) if k in _INTS else v for k, v in row.items()} for row in _sheet(sheet)]
+    for sheet in ("items", "stages", "project_targets")
+}
+for _item in CATALOGUE["items"]:
+    _item["milestone"] = _item["milestone"] == "yes"
 ITEMS: dict[str, dict[str, Any]] = {i["code"]: i for i in CATALOGUE["items"]}
 STAGE_LIMITS: dict[int, int] = {s["stage"]: s["limit_days"] for s in CATALOGUE["stages"]}
 DEPARTMENT_NAMES = {"fgw": "海口市发展和改革委员会", "zrzy": "海口市自然资源和规划局", "zjj": "海口市住房和城乡建设局"}

@@ -168,7 +168,7 @@ def test_an_approval_on_commitment_is_verified_true(client: httpx.Client, projec
     assert error["loc"][:2] == ["body", "commitments"]
     assert problem_of(post(client, f"{act}/verify-commitment", APPROVER, {"verified": True, "finding": "x"}), 409)
 
-    # Step: approved on commitment: status 11, verification due 10 working days later (items.json).
+    # Step: approved on commitment: status 11, verification due 10 working days later (the seed edition).
     r = post(
         client,
         f"{act}/approve-on-commitment",

@@ -99,6 +99,8 @@ ACTIONS: dict[tuple[str, str], str | None] = {
     ("post", "/api/v1/assessment-reviews/{review_id}/finish"): "assessment-review.finish",
     ("post", "/api/v1/catalogue/flows"): "catalogue.publish",
     ("post", "/api/v1/catalogue/flows/{code}/retire"): "catalogue.retire",
+    ("post", "/api/v1/catalogue/editions"): "catalogue.edition.publish",
+    ("post", "/api/v1/catalogue/editions/file"): "catalogue.edition.publish",
     ("post", "/api/v1/forms"): "case.submit",
     ("post", "/api/v1/work-calendars"): "calendar.publish",
 }

@@ -15,9 +15,9 @@ from eventsourcing.utils import get_topic
 
 from application.archives import verify_package
 from application.bootstrap import Container, bootstrap
-from demo import LICENSING, UNITS
 from application.ledger import verify_store
 from bench.dataset import Generator, archive
+from demo import LICENSING, UNITS
 from domain.approvals import Case
 from domain.approvals.status import CLOSED_STATUSES, DECIDED_STATUSES
 from domain.archives import ArchivePackage, archive_id_for_case

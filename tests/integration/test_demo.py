@@ -20,8 +20,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from demo import END, LICENSING, START, SUPERVISION, DemoSummary, demo_clock, load_demo
 from application.policy import LICENCE_ISSUER, Actor, department_org
+from demo import END, LICENSING, START, SUPERVISION, DemoSummary, demo_clock, load_demo
 from domain.shared.codes import validate_uscc
 from domain.shared.errors import Conflict
 from domain.shared.events import SHANGHAI

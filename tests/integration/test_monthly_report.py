@@ -21,11 +21,11 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from demo import demo_clock, load_demo
-from demo.figures import count_overdue
 from application.policy import Actor
 from application.reports import monthly_report
 from application.statistics import GroupBy, StatisticsFilter, compute_statistics
+from demo import demo_clock, load_demo
+from demo.figures import count_overdue
 from domain.catalog import CATALOG
 from domain.shared.events import SHANGHAI
 from infrastructure.settings import Settings

@@ -13,8 +13,8 @@ import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
 
-from application.app import GongjianApplication
 from infrastructure.db import DatabaseURL
+from infrastructure.log import GongjianApplication
 from infrastructure.recorder import LockingFunctionRecorder, StaleRead
 from infrastructure.store import open_store
 

@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from application.bootstrap import Container, bootstrap
-from demo import demo_clock, load_demo
 from application.policy import Actor
+from demo import demo_clock, load_demo
 from domain.exchange import spgl
 from domain.shared.errors import Forbidden, InvalidValue
 from infrastructure.settings import Settings

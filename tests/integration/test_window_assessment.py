@@ -16,8 +16,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
-from demo import demo_clock, load_demo
 from application.policy import Actor
+from demo import demo_clock, load_demo
 from domain.supervision.rating import rating_id, rectification_due, rectified_on_time
 from infrastructure.settings import Settings
 from interfaces.graphql.context import Context

@@ -7,10 +7,10 @@ import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from application.app import GongjianApplication
 from domain.approvals import Case, Decision
 from domain.catalog import CATALOG
 from domain.shared.events import Channel, Meta
+from infrastructure.log import GongjianApplication
 
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)
 

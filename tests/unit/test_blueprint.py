@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from application.app import GongjianApplication
 from domain.blueprint.check import Area, Declared, Zone, area_m2, check_red_line, land_use_allowed
 from domain.blueprint.plan import AssessmentArea, PlanZone
 from domain.projects import Project
 from domain.shared.errors import Conflict, InvalidValue
 from domain.shared.geometry import red_line_area_m2
+from infrastructure.log import GongjianApplication
 from tests.unit.test_project import fields, generated, meta
 
 

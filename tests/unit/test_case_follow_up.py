@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from application.app import GongjianApplication
 from domain.approvals.case import Case
 from domain.approvals.status import CaseStatus
 from domain.catalog import CATALOG
 from domain.catalog.follow_up import DEFAULT_PENDING_MATERIALS, PendingMaterialsTerms
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import Channel
+from infrastructure.log import GongjianApplication
 from tests.unit.test_case_lifecycle import COMMITTING, ITEM, meta, received
 
 # March 2026 has no public holiday: 2026-03-02 (Mon) + 20 working days = 2026-03-30 (Mon)

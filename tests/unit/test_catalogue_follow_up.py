@@ -1,4 +1,4 @@
-"""An item's 容缺 and 告知承诺 terms (domain/catalog/follow_up.py): loaded from items.json, carried
+"""An item's 容缺 and 告知承诺 terms (domain/catalog/follow_up.py): loaded from the catalogue in force (the seed edition), carried
 by a published flow version into the item a case is pinned to, and refused when malformed."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from domain.catalog.seed import licence_topic_fields, seed_definition
 from domain.shared.errors import InvalidValue
 
 TYPES = licence_topic_fields()
-COMMITTING = {"GJ-3-03", "GJ-5-01", "GJ-5-02", "GJ-5-03"}  # items.json 2026.12-1
+COMMITTING = {"GJ-3-03", "GJ-5-01", "GJ-5-02", "GJ-5-03"}  # the seed edition 2026.12-1
 
 
 def test_the_catalogue_marks_which_items_allow_approval_on_commitment_and_that_the_basis_is_assumed() -> None:

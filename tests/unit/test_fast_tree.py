@@ -5,15 +5,18 @@ for random leaf sets."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import struct
 import uuid
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from application.ledger import StoredEvent, _Verifier
 from domain.ledger import Checkpoint, Frontier, MemoryTree, TreeHasher
+from domain.ledger.checkpoint import checkpoints_of
 
 ALGORITHMS = st.sampled_from(["sha256", "sm3"])
 
@@ -186,3 +189,56 @@ def test_verifying_a_page_at_a_time_names_the_same_first_bad_leaf_whatever_the_p
     assert found == expected
     ledgered = i if tamper == "ledger_behind" else n
     assert (report.events, report.leaves, report.unledgered) == (n, ledgered, n - ledgered)
+
+
+HEX = st.binary(min_size=32, max_size=32).map(bytes.hex)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.integers(1, 2**40),
+            HEX,
+            st.text(max_size=30),
+            st.sampled_from(["sha256", "sm3"]),
+            st.one_of(st.none(), st.just(""), st.binary(min_size=64, max_size=64).map(bytes.hex)),
+            st.one_of(st.none(), st.just(""), st.text(min_size=1, max_size=20)),
+        ),
+        max_size=8,
+    )
+)
+def test_checkpoints_read_in_bulk_are_the_ones_the_constructor_makes(rows: list[tuple]) -> None:
+    """`checkpoints_of` (how `audit verify` reads thousands) gives the same frozen checkpoints as
+    `Checkpoint(...)` on the decoded row: equal, same hash, same signed message, still frozen."""
+    made = checkpoints_of(rows)
+    expected = [
+        Checkpoint(s, bytes.fromhex(r), t, a, bytes.fromhex(g) if g else None, o or None) for s, r, t, a, g, o in rows
+    ]
+    assert made == expected
+    assert [hash(c) for c in made] == [hash(c) for c in expected]
+    for c, e in zip(made, expected, strict=True):
+        assert vars(c) == vars(e)
+        if c.origin is not None or c.time:
+            assert c.message() == e.message()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            c.tree_size = 0  # type: ignore[misc]
+
+
+@settings(max_examples=60, deadline=None)
+@given(algorithm=ALGORITHMS, n=st.integers(2, 12), data=st.data())
+def test_one_source_signing_two_roots_for_a_size_is_compared_root_by_root(
+    algorithm: str, n: int, data: st.DataObject
+) -> None:
+    """A bundle that names one size twice with different roots: the verifier's general path (not
+    the one-root-per-size shortcut) compares each, so the wrong one is reported at its size."""
+    leaves = [bytes([i]) * 3 for i in range(n)]
+    events = [StoredEvent(i + 1, str(uuid.UUID(int=i + 1)), 1, "T", leaves[i]) for i in range(n)]
+    size = data.draw(st.integers(2, n))
+    good = Checkpoint(size, mth(algorithm, [encoded(*e) for e in events[:size]]), "t", algorithm)
+    forged = Checkpoint(size, bytes(len(good.root_hash)), "t", algorithm)
+    for heads in ([good, forged], [forged, good]):  # whichever comes last
+        report = _Verifier(algorithm, heads, None).run(events, [])
+        assert any(f"the recomputed root of size {size} differs" in f.problem for f in report.findings)
+    clean = _Verifier(algorithm, [good, good], None).run(events, [])
+    assert not any("differs" in f.problem for f in clean.findings)

@@ -4,12 +4,16 @@ not depend on the order the facts arrived in (issue 15)."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.catalog.catalog import install, reset_to_seed
+from domain.catalog.edition_rows import parse_edition
 from domain.supervision.rules import CaseFacts, Kind, Limits, Source, Step, judge_case
 from domain.supervision.rules.facts import STATUS_KINDS
 from domain.supervision.rules.lifecycle import NEVER, open_overdue, open_overdue_from
@@ -200,3 +204,25 @@ def test_w6_open_overdue_never_holds_before_open_overdue_from(raw: list[Any], to
     due = open_overdue_from(facts, T)
     if due is None or today < due:
         assert open_overdue(facts, T, today) == []
+
+
+def test_mapping_under_an_edition_with_the_bodies_of_each_region() -> None:
+    """With the province's catalogue file in force, a city body's exact name maps to its function
+    even where it does not end with the province's name for it, and a national item code maps to
+    the local item that implements it."""
+    hainan = Path(__file__).parents[2] / "domain" / "catalog" / "data" / "hainan"
+    tables: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(hainan.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as f:
+            tables[path.stem] = list(csv.DictReader(f))
+    items = {r["code"]: r["national_code"] for r in tables["items"]}
+    bodies = {(r["code"], r["region_code"]): r["name"] for r in tables["departments"]}
+    install(parse_edition(tables), 1)
+    try:
+        names = NameMapping()
+        assert names.department(bodies[("zjj", "460200")]) == "zjj"
+        assert names.department(bodies[("sthj", "460100")]) == "sthj"
+        assert names.item("HK-SX-777", standard=items["GJ-3-02"]) == "GJ-3-02"
+        assert names.department("某市某局") == "某市某局"  # unknown: the name itself (in no flow)
+    finally:
+        reset_to_seed()

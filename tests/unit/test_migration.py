@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.app import GongjianApplication
 from domain.approvals import Case, CaseStatus
 from domain.approvals.migration import issued_at, migrate_approval, migrated_case_id
 from domain.catalog import CATALOG
@@ -19,6 +18,7 @@ from domain.licences.licence import PROVENANCE_FIELDS, check_provenance
 from domain.projects import project_id
 from domain.shared.errors import InvalidValue
 from domain.shared.events import Channel, Meta
+from infrastructure.log import GongjianApplication
 
 CODE = "2023-460100-48-01-000101"
 PROVENANCE = {

@@ -15,7 +15,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from application.app import GongjianApplication
 from domain.approvals import Case
 from domain.catalog import CATALOG
 from domain.catalog.definition import ITEM_KEYS, check_definition, find_cycle
@@ -25,6 +24,7 @@ from domain.catalog.process import Process, find_item, flow_code, parent_flow_re
 from domain.catalog.seed import licence_topic_fields, seed_definition
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import Channel, Meta
+from infrastructure.log import GongjianApplication
 
 TYPES = licence_topic_fields()
 NOW = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)

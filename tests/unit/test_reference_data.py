@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import copy
 import os
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from domain.catalog import CATALOG, Catalog
+from domain.catalog import CATALOG, SEED_CATALOG, Catalog
 from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
 
@@ -144,7 +144,7 @@ def test_an_unknown_flow_type_has_no_target() -> None:
     ],
 )
 def test_a_catalogue_with_bad_stage_limits_or_targets_is_refused(change: Any, message: str) -> None:
-    data = json.loads((DATA / "items.json").read_text(encoding="utf-8"))
+    data = copy.deepcopy(SEED_CATALOG.edition)  # the packaged seed edition, normalised
     change(data)
     with pytest.raises(ValueError, match=message):
         Catalog(data)

@@ -9,7 +9,6 @@ from uuid import uuid4
 
 import pytest
 
-from application.app import GongjianApplication
 from domain.approvals import Case
 from domain.approvals.rule_check import LicenceFacts, ProjectFacts, evaluate
 from domain.catalog import CATALOG
@@ -17,6 +16,7 @@ from domain.catalog.rule_approval import parse_rule_approval
 from domain.licences.licence import LICENCE_TYPES
 from domain.shared.errors import IllegalTransition, InvalidValue
 from domain.shared.events import Channel, Meta
+from infrastructure.log import GongjianApplication
 
 OWNER = "91460000MA5T0P3X64"
 CODE = "2611-460100-04-01-123456"

@@ -102,7 +102,13 @@ class CaseFacts:
     promised_days: int | None = None  # the item's promised limit, when it differs from limit_days (W3)
 
     def ordered(self) -> list[Step]:
-        return sorted(self.steps, key=Step.sort_key)
+        """The steps by business time (then kind, then source). Sorted once per instance: the rules
+        ask for it several times per case."""
+        known: list[Step] | None = self.__dict__.get("_ordered")
+        if known is None:
+            known = sorted(self.steps, key=Step.sort_key)
+            object.__setattr__(self, "_ordered", known)  # a cache, not a field: frozen, equal, hashed alike
+        return list(known)
 
 
 @dataclass(frozen=True)

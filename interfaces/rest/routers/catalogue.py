@@ -3,9 +3,10 @@ and smart forms (schema and submission). The catalogue itself is read through Gr
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
@@ -24,6 +25,16 @@ class FlowPublication(Body):
         "items [{code, unified_code, version, name, stage, department, legal/promised limits, milestone, "
         "prerequisites, situations, materials, form_fields}] — docs/catalogue.md"
     )
+
+
+class EditionPublication(Body):
+    """事项库发布 — an edition of the item catalogue: the sheets of a catalogue file as JSON rows."""
+
+    tables: dict[Short, list[dict[str, Any]]] = Field(
+        description="{sheet: [{column: cell}]}: the sheets and columns of docs/catalogue.md, 'The catalogue "
+        "file'; a row's number is its index + 2 (the header is row 1)"
+    )
+    file_name: Short | None = Field(None, description="the file the tables come from, recorded with the edition")
 
 
 class FlowRetirement(Body):
@@ -67,6 +78,53 @@ def retire_flow(
     return c.catalogue.retire(
         actor, request_id, idempotency(key, "catalogue.retire", body, code=code), code, body.reason
     )
+
+
+@router.post(
+    "/catalogue/editions",
+    dependencies=[role_may("catalogue.edition.publish")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="事项库发布 — publish an edition of the item catalogue (every bad row is a 422 error)",
+)
+def publish_edition(
+    body: EditionPublication, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
+) -> dict[str, Any]:
+    return c.catalogue_editions.publish(
+        actor,
+        request_id,
+        idempotency(key, "catalogue.edition.publish", body),
+        body.tables,
+        file_name=body.file_name or "",
+    )
+
+
+@router.post(
+    "/catalogue/editions/file",
+    dependencies=[role_may("catalogue.edition.publish")],
+    status_code=201,
+    response_model=CommandResult,
+    summary="事项库发布 — publish an edition from the file itself (XLSX, or a zip of <sheet>.csv) as the body",
+)
+async def publish_edition_file(
+    request: Request, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep,
+    file_name: Annotated[str, Query(max_length=200)] = "",
+) -> dict[str, Any]:  # fmt: skip
+    from starlette.concurrency import run_in_threadpool
+
+    from domain.shared.errors import InvalidValue
+    from infrastructure.catalogue_files import UnreadableFile, read_xlsx, read_zip
+
+    data = await request.body()
+    try:  # an XLSX is a zip with [Content_Types].xml
+        tables = read_xlsx(data) if b"[Content_Types].xml" in data[:2000] else read_zip(data)
+    except UnreadableFile as exc:
+        raise InvalidValue("body", str(exc), "file_format") from None
+    digest = hashlib.sha256(data).hexdigest()
+    return await run_in_threadpool(
+        c.catalogue_editions.publish, actor, request_id,
+        idempotency(key, "catalogue.edition.publish", None, sha256=digest), tables, sha256=digest, file_name=file_name,
+    )  # fmt: skip
 
 
 def _codes(values: list[str]) -> list[str]:
