@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import pickle
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,7 +38,7 @@ from infrastructure.store import SETUP_LOCK
 from projections import runners
 from projections.base import Envelope, ReadModel, bigint
 from projections.catalogue_in_force import install_editions, install_latest
-from projections.rebuild_costs import rebuild_cost
+from projections.rebuild_costs import portable, rebuild_cost
 
 log = logging.getLogger(__name__)
 # a rebuild of at least this many events ends with VACUUM (ANALYZE) of its tables; below it the
@@ -215,9 +214,9 @@ class ProjectionEngine:
         """The usual case, in few round trips: one compare-and-set for every position, then each
         handler; any failure or lost race rolls everything back (then `_apply_each` sorts it out)."""
         new = batch[-1].position
-        # a live batch in pipeline mode: the handlers' writes go out without waiting for their
-        # answers (a live batch is ≈ 28 statements, each was a round trip); rebuild batches use COPY
-        pipelined = isinstance(self.db, PostgresDatabase) and len(batch) <= self.pipeline_max
+        # pipeline mode, writes not waited for: live batches, and any batch of read models that ask
+        whole = all(self.models[n].pipelined for n in names)  # (others' rebuild batches keep COPY)
+        pipelined = isinstance(self.db, PostgresDatabase) and (len(batch) <= self.pipeline_max or whole)
         with self.db.pipelined_transaction() if pipelined else self.db.transaction() as cur:  # type: ignore[attr-defined]
             # compare-and-set first: the row locks (PostgreSQL) or the write lock (SQLite) make a
             # racing runner wait here, before the database runs any statement of its handlers, and
@@ -586,16 +585,7 @@ def _rebuild_group(settings: Settings, names: list[str], batch_size: int) -> int
         try:
             return engine._rebuild_here(names)
         except Exception as exc:
-            raise _portable(exc) from None
+            raise portable(exc) from None
     finally:
         db.close()
         app.close()
-
-
-def _portable(exc: Exception) -> Exception:
-    """The error itself if it survives pickling (the parent raises it as it is), else its text."""
-    try:
-        pickle.loads(pickle.dumps(exc))  # noqa: S301 — our own bytes, just made
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc

@@ -17,6 +17,7 @@ from domain.shared.workdays import is_workday
 from domain.supervision.rules.facts import warning_id
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, fetch_together, to_json
+from projections.offline_batch import batch_approved, batch_cited, batch_numbers, batch_projects
 from projections.rules import THRESHOLDS, Thresholds
 
 CERTIFICATES = frozenset(
@@ -58,8 +59,6 @@ CASE_COLUMNS = (
     "approved_on", "approved_position", "closed_on", "closed_position", "flow_code", "flow_version",
 )  # fmt: skip
 CASE_CHANGES = CASE_COLUMNS[8:-2]  # what the case's later events change (not its pin)
-CASE_EVENTS = frozenset({"Case.Approved", "Case.ApprovedPendingMaterials", "Case.BackEntered"})
-RECORD_EVENTS = frozenset({"ExternalRecord.Reported", "ExternalRecord.Amended"})
 PRELOAD_FROM = 50  # events: a batch this large reads its projects' facts up front, a smaller one on demand
 
 
@@ -147,7 +146,15 @@ class WarningsBase(ReadModel):
         self._projects: dict[str, dict[str, Any] | None] = {}  # code → region_code, flow_type (None: none)
         self._records: dict[str, list[dict[str, Any]]] = {}  # project code → its ow_records facts
         self._cited: dict[str, list[str]] = {}  # number → record ids citing it
+        self._spgl_cases: dict[str, list[dict[str, Any]]] = {}  # case ref → its imported case rows (ow_records)
+        self._receipts_of: dict[str, dict[str, Any] | None] = {}  # city case → its earliest step (W1)
+        self._receipts_read: set[str] = set()  # projects whose judged city cases' receipts are read
         self._numbers: dict[str, tuple[int, str | None]] = {}  # ow_numbers rows not inserted yet
+        # writes nothing reads before the next `_flush` (ow_steps, ow_pending): one executemany each
+        self._deferred: dict[str, list[Sequence[Any]]] = {}
+        self._deferred_keys: set[str] = set()  # the record ids and city cases those writes are about
+        self._known: dict[str, dict[str, Any] | None] = {}  # ow_numbers rows as read in this batch
+        self._items: dict[str | None, str | None] = {}  # a city's item code → ours (`_item`)
         # flow versions never change: kept across batches, read from ow_flows (whole) on a miss
         self._flows: dict[tuple[str, str], FlowRules] = {}
         self._flows_read = False  # ow_flows read whole in this batch: a miss is the unrecorded seed
@@ -159,16 +166,22 @@ class WarningsBase(ReadModel):
         try:
             self._dispatch(cur, batch)
             self._flush(cur)
+            self._flush_numbers(cur)
         finally:  # per batch only: another runner may write these tables between two batches
             self._cases, self._warnings, self._complete, self._seq = {}, {}, set(), None
             self._absent, self._pended, self._ids = set(), set(), None
             self._by_project, self._new, self._dirty = {}, [], set()
             self._projects, self._records, self._cited, self._numbers = {}, {}, {}, {}
+            self._spgl_cases, self._deferred, self._receipts_of, self._receipts_read = {}, {}, {}, set()
+            self._deferred_keys, self._known, self._items = set(), {}, {}
             self._flows_read = False
 
     def _flush(self, cur: Cursor) -> None:
         """Write the batch's new and changed ow_cases rows (before any SQL reads ow_cases) and the
-        numbers it made known."""
+        deferred writes (before any SQL reads ow_steps, ow_pending, ow_records)."""
+        for sql, rows in self._deferred.items():  # (each statement's rows in order; tables apart)
+            cur.executemany(sql, rows)
+        self._deferred, self._deferred_keys = {}, set()
         if self._new:
             cur.insert_rows("ow_cases", CASE_COLUMNS, [[self._cases[i][c] for c in CASE_COLUMNS] for i in self._new])
         changed = sorted(self._dirty.difference(self._new))
@@ -178,12 +191,26 @@ class WarningsBase(ReadModel):
                 [[*(self._cases[i][c] for c in CASE_CHANGES), i] for i in changed],
             )
         self._new, self._dirty = [], set()
+
+    def _flush_numbers(self, cur: Cursor) -> None:
+        """The numbers the batch made known, at its end (`_upstream` reads the copies before the table)."""
         if self._numbers:  # the first position of a number stays (DO NOTHING), as when inserted at once
             cur.executemany(
                 "INSERT INTO ow_numbers (number, position, issued_on) VALUES (?, ?, ?) ON CONFLICT (number) DO NOTHING",
                 [(number, *known) for number, known in self._numbers.items()],
             )
             self._numbers = {}
+
+    def _defer(self, sql: str, params: Sequence[Any], key: str) -> None:
+        """An insert into ow_steps, ow_pending or ow_records about `key` (a record id, a city case),
+        sent with the others at the next `_flush`: every read of those tables, and every other write
+        to them, flushes first (`_flush_for`: a read of one key's rows only if that key has some)."""
+        self._deferred.setdefault(sql, []).append(params)
+        self._deferred_keys.add(key)
+
+    def _flush_for(self, cur: Cursor, key: str) -> None:
+        if key in self._deferred_keys:
+            self._flush(cur)
 
     def _cases_of(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
         """Every ow_cases row of the project, in order of creation (read once per batch)."""
@@ -206,6 +233,7 @@ class WarningsBase(ReadModel):
     def _records_of(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
         """The project's ow_records facts, in log order (dropped whenever ow_records is written)."""
         if code not in self._records:
+            self._flush(cur)
             cur.execute(
                 "SELECT record_id, project_code, item_code, issued_on, position, kind, case_ref, number, department"
                 " FROM ow_records"
@@ -221,9 +249,17 @@ class WarningsBase(ReadModel):
             self._cited[number] = [r["record_id"] for r in cur.fetchall()]
         return self._cited[number]
 
-    def _preload(self, cur: Cursor, codes: list[str], numbers: list[str]) -> None:
-        """A large batch (a rebuild) reads its projects' cases, facts and records, and the citations
-        of its numbers, in a few queries rather than a few per project."""
+    def _cite(self, record_id: str, before: set[str], after: set[str]) -> None:
+        """The copies of `_citing` as ow_citations now is: the record cites `after`, no longer `before`."""
+        for number in before | after:
+            held = self._cited.get(number)
+            if held is not None:
+                kept = [r for r in held if r != record_id]
+                self._cited[number] = sorted([*kept, record_id]) if number in after else kept
+
+    def _preload(self, cur: Cursor, codes: list[str]) -> None:
+        """A large batch (a rebuild) reads its projects' cases, facts and records in a few queries
+        rather than a few per project."""
         for part in _chunks(codes):
             marks = _marks(part)
             self._by_project.update({code: [] for code in part})
@@ -243,15 +279,6 @@ class WarningsBase(ReadModel):
             )
             for row in cur.fetchall():
                 self._records[row["project_code"]].append(row)
-        for part in _chunks(numbers):
-            self._cited.update({number: [] for number in part})
-            cur.execute(
-                f"SELECT DISTINCT record_id, number FROM ow_citations WHERE number IN ({_marks(part)})"  # noqa: S608
-                " ORDER BY record_id",
-                part,
-            )
-            for row in cur.fetchall():
-                self._cited[row["number"]].append(row["record_id"])
 
     def _begin(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Read up front, in a few queries, the ow_cases rows of the batch's cases and every warning
@@ -277,22 +304,56 @@ class WarningsBase(ReadModel):
             (f"SELECT warning_id, status, evidence FROM warnings WHERE project_code IN ({sub})", part)  # noqa: S608
             for sub, part in zip(projects, params, strict=True)
         ]
+        # what cites the numbers the batch makes known (`_number_known` re-checks it)
+        numbers = _chunks(batch_numbers(batch))
+        queries += [
+            (f"SELECT DISTINCT record_id, number FROM ow_citations WHERE number IN ({_marks(part)})", part)  # noqa: S608
+            for part in numbers
+        ]
+        # the imported cases the batch's status and document rows may approve (`_imported_approval`)
+        refs = _chunks(batch_approved(batch))
+        queries += [
+            (
+                "SELECT record_id, project_code, issued_on, case_ref FROM ow_records"  # noqa: S608
+                f" WHERE kind = 'spgl_case' AND case_ref IN ({_marks(part)}) ORDER BY position",
+                part,
+            )
+            for part in refs
+        ]
+        # ow_numbers holds during a batch what it held before (written at its end): looked up once
+        looked_up = _chunks(sorted({*batch_numbers(batch), *batch_cited(batch)}))
+        queries += [
+            (f"SELECT number, position, issued_on FROM ow_numbers WHERE number IN ({_marks(part)})", part)  # noqa: S608
+            for part in looked_up
+        ]
         found = fetch_together(cur, queries)
+        for rows in found[len(queries) - len(looked_up) :]:
+            self._known.update({r.pop("number"): r for r in rows})
+        self._known.update({n: None for part in looked_up for n in part if n not in self._known})
+        found = found[: len(queries) - len(looked_up)]
+        queries = queries[: len(queries) - len(looked_up)]
+        cited_at, refs_at = len(queries) - len(refs) - len(numbers), len(queries) - len(refs)
         for rows in found[: len(chunks)]:
             for row in rows:
                 self._cases[row["case_id"]] = row
                 codes.add(row["project_code"])
-        for rows in found[len(chunks) :]:
+        for rows in found[len(chunks) : cited_at]:
             for row in rows:
                 self._warnings[row["warning_id"]] = {"status": row["status"], "evidence": row["evidence"]}
+        self._cited = {number: [] for part in numbers for number in part}
+        for rows in found[cited_at:refs_at]:
+            for row in sorted(rows, key=lambda r: r["record_id"]):
+                self._cited[row["number"]].append(row["record_id"])
+        self._spgl_cases = {ref: [] for part in refs for ref in part}
+        for rows in found[refs_at:]:
+            for row in rows:
+                self._spgl_cases[row.pop("case_ref")].append(row)
         known = list(codes)
         self._complete = set(known)
         if len(batch) >= PRELOAD_FROM:  # one query spares one per warning never raised
             cur.execute("SELECT warning_id FROM warnings")
             self._ids = {r["warning_id"] for r in cur.fetchall()}
-            numbers = {getattr(env.event, "document_number", None) for env in batch if env.event_type in CASE_EVENTS}
-            numbers |= {getattr(env.event, "number", None) for env in batch if env.event_type in RECORD_EVENTS}
-            self._preload(cur, sorted(known), sorted(n for n in numbers if isinstance(n, str) and n))
+            self._preload(cur, sorted({*known, *batch_projects(batch)}))
 
     def _case_row(self, cur: Cursor, case_id: str) -> dict[str, Any] | None:
         """A copy of the case's ow_cases row (from the batch's copies, else the table)."""
@@ -493,5 +554,6 @@ class WarningsBase(ReadModel):
     def _city_case_rows(self, cur: Cursor, code: str) -> list[dict[str, Any]]:
         raise NotImplementedError
 
-    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any], *, project: bool = True) -> bool:
+        """W6 of the case's stage and (`project`) of its project; False: not a main stage's case."""
         raise NotImplementedError

@@ -59,6 +59,7 @@ class CaseRules(WarningsBase):
         self._city_project_known(cur, env, e.code)
         # data reported before the project reached us (a monthly dump brings the city's project row
         # after the daily certificates) is no longer about a project never generated (W9)
+        self._flush(cur)
         cur.execute("SELECT record_id FROM ow_records WHERE project_code = ? ORDER BY position", (e.code,))
         for record in cur.fetchall():
             self._set(cur, env, "W9", (record["record_id"],), False)
@@ -383,7 +384,7 @@ class CaseRules(WarningsBase):
             **self._case_columns(case),
         )
 
-    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
+    def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any], *, project: bool = True) -> bool:
         """W6: a main stage took more working days than its limit, or the project more than its target.
 
         Counted: the working days on which the clock of at least one case of the stage (of stages
@@ -394,7 +395,7 @@ class CaseRules(WarningsBase):
         do count: resubmitting does not reset the stage clock."""
         rule = self._rules(cur, case).items.get(case["item_code"])
         if rule is None or rule.stage not in MAIN_STAGES:
-            return
+            return False
         code = case["project_code"]
         cases = []  # the project's cases of main stages, each staged by its own pinned version
         # ours and the city's (the same facts: acceptance, pauses, approval; judged by the seed's rules)
@@ -433,13 +434,15 @@ class CaseRules(WarningsBase):
                 project_code=code,
                 region_code=case["region_code"],
             )
+        if not project:  # (judged by the caller's first stage: the same facts, the same finding)
+            return True
         last = [c for c in cases if c["stage"] == MAIN_STAGES[-1]]
         final = stage_closing(approvals, MAIN_STAGES[-1], last[0]["rules"] if last else SEED_RULES)
-        project = self._project_facts(cur, code)
-        if final is None or project is None or project["flow_type"] is None:
-            return
+        facts = self._project_facts(cur, code)
+        if final is None or facts is None or facts["flow_type"] is None:
+            return True
         days, start, proof = _days_in_hand(cases, final)
-        target = cast(FlowRules, cases[0]["rules"]).project_target(int(project["flow_type"]))
+        target = cast(FlowRules, cases[0]["rules"]).project_target(int(facts["flow_type"]))
         self._set(
             cur,
             env,
@@ -453,7 +456,7 @@ class CaseRules(WarningsBase):
                 start=start,
                 closed=final[0],
                 days=days,
-                flow=REFERENCE.flow_types[int(project["flow_type"])],
+                flow=REFERENCE.flow_types[int(facts["flow_type"])],
                 target=target,
             ),
             subject=code,
@@ -461,6 +464,7 @@ class CaseRules(WarningsBase):
             project_code=code,
             region_code=case["region_code"],
         )
+        return True
 
     def _corrections(self, cur: Cursor, env: Envelope, case: dict[str, Any], positions: list[int]) -> None:
         """W7: more than one correction request breaks 一次性告知."""

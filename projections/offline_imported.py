@@ -50,6 +50,18 @@ STEP_COLUMNS = (
     "limit_days", "name", "channel", "position", "ref",
 )  # fmt: skip
 
+STEP_UPSERT = (  # the city's recording time (GXSJ) of the row's first version: a later correction re-dates nothing
+    f"INSERT INTO ow_steps ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' for _ in STEP_COLUMNS)})"  # noqa: S608
+    " ON CONFLICT (row_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in STEP_COLUMNS if c not in ("row_key", "recorded_at"))
+    + ", recorded_at = COALESCE(ow_steps.recorded_at, excluded.recorded_at)"
+)
+CITY_CASE_ROWS = (
+    "SELECT c.*, m.standard, p.case_ref AS pending FROM ow_city_cases c"
+    " LEFT JOIN ow_item_map m ON m.item_code = c.item_code LEFT JOIN ow_pending p ON p.case_ref = c.case_ref"
+    " WHERE c.project_code {} ORDER BY c.position"
+)
+
 
 class CityCases:
     """Mixed into OfflineWarnings: `self._set`, `self._resolve_id`, `self._region` are its own."""
@@ -59,6 +71,7 @@ class CityCases:
     _pended: set[str]  # in ow_pending, written in this batch (offline_base resets it per batch)
     _pre: dict[str, Any] | None = None  # while an import's cases are judged: `_prefetch`
     _receipts: dict[str, dict[str, Any] | None] = {}  # of the project `_city_case_rows` read last
+    _city_raw: dict[str, list[dict[str, Any]]] = {}  # while an import's projects are judged: their city cases
 
     def create_city_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)
@@ -149,14 +162,8 @@ class CityCases:
             "ref": row_ref(system, table, row),
         }
         values["kind"] = str(values["kind"])
-        # the city's recording time (GXSJ) of the row's first version: a later correction re-dates nothing
-        cur.execute(
-            f"INSERT INTO ow_steps ({', '.join(STEP_COLUMNS)}) VALUES ({', '.join('?' for _ in STEP_COLUMNS)})"  # noqa: S608
-            " ON CONFLICT (row_key) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in STEP_COLUMNS if c not in ("row_key", "recorded_at"))
-            + ", recorded_at = COALESCE(ow_steps.recorded_at, excluded.recorded_at)",
-            [values[c] for c in STEP_COLUMNS],
-        )
+        me: Any = self
+        me._defer(STEP_UPSERT, [values[c] for c in STEP_COLUMNS], row["SPSXSLBM"])
         self._pend(cur, row["SPSXSLBM"])
 
     def _refused_row(self, cur: Cursor, env: Envelope) -> None:
@@ -174,9 +181,13 @@ class CityCases:
             self._judge_city_case(cur, env, ref, self._today(cur))
 
     def _pend(self, cur: Cursor, case_ref: str) -> None:
+        me: Any = self
+        me._receipts_of.pop(case_ref, None)  # its rows changed: its earliest step is read again
         if case_ref in self._pended:
             return
-        cur.execute("INSERT INTO ow_pending (case_ref) VALUES (?) ON CONFLICT (case_ref) DO NOTHING", (case_ref,))
+        me._defer(
+            "INSERT INTO ow_pending (case_ref) VALUES (?) ON CONFLICT (case_ref) DO NOTHING", (case_ref,), case_ref
+        )
         self._pended.add(case_ref)
 
     def _today(self, cur: Cursor) -> date | None:
@@ -188,6 +199,8 @@ class CityCases:
 
     def _import_completed(self, cur: Cursor, env: Envelope) -> None:
         """Every row of the import is in the log: judge the city cases it touched."""
+        me: Any = self
+        me._flush(cur)  # (ow_steps, ow_pending as the batch wrote them)
         cur.execute("SELECT case_ref FROM ow_pending ORDER BY case_ref")
         refs = [r["case_ref"] for r in cur.fetchall()]
         cur.execute("DELETE FROM ow_pending")
@@ -204,16 +217,36 @@ class CityCases:
                 cur.executemany(UPDATE_JUDGED, self._pre["updates"])
         finally:
             self._pre = None
-        for code in sorted(projects):  # once per project, however many of its cases the import touched
-            self._judge_city_project(cur, env, code)
+        self._city_raw = self._city_cases_of(cur, sorted(projects))  # judging a project writes none of these
+        try:
+            for code in sorted(projects):  # once per project, however many of its cases the import touched
+                self._judge_city_project(cur, env, code)
+        finally:
+            self._city_raw = {}
+
+    def _city_cases_of(self, cur: Cursor, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """The projects' ow_city_cases rows (with their item mapping and whether pending), in log order."""
+        found: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
+        me: Any = self
+        me._flush(cur)
+        for part in _chunks(codes):
+            cur.execute(CITY_CASE_ROWS.format(f"IN ({', '.join('?' for _ in part)})"), part)
+            for row in cur.fetchall():
+                found[row["project_code"]].append(row)
+        return found
 
     def _judge_city_project(self, cur: Cursor, env: Envelope, code: str) -> None:
         """The project's city cases date its certificates (W1), its order (W4) and stages (W6)."""
         me: Any = self
         rows = self._city_case_rows(cur, code)  # (what W1 and W4 write below, warnings, it does not read)
+        # the earliest steps, for W1 until the cases' rows change (judging changes no step: a summary's
+        # earliest step is the one its steps give)
+        me._receipts_of.update(self._receipts)
+        me._receipts_read.add(code)
         me._recheck_certificates(cur, env, code, self._receipts)
         me._order(cur, env, code, imported=True)
         judged: set[str] = set()
+        whole = False  # the project's W6 judged (once: every stage reads the same facts for it)
         self._city_memo = {code: rows}  # the stage rule reads them once per stage: read once
         try:
             for row in rows:
@@ -221,7 +254,7 @@ class CityCases:
                 stage = str(item.stage) if item else row["item_code"]
                 if stage not in judged:  # one case per stage judges the stage (and the project)
                     judged.add(stage)
-                    me._stages(cur, env, row)
+                    whole = me._stages(cur, env, row, project=not whole) or whole
         finally:
             self._city_memo = {}
 
@@ -233,6 +266,8 @@ class CityCases:
             (day.isoformat(),),
         )
         closing = [str(k) for k in (Kind.APPROVED, Kind.REFUSED, Kind.NOT_ACCEPTED, Kind.WITHDRAWN, Kind.DOCUMENT)]
+        me: Any = self
+        me._flush(cur)
         # only the cases that may be overdue by now (due_on: a lower bound set when the case was last
         # judged; NULL: unknown) or whose facts changed since (pending): the others cannot be
         cur.execute(
@@ -301,6 +336,8 @@ class CityCases:
         if pre is not None and case["case_ref"] in pre["cases"]:
             rows = pre["steps"].get(case["case_ref"], [])
         else:
+            me: Any = self
+            me._flush(cur)
             cur.execute("SELECT * FROM ow_steps WHERE case_ref = ?", (case["case_ref"],))
             rows = cur.fetchall()
         steps = tuple(
@@ -417,16 +454,17 @@ class CityCases:
         as summed up when each case was last judged, unless its facts changed since (pending)."""
         if code in self._city_memo:
             return self._city_memo[code]
-        cur.execute(
-            "SELECT c.*, m.standard, p.case_ref AS pending FROM ow_city_cases c"
-            " LEFT JOIN ow_item_map m ON m.item_code = c.item_code LEFT JOIN ow_pending p ON p.case_ref = c.case_ref"
-            " WHERE c.project_code = ? ORDER BY c.position",
-            (code,),
-        )
+        if code in self._city_raw:
+            raw = self._city_raw[code]
+        else:
+            me: Any = self
+            me._flush(cur)
+            cur.execute(CITY_CASE_ROWS.format("= ?"), (code,))
+            raw = cur.fetchall()
         rows = []
         receipts: dict[str, dict[str, Any] | None] = {}
         self._receipts = receipts  # the cases' earliest steps, for W1 (`_judge_city_project`)
-        for case in cur.fetchall():
+        for case in raw:
             stored = case["summary"] and case["pending"] is None
             summary = json.loads(case["summary"]) if stored else _summary(self._facts(cur, case))
             started = summary.pop("started", None)
@@ -448,6 +486,8 @@ class CityCases:
         return rows
 
     def _steps_of(self, cur: Cursor, ref: str) -> list[dict[str, Any]]:
+        me: Any = self
+        me._flush(cur)
         cur.execute("SELECT project_code, position, ref FROM ow_steps WHERE case_ref = ? ORDER BY ref", (ref,))
         return cur.fetchall()
 

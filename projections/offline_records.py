@@ -37,6 +37,11 @@ def _earliest(steps: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     }
 
 
+def _created(e: Any) -> bool:
+    """The first event of its record (ExternalRecord.Reported, SpglRow.Imported): no ow_records row yet."""
+    return getattr(e, "originator_version", None) == 1
+
+
 class RecordRules(WarningsBase):
     """Rules over external records and imported SPGL rows (W1, W4, W5, W9, W10, W3 rows)."""
 
@@ -48,10 +53,12 @@ class RecordRules(WarningsBase):
         e: Any = env.event
         record_id = str(e.originator_id)
         issued = e.issued_on.isoformat() if e.issued_on else None
-        self._cited.clear()
-        cur.execute("DELETE FROM ow_records WHERE record_id = ? RETURNING project_code", (record_id,))
-        old = [r["project_code"] for r in cur.fetchall()]
-        cur.execute(
+        old: list[str | None] = []
+        if not _created(e):  # (a first report or imported row has no row to replace: no round trip)
+            self._flush(cur)
+            cur.execute("DELETE FROM ow_records WHERE record_id = ? RETURNING project_code", (record_id,))
+            old = [r["project_code"] for r in cur.fetchall()]
+        self._defer(
             "INSERT INTO ow_records (record_id, kind, project_code, item_code, number, issued_on, case_ref,"
             " status_code, source_system, department, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -67,14 +74,18 @@ class RecordRules(WarningsBase):
                 e.department,
                 env.position,
             ),
+            record_id,
         )
         fact = {"record_id": record_id, "kind": e.kind, "project_code": e.project_code, "item_code": e.item_code}
         fact |= {"number": e.number, "issued_on": issued, "case_ref": e.case_ref, "status_code": e.status_code}
         fact |= {"source_system": e.source_system, "department": e.department, "position": env.position}
         self._record_put(fact, old)  # the row as written: the rules below read it, not the table
+        cited: set[str] = set()  # what the record cited before
         if old:  # an amendment (citations are written with their record only: a new one has none)
             cur.execute("SELECT field, number FROM ow_citations WHERE record_id = ?", (record_id,))
-            dropped = [r for r in cur.fetchall() if e.upstream.get(r["field"]) != r["number"]]
+            before = cur.fetchall()
+            cited = {r["number"] for r in before}
+            dropped = [r for r in before if e.upstream.get(r["field"]) != r["number"]]
             for gone in dropped:  # an amendment no longer cites it: nothing missing any more
                 self._set(cur, env, "W5", (record_id, gone["number"]), False)
                 self._set(cur, env, "W4", ("upstream", record_id, gone["number"]), False)
@@ -83,12 +94,13 @@ class RecordRules(WarningsBase):
             cur.execute(
                 "INSERT INTO ow_citations (record_id, field, number) VALUES (?, ?, ?)", (record_id, field, number)
             )
+        self._cite(record_id, cited, set(e.upstream.values()))
         if e.kind in CERTIFICATES and e.number:
             self._number_known(cur, env, e.number, issued)
         if e.upstream:  # (W4, W5 read its citations: just written)
-            self._upstream(cur, env, record_id)
+            self._upstream(cur, env, record_id, fact)
         if e.kind in CERTIFICATES:  # (W1 reads certificates only)
-            self._certificate_without_case(cur, env, record_id)
+            self._certificate_without_case(cur, env, record_id, fact)
         self._unknown_project(cur, env, record_id, fact)
         if e.kind == "status_row":
             # an imported status row's W3 is judged with its whole case when the import completes
@@ -117,12 +129,23 @@ class RecordRules(WarningsBase):
                 self._project_generated(cur, Envelope(env.position, cast(Any, project)))
         elif e.table == spgl.CASE:
             project_code = spgl.gcdm_project_code(row["GCDM"])
-            cur.execute(
+            values = (str(e.originator_id), project_code, row["SPSXBM"], row["SPSXSLBM"], e.source_system, env.position)
+            insert = (
                 "INSERT INTO ow_records (record_id, kind, project_code, item_code, case_ref, source_system, position)"
-                " VALUES (?, 'spgl_case', ?, ?, ?, ?, ?) ON CONFLICT (record_id) DO NOTHING RETURNING record_id",
-                (str(e.originator_id), project_code, row["SPSXBM"], row["SPSXSLBM"], e.source_system, env.position),
+                " VALUES (?, 'spgl_case', ?, ?, ?, ?, ?)"
             )
-            if cur.fetchall():
+            if _created(e):  # a first row: no conflict possible, written with the others
+                self._defer(insert, values, values[0])
+                inserted = True
+            else:  # a correction keeps the case as first imported
+                self._flush(cur)
+                cur.execute(f"{insert} ON CONFLICT (record_id) DO NOTHING RETURNING record_id", values)
+                inserted = bool(cur.fetchall())
+            if inserted:
+                if row["SPSXSLBM"] in self._spgl_cases:  # the batch's copy of its imported cases
+                    self._spgl_cases[row["SPSXSLBM"]].append(
+                        {"record_id": str(e.originator_id), "project_code": project_code, "issued_on": None}
+                    )
                 case: dict[str, Any] = {"record_id": str(e.originator_id), "project_code": project_code}
                 case |= {"item_code": row["SPSXBM"], "issued_on": None, "position": env.position, "kind": "spgl_case"}
                 self._record_put({**case, "case_ref": row["SPSXSLBM"], "number": None, "department": None}, [])
@@ -147,18 +170,23 @@ class RecordRules(WarningsBase):
         record_id = str(e.originator_id)
         project_code = spgl.gcdm_project_code(row["GCDM"])
         issued = _business_day(row["PFRQ"])
-        cur.execute(
-            "DELETE FROM ow_records WHERE record_id IN (?, ?) RETURNING project_code", (record_id, f"{record_id}#ZZBH")
-        )
-        old = [r["project_code"] for r in cur.fetchall()]
+        old: list[str | None] = []
+        if not _created(e):
+            self._flush(cur)
+            cur.execute(
+                "DELETE FROM ow_records WHERE record_id IN (?, ?) RETURNING project_code",
+                (record_id, f"{record_id}#ZZBH"),
+            )
+            old = [r["project_code"] for r in cur.fetchall()]
         numbers = [(record_id, row["PFWH"])]
         if row.get("ZZBH") and row["ZZBH"] != row["PFWH"]:
             numbers.append((f"{record_id}#ZZBH", row["ZZBH"]))
         for ident, number in numbers:
-            cur.execute(
+            self._defer(
                 "INSERT INTO ow_records (record_id, kind, project_code, number, issued_on, case_ref, source_system,"
                 " position) VALUES (?, 'spgl_document', ?, ?, ?, ?, ?, ?)",
                 (ident, project_code, number, issued, row["SPSXSLBM"], e.source_system, env.position),
+                ident,
             )
             fact: dict[str, Any] = {"record_id": ident, "project_code": project_code, "item_code": None}
             fact |= {"issued_on": issued}
@@ -172,18 +200,24 @@ class RecordRules(WarningsBase):
     def _imported_approval(self, cur: Cursor, env: Envelope, case_ref: str, day: str) -> None:
         """An imported case was approved on `day` (a status row 办结 or its approval document): the
         earliest such day is its approval date, and the project's order is re-checked (W4)."""
-        cur.execute(
-            "SELECT record_id, project_code, issued_on FROM ow_records WHERE kind = 'spgl_case' AND case_ref = ?",
-            (case_ref,),
-        )
-        for case in cur.fetchall():
+        cases = self._spgl_cases.get(case_ref)
+        if cases is None:
+            self._flush(cur)
+            cur.execute(
+                "SELECT record_id, project_code, issued_on FROM ow_records WHERE kind = 'spgl_case' AND case_ref = ?",
+                (case_ref,),
+            )
+            cases = cur.fetchall()
+        for case in cases:
             if case["issued_on"] is not None and case["issued_on"] <= day:
                 continue
+            case["issued_on"] = day  # (the batch's copy, changed alike)
             code = case["project_code"]
             if code in self._records:  # the cached fact, changed alike (a new dict: callers may hold the old)
                 self._records[code] = [
                     {**r, "issued_on": day} if r["record_id"] == case["record_id"] else r for r in self._records[code]
                 ]
+            self._flush_for(cur, case["record_id"])  # (a case row of this batch: its insert goes first)
             cur.execute("UPDATE ow_records SET issued_on = ? WHERE record_id = ?", (day, case["record_id"]))
             if case["project_code"]:
                 self._order(cur, env, case["project_code"])
@@ -201,7 +235,8 @@ class RecordRules(WarningsBase):
     ) -> None:
         """W1 again for the project's certificates (`receipts`: its city cases' earliest steps, when
         the caller has just read them)."""
-        self._started = dict(receipts or {})  # the steps do not change while they are re-checked: read once
+        # the steps do not change while they are re-checked: read once (None: the batch's copies)
+        self._started = dict(receipts) if receipts is not None else None
         try:
             for r in list(self._records_of(cur, project_code)):
                 if r["kind"] in CERTIFICATES and r["item_code"]:
@@ -217,18 +252,27 @@ class RecordRules(WarningsBase):
             m
             for m in self._records_of(cur, r["project_code"])  # in log order
             if (m["kind"] == "spgl_document" and m["number"] == r["number"])
-            or (m["kind"] == "spgl_case" and r["item_code"] in (m["item_code"], NAMES.item(m["item_code"])))
+            or (m["kind"] == "spgl_case" and r["item_code"] in (m["item_code"], self._item(m["item_code"])))
         ]
 
+    def _item(self, code: str | None) -> str | None:
+        """`NAMES.item` of a city's item code, once per batch (the catalogue is fixed for a batch)."""
+        if code not in self._items:
+            self._items[code] = NAMES.item(code)
+        return self._items[code]
+
     def _city_started(self, cur: Cursor, case_ref: str, project_code: str) -> dict[str, Any] | None:
-        """The earliest step of a city case (its receipt, as a rule): day, position and row."""
-        if self._started is None:
-            self._started = {}
-            try:
-                return self._city_started(cur, case_ref, project_code)
-            finally:
-                self._started = None
-        if not self._started:  # the project's city cases at once, as summed up when last judged
+        """The earliest step of a city case (its receipt, as a rule): day, position and row. Read
+        into `_started` while certificates are re-checked with their caller's receipts, else into
+        the batch's copies (`_receipts_of`: a case's entry dropped when its rows change or it is judged)."""
+        started = self._receipts_of if self._started is None else self._started
+        if started is self._receipts_of:
+            load = project_code not in self._receipts_read
+            self._receipts_read.add(project_code)
+        else:
+            load = not started
+        if load:  # the project's city cases at once, as summed up when last judged
+            self._flush(cur)  # (ow_steps, ow_pending as the batch wrote them)
             cur.execute(
                 "SELECT case_ref, started_day AS day, started_position AS position, started_ref AS ref"
                 " FROM ow_city_cases WHERE summary IS NOT NULL AND case_ref IN"
@@ -238,17 +282,19 @@ class RecordRules(WarningsBase):
             )
             for r in cur.fetchall():
                 ref = r.pop("case_ref")
-                self._started[ref] = r if r["day"] is not None else None
-        if case_ref not in self._started:  # not judged since its last rows came: read its steps
+                started[ref] = r if r["day"] is not None else None
+        if case_ref not in started:  # not judged since its last rows came: read its steps
+            self._flush_for(cur, case_ref)
             cur.execute(
                 "SELECT case_ref, business_time, position, ref FROM ow_steps WHERE case_ref = ?"
                 " AND business_time IS NOT NULL",
                 (case_ref,),
             )
-            self._started[case_ref] = _earliest(cur.fetchall()).get(case_ref)
-        return self._started[case_ref]
+            started[case_ref] = _earliest(cur.fetchall()).get(case_ref)
+        return started[case_ref]
 
     def _record_row(self, cur: Cursor, record_id: str) -> dict[str, Any]:
+        self._flush_for(cur, record_id)
         cur.execute("SELECT * FROM ow_records WHERE record_id = ?", (record_id,))
         row = cur.fetchone()
         assert row is not None
@@ -265,19 +311,22 @@ class RecordRules(WarningsBase):
 
     def _number_known(self, cur: Cursor, env: Envelope, number: str, issued_on: str | None) -> None:
         """A certificate or approval number now exists: re-check everything that cites it (W5, W4)."""
-        self._numbers.setdefault(number, (env.position, issued_on))  # written back by `_flush`
+        self._numbers.setdefault(number, (env.position, issued_on))  # written back by `_flush_numbers`
         for record_id in list(self._citing(cur, number)):
             self._upstream(cur, env, record_id)
 
-    def _upstream(self, cur: Cursor, env: Envelope, record_id: str) -> None:
-        """W5: a cited upstream number exists nowhere; W4: the upstream is dated after the downstream."""
-        r = self._record_row(cur, record_id)
+    def _upstream(self, cur: Cursor, env: Envelope, record_id: str, fact: dict[str, Any] | None = None) -> None:
+        """W5: a cited upstream number exists nowhere; W4: the upstream is dated after the downstream
+        (`fact`: the record as just written, when the caller has it)."""
+        r = fact or self._record_row(cur, record_id)
         columns = self._record_columns(cur, r)
         kind = KIND_NAMES.get(r["kind"], r["kind"])
         cur.execute("SELECT field, number FROM ow_citations WHERE record_id = ? ORDER BY field", (record_id,))
         for cite in cur.fetchall():
-            cur.execute("SELECT position, issued_on FROM ow_numbers WHERE number = ?", (cite["number"],))
-            known = cur.fetchone()
+            if cite["number"] not in self._known:  # (ow_numbers is written at the batch's end only)
+                cur.execute("SELECT position, issued_on FROM ow_numbers WHERE number = ?", (cite["number"],))
+                self._known[cite["number"]] = cur.fetchone()
+            known = self._known[cite["number"]]
             if known is None and cite["number"] in self._numbers:  # known since, in this batch
                 position, issued_on = self._numbers[cite["number"]]
                 known = {"position": position, "issued_on": issued_on}
@@ -427,10 +476,12 @@ class RecordRules(WarningsBase):
             cur.execute("SELECT case_id FROM ow_cases WHERE case_id = ?", (r["case_ref"],))
             ours = cur.fetchone()
         if ours is None:  # a case reported through the data-sharing tables is known to the platform
+            self._flush(cur)
             cur.execute("SELECT 1 FROM ow_records WHERE kind = 'spgl_case' AND case_ref = ?", (r["case_ref"],))
             ours = cur.fetchone()
         if ours is not None and not rows_rule:
             return  # (the rows below are the evidence of W10 and W3 only)
+        self._flush(cur)
         cur.execute(
             "SELECT position, status_code FROM ow_records WHERE kind = 'status_row' AND source_system = ?"
             " AND case_ref = ? ORDER BY position",

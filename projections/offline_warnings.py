@@ -55,6 +55,7 @@ class OfflineWarnings(CityCases, CaseRules, RecordRules, FollowUps):
     # 6: city cases keep the day W6.open_overdue may first hold and their stage summary (speed, issue 15)
     # 7: 容缺 materials and 告知承诺 commitments followed up (ow_follow_ups, W7 after the decision)
     shape = 7
+    pipelined = True  # a catch-up writes row by row between reads: the writes are not waited for
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
         big = bigint(dialect)

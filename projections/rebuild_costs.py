@@ -1,6 +1,9 @@
-"""How the parallel rebuild (ProjectionEngine.rebuild_groups) weighs each read model."""
+"""How the parallel rebuild (ProjectionEngine.rebuild_groups) weighs each read model, and how a worker
+process hands its error back."""
 
 from __future__ import annotations
+
+import pickle
 
 # µs per event each read model adds to a rebuild: its rebuild alone (bench/rebuild.py, 20,073
 # events) less the ≈ 33 µs every rebuild pays to read and decode the log. Only the proportions
@@ -28,3 +31,12 @@ REBUILD_COST: dict[str, float] = {
 
 def rebuild_cost(name: str) -> float:
     return REBUILD_COST.get(name, 20.0)
+
+
+def portable(exc: Exception) -> Exception:
+    """The error itself if it survives pickling (the parent raises it as it is), else its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 — our own bytes, just made
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
