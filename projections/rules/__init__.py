@@ -4,11 +4,14 @@ one-sentence explanations of each finding."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from shapely.geometry import shape
+
+from domain.catalog import CATALOG
 
 RULES = ("W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8", "W9", "W10")
 
@@ -24,7 +27,24 @@ class Thresholds:
     max_corrections: int
     name_similarity: float
     red_line_overlap: float
-    consulted: dict[str, frozenset[str]]
+    consulted: Mapping[str, frozenset[str]]
+
+
+class ConsultedInForce(Mapping[str, frozenset[str]]):
+    """W10: the departments an item consults besides its own (会签/征求意见), as the catalogue in force
+    lists them (items sheet, `consulted_departments`), read at each use."""
+
+    def __getitem__(self, item: str) -> frozenset[str]:
+        found = CATALOG.items.get(item)
+        if found is None:
+            raise KeyError(item)
+        return frozenset(found.consulted_departments)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CATALOG.items)
+
+    def __len__(self) -> int:
+        return len(CATALOG.items)
 
 
 def load_thresholds(text: str | None = None) -> Thresholds:
@@ -44,7 +64,7 @@ def load_thresholds(text: str | None = None) -> Thresholds:
         max_corrections=int(raw["W7"]["max_corrections"]),
         name_similarity=float(raw["W8"]["name_similarity"]),
         red_line_overlap=float(raw["W8"]["red_line_overlap"]),
-        consulted={item: frozenset(depts) for item, depts in raw["W10"]["consulted"].items()},
+        consulted=ConsultedInForce(),
     )
 
 

@@ -28,7 +28,10 @@ MAX_LAG_H = THRESHOLDS["W2"]["max_business_lag_hours"]
 MIN_MINUTES = THRESHOLDS["W3"]["min_minutes_receipt_to_approval"]
 EQUAL_GAPS = THRESHOLDS["W3"]["synthetic_equal_gaps"]
 MAX_CORRECTIONS = THRESHOLDS["W7"]["max_corrections"]
-CONSULTED: dict[str, list[str]] = THRESHOLDS["W10"]["consulted"]
+# the departments each item consults besides its own (the seed edition's items sheet)
+CONSULTED: dict[str, list[str]] = {
+    code: [d for d in item["consulted_departments"].split(";") if d] for code, item in ITEMS.items()
+}
 
 
 class Maker:

@@ -12,6 +12,7 @@ in: steps are judged in business-time order, ties broken by kind and by the sour
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -126,7 +127,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Limits:
-    """Thresholds of warning_rules.toml the lifecycle rules use."""
+    """Thresholds of warning_rules.toml the lifecycle rules use, and the items' consulted departments
+    (W10: the catalogue in force, projections/rules ConsultedInForce)."""
 
     max_business_lag_hours: float = 72
     min_minutes_receipt_to_approval: float = 30
@@ -135,7 +137,7 @@ class Limits:
     synthetic_equal_gaps: int = 3
     max_corrections: int = 1
     open_overdue_days: int = 10  # an open case this many working days past its deadline is W6
-    consulted: dict[str, frozenset[str]] = field(default_factory=dict)
+    consulted: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def warning_id(rule: str, *keys: str) -> str:

@@ -240,7 +240,7 @@ def procedure_abuse(case: CaseFacts, t: Limits) -> list[Finding]:
 
 def hidden_department(case: CaseFacts) -> list[Finding]:
     """W10 隐形审批: an opinion from a department outside the item's flow (its own department, the
-    consulted ones of warning_rules.toml, the department the case row names)."""
+    consulted ones of the catalogue in force, the department the case row names)."""
     if case.item_code is None:
         return []  # an item we cannot map has no known flow to compare with (docs: known limits)
     found: dict[str, list[Step]] = {}
