@@ -58,7 +58,7 @@ def flow_rows(
     """Flow, stage and stage-item rows of one version of a flow; `key` is the flow row's DFSJZJ
     (the stage and item rows' derive from it)."""
     version = str(definition["version"])
-    common = {"XZQHDM": region_code, "SJYXBS": "1", "SPLCBM": code, "SPLCBBH": version}
+    common = {"XZQHDM": REFERENCE.gbt_code(region_code), "SJYXBS": "1", "SPLCBM": code, "SPLCBBH": version}
     out = [(spgl.FLOW, {"DFSJZJ": key, **common, "SPLCMC": definition["name"], "SPLCLX": str(flow_type)})]
     for stage in definition["stages"]:
         n = str(stage["stage"])
@@ -418,7 +418,7 @@ class SpglExchange(ReadModel):
             rows.append((spgl.CASE, case, False))
         c = b.cases.rows.get(case_id)
         assert c is not None, f"case {case_id} was not received"
-        base = {"XZQHDM": c["region_code"], "GCDM": c["gcdm"], "SPSXSLBM": case_id}
+        base = {"XZQHDM": REFERENCE.gbt_code(c["region_code"]), "GCDM": c["gcdm"], "SPSXSLBM": case_id}
         version = e.originator_version
 
         def status(code: int, at: Any, opinion: str | None = None, n: int = 0) -> tuple[str, dict[str, str], bool]:

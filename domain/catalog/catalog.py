@@ -27,7 +27,7 @@ from domain.catalog.follow_up import (
 )
 from domain.catalog.rule_approval import RuleApproval, parse_rule_approval
 from domain.shared.errors import InvalidValue
-from domain.shared.reference import REFERENCE
+from domain.shared.reference import REFERENCE, Region
 
 
 @dataclass(frozen=True)
@@ -149,6 +149,12 @@ class Catalog:
                     f"flow type {flow}: target {days} outside {floor}..{NATIONAL_CEILING_DAYS} working days"
                 )
 
+    def parks(self) -> list[Region]:
+        """The parks with approval powers this edition adds to GB/T 2260 (regions sheet)."""
+        return [
+            Region(r["code"], r["name"], "park", r["parent_code"]) for r in self.regions if r.get("level") == "park"
+        ]
+
     def department_for(self, item_code: str, region_code: str) -> Department | None:
         """The body that handles this item for a project in this region: the department of the item's
         function in the region, else in its parent, up to the province (None: none on the way)."""
@@ -232,11 +238,13 @@ class _Holder:
             if position <= self.position:
                 return False
             self.catalog, self.position = catalog, position
+            REFERENCE.set_parks(catalog.parks())  # a park's projects, names and unit follow the edition
             return True
 
     def reset(self) -> None:
         with self._lock:
             self.catalog, self.position = SEED_CATALOG, 0
+            REFERENCE.set_parks(SEED_CATALOG.parks())
 
 
 _IN_FORCE = _Holder(SEED_CATALOG)
@@ -337,6 +345,9 @@ class CatalogInForce:
 
     def project_target(self, flow_type: int) -> int:
         return in_force().project_target(flow_type)
+
+    def parks(self) -> list[Region]:
+        return in_force().parks()
 
     def department_for(self, item_code: str, region_code: str) -> Department | None:
         return in_force().department_for(item_code, region_code)

@@ -256,4 +256,4 @@ def uscc(value: str) -> str | None:
 
 
 def reference_region(code: str) -> bool:
-    return code in REFERENCE.regions
+    return code in REFERENCE.gbt_regions

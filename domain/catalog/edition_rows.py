@@ -131,7 +131,7 @@ def _regions(check: _Check) -> list[dict[str, Any]]:
         if code is None or not check.unique("regions", i, "code", code, seen):
             continue
         if reference_region(code):
-            ref = REFERENCE.regions[code]
+            ref = REFERENCE.gbt_regions[code]
             if name is not None and name != ref.name:
                 check.bad("regions", i, "name", "region_name", f"{code} is {ref.name} in GB/T 2260")
             region["parent_code"] = ref.parent_code
@@ -211,7 +211,7 @@ def department_for(
         found = next((d for d in departments if d["code"] == code and d["region_code"] == here), None)
         if found is not None:
             return found
-        here = parents.get(here) or (REFERENCE.regions[here].parent_code if here in REFERENCE.regions else None)
+        here = parents.get(here) or (REFERENCE.gbt_regions[here].parent_code if here in REFERENCE.gbt_regions else None)
     return None
 
 

@@ -27,6 +27,7 @@ from typing import Any
 from domain.exchange.spgl import BUILD_PERMIT, LAND_PERMIT, RED_LINE, WORKS_PERMIT, tables
 from domain.shared.errors import InvalidValue
 from domain.shared.events import SHANGHAI
+from domain.shared.reference import REFERENCE
 
 # licence type → (table, the field that carries the licence number)
 PERMIT_TABLES: dict[str, tuple[str, str]] = {
@@ -61,7 +62,10 @@ def text(value: Any) -> str:
 
 
 def row(**fields: Any) -> dict[str, str]:
-    """A row of the fields that have a value (an empty cell and a missing one are the same)."""
+    """A row of the fields that have a value (an empty cell and a missing one are the same); a park's
+    region goes out as its GB/T 2260 parent's (the national platform knows no park code)."""
+    if fields.get("XZQHDM"):
+        fields["XZQHDM"] = REFERENCE.gbt_code(str(fields["XZQHDM"]))
     return {k: t for k, v in fields.items() if (t := text(v)) != ""}
 
 

@@ -48,7 +48,7 @@ def validate_project_code(value: str, field: str = "project_code") -> str:
             field, "expected TTTT-RRRRRR-DD-PP-NNNNNC (e.g. 2611-460100-04-01-123456)", "project_code_format"
         )
     time_seg, region = m.group(1), m.group(2)
-    if not REFERENCE.is_region(region):
+    if region not in REFERENCE.gbt_regions:
         raise InvalidValue(
             field, f"region segment {region} is not a current Hainan division code", "project_code_region"
         )
@@ -82,7 +82,7 @@ def validate_parcel_code(value: str, field: str = "parcel_code") -> str:
             "expected 19 characters: 6-digit region, 3+3 zone digits, G/J/Z, a letter, 5 digits",
             "parcel_code_format",
         )
-    if not REFERENCE.is_region(m.group(1)):
+    if m.group(1) not in REFERENCE.gbt_regions:
         raise InvalidValue(
             field, f"region segment {m.group(1)} is not a current Hainan division code", "parcel_code_region"
         )
@@ -90,7 +90,8 @@ def validate_parcel_code(value: str, field: str = "parcel_code") -> str:
 
 
 def validate_region(value: str, field: str = "region_code") -> str:
-    """行政区划代码 — must be a current code of regions.csv (old codes such as 469003 are refused)."""
+    """行政区划代码 — a current code of regions.csv (old codes such as 469003 are refused) or a park
+    with approval powers of the catalogue in force."""
     if not REFERENCE.is_region(value):
         raise InvalidValue(field, f"{value} is not a current Hainan division code (GB/T 2260)", "region_unknown")
     return value

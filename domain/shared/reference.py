@@ -6,6 +6,7 @@ Loaded once from package data: static tables, not I/O against a live system.
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -33,10 +34,29 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 class Reference:
     @cached_property
-    def regions(self) -> dict[str, Region]:
+    def gbt_regions(self) -> dict[str, Region]:
+        """GB/T 2260 (regions.csv): the codes national tables and project codes carry."""
         return {
             r["code"]: Region(r["code"], r["name"], r["level"], r["parent_code"] or None) for r in _rows("regions.csv")
         }
+
+    @cached_property
+    def regions(self) -> dict[str, Region]:
+        """GB/T 2260 and the parks with approval powers of the catalogue in force (`set_parks`)."""
+        return dict(self.gbt_regions)
+
+    def set_parks(self, parks: Iterable[Region]) -> None:
+        """The parks of the catalogue in force (domain/catalog installs them with an edition); the
+        mapping is replaced whole, so a reader never sees it half changed."""
+        regions = dict(self.gbt_regions)
+        regions.update({p.code: p for p in parks if p.code not in regions and p.parent_code in regions})
+        self.__dict__["regions"] = regions
+
+    def gbt_code(self, code: str) -> str:
+        """The GB/T 2260 code a national table carries for a region: a park's parent's."""
+        while code not in self.gbt_regions and code in self.regions and self.regions[code].parent_code:
+            code = str(self.regions[code].parent_code)
+        return code
 
     @cached_property
     def stages(self) -> dict[int, str]:
@@ -62,6 +82,8 @@ class Reference:
     def unit_of(self, region_code: str) -> str:
         """The city/county unit a region belongs to (a district maps to its prefecture)."""
         region = self.regions[region_code]
+        if region.level == "park" and region.parent_code:  # a park counts with the unit it lies in
+            return self.unit_of(region.parent_code)
         if region.level == "district" and region.parent_code:
             return region.parent_code
         return region.code

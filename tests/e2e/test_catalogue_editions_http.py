@@ -20,11 +20,13 @@ import pytest
 
 from application.bootstrap import bootstrap
 from application.policy import LICENCE_ISSUER
+from demo.data import HAINAN_CATALOGUE
 from domain.catalog import CATALOG, SEED_CATALOG, reset_to_seed
 from domain.catalog.catalog import seed_tables
 from domain.catalog.publication import CATALOGUE_ID
 from domain.exchange import spgl
 from domain.shared.codes import uscc_check_char
+from infrastructure.catalogue_files import read_tables
 from infrastructure.settings import Settings
 from tests.conftest import JWT_SECRET
 from tests.e2e.conftest import OWNER_USCC, Server, auth, problem_of, project_body, serving
@@ -263,3 +265,37 @@ def graphql(http: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
     body = r.json()
     assert "errors" not in body, body
     return dict(body["data"])
+
+
+def test_a_park_of_the_province_file_hosts_projects_under_its_own_bureau(server: Server) -> None:
+    """The province's file adds 洋浦经济开发区 (a park with approval powers, our code under 儋州): a
+    project is generated in it, its case is handled by the park's 规划建设局, its statistics count with
+    儋州, and the national tables carry 儋州's GB/T 2260 code."""
+    tables = read_tables(HAINAN_CATALOGUE)
+    [park] = [r for r in tables["regions"] if r["level"] == "park"]
+    [bureau] = [d for d in tables["departments"] if d["region_code"] == park["code"]]
+    [flow] = [f for f in tables["flows"] if f["flow_type"] == "3" and f["region_code"] == "460000"]
+    item = next(
+        i["code"] for i in tables["items"]
+        if i["department"] == bureau["code"] and not i["prerequisites"] and i["code"] in flow["items"].split(";")
+    )  # fmt: skip
+    clerk = auth("window_clerk", org=f"{park['code']}-zwfw", region=park["code"])
+    with server.client() as http:
+        r = http.post("/api/v1/catalogue/editions", json={"tables": tables, "file_name": "hainan"}, headers=ADMIN)
+        assert r.status_code == 201, r.text
+        code = f"2611-{park['parent_code']}-04-01-{random.randrange(10**6):06d}"
+        body = project_body(code=code, region_code=park["code"], name="洋浦测试仓储项目")
+        r = http.post("/api/v1/projects", json=body, headers=APPLICANT)
+        assert r.status_code == 201, r.text
+        r = http.post("/api/v1/cases", json={"project_code": code, "item_code": item}, headers=clerk)
+        assert r.status_code == 201, r.text
+        case_id = r.json()["id"]
+        assert server.container.engine.wait_for(server.position(), timeout=30)
+        case = graphql(http, "query($id: ID!) { case(id: $id) { departmentName } }", id=case_id)
+        assert case["case"]["departmentName"] == bureau["name"]
+        groups = graphql(http, "{ statistics(groupBy: REGION) { key received } }")["statistics"]
+        assert {g["key"]: g["received"] for g in groups}.get(park["parent_code"]) == 1
+    rows = server.container.spgl.export(NATIONAL)
+    [project_row] = [r for r in rows[spgl.PROJECT] if r["XMDM"] == code]
+    [case_row] = [r for r in rows[spgl.CASE] if r["SPSXSLBM"] == case_id]
+    assert project_row["XZQHDM"] == case_row["XZQHDM"] == park["parent_code"]

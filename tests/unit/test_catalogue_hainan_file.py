@@ -147,7 +147,7 @@ def test_the_park_is_yangpu_under_danzhou_with_its_own_department(
 ) -> None:
     park = _park(sheets)
     assert park["name"] == "洋浦经济开发区" and park["parent_code"] == "460400"
-    assert re.fullmatch(r"\d{6}", park["code"]) and park["code"] not in REFERENCE.regions
+    assert re.fullmatch(r"\d{6}", park["code"]) and park["code"] not in REFERENCE.gbt_regions
     assert park["basis_assumed"] == "yes" and park["basis"]
     only_there = [r for r in sheets["departments"] if r["region_code"] == park["code"]]
     assert [r["name"] for r in only_there] == ["洋浦经济开发区规划建设局"]
