@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from application.policy import Actor
-from domain.catalog import CATALOG
+from domain.catalog import SEED_CATALOG
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import add_workdays, is_workday
@@ -107,8 +107,10 @@ BACKENTRY_REASONS = (
 )
 DEPARTMENTS = ("fgw", "zrzy", "zjj", "water", "power", "gas")
 UTILITIES = ("GJ-5-01", "GJ-5-02", "GJ-5-03")
-# departments whose approvals issue an electronic licence: each unit's gets a seal the system may use
-LICENSING = tuple(sorted({i.department for i in CATALOG.items.values() if i.licence_type is not None}))
+# departments whose approvals issue an electronic licence: each unit's gets a seal the system may use.
+# The demo plans the seed edition's 13 items (which the province's file it imports keeps unchanged), so
+# what it plans never depends on the edition this process happens to hold.
+LICENSING = tuple(sorted({i.department for i in SEED_CATALOG.items.values() if i.licence_type is not None}))
 SEAL_VALIDITY = (datetime(2026, 1, 1, tzinfo=SHANGHAI), datetime(2028, 12, 31, 23, 59, 59, tzinfo=SHANGHAI))
 SUPERVISION = date(2026, 11, 2)  # inquiries and dispositions from here on; planted anomalies before
 REPORTED = ("GJ-3-03", "GJ-4-03")  # certificates other systems report back
@@ -251,7 +253,7 @@ class Actors:
                 Actor(f"clerk-{unit}-2", "window_clerk", f"{unit}-zwfw", unit, f"{desk}2号"),
             )
             for dept in DEPARTMENTS:
-                dname = CATALOG.departments[dept]
+                dname = SEED_CATALOG.departments[dept]
                 self.reviewers[unit, dept] = Actor(
                     f"reviewer-{unit}-{dept}", "reviewer", f"{unit}-{dept}", unit, f"{name}{dname}审查员"
                 )

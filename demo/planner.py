@@ -36,7 +36,7 @@ from demo.data import (
     Track,
 )
 from demo.supervision import Supervision
-from domain.catalog import CATALOG, Item
+from domain.catalog import SEED_CATALOG, Item
 from domain.catalog.seed import seed_definition
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 from domain.shared.events import SHANGHAI
@@ -44,7 +44,7 @@ from domain.shared.reference import REFERENCE
 from domain.shared.workdays import add_workdays, is_workday
 from infrastructure.catalogue_files import read_tables, sha256_of
 
-_PREREQUISITES = frozenset(p for item in CATALOG.items.values() for p in item.prerequisites)
+_PREREQUISITES = frozenset(p for item in SEED_CATALOG.items.values() for p in item.prerequisites)
 _SHARES = (
     ("overdue", 0.07),
     ("pending", 0.04),
@@ -151,7 +151,7 @@ class Planner(Supervision):
         for n, (unit, dept) in enumerate((u, d) for u in UNITS for d in LICENSING):
             fields = {
                 "holder_org": department_org(unit, dept),
-                "name": f"{REFERENCE.regions[unit].name}{CATALOG.departments[dept]}电子证照专用章",
+                "name": f"{REFERENCE.regions[unit].name}{SEED_CATALOG.departments[dept]}电子证照专用章",
                 "purpose": "电子证照签发",
                 "algorithm": "sm2-sm3",
                 "valid_from": valid_from,
@@ -274,7 +274,7 @@ class Planner(Supervision):
 
     def stages(self, p: Project, day: date) -> None:
         """The four stages in prerequisite order, with utilities alongside after planning."""
-        rng, item = self.rng, CATALOG.item
+        rng, item = self.rng, SEED_CATALOG.item
         if not p.government:
             self.case(p, item("GJ-1-01"), add_workdays(day, rng.randint(1, 5)))
         if p.index % 40 == 2:
