@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from domain.approvals import Case
 from domain.catalog.rules import SEED_RULES, FlowRules
 from domain.shared.events import SHANGHAI
 from domain.shared.workdays import is_workday
+from domain.supervision import WarningDisposition
 from domain.supervision.rules.facts import warning_id
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, fetch_together, to_json
@@ -41,24 +43,24 @@ KIND_NAMES = {
     "tender_award": "中标通知书",
     "status_row": "办件状态",
 }
-APPROVALS = frozenset({"Approved", "ApprovedPendingMaterials"})
+APPROVALS: frozenset[type] = frozenset({Case.Approved, Case.ApprovedPendingMaterials})
 # BLZT of an imported status row that closes a case with an approval: 办结（通过）, 办结（容缺通过）
 APPROVING_STATUSES = frozenset({11, 12})
-DECISIONS = APPROVALS | {"Refused"}
-CLOSINGS = DECISIONS | {"Withdrawn"}  # the case leaves the departments' hands
-DISPOSITIONS = {
-    "WarningDisposition.Acknowledged": "acknowledged",
-    "WarningDisposition.LinkedToInquiry": "in_inquiry",
-    "WarningDisposition.ClosedAsExplained": "closed_explained",
+DECISIONS = APPROVALS | {Case.Refused}
+CLOSINGS = DECISIONS | {Case.Withdrawn}  # the case leaves the departments' hands
+DISPOSITIONS: dict[type, str] = {
+    WarningDisposition.Acknowledged: "acknowledged",
+    WarningDisposition.LinkedToInquiry: "in_inquiry",
+    WarningDisposition.ClosedAsExplained: "closed_explained",
 }
 AUTO_RESOLVABLE = ("open", "acknowledged")
-CASE_CREATED = frozenset({"Case.Received", "Case.BackEntered"})
+CASE_CREATED: frozenset[type] = frozenset({Case.Received, Case.BackEntered})
 CASE_COLUMNS = (
     "case_id", "project_code", "item_code", "department", "region_code", "created_position", "created_on",
-    "received_at", "accepted_position", "accepted_on", "limit_days", "pauses", "status_times", "corrections",
+    "accepted_position", "accepted_on", "limit_days", "pauses", "steps", "found",
     "approved_on", "approved_position", "closed_on", "closed_position", "flow_code", "flow_version",
 )  # fmt: skip
-CASE_CHANGES = CASE_COLUMNS[8:-2]  # what the case's later events change (not its pin)
+CASE_CHANGES = CASE_COLUMNS[7:-2]  # what the case's later events change (not its pin)
 PRELOAD_FROM = 50  # events: a batch this large reads its projects' facts up front, a smaller one on demand
 
 
@@ -158,6 +160,7 @@ class WarningsBase(ReadModel):
         # flow versions never change: kept across batches, read from ow_flows (whole) on a miss
         self._flows: dict[tuple[str, str], FlowRules] = {}
         self._flows_read = False  # ow_flows read whole in this batch: a miss is the unrecorded seed
+        self._own_day: tuple[date | None] | None = None  # the log's day as this batch knows it (offline_own.py)
 
     # --- dispatch ---------------------------------------------------------------------------
 
@@ -175,6 +178,7 @@ class WarningsBase(ReadModel):
             self._spgl_cases, self._deferred, self._receipts_of, self._receipts_read = {}, {}, {}, set()
             self._deferred_keys, self._known, self._items = set(), {}, {}
             self._flows_read = False
+            self._own_day = None  # (the log's day, projections/offline_own.py)
 
     def _flush(self, cur: Cursor) -> None:
         """Write the batch's new and changed ow_cases rows (before any SQL reads ow_cases) and the
@@ -290,8 +294,8 @@ class WarningsBase(ReadModel):
         self._warnings, self._absent = {}, set()
         self._complete = set()
         self._seq = None
-        ids = list({str(cast(Any, env.event).originator_id) for env in batch if env.event_type.startswith("Case.")})
-        codes = {cast(Any, env.event).project_code for env in batch if env.event_type in CASE_CREATED}
+        ids = list({str(cast(Any, env.event).originator_id) for env in batch if isinstance(env.event, Case.Event)})
+        codes = {cast(Any, env.event).project_code for env in batch if type(env.event) in CASE_CREATED}
         # independent look-ups, one round trip in a live batch: the cases' projects' warnings are
         # found by a subquery on ow_cases rather than from the case rows read first
         chunks = _chunks(ids)

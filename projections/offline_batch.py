@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from domain.exchange import spgl
+from domain.approvals import Case
+from domain.exchange import ExternalRecord, spgl
 from projections.base import Envelope
 
-CASE_EVENTS = frozenset({"Case.Approved", "Case.ApprovedPendingMaterials", "Case.BackEntered"})
-RECORD_EVENTS = frozenset({"ExternalRecord.Reported", "ExternalRecord.Amended"})
-SPGL_ROWS = frozenset({"SpglRow.Imported", "SpglRow.Corrected"})
+CASE_EVENTS: frozenset[type] = frozenset({Case.Approved, Case.ApprovedPendingMaterials, Case.BackEntered})
+RECORD_EVENTS: frozenset[type] = frozenset({ExternalRecord.Reported, ExternalRecord.Amended})
+SPGL_ROWS: frozenset[type] = frozenset({spgl.SpglRow.Imported, spgl.SpglRow.Corrected})
 
 
 def batch_numbers(batch: Sequence[Envelope]) -> list[str]:
@@ -20,7 +21,7 @@ def batch_numbers(batch: Sequence[Envelope]) -> list[str]:
     found: set[Any] = set()
     for env in batch:
         e: Any = env.event
-        kind = env.event_type
+        kind = type(e)
         if kind in CASE_EVENTS:
             found.add(getattr(e, "document_number", None))
         elif kind in RECORD_EVENTS:
@@ -38,7 +39,7 @@ def batch_approved(batch: Sequence[Envelope]) -> list[str]:
     found: set[Any] = set()
     for env in batch:
         e: Any = env.event
-        if env.event_type in SPGL_ROWS and e.table in (spgl.STATUS, spgl.DOCUMENT):
+        if type(e) in SPGL_ROWS and e.table in (spgl.STATUS, spgl.DOCUMENT):
             found.add(e.row.get("SPSXSLBM"))
     return sorted(c for c in found if isinstance(c, str) and c)
 
@@ -48,9 +49,9 @@ def batch_projects(batch: Sequence[Envelope]) -> set[str]:
     found: set[Any] = set()
     for env in batch:
         e: Any = env.event
-        if env.event_type in RECORD_EVENTS:
+        if type(e) in RECORD_EVENTS:
             found.add(getattr(e, "project_code", None))
-        elif env.event_type in SPGL_ROWS:
+        elif type(e) in SPGL_ROWS:
             found.add(e.row.get("XMDM") or spgl.gcdm_project_code(e.row.get("GCDM", "")))
     return {c for c in found if isinstance(c, str) and c}
 
@@ -60,8 +61,8 @@ def batch_cited(batch: Sequence[Envelope]) -> list[str]:
     found: set[Any] = set()
     for env in batch:
         e: Any = env.event
-        if env.event_type in RECORD_EVENTS:
+        if type(e) in RECORD_EVENTS:
             found.update((getattr(e, "upstream", None) or {}).values())
-        elif env.event_type in SPGL_ROWS and e.table in spgl.CERTIFICATE_TABLES:
+        elif type(e) in SPGL_ROWS and e.table in spgl.CERTIFICATE_TABLES:
             found.update(e.row.get(f) for f in spgl.CERTIFICATE_TABLES[e.table][3])
     return sorted(n for n in found if isinstance(n, str) and n)

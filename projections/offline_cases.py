@@ -1,40 +1,36 @@
-"""Rules over projects (W8), our own cases (W2, W3, W6, W7, W10) and the catalogue order (W4)."""
+"""Rules over projects (W8) and the catalogue order (W4); the facts of our own cases, which the pure
+lifecycle rules judge (W2, W3, W6, W7, W10: projections/offline_own.py), and their stages (W6)."""
 
 from __future__ import annotations
 
-import itertools
 import json
-from datetime import date, datetime
 from typing import Any, cast
 
-from domain.approvals import CaseClock, Pause
-from domain.approvals.overdue import is_overdue
-from domain.catalog import CATALOG
+from domain.approvals import Case
 from domain.catalog.catalog import MAIN_STAGES
 from domain.catalog.rules import SEED_RULES, FlowRules, stage_closing
 from domain.shared.reference import REFERENCE
-from domain.shared.workdays import workdays_between
 from domain.supervision.names import similarity as name_similarity
 from infrastructure.db import Cursor
 from projections.base import Envelope, to_json
 from projections.offline_base import (
     APPROVALS,
     CASE_COLUMNS,
+    CASE_CREATED,
     CERTIFICATES,
     CLOSINGS,
-    DECISIONS,
     WarningsBase,
     _day,
     _days_in_hand,
-    _local,
     _marks,
 )
 from projections.offline_imported import NAMES
+from projections.offline_own import OwnCases, own_steps
 from projections.rules import explain, red_line_overlap
 
 
-class CaseRules(WarningsBase):
-    """Rules over projects (W8), our own cases (W2, W3, W6, W7, W10) and the catalogue order (W4)."""
+class CaseRules(OwnCases, WarningsBase):
+    """Rules over projects (W8) and the catalogue order (W4); our cases' facts and stages (W6)."""
 
     # --- projects (W8) ------------------------------------------------------------------------
 
@@ -120,53 +116,35 @@ class CaseRules(WarningsBase):
         a, b = sorted((duplicate, e.canonical_code))
         self._set(cur, env, "W8", (a, b), False)
 
-    # --- cases (W1 re-check, W2, W3, W4, W6, W7, W10) -----------------------------------------
+    # --- cases: their facts for the lifecycle rules (W2, W3, W6, W7, W10), W1 re-check, W4, stages --
 
-    def _case(self, cur: Cursor, env: Envelope, kind: str) -> None:
+    def _case(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
+        kind = type(e)
         case_id = str(e.originator_id)
-        if kind in ("Received", "BackEntered"):
-            self._case_created(cur, env, kind)
+        if kind in CASE_CREATED:
+            self._case_created(cur, env)
         case = self._case_row(cur, case_id)
         if case is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"case {case_id} not in offline_warnings")
-        if kind == "DeadlineRecomputed":
+        if kind is Case.DeadlineRecomputed:
             return  # 工作日历: the system judged the deadline again; no business transition to check
-        self._late_recording(cur, env, case, kind)
-        if kind == "OpinionRecorded":
-            self._hidden_opinion(cur, env, case)
-            return
-        times = json.loads(case["status_times"])
-        times.append([env.position, e.business_time.isoformat()])
-        updates: dict[str, Any] = {"status_times": json.dumps(times)}
+        # the facts the lifecycle rules read (an opinion with its item's flow in force as it is read)
+        flow = self._flow(cur, case) if kind is Case.OpinionRecorded else None
+        updates: dict[str, Any] = {"steps": json.dumps([*json.loads(case["steps"]), *own_steps(env, flow)])}
+        # what the stage rule (W6) and W4 read
         pauses: list[dict[str, Any]] = json.loads(case["pauses"])
         day = e.business_date.isoformat()
-        match kind:
-            case "Accepted":
+        match e:
+            case Case.Accepted():
                 updates.update(accepted_position=env.position, accepted_on=day, limit_days=e.promised_limit_days)
-            case "CorrectionRequested":
-                corrections = [*json.loads(case["corrections"]), env.position]
-                updates["corrections"] = json.dumps(corrections)
-                if case["accepted_on"]:
-                    pauses.append({"kind": "correction", "start": day, "end": None, "position": env.position})
-                self._corrections(cur, env, case, corrections)
-            case "SpecialProcedureStarted":
-                pauses.append(
-                    {
-                        "kind": "special_procedure",
-                        "start": day,
-                        "end": None,
-                        "position": env.position,
-                        "name": e.procedure_name,
-                        "limit_days": e.limit_days,
-                    }
-                )
-            case "CorrectionCompleted" | "SpecialProcedureEnded" | "Withdrawn":
+            case Case.CorrectionRequested() if case["accepted_on"]:
+                pauses.append({"kind": "correction", "start": day, "end": None, "position": env.position})
+            case Case.SpecialProcedureStarted():
+                pauses.append({"kind": "special_procedure", "start": day, "end": None, "position": env.position})
+            case Case.CorrectionCompleted() | Case.SpecialProcedureEnded() | Case.Withdrawn():
                 for pause in pauses:
-                    if pause["end"] is None:
-                        pause["end"] = day
-                        if kind == "SpecialProcedureEnded":
-                            self._special_procedure(cur, env, case, pause)
+                    pause["end"] = pause["end"] or day
         updates["pauses"] = json.dumps(pauses)
         if kind in APPROVALS:
             updates.update(approved_on=day, approved_position=env.position)
@@ -175,214 +153,52 @@ class CaseRules(WarningsBase):
         self._cases[case_id] = {**self._cases[case_id], **updates}  # a copy: rows fetched are not ours to change
         self._dirty.add(case_id)
         case = dict(self._cases[case_id])
-        self._synthetic(cur, env, case, times)
-        if kind in DECISIONS:
-            self._decided_overdue(cur, env, case)
-        if kind in CLOSINGS:  # no longer open: W6.decided_overdue judges it now
-            self._set(cur, env, "W6", (case_id, "open"), False)
-        if kind in APPROVALS:
-            self._compressed(cur, env, case)
-            if e.document_number:
-                self._number_known(cur, env, e.document_number, day)
-        if kind in APPROVALS or (kind == "BackEntered" and case["approved_on"]):
+        self._judge_own(cur, env, case)
+        if kind in APPROVALS and e.document_number:
+            self._number_known(cur, env, e.document_number, day)
+        if kind in APPROVALS or (kind is Case.BackEntered and case["approved_on"]):
             self._order(cur, env, case["project_code"])
-        if kind in CLOSINGS or kind == "BackEntered":
+        if kind in CLOSINGS or kind is Case.BackEntered:
             self._stages(cur, env, case)
 
-    def _case_created(self, cur: Cursor, env: Envelope, kind: str) -> None:
+    def _case_created(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
-        approved = kind == "BackEntered" and e.decision in ("approved", "approved_pending_materials")
+        back = isinstance(e, Case.BackEntered)
+        approved = back and e.decision in ("approved", "approved_pending_materials")
         case_id = str(e.originator_id)
-        values = (
-            case_id,
-            e.project_code,
-            e.item_code,
-            e.department,
-            e.region_code,
-            env.position,
+        row = {
+            "case_id": case_id,
+            "project_code": e.project_code,
+            "item_code": e.item_code,
+            "department": e.department,
+            "region_code": e.region_code,
+            "created_position": env.position,
             # a migrated approval was created (decided) on its issue date, not when it was migrated
-            (e.business_date if getattr(e, "provenance", None) else _day(e.timestamp)).isoformat(),
-            e.business_time.isoformat() if kind == "Received" else None,
-            None,
-            e.accepted_on.isoformat() if kind == "BackEntered" and e.accepted_on else None,
-            None,
-            "[]",
-            "[]",
-            "[]",
-            e.business_date.isoformat() if approved else None,
-            env.position if approved else None,
-            e.business_date.isoformat() if kind == "BackEntered" else None,
-            env.position if kind == "BackEntered" else None,
-            getattr(e, "flow_code", None),
-            getattr(e, "flow_version", None),
-        )
+            "created_on": (e.business_date if getattr(e, "provenance", None) else _day(e.timestamp)).isoformat(),
+            "accepted_position": None,
+            "accepted_on": e.accepted_on.isoformat() if back and e.accepted_on else None,
+            "limit_days": None,
+            "pauses": "[]",
+            "steps": "[]",
+            "found": "{}",
+            "approved_on": e.business_date.isoformat() if approved else None,
+            "approved_position": env.position if approved else None,
+            "closed_on": e.business_date.isoformat() if back else None,
+            "closed_position": env.position if back else None,
+            "flow_code": getattr(e, "flow_code", None),
+            "flow_version": getattr(e, "flow_version", None),
+        }
+        values = [row[c] for c in CASE_COLUMNS]
         if case_id in self._cases:  # a second creation: the table's primary key refuses it, as before
             cur.execute(f"INSERT INTO ow_cases ({', '.join(CASE_COLUMNS)}) VALUES ({_marks(values)})", values)  # noqa: S608
-        self._cases[case_id] = dict(zip(CASE_COLUMNS, values, strict=True))
+        self._cases[case_id] = row
         self._new.append(case_id)
         if e.project_code in self._by_project:
             self._by_project[e.project_code].append(case_id)
-        if kind == "BackEntered":
-            self._back_entered(cur, env, approved)
-            if approved and e.document_number:
-                self._number_known(cur, env, e.document_number, e.business_date.isoformat())
-        for row in [r for r in self._records_of(cur, e.project_code) if r["item_code"] == e.item_code]:
-            self._certificate_without_case(cur, env, row["record_id"])
-
-    def _case_columns(self, case: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "project_code": case["project_code"],
-            "case_id": case["case_id"],
-            "region_code": case["region_code"],
-            "department": case["department"],
-            "subject": case["case_id"],
-        }
-
-    def _back_entered(self, cur: Cursor, env: Envelope, approved: bool) -> None:
-        """W2 先批后录: a back-entry is created already decided; W3 when it has no acceptance at all.
-        A migrated 在建工程 approval (channel import, with provenance) is neither: it was decided
-        before the system existed."""
-        e: Any = env.event
-        if getattr(e, "provenance", None):
-            return
-        columns = {
-            "project_code": e.project_code,
-            "case_id": str(e.originator_id),
-            "region_code": e.region_code,
-            "department": e.department,
-            "subject": str(e.originator_id),
-        }
-        text = explain("W2.back_entry", business=_local(e.business_time), recorded=_local(e.timestamp))
-        self._set(
-            cur,
-            env,
-            "W2",
-            (str(e.originator_id),),
-            True,
-            reason="W2.back_entry",
-            explanation=text,
-            evidence=(env.position,),
-            **columns,
-        )
-        if approved and e.accepted_on is None:
-            self._set(
-                cur,
-                env,
-                "W3",
-                (str(e.originator_id), "no_acceptance"),
-                True,
-                reason="W3.no_acceptance",
-                explanation=explain("W3.no_acceptance"),
-                evidence=(env.position,),
-                **columns,
-            )
-
-    def _late_recording(self, cur: Cursor, env: Envelope, case: dict[str, Any], kind: str) -> None:
-        """W2: a business time long before the recording time (imports; back-entries are W2 anyway)."""
-        e: Any = env.event
-        if e.occurred_at is None or kind == "BackEntered":
-            return
-        hours = (e.timestamp - e.occurred_at).total_seconds() / 3600
-        if hours <= self.t.max_business_lag_hours:
-            return
-        text = explain(
-            "W2.late_recording",
-            event=env.event_type,
-            business=_local(e.occurred_at),
-            recorded=_local(e.timestamp),
-            hours=f"{hours:.1f}",
-            limit=f"{self.t.max_business_lag_hours:g}",
-        )
-        self._set(
-            cur,
-            env,
-            "W2",
-            (case["case_id"],),
-            True,
-            reason="W2.late_recording",
-            explanation=text,
-            evidence=(env.position,),
-            **self._case_columns(case),
-        )
-
-    def _compressed(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
-        """W3: approved within minutes of receipt although the item promises days (rule-based excepted)."""
-        e: Any = env.event
-        if case["received_at"] is None or str(e.channel) in self.t.exempt_channels:
-            return
-        # the limit the case recorded at acceptance (its pinned version's), not the seed's
-        limit = case["limit_days"] or CATALOG.items[case["item_code"]].promised_limit_days
-        minutes = (e.business_time - datetime.fromisoformat(case["received_at"])).total_seconds() / 60
-        if limit <= self.t.promised_limit_above_days or minutes >= self.t.min_minutes_receipt_to_approval:
-            return
-        self._set(
-            cur,
-            env,
-            "W3",
-            (case["case_id"], "compressed"),
-            True,
-            reason="W3.compressed",
-            explanation=explain("W3.compressed", limit=limit, minutes=f"{minutes:.0f}"),
-            evidence=(case["created_position"], env.position),
-            **self._case_columns(case),
-        )
-
-    def _synthetic(self, cur: Cursor, env: Envelope, case: dict[str, Any], times: list[list[Any]]) -> None:
-        """W3: N consecutive identical non-zero gaps between status events (timestamps made up afterwards)."""
-        n = self.t.synthetic_equal_gaps
-        if len(times) < n + 1:
-            return
-        last = times[-(n + 1) :]
-        moments = [datetime.fromisoformat(t[1]) for t in last]
-        gaps = {round((b - a).total_seconds()) for a, b in itertools.pairwise(moments)}
-        if len(gaps) != 1 or 0 in gaps:
-            return
-        self._set(
-            cur,
-            env,
-            "W3",
-            (case["case_id"], "synthetic"),
-            True,
-            reason="W3.synthetic",
-            explanation=explain("W3.synthetic", count=n, gap=gaps.pop()),
-            evidence=[t[0] for t in last],
-            **self._case_columns(case),
-        )
-
-    def _decided_overdue(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
-        """W6: the decision's business date lies past the deadline of the domain's CaseClock."""
-        e: Any = env.event
-        if case["accepted_on"] is None or case["limit_days"] is None:
-            return
-        decided = e.business_date
-        clock = CaseClock(
-            date.fromisoformat(case["accepted_on"]),
-            case["limit_days"],
-            tuple(
-                Pause(p["kind"], date.fromisoformat(p["start"]), date.fromisoformat(p["end"]) if p["end"] else None)
-                for p in json.loads(case["pauses"])
-            ),
-            decided,
-        )
-        if not is_overdue(clock, decided):  # the one definition of 超期 (domain/approvals/overdue.py)
-            return
-        text = explain(
-            "W6.decided_overdue",
-            decided_on=decided.isoformat(),
-            limit=case["limit_days"],
-            deadline=str(clock.deadline(decided)),
-        )
-        self._set(
-            cur,
-            env,
-            "W6",
-            (case["case_id"],),
-            True,
-            reason="W6.decided_overdue",
-            explanation=text,
-            evidence=(case["accepted_position"], env.position),
-            **self._case_columns(case),
-        )
+        if approved and e.document_number:
+            self._number_known(cur, env, e.document_number, e.business_date.isoformat())
+        for r in [r for r in self._records_of(cur, e.project_code) if r["item_code"] == e.item_code]:
+            self._certificate_without_case(cur, env, r["record_id"])
 
     def _stages(self, cur: Cursor, env: Envelope, case: dict[str, Any], *, project: bool = True) -> bool:
         """W6: a main stage took more working days than its limit, or the project more than its target.
@@ -465,62 +281,6 @@ class CaseRules(WarningsBase):
             region_code=case["region_code"],
         )
         return True
-
-    def _corrections(self, cur: Cursor, env: Envelope, case: dict[str, Any], positions: list[int]) -> None:
-        """W7: more than one correction request breaks 一次性告知."""
-        if len(positions) <= self.t.max_corrections:
-            return
-        self._set(
-            cur,
-            env,
-            "W7",
-            (case["case_id"], "corrections"),
-            True,
-            reason="W7.corrections",
-            explanation=explain("W7.corrections", count=len(positions), limit=self.t.max_corrections),
-            evidence=positions,
-            **self._case_columns(case),
-        )
-
-    def _special_procedure(self, cur: Cursor, env: Envelope, case: dict[str, Any], pause: dict[str, Any]) -> None:
-        """W7: a special procedure that lasted more working days than its own limit."""
-        days = workdays_between(date.fromisoformat(pause["start"]), date.fromisoformat(pause["end"]))
-        if days <= pause["limit_days"]:
-            return
-        self._set(
-            cur,
-            env,
-            "W7",
-            (case["case_id"], "special", str(pause["position"])),
-            True,
-            reason="W7.special_procedure",
-            explanation=explain("W7.special_procedure", name=pause["name"], days=days, limit=pause["limit_days"]),
-            evidence=(pause["position"], env.position),
-            **self._case_columns(case),
-        )
-
-    def _hidden_opinion(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
-        """W10: an opinion by a department outside the item's configured flow (隐形审批)."""
-        e: Any = env.event
-        item = case["item_code"]
-        pinned = self._rules(cur, case).items.get(item)
-        home = pinned.department if pinned is not None else CATALOG.items[item].department
-        allowed = {home, *self.t.consulted.get(item, ())}
-        if e.department in allowed:
-            return
-        self._set(
-            cur,
-            env,
-            "W10",
-            (case["case_id"], "department", e.department),
-            True,
-            reason="W10.department",
-            explanation=explain("W10.department", department=e.department, item=item),
-            evidence=(case["created_position"], env.position),
-            **{**self._case_columns(case), "department": e.department},
-        )
-
-    # --- W4: approvals in the order of the catalogue --------------------------------------------
 
     def _order(self, cur: Cursor, env: Envelope, project_code: str, *, imported: bool = False) -> None:
         """Re-check every approval of the project: each prerequisite approved on or before it. The

@@ -10,6 +10,7 @@ import json
 from datetime import date
 from typing import Any
 
+from domain.approvals import Case
 from domain.supervision.rules.commitments import commitment_not_verified, materials_not_supplied
 from infrastructure.db import Cursor
 from projections.base import Envelope
@@ -27,20 +28,20 @@ class FollowUps:
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_follow_ups_due ON ow_follow_ups (settled_on, due_on)")
 
-    def _follow_up(self, cur: Cursor, env: Envelope, kind: str) -> None:
+    def _follow_up(self, cur: Cursor, env: Envelope) -> None:
         """The follow-up facts a Case event carries (after `_case` has seen it)."""
         e: Any = env.event
         case_id, day = str(e.originator_id), e.business_date
-        if kind == "ApprovedPendingMaterials" and e.materials_due_on is not None:
+        if isinstance(e, Case.ApprovedPendingMaterials) and e.materials_due_on is not None:
             self._open_follow_up(cur, env, case_id, MATERIALS, day, e.materials_due_on, list(e.pending_materials))
-        elif kind == "Approved" and e.commitment_due_on is not None:
+        elif isinstance(e, Case.Approved) and e.commitment_due_on is not None:
             self._open_follow_up(cur, env, case_id, COMMITMENT, day, e.commitment_due_on, list(e.commitments or []))
-        elif kind == "MaterialsSupplied":
+        elif isinstance(e, Case.MaterialsSupplied):
             row = self._follow_up_row(cur, case_id, MATERIALS)
             if row is not None and row["settled_on"] is None:
                 left = [m for m in json.loads(row["outstanding"]) if m not in set(e.supplied_materials)]
                 self._settle(cur, env, row, left, day if not left else None)
-        elif kind in ("CommitmentVerified", "Revoked"):
+        elif isinstance(e, Case.CommitmentVerified | Case.Revoked):
             row = self._follow_up_row(cur, case_id, COMMITMENT)
             if row is not None and row["settled_on"] is None:  # verified, or revoked (found false or not)
                 self._settle(cur, env, row, [], day)

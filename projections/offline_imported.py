@@ -37,7 +37,6 @@ from projections.offline_steps import (  # noqa: F401 — NAMES, load_config: re
     _summary,
     limits,
     load_config,
-    our_case_facts,
     row_ref,
     step_of,
 )
@@ -282,33 +281,7 @@ class CityCases:
             found = open_overdue(self._facts(cur, case), limits(self.t), day)
             if found:
                 self._store(cur, env, case["case_ref"], case["project_code"], case, found)
-        self._our_open_cases(cur, env, day)
-
-    def _our_open_cases(self, cur: Cursor, env: Envelope, day: date) -> None:
-        """Our own cases still open on the log's day: W6.open_overdue by the same pure rule."""
-        me: Any = self
-        me._flush(cur)  # ow_cases equals the batch's copies
-        cur.execute(
-            "SELECT * FROM ow_cases WHERE closed_on IS NULL AND accepted_on IS NOT NULL AND limit_days IS NOT NULL"
-            " ORDER BY case_id"
-        )
-        for case in cur.fetchall():
-            for f in open_overdue(our_case_facts(case), limits(self.t), day):
-                me._set(
-                    cur,
-                    env,
-                    f.rule,
-                    f.keys,
-                    True,
-                    reason=f.reason,
-                    explanation=f.explanation,
-                    subject=case["case_id"],
-                    evidence=f.evidence,
-                    project_code=case["project_code"],
-                    case_id=case["case_id"],
-                    region_code=case["region_code"],
-                    department=case["department"],
-                )
+        me._our_open_cases(cur, env, day)  # (projections/offline_own.py)
 
     def _prefetch(self, cur: Cursor, refs: list[str]) -> dict[str, Any]:
         """What judging these city cases reads, in a few queries: their rows, steps, item mappings

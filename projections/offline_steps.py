@@ -1,7 +1,6 @@
 """The facts of city cases as the off-system warnings read them (issue 15): the name mapping and
-W6 grace of warning_rules.toml, the step an SPGL row records, our own case as `CaseFacts` for
-W6.open_overdue, and the summary of a judged city case kept in its ow_city_cases row
-(projections/offline_imported.py uses them)."""
+W6 grace of warning_rules.toml, the step an SPGL row records, and the summary of a judged city
+case kept in its ow_city_cases row (projections/offline_imported.py uses them)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from typing import Any
 
 from domain.exchange import spgl
 from domain.shared.events import SHANGHAI
-from domain.supervision.rules import CaseFacts, Kind, Limits, Source, Step
+from domain.supervision.rules import CaseFacts, Kind, Limits, Step
 from domain.supervision.rules.facts import CLOSINGS, STATUS_KINDS
 from domain.supervision.rules.lifecycle import clock_pauses
 from domain.supervision.rules.mapping import NameMapping
@@ -65,26 +64,6 @@ def _int(text: str | None) -> int | None:
         return int(float(text)) if text else None
     except ValueError:
         return None
-
-
-def our_case_facts(case: dict[str, Any]) -> CaseFacts:
-    """One of our cases (its ow_cases row) as the facts W6.open_overdue reads: the acceptance and
-    the pauses (corrections, special procedures), each with the log position of its event."""
-    created = int(case["accepted_position"] or case["created_position"])
-    ref = f"本系统办件{case['case_id']}"
-
-    def at(day: str) -> datetime:
-        return datetime.fromisoformat(day).replace(hour=12, tzinfo=SHANGHAI)
-
-    steps = [Step(Kind.ACCEPTED, at(case["accepted_on"]), Source("online", created, ref))]
-    for p in json.loads(case["pauses"]):
-        special = p["kind"] == "special_procedure"
-        start = Kind.SPECIAL_STARTED if special else Kind.CORRECTION_REQUESTED
-        steps.append(Step(start, at(p["start"]), Source("online", int(p["position"]), ref)))
-        if p["end"]:
-            end = Kind.SPECIAL_ENDED if special else Kind.CORRECTION_COMPLETED
-            steps.append(Step(end, at(p["end"]), Source("online", int(p["position"]), ref)))
-    return CaseFacts(case["case_id"], case["item_code"], case["limit_days"], steps=tuple(steps))
 
 
 def row_ref(system: str, table: str, row: dict[str, str]) -> str:

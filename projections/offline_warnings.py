@@ -11,13 +11,15 @@ Cases are judged by the flow version they were pinned to (stage limits and miles
 stages, departments, prerequisites: `ow_flows`, from the Process events); unpinned cases by the seed.
 
 The read model is put together from mixins: offline_base.py (the batch's copies, `_set`),
-offline_cases.py (projects W8, our cases W2/W3/W6/W7/W10, catalogue order W4), offline_records.py
+offline_cases.py (projects W8, our cases' facts and stages, catalogue order W4), offline_own.py (our
+cases judged by the pure rules of domain/supervision/rules: W2/W3/W6/W7/W10), offline_records.py
 (external records and imported SPGL rows: W1, W4, W5, W9, W10), offline_imported.py (the lives of
 city cases, refused rows and the clock, judged by the pure rules of domain/supervision/rules),
 offline_follow_ups.py (容缺 materials and 告知承诺 commitments after the decision: W7).
 
-Consumes: Project.Generated, Project.LandSupplied, Project.MergedInto, Case.*, ExternalRecord.Reported,
-ExternalRecord.Amended, SpglRow.Imported / Corrected (every table: a city's fact counts like ours),
+Consumes (`reads`, dispatched by class): Project.Generated, Project.LandSupplied, Project.MergedInto,
+Case.*, ExternalRecord.Reported, ExternalRecord.Amended, SpglRow.Imported / Corrected (every table: a
+city's fact counts like ours),
 SpglImport.Completed, SpglRefusedRow.Recorded, SupervisionClock.Ticked,
 WarningDisposition.Acknowledged / LinkedToInquiry / ClosedAsExplained, Process.Published / VersionPublished.
 Tables: `warnings`; facts the rules need: `ow_projects`, `ow_cases`, `ow_numbers`, `ow_records`,
@@ -27,11 +29,19 @@ Tables: `warnings`; facts the rules need: `ow_projects`, `ow_cases`, `ow_numbers
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
+from domain.approvals import Case
+from domain.catalog.process import Process
+from domain.exchange import ExternalRecord
+from domain.exchange.spgl import SpglImport, SpglRow
+from domain.exchange.spgl_refused import SpglRefusedRow
+from domain.projects.project import Project
+from domain.supervision import WarningDisposition
+from domain.supervision.clock import SupervisionClock
 from domain.supervision.rules.facts import warning_id
 from infrastructure.db import Cursor
-from projections.base import Envelope, bigint
+from projections.base import Envelope, Events, bigint
 from projections.case_timeline import regions_within
 from projections.offline_base import DISPOSITIONS
 from projections.offline_cases import CaseRules
@@ -44,6 +54,22 @@ __all__ = ["OfflineWarnings", "warning_id"]
 
 class OfflineWarnings(CityCases, CaseRules, RecordRules, FollowUps):
     name = "offline_warnings"
+    reads = Events(
+        Case,
+        Project.Generated,
+        Project.LandSupplied,
+        Project.MergedInto,
+        ExternalRecord.Reported,
+        ExternalRecord.Amended,
+        SpglRow.Imported,
+        SpglRow.Corrected,
+        SpglImport.Completed,
+        SpglRefusedRow.Recorded,
+        SupervisionClock.Ticked,
+        *DISPOSITIONS,
+        Process.Published,
+        Process.VersionPublished,
+    )
     tables = (
         "warnings", "ow_projects", "ow_cases", "ow_numbers", "ow_records", "ow_citations", "ow_flows",
         "ow_city_cases", "ow_steps", "ow_pending", "ow_item_map", "ow_clock", "ow_follow_ups",
@@ -54,7 +80,8 @@ class OfflineWarnings(CityCases, CaseRules, RecordRules, FollowUps):
     # 5: the lives of city cases (status rows, opinions, special procedures) are facts (W2, W3, W6, W7, W10)
     # 6: city cases keep the day W6.open_overdue may first hold and their stage summary (speed, issue 15)
     # 7: 容缺 materials and 告知承诺 commitments followed up (ow_follow_ups, W7 after the decision)
-    shape = 7
+    # 8: our own cases keep their facts (ow_cases.steps) and findings (found), judged by the pure rules
+    shape = 8
     pipelined = True  # a catch-up writes row by row between reads: the writes are not waited for
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
@@ -80,9 +107,9 @@ class OfflineWarnings(CityCases, CaseRules, RecordRules, FollowUps):
         cur.execute(
             "CREATE TABLE IF NOT EXISTS ow_cases (case_id TEXT PRIMARY KEY, project_code TEXT NOT NULL,"
             " item_code TEXT NOT NULL, department TEXT NOT NULL, region_code TEXT NOT NULL,"
-            f" created_position {big} NOT NULL, created_on TEXT NOT NULL, received_at TEXT,"
+            f" created_position {big} NOT NULL, created_on TEXT NOT NULL,"
             f" accepted_position {big}, accepted_on TEXT, limit_days INTEGER, pauses TEXT NOT NULL,"
-            " status_times TEXT NOT NULL, corrections TEXT NOT NULL, approved_on TEXT,"
+            " steps TEXT NOT NULL, found TEXT NOT NULL, approved_on TEXT,"
             f" approved_position {big}, closed_on TEXT, closed_position {big}, flow_code TEXT, flow_version TEXT)"
         )
         cur.execute("CREATE INDEX IF NOT EXISTS ow_cases_project ON ow_cases (project_code, item_code)")
@@ -113,32 +140,37 @@ class OfflineWarnings(CityCases, CaseRules, RecordRules, FollowUps):
 
     def _dispatch(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         for env in batch:  # in log order: each rule sees exactly the facts before and at this event
-            kind = env.event_type
-            if kind.startswith("Case."):
-                self._case(cur, env, kind.split(".", 1)[1])
-                self._follow_up(cur, env, kind.split(".", 1)[1])
-            elif kind == "Project.Generated":
-                self._project_generated(cur, env)
-            elif kind == "Project.LandSupplied":
-                self._land_supplied(cur, env)
-            elif kind == "Project.MergedInto":
-                self._merged(cur, env)
-            elif kind in ("ExternalRecord.Reported", "ExternalRecord.Amended"):
-                self._record(cur, env)
-            elif kind in ("SpglRow.Imported", "SpglRow.Corrected"):
-                self._spgl_row(cur, env)
-                self._city_row(cur, env)
-            elif kind == "SpglImport.Completed":
-                self._import_completed(cur, env)
-            elif kind == "SpglRefusedRow.Recorded":
-                self._refused_row(cur, env)
-            elif kind == "SupervisionClock.Ticked":
-                self._clock_ticked(cur, env, cast(Any, env.event).day)
-                self._follow_ups_due(cur, env, cast(Any, env.event).day)
-            elif kind in DISPOSITIONS:
-                self._disposition(cur, env, DISPOSITIONS[kind])
-            elif kind in ("Process.Published", "Process.VersionPublished"):
-                self._flow_published(cur, env)
+            e: Any = env.event
+            match e:
+                case Case.Event():
+                    self._case(cur, env)
+                    self._follow_up(cur, env)
+                case Project.Generated():
+                    self._project_generated(cur, env)
+                case Project.LandSupplied():
+                    self._land_supplied(cur, env)
+                case Project.MergedInto():
+                    self._merged(cur, env)
+                case ExternalRecord.Reported() | ExternalRecord.Amended():
+                    self._record(cur, env)
+                case SpglRow.Imported() | SpglRow.Corrected():
+                    self._spgl_row(cur, env)
+                    self._city_row(cur, env)
+                case SpglImport.Completed():
+                    self._import_completed(cur, env)
+                case SpglRefusedRow.Recorded():
+                    self._refused_row(cur, env)
+                case SupervisionClock.Ticked():
+                    self._clock_ticked(cur, env, e.day)
+                    self._follow_ups_due(cur, env, e.day)
+                case (
+                    WarningDisposition.Acknowledged()
+                    | WarningDisposition.LinkedToInquiry()
+                    | (WarningDisposition.ClosedAsExplained())
+                ):
+                    self._disposition(cur, env, DISPOSITIONS[type(e)])
+                case Process.Published() | Process.VersionPublished():
+                    self._flow_published(cur, env)
 
     # --- queries ------------------------------------------------------------------------------
 

@@ -70,28 +70,20 @@ def load_thresholds(text: str | None = None) -> Thresholds:
 
 THRESHOLDS = load_thresholds()
 
-# reason code → one sentence (Chinese), formatted with the finding's details
+# reason code → one sentence (Chinese), formatted with the finding's details (the lifecycle rules
+# of one case, W2/W3/W6/W7/W10, write their own, naming each fact: domain/supervision/rules/lifecycle.py)
 EXPLANATIONS: dict[str, str] = {
     "W1.no_case": "外部系统报送的{kind}（编号{number}）在本系统中没有对应事项{item}的办件，疑似体外循环。",
     "W1.case_after_certificate": "{kind}（编号{number}）发证日期{issued_on}早于本系统办件创建日期{created_on}，疑似体外循环。",
-    "W2.back_entry": "办件为补录（先批后录）：决定于{business}作出，{recorded}才录入系统。",
-    "W2.late_recording": "办件事件{event}的业务时间{business}比录入时间{recorded}早{hours}小时，超过容忍值{limit}小时。",
-    "W3.compressed": "事项承诺时限{limit}个工作日，办件却在收件后{minutes}分钟内办结（通过），疑似压缩流程。",
-    "W3.no_acceptance": "办件办结但没有受理记录，状态缺失，疑似事后补造。",
-    "W3.synthetic": "办件连续{count}个状态间隔完全相同（{gap}秒），疑似批量合成的时间戳。",
     "W3.rows_no_acceptance": "{system}报送的办件{case_ref}已办结但没有受理状态行，疑似事后补造。",
     "W4.catalogue": "{what}在{on}获批，早于其前置事项{missing}的批准，存在先后置倒挂。",
     "W4.upstream": "{kind}（编号{number}）发证日期{issued_on}早于其引用的上游证书{upstream}的日期{upstream_on}。",
     "W5.missing_upstream": "{kind}（编号{number}）引用的上游证书编号{upstream}（{field}）在本系统和外部数据中均不存在。",
-    "W6.decided_overdue": "办件于{decided_on}作出决定，晚于按承诺时限{limit}个工作日计算的截止日{deadline}，已超期。",
     "W6.stage_overdue": "项目{project}第{stage}阶段（{name}）自{start}首次受理至{closed}办结，在办{days}个工作日，超过阶段时限{limit}个工作日。",
     "W6.project_overdue": "项目{project}自{start}首次受理至{closed}竣工验收备案办结，各阶段在办合计{days}个工作日，超过{flow}全流程审批时间目标{target}个工作日。",
-    "W7.corrections": "办件被要求补正{count}次，超过{limit}次，违反一次性告知。",
-    "W7.special_procedure": "特别程序{name}持续{days}个工作日，超过其时限{limit}个工作日。",
     "W8.duplicate": "同一建设单位的项目{a}与{b}疑似重复赋码（名称相似度{ratio}，红线重叠率{overlap}）。",
     "W9.project_not_generated": "{system}报送的数据引用的项目代码{project}未经策划生成。",
     "W9.no_project_code": "{system}报送的办件状态{case_ref}没有项目代码。",
-    "W10.department": "部门{department}对事项{item}的办件出具了审查意见，但该部门不在事项配置的流程中，疑似隐形审批。",
     "W10.external_case": "{system}报送了办件{case_ref}的状态，但本系统没有该办件，疑似体外循环。",
 }
 

@@ -32,6 +32,9 @@ class Kind(StrEnum):
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
     DOCUMENT = "document"  # an approval document (批复文件): approves on its date
+    # facts our own events carry and SPGL status rows do not (appended: the ranks above stay)
+    REVOKED = "revoked"  # 撤销: a decision revoked (a status transition)
+    FOLLOW_UP = "follow_up"  # after or beside the transitions: materials supplied, commitments verified …
 
 
 # the BLZT codes of reference/case_status.csv as steps
@@ -56,8 +59,8 @@ STATUS_KINDS: dict[int, Kind] = {
 RANK = {kind: n for n, kind in enumerate(Kind)}
 DECISIONS = frozenset({Kind.APPROVED, Kind.REFUSED, Kind.NOT_ACCEPTED})
 CLOSINGS = DECISIONS | {Kind.WITHDRAWN}
-# status transitions (opinions, documents and special-procedure rows are facts beside them)
-TRANSITIONS = frozenset(STATUS_KINDS.values())
+# status transitions (opinions, documents, follow-ups and special-procedure rows are facts beside them)
+TRANSITIONS = frozenset(STATUS_KINDS.values()) | {Kind.REVOKED}
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,14 @@ class Step:
     department_name: str | None = None  # as the source wrote it
     limit_days: int | None = None  # special procedures: their own limit
     name: str | None = None  # special procedures: their name
+    # opinions: the item's flow (its department, the consulted ones) in force when the opinion was
+    # read — W10 judges an opinion by the edition in force then; None: the case's allowed departments
+    flow: frozenset[str] | None = None
+    back_entry: bool = False  # a decision entered afterwards (补录, W2.back_entry); recorded_at: when
 
-    def sort_key(self) -> tuple[str, int, str]:
+    def sort_key(self) -> tuple[str, int, str, int]:
         moment = self.business_time.isoformat() if self.business_time else "9999"
-        return moment, RANK[self.kind], self.source.ref
+        return moment, RANK[self.kind], self.source.ref, self.source.position
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ class CaseFacts:
     allowed_departments: frozenset[str] = frozenset()  # the item's flow: its department, consulted ones
     steps: tuple[Step, ...] = ()
     origin: Source | None = None  # the case row / event that made the case known
-    system: str = ""  # the system that handled it ("" for ours)
+    system: str = ""  # the system that handled it ("" for ours: our events' log positions never change)
     promised_days: int | None = None  # the item's promised limit, when it differs from limit_days (W3)
 
     def ordered(self) -> list[Step]:

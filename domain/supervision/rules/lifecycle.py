@@ -46,10 +46,11 @@ def _positions(steps: Iterable[Step]) -> tuple[int, ...]:
 
 
 def late_recording(case: CaseFacts, t: Limits) -> list[Finding]:
-    """W2 先批后录: a step recorded (by the system that produced it) long after its business time."""
+    """W2 先批后录: a step recorded (by the system that produced it) long after its business time
+    (a back-entry is W2.back_entry, whatever the gap)."""
     late = []
     for s in _timed(case):
-        if s.recorded_at is None or s.business_time is None:
+        if s.recorded_at is None or s.business_time is None or s.back_entry:
             continue
         hours = (s.recorded_at - s.business_time).total_seconds() / 3600
         if hours > t.max_business_lag_hours:
@@ -117,6 +118,31 @@ def closed_without_acceptance(case: CaseFacts) -> list[Finding]:
     return [Finding("W3", ("rows", case.system, case.case_id), "W3.rows_no_acceptance", text, _positions(closed))]
 
 
+def back_entered(case: CaseFacts) -> list[Finding]:
+    """W2 先批后录: a decision taken outside the system and entered afterwards (补录), however short
+    the gap; W3 when it approves with no acceptance at all. Migrated approvals are no back-entries."""
+    entry = next((s for s in case.ordered() if s.back_entry), None)
+    if entry is None or entry.business_time is None or entry.recorded_at is None:
+        return []
+    text = (
+        f"办件{case.case_id}为补录（先批后录，{entry.source.describe()}）：决定于{_local(entry.business_time)}作出，"
+        f"{_local(entry.recorded_at)}才录入系统。"
+    )
+    found = [Finding("W2", (case.case_id,), "W2.back_entry", text, (entry.source.position,))]
+    if entry.kind == Kind.APPROVED and _first(case.ordered(), Kind.ACCEPTED) is None:
+        text = (
+            f"办件{case.case_id}补录为办结（通过，{entry.source.describe()}）但没有受理记录，状态缺失，疑似事后补造。"
+        )
+        found.append(Finding("W3", (case.case_id, "no_acceptance"), "W3.no_acceptance", text, (entry.source.position,)))
+    return found
+
+
+def _after_acceptance(steps: list[Step], accepted: Step) -> list[Step]:
+    """The steps after the acceptance: a correction asked for before it paused no clock (受理次日起算)."""
+    key = accepted.sort_key()
+    return [s for s in steps if s.sort_key() > key]
+
+
 def clock_pauses(steps: list[Step], until: date | None) -> tuple[tuple[Pause, ...], list[Step]]:
     """Corrections and special procedures as clock pauses (start, end], with the steps that prove them."""
     pauses, proof = [], []
@@ -148,7 +174,7 @@ def decided_overdue(case: CaseFacts, t: Limits) -> list[Finding]:
         return []
     assert accepted.business_time is not None and decided.business_time is not None
     on = _day(decided.business_time)
-    pauses, proof = clock_pauses(steps, on)
+    pauses, proof = clock_pauses(_after_acceptance(steps, accepted), on)
     clock = CaseClock(_day(accepted.business_time), case.limit_days, pauses, on)
     if not is_overdue(clock, on):
         return []
@@ -169,7 +195,7 @@ def open_overdue(case: CaseFacts, t: Limits, today: date | None) -> list[Finding
     if _first(steps, Kind.DOCUMENT) is not None:
         return []  # an approval document closes the case even when its status row is missing
     assert accepted.business_time is not None
-    pauses, proof = clock_pauses(steps, today)
+    pauses, proof = clock_pauses(_after_acceptance(steps, accepted), today)
     clock = CaseClock(_day(accepted.business_time), case.limit_days, pauses, None)
     deadline = clock.deadline(today)
     if not is_overdue(clock, today) or deadline is None or clock.is_paused():
@@ -233,7 +259,10 @@ def procedure_abuse(case: CaseFacts, t: Limits) -> list[Finding]:
             f"办件{case.case_id}的特别程序{name}自{first}（{start.source.describe()}）至{last}"
             f"（{end.source.describe()}）持续{days}个工作日，超过其时限{start.limit_days}个工作日。"
         )
-        keys = (case.case_id, "special", first.isoformat(), name)
+        # ours: keyed by the start's log position (an event never moves); a city's row may come
+        # again corrected at another position: keyed by its date and name, whatever the arrival
+        own = (str(start.source.position),) if not case.system else (first.isoformat(), name)
+        keys = (case.case_id, "special", *own)
         found.append(Finding("W7", keys, "W7.special_procedure", text, _positions((start, end))))
     return found
 
@@ -245,8 +274,10 @@ def hidden_department(case: CaseFacts) -> list[Finding]:
         return []  # an item we cannot map has no known flow to compare with (docs: known limits)
     found: dict[str, list[Step]] = {}
     for s in case.ordered():
-        if s.kind == Kind.OPINION and s.department and s.department not in case.allowed_departments:
+        flow = case.allowed_departments if s.flow is None else s.flow
+        if s.kind == Kind.OPINION and s.department and s.department not in flow:
             found.setdefault(s.department, []).append(s)
+    origin = (case.origin.position,) if case.origin else ()  # the case's receipt (or case row) and the opinions
     return [
         Finding(
             "W10",
@@ -254,7 +285,7 @@ def hidden_department(case: CaseFacts) -> list[Finding]:
             "W10.department",
             f"部门{steps[0].department_name or department}对事项{case.item_code}的办件{case.case_id}出具了审查意见"
             f"（{'、'.join(s.source.describe() for s in steps)}），但该部门不在事项配置的流程中，疑似隐形审批。",
-            _positions(steps),
+            tuple(sorted({*origin, *_positions(steps)})),
             department=department,
         )
         for department, steps in sorted(found.items())
@@ -271,7 +302,9 @@ RULES: tuple[Callable[[CaseFacts, Limits], list[Finding]], ...] = (
 # every reason these rules give: a warning of one of them no longer found is resolved
 REASONS = frozenset(
     {
+        "W2.back_entry",
         "W2.late_recording",
+        "W3.no_acceptance",
         "W3.compressed",
         "W3.synthetic",
         "W3.rows_no_acceptance",
@@ -285,9 +318,14 @@ REASONS = frozenset(
 
 
 def judge_case(case: CaseFacts, t: Limits, today: date | None = None, *, imported: bool = True) -> list[Finding]:
-    """Every finding of the lifecycle rules on the case, sorted by rule and keys."""
+    """Every finding of the lifecycle rules on the case, sorted by rule and keys. `imported`: a
+    city's case (its status rows may close it with no acceptance row); ours has back-entries for that."""
+    entered = back_entered(case)
     found = [f for rule in RULES for f in rule(case, t)]
     found += open_overdue(case, t, today) + hidden_department(case)
     if imported:
         found += closed_without_acceptance(case)
+    # a back-entry is the case's W2 (one warning per case), whatever else was recorded late
+    taken = {(f.rule, f.keys) for f in entered}
+    found = entered + [f for f in found if (f.rule, f.keys) not in taken]
     return sorted(found, key=lambda f: (f.rule, f.keys))
