@@ -1,9 +1,9 @@
-"""统计分析 — case counts and durations, grouped, computed at query time from `case_timeline`.
+"""统计分析 — case counts and durations, grouped, from `case_timeline`'s summary and open cases as of "today".
 
 One source of numbers: the GraphQL `statistics` and `monthlyReport` fields, the monthly report
 files and the tests all call `compute_statistics`. "Today" is passed in (overdue and working days
-of open cases depend on it). The database groups the cases; decided cases count with the working
-days and overdue flag case_timeline stored when their clock stopped, the others are judged here.
+of open cases depend on it). Closed cases count from the summary case_timeline keeps per month,
+region and item (projections/case_summary.py, which also holds the queries); open ones are judged here.
 
 Definitions (of the cases matching the filter, by business month of receipt, Asia/Shanghai):
 received every case; accepted ever accepted (受理); approved current status 11 or 12; refused 13;
@@ -33,6 +33,7 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import PACKAGE, Calendar
 from infrastructure.db import Database
+from projections.case_summary import Selection, cases_selected, statistics_rows
 from projections.case_timeline import CALENDAR, clock_of, read_calendar, regions_within
 
 PROVINCE = "460000"
@@ -116,6 +117,20 @@ class Group:
         self.overdue += n * late
         self._decided(n, used, late, limited)
 
+    def add_counts(self, counts: dict[str, Any]) -> None:
+        """Add the summary's counts of closed cases (projections/case_summary.py)."""
+        for name in ("received", "accepted", "approved", "refused", "refused_at_acceptance", "withdrawn"):
+            setattr(self, name, getattr(self, name) + counts[name])
+        self.revoked += counts["revoked"]
+        self.decided += counts["decided"]
+        self.overdue += counts["overdue"]
+        self._timed += counts["timed"]
+        self._on_time += counts["on_time"]
+
+    def add_days(self, days: int, n: int) -> None:
+        """`n` decided cases of the summary that used `days` working days."""
+        self._days[days] = self._days.get(days, 0) + n
+
     def _count(self, status: int, n: int, accepted: bool) -> None:
         self.received += n
         self.accepted += n if accepted else 0
@@ -136,12 +151,13 @@ class Group:
 
     def finish(self) -> Group:
         self.on_time_rate = round(self._on_time / self._timed, 4) if self._timed else None
-        if self._days:
-            total = sum(self._days.values())
-            self.mean_working_days = round(sum(d * k for d, k in self._days.items()) / total, 2)
+        counted = {d: k for d, k in self._days.items() if k}  # a case taken out of the summary leaves 0
+        if counted:
+            total = sum(counted.values())
+            self.mean_working_days = round(sum(d * k for d, k in counted.items()) / total, 2)
             rank, seen = math.ceil(0.9 * total), 0  # nearest rank in the ordered days
-            for days in sorted(self._days):
-                seen += self._days[days]
+            for days in sorted(counted):
+                seen += counted[days]
                 if seen >= rank:
                     self.p90_working_days = days
                     break
@@ -201,20 +217,8 @@ def received_month(row: dict[str, Any]) -> str:
 
 
 def matching_cases(db: Database, f: StatisticsFilter) -> list[dict[str, Any]]:
-    conditions: list[str] = []
-    params: list[Any] = []
-    for column, value in (("item_code", f.item_code), ("stage", f.stage), ("department", f.department)):
-        if value is not None:
-            conditions.append(f"{column} = ?")
-            params.append(value)
-    scope = f.region_code or PROVINCE
-    if scope != PROVINCE:
-        codes = regions_within(scope)
-        conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
-        params.extend(codes)
-    where = " AND ".join(conditions) or "1 = 1"
-    rows = db.query(f"SELECT * FROM cases WHERE {where} ORDER BY created_position", params)  # noqa: S608
-    return [r for r in rows if _in_months(received_month(r), f)]
+    """Every `cases` row matching `f`, in creation order (the months by each row's receipt)."""
+    return [r for r in cases_selected(db, _selection(f, months=False)) if _in_months(received_month(r), f)]
 
 
 def _in_months(month: str, f: StatisticsFilter) -> bool:
@@ -251,13 +255,17 @@ def _key_of(group_by: GroupBy, scope: str) -> Callable[[dict[str, Any]], tuple[s
         code = REFERENCE.unit_of(r["region_code"]) if scope == PROVINCE else region_level_below(scope, r["region_code"])
         return code, _region_label(code, scope)
 
+    def month(r: dict[str, Any]) -> tuple[str, str]:
+        value = r.get("received_month") or received_month(r)  # stored by case_timeline, or computed
+        return value, value
+
     keys: dict[GroupBy, Callable[[dict[str, Any]], tuple[str, str]]] = {
         GroupBy.ITEM: lambda r: (r["item_code"], r["item_name"]),
         GroupBy.ITEM_CATEGORY: item_category,
         GroupBy.STAGE: lambda r: (str(r["stage"]), REFERENCE.stages.get(r["stage"], str(r["stage"]))),
         GroupBy.REGION: region,
         GroupBy.DEPARTMENT: lambda r: (r["department"], _department_name(r["department"])),
-        GroupBy.MONTH: lambda r: (r["month"], r["month"]) if "month" in r else (received_month(r), received_month(r)),
+        GroupBy.MONTH: month,
         GroupBy.ALL: lambda r: ("all", "合计"),
     }
     return keys[group_by]
@@ -291,108 +299,72 @@ def _sort_key(group_by: GroupBy) -> Callable[[str], Any]:
     return str
 
 
+BY: dict[GroupBy, list[str]] = {  # the summary's key columns each grouping reads
+    GroupBy.ITEM: ["item_code", "item_name"],
+    GroupBy.ITEM_CATEGORY: ["item_code"],
+    GroupBy.STAGE: ["stage"],
+    GroupBy.REGION: ["region_code"],
+    GroupBy.DEPARTMENT: ["department"],
+    GroupBy.MONTH: ["received_month"],
+    GroupBy.ALL: [],
+}
+
+
 def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter, today: date) -> list[Group]:
     """统计 — the groups of the cases matching `filter`, as of `today`.
 
-    The database groups and counts: one row per group key, status, acceptance and either the
-    stored facts of a case decided by `today` (`stop_days`, `stop_overdue`: a few dozen distinct
-    values) or, for the cases still to judge (open, decided after `today`, or in a year the holiday
-    calendar only estimates), their clock, each distinct clock judged once (`clock_facts`). The
-    figures are those of `aggregate` over `matching_cases` (tests/integration/test_statistics.py
-    compares both)."""
+    Closed cases count from the summary case_timeline keeps (projections/case_summary.py: counts
+    and a histogram of working days per month, region and item), summed per group in SQL: the cost
+    is that of the groups, not of the cases. The others are judged here, each distinct clock once
+    (`clock_facts`): open cases, cases decided after `today` (out of the summary, judged as of
+    `today`), and decided cases without stored facts (a year the holiday calendar only estimates or
+    a published schedule overrides). Facts judged under another chinesecalendar version are not
+    trusted: the selection is then judged case by case (`aggregate`) until case_timeline is rebuilt.
+    The figures are those of `aggregate` over `matching_cases` (tests/integration/test_statistics*.py
+    compare both)."""
     f = filter.check()
     scope = f.region_code or PROVINCE
-    conditions, params = _where(db, f)
-    keys = {
-        GroupBy.ITEM: ["item_code", "item_name"],
-        GroupBy.ITEM_CATEGORY: ["item_code"],
-        GroupBy.STAGE: ["stage"],
-        GroupBy.REGION: ["region_code"],
-        GroupBy.DEPARTMENT: ["department"],
-        GroupBy.MONTH: ["received_month AS month"],
-        GroupBy.ALL: [],
-    }[group_by]
-    raw = [k.split(" AS ")[-1] for k in keys]
-    decided = ", ".join(str(s) for s in sorted(DECIDED))
-    # stored: decided and stopped by today, judged with this calendar; to judge: the other clocked ones
-    # PostgreSQL: a bytewise date comparison (the database collation's strcoll is several times
-    # slower), and OFFSET 0 keeps the subquery whole so `stored` is judged once per case, not inlined
-    # into every CASE below
-    pg = db.dialect == "postgresql"
-    day = 'stopped_on COLLATE "C"' if pg else "stopped_on"
-    stored = f"status_code IN ({decided}) AND stop_overdue IS NOT NULL AND stop_calendar = ? AND {day} <= ?"
-    clocked = f"status_code IN ({', '.join(str(s) for s in sorted(OPEN | DECIDED))})"
-    inner = [
-        *keys,
-        "status_code",
-        "accepted_on",
-        "limit_days",
-        "pauses",
-        "stopped_on",
-        "stop_days",
-        "stop_overdue",
-        f"CASE WHEN {stored} THEN 1 WHEN {clocked} THEN 0 END AS stored",
-    ]
-    columns = [
-        *raw,
-        "status_code",
-        "CASE WHEN accepted_on IS NULL THEN 0 ELSE 1 END AS accepted",
-        *(f"CASE WHEN stored = 0 THEN {c} END AS {c}" for c in ("accepted_on", "limit_days", "pauses", "stopped_on")),
-        "stored",
-        *(f"CASE WHEN stored = 1 THEN {c} END AS {c}" for c in ("stop_days", "stop_overdue")),
-        "CASE WHEN stored = 1 AND limit_days IS NOT NULL THEN 1 ELSE 0 END AS limited",
-    ]
-    grouping = ", ".join(str(n + 1) for n in range(len(columns)))
-    rows = db.query(
-        f"SELECT {', '.join(columns)}, COUNT(*) AS n FROM (SELECT {', '.join(inner)} FROM cases"  # noqa: S608
-        f" WHERE {' AND '.join(conditions) or '1 = 1'}{' OFFSET 0' if pg else ''}) AS c GROUP BY {grouping}",
-        [CALENDAR, today.isoformat(), *params],
-    )
-    calendar = read_calendar(db)
+    selection = _selection(f)
+    by = BY[group_by]
+    rows = statistics_rows(db, by, selection, CALENDAR, today.isoformat())
+    if any(row["part"] == 0 and row["calendar"] not in ("", CALENDAR) for row in rows):
+        return aggregate(matching_cases(db, f), group_by, scope, today, calendar=read_calendar(db))
+    today_iso = today.isoformat()
     key_of = _key_of(group_by, scope)
     group_of: dict[tuple[Any, ...], Group] = {}  # many rows share a key: look it up once
     groups: dict[str, Group] = {}
-    today_iso = today.isoformat()
+    # read only when a clock is to judge (most often none: a decided case counts from the summary)
+    calendar = read_calendar(db) if any(row["part"] >= 2 for row in rows) else PACKAGE
     for row in rows:
-        group = group_of.get(values := tuple(row[k] for k in raw))
+        group = group_of.get(values := tuple(row[k] for k in by))
         if group is None:
             key, label = key_of(row)
             group = groups.get(key)
             if group is None:
                 group = groups[key] = Group(key, label)
             group_of[values] = group
-        if row["stored"] == 1:
-            group.add_stopped(
-                row["status_code"],
-                row["n"],
-                bool(row["accepted"]),
-                row["stop_days"],
-                bool(row["stop_overdue"]),
-                bool(row["limited"]),
-            )
+        part, n = row["part"], row["n"]
+        if part == 0:
+            group.add_counts(row)
+        elif part == 1:
+            group.add_days(row["days"], n)
         else:
-            group.add(row, today, row["n"], accepted=bool(row["accepted"]), today_iso=today_iso, calendar=calendar)
+            if part == 3:  # in the summary as of its stop day: out, judged as of today
+                late, limited = bool(row["stop_overdue"]), row["limit_days"] is not None
+                group.add_stopped(row["status_code"], -n, bool(row["accepted_on"]), row["stop_days"], late, limited)
+            group.add(row, today, n, today_iso=today_iso, calendar=calendar)
     if group_by is GroupBy.ALL and not groups:
         groups["all"] = Group("all", "合计")
     return [groups[k].finish() for k in sorted(groups, key=_sort_key(group_by))]
 
 
-def _where(db: Database, f: StatisticsFilter) -> tuple[list[str], list[Any]]:
-    conditions: list[str] = []
-    params: list[Any] = []
-    for column, value in (("item_code", f.item_code), ("stage", f.stage), ("department", f.department)):
-        if value is not None:
-            conditions.append(f"{column} = ?")
-            params.append(value)
+def _selection(f: StatisticsFilter, months: bool = True) -> Selection:
     scope = f.region_code or PROVINCE
-    if scope != PROVINCE:
-        codes = regions_within(scope)
-        conditions.append(f"region_code IN ({', '.join('?' for _ in codes)})")
-        params.extend(codes)
-    # the month case_timeline stored (`received_month`); bytewise on PostgreSQL, as in Python
-    month = 'received_month COLLATE "C"' if db.dialect == "postgresql" else "received_month"
-    for op, value in ((">=", f.month_from), ("<=", f.month_to)):
-        if value is not None:
-            conditions.append(f"{month} {op} ?")
-            params.append(value)
-    return conditions, params
+    return Selection(
+        item_code=f.item_code,
+        stage=f.stage,
+        department=f.department,
+        regions=None if scope == PROVINCE else regions_within(scope),
+        month_from=f.month_from if months else None,
+        month_to=f.month_to if months else None,
+    )

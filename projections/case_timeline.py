@@ -12,9 +12,13 @@ rank stopped cases in SQL and judge only open ones at query time; and its month 
 (`case_calendars`, one row per published year, from WorkCalendar.Published/Revised in log order;
 years without a row follow the chinesecalendar package, or weekends only). Queries build it with
 `calendar()`; a rebuild reads the same events and so gets the same rows. Stop facts are stored only
-for clocks wholly in package years no published schedule overrides; publishing a year clears the
-stored stop facts of the cases that reach into it (judged at query time from then on).
-Consumes: Case.*, WorkCalendar.* events. Tables: `cases`, `case_transitions`, `case_calendars`.
+for closed clocks wholly in package years no published schedule overrides; publishing a year clears
+the stored stop facts of the cases that reach into it (judged at query time from then on).
+
+统计汇总: the cases whose figures no longer change also count, in the same transaction, in the
+summary of projections/case_summary.py (`case_summary`, `case_summary_days`), which statistics read.
+Consumes: Case.*, WorkCalendar.* events. Tables: `cases`, `case_transitions`, `case_calendars`,
+`case_summary`, `case_summary_days`.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from typing import Any
 import chinese_calendar
 
 from domain.approvals import Case, CaseClock, CaseStatus, Decision, Pause
+from domain.approvals.overdue import OPEN
 from domain.shared.events import SHANGHAI
 from domain.shared.reference import REFERENCE
 from domain.shared.workdays import PACKAGE, Calendar, package_covers
 from infrastructure.db import Cursor, Database
 from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
 from projections.calendars import CALENDAR_EVENTS, calendar_of, calendar_table_sql, published_years, store_schedule
+from projections.case_summary import TABLES as SUMMARY_TABLES
+from projections.case_summary import SummaryDelta, create_summary_tables
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
 CREATED = frozenset({Case.Received, Case.BackEntered})
@@ -58,8 +65,9 @@ TRANSITION_COLUMNS = (
 
 class CaseTimeline(ReadModel):
     name = "case_timeline"
-    tables = ("case_transitions", "cases", "case_calendars")
-    shape = 3  # 2: received_month, stop_days, stop_overdue, stop_calendar; 3: case_calendars
+    tables = ("case_transitions", "cases", "case_calendars", *SUMMARY_TABLES)
+    # 2: received_month, stop_days, stop_overdue, stop_calendar; 3: case_calendars; 4: case_summary*
+    shape = 4
     reads = CASE_EVENTS | CALENDAR_EVENTS
 
     def create_tables(self, cur: Cursor, dialect: str) -> None:
@@ -88,6 +96,7 @@ class CaseTimeline(ReadModel):
         cur.execute("CREATE INDEX IF NOT EXISTS cases_region_status ON cases (region_code, status_code)")
         # case lists page in creation order: without it every page sorts the whole table
         cur.execute("CREATE INDEX IF NOT EXISTS cases_created ON cases (created_position)")
+        create_summary_tables(cur, dialect)
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the cases it touches read in one query, changed in memory, written back once."""
@@ -100,6 +109,9 @@ class CaseTimeline(ReadModel):
             return
         cases = Rows("cases", "case_id", CASE_COLUMNS)
         cases.load(cur, {str(env.event.originator_id) for env in events if type(env.event) not in CREATED})
+        summary = SummaryDelta()
+        for row in cases.rows.values():  # every case the batch changes, as it was: out of the summary
+            summary.add(row, -1)
         transitions: list[tuple[Any, ...]] = []
         for env in events:
             status = self._apply(cur, cases, env)
@@ -109,10 +121,13 @@ class CaseTimeline(ReadModel):
             row = cases.rows[key]
             assert row is not None
             row.update(zip(STOP_COLUMNS, stop_facts(row, overridden), strict=True))
+        for row in cases.rows.values():  # and as they are now (new ones included): in
+            summary.add(row, +1)
         cases.flush(cur)
         cur.insert_rows("case_transitions", TRANSITION_COLUMNS, transitions)
         for year in sorted(set(years)):
-            _clear_stop_facts(cur, year)
+            _clear_stop_facts(cur, year, summary)
+        summary.write(cur)
 
     def _apply(self, cur: Cursor, cases: Rows, env: Envelope) -> CaseStatus:
         e: Any = env.event
@@ -267,13 +282,16 @@ class CaseTimeline(ReadModel):
         return where.page(self.db, "cases", "created_position", after, first)
 
 
-def _clear_stop_facts(cur: Cursor, year: int) -> None:
-    """A stopped clock that reaches into a newly published year is judged at query time from now on."""
-    cur.execute(
-        "UPDATE cases SET stop_days = NULL, stop_overdue = NULL, stop_calendar = NULL"
-        " WHERE stop_calendar IS NOT NULL AND stopped_on >= ? AND (accepted_on IS NULL OR accepted_on <= ?)",
-        (f"{year}-01-01", f"{year}-12-31"),
-    )
+def _clear_stop_facts(cur: Cursor, year: int, summary: SummaryDelta) -> None:
+    """A stopped clock that reaches into a newly published year is judged at query time from now on
+    (and leaves the summary: its counts there were those of its stored facts)."""
+    reaching = "stop_calendar IS NOT NULL AND stopped_on >= ? AND (accepted_on IS NULL OR accepted_on <= ?)"
+    span = (f"{year}-01-01", f"{year}-12-31")
+    cur.execute(f"SELECT * FROM cases WHERE {reaching}", span)  # noqa: S608
+    for row in cur.fetchall():
+        summary.add(row, -1)
+        summary.add({**row, **dict.fromkeys(STOP_COLUMNS)}, +1)
+    cur.execute(f"UPDATE cases SET stop_days = NULL, stop_overdue = NULL, stop_calendar = NULL WHERE {reaching}", span)  # noqa: S608
 
 
 def read_calendar(db: Database) -> Calendar:
@@ -367,8 +385,9 @@ def stop_facts(
     """(working days used, overdue 0/1, calendar) of a stopped clock as of its stop day, the figures
     statistics would judge for it on any later day; NOT_STORED while open, and when a year of the
     clock is only estimated (weekends only) or has a published schedule (`overridden`): a later
-    publication or correction would change them, so such cases are judged at query time instead."""
-    if row["stopped_on"] is None:
+    publication or correction would change them, so such cases are judged at query time instead.
+    An open case keeps none (statistics judge every open case at query time)."""
+    if row["stopped_on"] is None or row["status_code"] in OPEN:
         return NOT_STORED
     return _stop_facts(row["accepted_on"], row["limit_days"], row["pauses"], row["stopped_on"], overridden)
 
