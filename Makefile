@@ -15,8 +15,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/gongjian serve --demo-if-empty
 
+# One worker per core (pytest-xdist): every test has its own PostgreSQL schema or SQLite file, the
+# fault tests stop servers of their own (never the shared ones), and a file's tests stay on one
+# worker for its module fixtures. The tests' scratch (SQLite stores, keys, packages) lives on tmpfs
+# where there is one: they test behaviour, not fsync.
+TEST_WORKERS ?= auto
+TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,37 +1,41 @@
 """自动办理 — the process manager for the steps that normally happen on their own: an approval
 issues its electronic licence, a concluded case gets its archive package.
 
-It follows the log from its own position (table `automation_position`, not `projection_tracking`:
-it is no read model and must not run inside the engine's transaction — on SQLite that holds the
-write lock, and the services' saves would wait on it forever). Each round:
+A process manager (infrastructure/process_manager.py) driven by the projection engine: its position
+is its row `automation` of `projection_tracking` (once `automation_position`, read when that row was
+made), and it runs in the engine's runner (`gongjian serve`, `gongjian projections run`), outside
+the engine's transactions (on SQLite one holds the write lock: the services' saves would wait on it):
 
-1. reads up to `batch` Case events after its position, issues licences for approvals at once
-   (through `LicenceService.issue`), and notes concluded cases in `automation_archives`; then, in
-   one short transaction of its own, records the skips and the notes and advances the position;
-2. tries to archive (through `ArchiveService.generate`) at most `batch` noted cases whose
-   concluding event a signed ledger checkpoint already covers; a case whose package exists is done.
+1. `handle`: the Case events of a batch; it issues licences for approvals at once (through
+   `LicenceService.issue`), and notes concluded cases in `automation_archives` and the skips, in one
+   short transaction of its own; the engine records the position after that;
+2. `idle` (the runner's own-clock turn): tries to archive (through `ArchiveService.generate`) at most
+   `batch` noted cases whose concluding event a signed ledger checkpoint already covers (a case
+   whose package exists is done), and writes the day's supervision-clock tick.
 
-Exactly-once effect rests on the services' natural keys, not on this position: the licence id is
-uuid5 of its number, the package id uuid5 of the case id; a repeat after a crash or a restart is a
-409 that counts as done. Who acts, with which seal, and when it declines: `application/policy.py`
-(LICENCE_ISSUER, ARCHIVER). A declined step is logged and kept in `automation_skips` with its
-reason (`gongjian automation status`); it is not retried — an official issues or archives by hand.
+Exactly-once effect rests on the services' natural keys, not on the position: the licence id is
+uuid5 of its number, the package id uuid5 of the case id; a repeat after a crash between the
+commands and the position, or a restart, is a 409 that counts as done. Who acts, with which seal,
+and when it declines: `application/policy.py` (LICENCE_ISSUER, ARCHIVER). A declined step is logged
+and kept in `automation_skips` with its reason (`gongjian archive automation`); it is not retried —
+an official issues or archives by hand. A failing round (not a decline) leaves the position: the
+engine hands the same events again next round.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from application.archives import ArchiveService
-from application.catalogue import install_from_log
 from application.clock import Clock
 from application.licences import LicenceService
 from application.policy import ARCHIVER, AUTOMATIC_CHANNEL, LICENCE_ISSUER, department_org
@@ -46,10 +50,10 @@ from domain.shared.errors import Conflict, DomainError
 from domain.shared.geometry import red_line_area_m2
 from domain.signatures import Seal
 from infrastructure.db import Database
-from infrastructure.follower import Follower
 from infrastructure.keystore import KeyStoreError
 from infrastructure.log import GongjianApplication
-from infrastructure.notify import Waker
+from infrastructure.process_manager import ManagerDriver
+from infrastructure.store import install_latest_edition
 
 SUMMARY_S = 60.0  # the automation says what it did at most this often
 log = logging.getLogger("gongjian.automation")
@@ -81,6 +85,12 @@ class Round:
 
 
 class Automation:
+    """The process manager of the automatic steps (`ProcessManager`: name, topics, handle, idle)."""
+
+    name = NAME
+    topics: Sequence[str] = CASE_TOPICS
+    legacy_position = "automation_position"  # its own position table before issue 19
+
     def __init__(
         self,
         app: GongjianApplication,
@@ -88,31 +98,25 @@ class Automation:
         clock: Clock,
         licences: LicenceService,
         archives: ArchiveService,
-        waker: Waker | None = None,
+        driver: ManagerDriver,
         batch: int = 200,
-        interval_s: float = 2.0,
     ) -> None:
         self.app = app
         self.db = db
         self.clock = clock
         self.licences = licences
         self.archives = archives
-        self.waker = waker
+        self.driver = driver  # the engine: reads the log for `handle` and keeps the position
         self.batch = batch
-        self.interval_s = interval_s
-        self.follower = Follower("automation")  # survives the store restarting (backoff, one line each way)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.ticker = SupervisionClockService(app, clock, lambda *_: None)  # 监管日钟, once a day
         self._ticked: object = None
+        self._round: Round | None = None  # what `run_once` collects while the engine hands it events
+        self._tally, self._said = Round(), -SUMMARY_S  # the runner's work since its last log line
         self.setup()
 
     def setup(self) -> None:
         big = "BIGINT" if self.db.dialect == "postgresql" else "INTEGER"
         with self.db.transaction() as cur:
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS automation_position (name TEXT PRIMARY KEY, position {big} NOT NULL)"
-            )
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS automation_archives (case_id TEXT PRIMARY KEY, position {big} NOT NULL)"
             )
@@ -121,23 +125,26 @@ class Automation:
                 f" reason TEXT NOT NULL, position {big} NOT NULL, recorded_at TEXT NOT NULL,"
                 " PRIMARY KEY (case_id, kind))"
             )
-            cur.execute(
-                "INSERT INTO automation_position (name, position) VALUES (?, 0) ON CONFLICT DO NOTHING", (NAME,)
-            )
 
     # --- the rounds -------------------------------------------------------------------------------
 
     def position(self) -> int:
-        return int(self.db.query("SELECT position FROM automation_position WHERE name = ?", (NAME,))[0]["position"])
+        return self.driver.position(NAME)
 
     def run_once(self) -> Round:
-        done = Round()
-        self._follow(done)
+        """The engine hands it every new Case event (`handle`), then it archives what is due: the
+        runner's work, asked for at once (tests, `bench`)."""
+        done = self._round = Round()
+        try:
+            self.driver.drive(self)
+        finally:
+            self._round = None
         self._archive(done)
+        done.position = self.position()
         return done
 
     def run_until_idle(self, rounds: int = 100) -> Round:
-        """Rounds until one reads nothing new and does nothing (tests, `automation run --once`)."""
+        """Rounds until one reads nothing new and does nothing (tests, `bench`)."""
         total = Round()
         for _ in range(rounds):
             before = self.position()
@@ -150,18 +157,18 @@ class Automation:
                 break
         return total
 
-    def _follow(self, done: Round) -> None:
-        start = self.position()
-        page = self.app.recorder.select_notifications(start, self.batch, topics=CASE_TOPICS, inclusive_of_start=False)
+    def handle(self, batch: Sequence[Notification]) -> None:
+        """Licences for the approvals of a batch of Case events, and notes of the concluded cases; the
+        skips and the notes in one short transaction (the engine then records the position)."""
+        done = Round(position=batch[-1].id if batch else 0)
         concluded: dict[str, int] = {}
-        for n in page:
+        for n in batch:
             event = self.app.mapper.to_domain_event(n)
             status = getattr(event, "status_code", None) or getattr(type(event), "STATUS", None)
             if status is not None and int(status) in CONCLUDED:
                 concluded[str(n.originator_id)] = n.id
             if n.topic in APPROVALS and getattr(event, "document_number", None):
                 self._issue(event, n.id, done)
-        done.position = page[-1].id if page else start
         skips = [(case_id, kind, reason) for kind, case_id, reason in done.skipped]
         now = self.clock.now().isoformat()
         with self.db.transaction() as cur:
@@ -177,7 +184,25 @@ class Automation:
                     " ON CONFLICT (case_id) DO UPDATE SET position = excluded.position",
                     (case_id, position),
                 )
-            cur.execute("UPDATE automation_position SET position = ? WHERE name = ?", (done.position, NAME))
+        self._collect(done)
+
+    def idle(self) -> bool:
+        """The runner's own-clock turn: archives a checkpoint now covers, the day's tick."""
+        done = Round()
+        self._archive(done)
+        self.tick_day()
+        self._collect(done)
+        return bool(done.archives or done.skipped)
+
+    def _collect(self, done: Round) -> None:
+        """Into `run_once`'s round when one asked, else into the runner's tally (one log line a minute)."""
+        into = self._round or self._tally
+        into.licences += done.licences
+        into.archives += done.archives
+        into.skipped += done.skipped
+        if self._round is None and self._tally.busy and time.monotonic() - self._said >= SUMMARY_S:
+            _summarise(self._tally)
+            self._tally, self._said = Round(), time.monotonic()
 
     # --- 电子证照 ---------------------------------------------------------------------------------
 
@@ -185,7 +210,7 @@ class Automation:
         case_id = event.originator_id
         case = self.licences.find(Case, case_id)
         if case is not None and case.item_code not in CATALOG.items:  # an edition this process has not met yet
-            install_from_log(self.app, self.licences.position_of)
+            install_latest_edition(self.app, self.licences.position_of)
         item = CATALOG.items.get(case.item_code) if case is not None else None
         if case is None or item is None or item.licence_type is None:
             return
@@ -304,7 +329,7 @@ class Automation:
             return  # recorded before a restart: once is enough
         log.debug("%s for case %s not made automatically: %s", kind, case_id, reason)
         done.skipped.append((kind, str(case_id), reason))
-        if record:  # licence skips are recorded with the position, in _follow's transaction
+        if record:  # licence skips are recorded in handle's transaction
             with self.db.transaction() as cur:
                 cur.execute(
                     "INSERT INTO automation_skips (case_id, kind, reason, position, recorded_at)"
@@ -330,35 +355,7 @@ class Automation:
             "skipped": {r["kind"]: int(r["n"]) for r in counts},
         }
 
-    # --- the runner -------------------------------------------------------------------------------
-
-    def run(self, stop: threading.Event) -> None:
-        """Rounds until `stop`: woken by saves, and every `interval_s` (checkpoints are no saves)."""
-        tally, said = Round(), -SUMMARY_S  # what was done since the last log line, and when that was
-        while not stop.is_set():
-            since = self.waker.generation if self.waker else 0
-            try:
-                done = self.run_once()
-                self.tick_day()
-                busy = done.busy
-                self.follower.succeeded()
-            except Exception as exc:  # keep following; the next round retries from the same position
-                stop.wait(self.follower.failed(exc))
-                continue
-            tally.licences += done.licences
-            tally.archives += done.archives
-            tally.skipped += done.skipped
-            if tally.busy and time.monotonic() - said >= SUMMARY_S:
-                _summarise(tally)
-                tally, said = Round(), time.monotonic()
-            if busy:
-                continue
-            if self.waker is not None:
-                self.waker.wait(self.interval_s, since=since)
-            else:
-                stop.wait(self.interval_s)
-        if tally.busy:
-            _summarise(tally)
+    # --- the day's tick ---------------------------------------------------------------------------
 
     def tick_day(self) -> None:
         """Write the day's supervision-clock tick (W6 takes "today" from the log), once a day."""
@@ -366,20 +363,6 @@ class Automation:
         if day != self._ticked:
             self.ticker.tick()
             self._ticked = day
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self.run, args=(self._stop,), name=NAME, daemon=True)
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self.waker is not None:
-            self.waker.notify(0)
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
 
 
 def _summarise(done: Round) -> None:

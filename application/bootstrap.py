@@ -16,7 +16,7 @@ from application.archives import ArchiveService
 from application.assessment_reviews import AssessmentReviewService
 from application.automation import Automation
 from application.blueprint import BlueprintService
-from application.catalogue import CatalogueService, PinMemory, install_from_log
+from application.catalogue import CatalogueService, PinMemory
 from application.catalogue_editions import CatalogueEditionService
 from application.clock import Clock, SystemClock
 from application.delivery import DeliveryService, Routes
@@ -49,7 +49,14 @@ from infrastructure.notify import PostgresListener, RedisNotifier, Waker, WakeSo
 from infrastructure.replica import ReadReplica
 from infrastructure.settings import EMBEDDED_DEFAULT, Settings
 from infrastructure.sms import HttpCodeSender
-from infrastructure.store import events_table, make_append_only, open_store, position_of, stored_versions
+from infrastructure.store import (
+    events_table,
+    install_latest_edition,
+    make_append_only,
+    open_store,
+    position_of,
+    stored_versions,
+)
 from projections.blueprint import blueprint_candidates
 from projections.engine import ProjectionEngine
 from projections.inquiries import find_warning
@@ -99,7 +106,6 @@ class Container:
     def close(self) -> None:
         if self.signing.codes is not None:
             self.signing.codes.stop()
-        self.automation.stop()
         self.engine.stop()
         self.live.close()
         self.db.close()
@@ -130,8 +136,8 @@ def bootstrap(
     locate = partial(position_of, db)
     pins = PinMemory(partial(stored_versions, db))  # one per process: cases and catalogue share it
     reset_to_seed()  # this store's catalogue in force, not another's this process opened before
-    install_from_log(app, locate)
-    on_unknown_item(partial(install_from_log, app, locate))  # an edition another process published
+    install_latest_edition(app, locate)
+    on_unknown_item(partial(install_latest_edition, app, locate))  # an edition another process published
     live = Broadcaster(settings.redis_url)
     keys = EncryptedFileKeyStore(
         settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.development_mode
@@ -152,6 +158,20 @@ def bootstrap(
         drawings=drawings.approved_for_case,
     )
     catalogue = CatalogueService(app, clock, locate, memory=pins)
+    # process managers: the engine drives them from its own tracking table (run(managers=True))
+    automation = Automation(app, db, clock, licences, archives, engine.managers)
+    deliveries = DeliveryService(
+        app,
+        clock,
+        locate,
+        db,
+        HttpSender(settings.delivery_urls, settings.delivery_timeout_s),
+        RetrySchedule(settings.delivery_retry_base_s, settings.delivery_retry_cap_s, settings.delivery_max_attempts),
+        Routes(tuple(settings.delivery_utilities), tuple(settings.delivery_utility_items)),
+        archives,
+        driver=engine.managers,
+    )
+    engine.managers.add(automation, deliveries)
     return Container(
         settings=settings,
         app=app,
@@ -193,19 +213,8 @@ def bootstrap(
         engine=engine,
         waker=engine.waker,
         live=live,
-        automation=Automation(app, db, clock, licences, archives, engine.waker),
-        deliveries=DeliveryService(
-            app,
-            clock,
-            locate,
-            db,
-            HttpSender(settings.delivery_urls, settings.delivery_timeout_s),
-            RetrySchedule(
-                settings.delivery_retry_base_s, settings.delivery_retry_cap_s, settings.delivery_max_attempts
-            ),
-            Routes(tuple(settings.delivery_utilities), tuple(settings.delivery_utility_items)),
-            archives,
-        ),
+        automation=automation,
+        deliveries=deliveries,
         catalogue=catalogue,
         catalogue_editions=CatalogueEditionService(app, clock, locate, flows=catalogue),
         guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),

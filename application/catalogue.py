@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from application.base import Service, rely_on
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
-from domain.catalog import CATALOG, Item, install
+from domain.catalog import CATALOG, Item
 from domain.catalog.definition import check_definition, parse_version
 from domain.catalog.process import (
     PROVINCE,
@@ -36,12 +35,12 @@ from domain.catalog.process import (
     regions_up,
     to_item,
 )
-from domain.catalog.publication import CATALOGUE_ID, Catalogue
 from domain.catalog.seed import SEED_VERSION, licence_topic_fields, seed_definition
 from domain.projects import Project
 from domain.shared.errors import Conflict, InvalidValue, NotFound
 from domain.shared.events import Channel, Meta
 from domain.shared.reference import REFERENCE
+from infrastructure.store import install_latest_edition
 
 # 事项库初始化 — who records the seed: the system, through the import channel
 SEEDER = Actor("system:catalogue-seed", "integration", "gongjian", PROVINCE, "事项库初始化")
@@ -419,21 +418,7 @@ def _seed_meta(meta: Meta) -> Meta:
     )
 
 
-def install_from_log(app: Any, position_of: Callable[[UUID, int], int | None]) -> bool:
-    """Put the latest published edition of the item catalogue in force in this process (the
-    composition root at start; after a publication; a process meeting an item it does not know,
-    e.g. an API worker beside the one that published). False when none is published or the one in
-    force is as new."""
-    try:
-        catalogue: Any = app.repository.get(CATALOGUE_ID)
-    except AggregateNotFoundError:
-        return False
-    assert isinstance(catalogue, Catalogue)
-    position = position_of(CATALOGUE_ID, catalogue.version)
-    return position is not None and install(catalogue.edition, position)
-
-
 def know_item(app: Any, position_of: Callable[[UUID, int], int | None], item_code: str) -> None:
     """An item this process's catalogue lacks may be in an edition another process published."""
     if item_code not in CATALOG.items:
-        install_from_log(app, position_of)
+        install_latest_edition(app, position_of)

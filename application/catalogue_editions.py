@@ -2,7 +2,7 @@
 import PATH`): checked whole (every bad row reported, nothing recorded when one is bad), recorded as
 one `Catalogue` event with, in the same atomic save, a new version of each flow its `flows` sheet
 lists; then put in force in this process (`install`). Other processes install it from the log: at
-start (`install_from_log`, the composition root) and the projection runner when it reads the event
+start (`install_latest_edition`, the composition root) and the projection runner when it reads the event
 (projections/engine.py `read`).
 
 Publishing the file in force again (same SHA-256) is a 409 (`EditionUnchanged`) and records nothing.
@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from application.base import Service
-from application.catalogue import CatalogueService, install_from_log
+from application.catalogue import CatalogueService
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
 from domain.catalog import Catalog, in_force
@@ -26,6 +26,7 @@ from domain.catalog.publication import CATALOGUE_ID, Catalogue, EditionUnchanged
 from domain.catalog.seed import flow_definition, licence_topic_fields
 from domain.shared.errors import InvalidValue
 from domain.shared.events import Meta
+from infrastructure.store import install_latest_edition
 
 
 def tables_sha256(tables: dict[str, Any]) -> str:
@@ -78,7 +79,7 @@ class CatalogueEditionService(Service):
             return [catalogue, *processes], response
 
         result = self.execute(self.meta(actor, request_id), actor, key, work)
-        install_from_log(self.app, self.position_of)
+        install_latest_edition(self.app, self.position_of)
         return result
 
     def _flows(self, meta: Meta, edition: dict[str, Any]) -> list[Any]:

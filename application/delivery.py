@@ -1,13 +1,15 @@
 """外部推送 — what other systems must receive, put in the outbox and delivered at least once.
 
-Producer (`DeliveryService.produce`): follows the log from its own position (table
-`delivery_position`) over case decisions and turns them into Delivery messages:
+Producer: a process manager (infrastructure/process_manager.py, row `delivery_producer` of
+`projection_tracking`; once `delivery_position`) that the projection engine's runner drives
+(`DeliveryService.handle`; `produce` asks the engine for a round at once): case decisions become
+Delivery messages:
 - a decision of a completion-acceptance stage item (stage 4: 规划条件核实, 消防验收, 竣工验收备案)
   → `completion_acceptance.result` to `real_estate_registration` (approved, refused, revoked …);
 - an approval of an item in `Routes.utility_items` (by default GJ-2-01 建设工程规划许可证 and GJ-3-03
   施工许可证) → `utility.project_notice` to every utility in `Routes.utilities` (water, power, gas).
 A message's id is uuid5 of (topic, destination, source event): running the producer again over
-the same events (a crash before its position was saved, two workers) makes nothing twice.
+the same events (a crash before the engine saved its position, two runners) makes nothing twice.
 
 Worker (`DeliveryService.deliver_due`): one attempt for each message whose backoff ran out. The
 HTTP call comes first, its outcome is recorded after it (Delivered / AttemptFailed /
@@ -20,11 +22,12 @@ deliveries read model shows both.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from application.archives import ArchiveService
@@ -44,10 +47,11 @@ from domain.shared.errors import NotFound
 from domain.shared.events import Channel, Meta
 from infrastructure.db import Database
 from infrastructure.log import GongjianApplication
+from infrastructure.process_manager import ManagerDriver
 
 log = logging.getLogger("gongjian.delivery")
 
-NAME = "deliveries"
+NAME = "delivery_producer"  # its row in projection_tracking (`deliveries` is the read model's)
 # 外部推送: the producer and the worker act as this account, channel system_rule
 DELIVERER = Actor("system:deliverer", "integration", "gongjian", "460000", "外部推送")
 REAL_ESTATE = "real_estate_registration"
@@ -95,6 +99,11 @@ class Round:
 
 
 class DeliveryService(Service):
+    # the producer, a process manager the engine drives (`ProcessManager`)
+    name = NAME
+    topics: Sequence[str] = list(DECISIONS)
+    legacy_position = "delivery_position"  # its own position table before issue 19
+
     def __init__(
         self,
         app: GongjianApplication,
@@ -105,7 +114,7 @@ class DeliveryService(Service):
         schedule: RetrySchedule | None = None,
         routes: Routes | None = None,
         archives: ArchiveService | None = None,
-        batch: int = 200,
+        driver: ManagerDriver | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.db = db
@@ -113,18 +122,10 @@ class DeliveryService(Service):
         self.schedule = schedule or RetrySchedule()
         self.routes = routes or Routes()
         self.archives = archives
-        self.batch = batch
+        self.driver = driver  # the engine: reads the log for `handle` and keeps the position
         self._open: dict[UUID, None] = {}  # messages not yet delivered or dead, in request order
         self._seen = 0  # log position up to which _open is complete
-        self.setup()
-
-    def setup(self) -> None:
-        big = "BIGINT" if self.db.dialect == "postgresql" else "INTEGER"
-        with self.db.transaction() as cur:
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS delivery_position (name TEXT PRIMARY KEY, position {big} NOT NULL)"
-            )
-            cur.execute("INSERT INTO delivery_position (name, position) VALUES (?, 0) ON CONFLICT DO NOTHING", (NAME,))
+        self._requested: list[str] | None = None  # what `produce` collects while the engine hands it events
 
     def meta_of_worker(self, request_id: str) -> Meta:
         return self.meta(DELIVERER, request_id, channel=Channel.SYSTEM_RULE)
@@ -143,29 +144,33 @@ class DeliveryService(Service):
     # --- producing --------------------------------------------------------------------------
 
     def position(self) -> int:
-        return int(self.db.query("SELECT position FROM delivery_position WHERE name = ?", (NAME,))[0]["position"])
+        return self.driver.position(NAME) if self.driver is not None else 0
 
     def produce(self, done: Round | None = None) -> int:
-        """Messages for the decisions after the producer's position; returns how many were requested."""
+        """Messages for the decisions after the producer's position, asked of the engine at once
+        (the runner does the same on its own); returns how many were requested."""
         done = done or Round()
-        start = self.position()
-        while True:
-            page = self.app.recorder.select_notifications(
-                start, self.batch, topics=list(DECISIONS), inclusive_of_start=False
-            )
-            for n in page:
-                event = self.app.mapper.to_domain_event(n)
-                for message in self.messages_for(event, n.topic):
-                    if self._request(message, f"{uuid_text(n.originator_id)}@{n.originator_version}"):
-                        done.requested.append(f"{message.topic} → {message.destination}")
-            if page:
-                start = page[-1].id
-                with self.db.transaction() as cur:
-                    cur.execute("UPDATE delivery_position SET position = ? WHERE name = ?", (start, NAME))
-            if len(page) < self.batch:
-                break
-        done.position = start
+        if self.driver is None:
+            raise RuntimeError("the delivery producer runs only when the projection engine drives it")
+        self._requested = done.requested
+        try:
+            self.driver.drive(self)
+        finally:
+            self._requested = None
+        done.position = self.position()
         return len(done.requested)
+
+    def handle(self, batch: Sequence[Notification]) -> None:
+        """The messages of a batch of decisions, each requested unless it exists already."""
+        for n in batch:
+            event = self.app.mapper.to_domain_event(n)
+            for message in self.messages_for(event, n.topic):
+                new = self._request(message, f"{uuid_text(n.originator_id)}@{n.originator_version}")
+                if new and self._requested is not None:
+                    self._requested.append(f"{message.topic} → {message.destination}")
+
+    def idle(self) -> bool:
+        return False  # sending is the worker's (`deliver_due`), on its own clock
 
     def messages_for(self, event: Any, topic: str) -> list[Message]:
         """The messages one case event makes (none for most)."""

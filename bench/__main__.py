@@ -426,11 +426,14 @@ def read_your_writes(c: Container, url: str, code: str) -> None:
         in_process = ours()
     finally:
         c.engine.stop()
-    # The generated history went in below the services: the automation (licences on approval,
-    # archives on conclusion) would spend the whole figure following it in the runner. A running
-    # system's automation is at the log's end; start this one there too.
+    # The generated history went in below the services: the process managers (licences on approval,
+    # archives on conclusion, delivery messages) would spend the whole figure following it in the
+    # runner. A running system's managers are at the log's end; start these there too.
     with c.db.transaction() as cur:
-        cur.execute("UPDATE automation_position SET position = ?", (c.app.max_position(),))
+        cur.execute(
+            "UPDATE projection_tracking SET position = ? WHERE read_model IN ('automation', 'delivery_producer')",
+            (c.app.max_position(),),
+        )
     runner = subprocess.Popen(
         [sys.executable, "-m", "interfaces.cli", "projections", "run"],
         env={

@@ -1,7 +1,7 @@
 """A follower of the log that survives its database: backoff, one line per outage, a reportable state.
 
-Used by everything that follows the log in a loop (the projection engine, the automation, the
-delivery worker): any failure of a round outside a read model's own handler is taken as a lost
+Used by the loops that run against the store: the projection engine's runner (which drives the
+process managers too) and the delivery worker: any failure of a round outside a read model's own handler is taken as a lost
 connection (PostgreSQL restarted, the network cut, a pool exhausted)."""
 
 from __future__ import annotations

@@ -4,10 +4,15 @@ that would replace a stored row); the ledger's signed checkpoints get the same t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
+from domain.catalog import install
+from domain.catalog.publication import CATALOGUE_ID, Catalogue
 from infrastructure.db import Cursor, Database, DatabaseURL
 from infrastructure.log import GongjianApplication
 
@@ -112,6 +117,20 @@ def position_of(db: Database, originator_id: UUID, version: int) -> int | None:
         (oid, version),
     )
     return int(rows[0]["position"]) if rows else None
+
+
+def install_latest_edition(app: GongjianApplication, position_of: Callable[[UUID, int], int | None]) -> bool:
+    """Put the latest published edition of the item catalogue in force in this process: the
+    composition root at start and after a publication, a process meeting an item it does not know
+    (an API worker beside the one that published), a rebuild worker before it replays. False when
+    none is published or the one in force is as new."""
+    try:
+        catalogue: Any = app.repository.get(CATALOGUE_ID)
+    except AggregateNotFoundError:
+        return False
+    assert isinstance(catalogue, Catalogue)
+    position = position_of(CATALOGUE_ID, catalogue.version)
+    return position is not None and install(catalogue.edition, position)
 
 
 def open_store(url: DatabaseURL, lock_timeout_s: int = 10) -> GongjianApplication:

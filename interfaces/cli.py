@@ -141,9 +141,8 @@ def serve(
         _load_demo(settings, 200)
     container = bootstrap(settings)
     if projections_in_process and workers == 1:
-        container.engine.start()
+        container.engine.start(managers=True)  # read models, then the process managers (automation, deliveries)
         container.engine.wait_for(container.app.max_position(), timeout=600)
-        container.automation.start()
         witnesses = _start_witnesses(container)  # 见证 (issue 16): checkpoints to the witnesses, in a thread
         if witnesses is not None:
             container.extras["witnesses"] = witnesses

@@ -34,7 +34,7 @@ def _container() -> Container:
 def projections_run(
     batch_size: Annotated[int | None, typer.Option(min=1, help="events per transaction")] = None,
 ) -> None:
-    """Follow the log and keep every read model up to date, until SIGINT or SIGTERM."""
+    """Follow the log: keep every read model up to date and drive the process managers, until SIGINT or SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     container = _container()
     if batch_size is not None:
@@ -49,9 +49,10 @@ def projections_run(
     signal.signal(signal.SIGTERM, _stop)
     names = ", ".join(container.engine.models)
     console.print(f"projections running: {names} (batch size {container.engine.batch_size})")
-    container.automation.start()  # licences on approval, archives on conclusion (application/automation.py)
+    managers = ", ".join(container.engine.managers.managers)
+    console.print(f"process managers: {managers} (licences, archives, delivery messages)")
     try:
-        container.engine.run(stop)
+        container.engine.run(stop, managers=True)
     finally:
         container.close()
     console.print("projections stopped")
@@ -66,12 +67,19 @@ def projections_rebuild(
         typer.Option(min=1, help="processes for --all on PostgreSQL (default: the CPU count; SQLite: 1)"),
     ] = None,
 ) -> None:
-    """Drop a read model's rows (or every read model's, --all) and replay the whole log into it."""
+    """Drop a read model's rows (or every read model's, --all) and replay the whole log into it.
+    A process manager (automation, delivery_producer) is refused: a replay would issue its commands again."""
     if (name is None) == (not all_):
         console.print("[red]name one read model or give --all[/red]")
         raise typer.Exit(code=2)
     container = _container()
     try:
+        if name is not None and name in container.engine.managers.managers:
+            try:
+                container.engine.managers.refuse_rebuild([name])
+            except ValueError as exc:
+                console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(code=2)
         if name is not None and name not in container.engine.models:
             known = ", ".join(container.engine.models)
             console.print(f"[red]unknown read model {name!r}[/red]; known: {known}")
@@ -96,12 +104,14 @@ def projections_rebuild(
 
 @projections.command("status")
 def projections_status() -> None:
-    """Each read model's position against the log's, and every follower of the log with its state."""
+    """Each read model's and process manager's position against the log's, and every runner with its state."""
     container = _container()
     try:
-        table = Table("read model", "position", "log position", "lag")
-        for row in container.engine.status():
-            table.add_row(row["name"], str(row["position"]), str(row["log_position"]), str(row["lag"]))
+        table = Table("follows the log", "kind", "position", "log position", "lag")
+        engine = container.engine
+        for row in [*engine.status(), *engine.managers.status(container.app.max_position())]:
+            kind = row.get("kind", "read model")
+            table.add_row(row["name"], kind, str(row["position"]), str(row["log_position"]), str(row["lag"]))
         console.print(table)
         runners = Table("follower", "state", "since", "reconnects", "last heard", "last error")
         for r in container.engine.runners():

@@ -2,18 +2,12 @@
 (domain/catalog/catalog.py `install`) as soon as it reads its event, before any read model handles
 the batch, so that a case for an item new in that edition finds it (docs/catalogue.md, "Which
 edition is in force"). An older edition never replaces a newer one: a rebuild, which replays from
-position 0, reads the latest edition for every event (installed at start, `install_latest`)."""
+position 0, reads the latest edition for every event (installed at start, `infrastructure.store.install_latest_edition`)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from eventsourcing.application import AggregateNotFoundError, Application
-
 from domain.catalog import install
-from domain.catalog.publication import CATALOGUE_ID, Catalogue
-from infrastructure.db import Database
-from infrastructure.store import position_of
+from domain.catalog.publication import Catalogue
 from projections.base import Envelope
 
 EDITION_EVENTS = (Catalogue.FirstEditionPublished, Catalogue.EditionPublished)
@@ -26,14 +20,3 @@ def install_editions(batch: list[Envelope]) -> list[Envelope]:
             install(envelope.event.edition, envelope.position)
             break
     return batch
-
-
-def install_latest(app: Application, db: Database) -> bool:
-    """The latest edition of the log put in force (a rebuild worker, before it replays)."""
-    try:
-        catalogue: Any = app.repository.get(CATALOGUE_ID)
-    except AggregateNotFoundError:
-        return False
-    assert isinstance(catalogue, Catalogue)
-    position = position_of(db, CATALOGUE_ID, catalogue.version)
-    return position is not None and install(catalogue.edition, position)

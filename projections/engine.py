@@ -1,4 +1,5 @@
-"""投影引擎 — the projection engine: follows the one log in batches and feeds each read model.
+"""投影引擎 — the projection engine, the one follower of the log: feeds each read model in batches,
+and drives the process managers (automation, deliveries: projections/process_managers.py).
 
 Exactly once: a batch's rows and the read model's new position (`projection_tracking`) are written
 in one transaction, and the position moves by compare-and-set on the old one, so two runners (threads
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -34,10 +36,11 @@ from infrastructure.follower import Follower
 from infrastructure.log import GongjianApplication
 from infrastructure.notify import PostgresListener, Waker, WakeSource
 from infrastructure.settings import Settings
-from infrastructure.store import SETUP_LOCK
+from infrastructure.store import SETUP_LOCK, install_latest_edition, position_of
 from projections import runners
 from projections.base import Envelope, ReadModel, bigint
-from projections.catalogue_in_force import install_editions, install_latest
+from projections.catalogue_in_force import install_editions
+from projections.process_managers import ProcessManagers
 from projections.rebuild_costs import portable, rebuild_cost
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class ProjectionEngine:
         self._thread: threading.Thread | None = None
         self.follower = Follower("projections")
         self.conflicts: dict[str, int] = {}  # batches another runner committed first, per read model
+        self.managers = ProcessManagers(app, db, list(self.models))  # driven by run(managers=True)
 
     # -- tracking -------------------------------------------------------------------------------
 
@@ -356,6 +360,7 @@ class ProjectionEngine:
         tables while handling a batch (the ledger reads only the events table), so groups need no
         ordering between them."""
         wanted = list(names or self.models)
+        self.managers.refuse_rebuild(wanted)
         if not wanted:
             return 0
         groups = self.rebuild_groups(wanted, workers, self.app.max_position() if workers > 1 else 0)
@@ -449,8 +454,9 @@ class ProjectionEngine:
 
     # -- running --------------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, idle_timeout: float | None = None) -> None:
-        """Follow the log until `stop` is set: catch up, then sleep until a wake-up or the timeout."""
+    def run(self, stop: threading.Event, idle_timeout: float | None = None, managers: bool = False) -> None:
+        """Follow the log until `stop` is set: catch up (then drive the process managers, with
+        `managers`), then sleep until a wake-up or the timeout."""
         idle = self.idle_timeout if idle_timeout is None else idle_timeout
         for source in self.sources:
             source.listen(self.waker, stop)
@@ -463,6 +469,8 @@ class ProjectionEngine:
                 if self.follower.succeeded() or time.monotonic() - beaten_at >= runners.HEARTBEAT_S:
                     runners.beat(self.db, self.follower)
                     beaten_at = time.monotonic()
+                if managers:  # after the read models (the automation reads the ledger's); never raises
+                    processed += self.managers.round()
             except Exception as exc:  # the store itself failed: wait, then resume from the positions
                 stop.wait(self.follower.failed(exc))
                 continue
@@ -478,13 +486,13 @@ class ProjectionEngine:
         """Every follower of the log heard from in the last day (projections/runners.py)."""
         return runners.heard(self.db, self.follower if self._thread is not None else None)
 
-    def start(self, idle_timeout: float | None = None, ready_timeout: float = 2.0) -> None:
+    def start(self, idle_timeout: float | None = None, ready_timeout: float = 2.0, managers: bool = False) -> None:
         """Run in a daemon thread (in-process use); returns once wake-up sources are listening."""
         if self._thread is not None and self._thread.is_alive():
             return
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self.run, args=(self._stop, idle_timeout), name="projection-engine", daemon=True
+            target=self.run, args=(self._stop, idle_timeout, managers), name="projection-engine", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + ready_timeout
@@ -581,7 +589,8 @@ def _rebuild_group(settings: Settings, names: list[str], batch_size: int) -> int
     try:
         models = [m for m in all_read_models(db, ledger_config(settings)) if m.name in names]
         engine = ProjectionEngine(app, db, models, batch_size=settings.batch_size, rebuild_batch_size=batch_size)
-        install_latest(app, db)  # a rebuild reads the latest edition of the catalogue, as the parent does
+        # a rebuild reads the latest edition of the catalogue, as the parent does
+        install_latest_edition(app, partial(position_of, db))
         try:
             return engine._rebuild_here(names)
         except Exception as exc:

@@ -5,7 +5,9 @@ Each test session gets a fresh PostgreSQL schema (dropped at the end); SQLite st
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ os.environ.setdefault("GONGJIAN_KEYSTORE_PASSPHRASE", "test-keystore-passphrase-
 os.environ.setdefault("GONGJIAN_RATE_LIMIT", "")
 # keys and archive packages written by tests go to a temporary folder, never to the checkout's var/
 _SCRATCH = tempfile.mkdtemp(prefix="gongjian-tests-")
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 os.environ.setdefault("GONGJIAN_KEYSTORE_PATH", f"{_SCRATCH}/keys")
 os.environ.setdefault("GONGJIAN_ARCHIVE_PATH", f"{_SCRATCH}/archives")
 
@@ -85,3 +88,15 @@ def redis_url() -> str:
     except Exception as exc:
         _unavailable("Redis", exc)
     return REDIS_URL
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _seed_catalogue_between_modules() -> Iterator[None]:
+    """The catalogue in force is process-wide (domain/catalog/catalog.py): a module that published an
+    edition, or opened a store holding one, leaves the seed edition behind it, so no module's
+    outcome depends on which modules ran before it in the same worker."""
+    yield
+    from domain.catalog.catalog import on_unknown_item, reset_to_seed
+
+    reset_to_seed()
+    on_unknown_item(lambda: None)  # the hook of a container that has closed

@@ -187,11 +187,13 @@ class ReplicationLab:
             logging_collector="off",
         )
 
-    def primary(self) -> Cluster:
+    def primary(self, **settings: str) -> Cluster:
+        """A primary; `settings` go to its postgresql.conf before it starts."""
         cluster = Cluster(self.bindir, self._directory("primary"), _free_port(), self.as_user, self.history)
         self.clusters.append(cluster)
         cluster.run("initdb", "-D", str(cluster.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
         self._common(cluster)
+        cluster.configure(**settings)
         cluster.configure(wal_level="replica", max_wal_senders="5", wal_keep_size="'64MB'")
         with (cluster.data / "pg_hba.conf").open("a") as hba:
             hba.write("host replication all 127.0.0.1/32 trust\n")

@@ -7,6 +7,7 @@ processed that log position. `asOf` replays the aggregate from the log instead o
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime
 from functools import partial
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from uuid import UUID
 
 import anyio.to_thread
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -22,7 +24,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
 )
 from strawberry.tools import merge_types
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 
 from application.history import History
 from domain.projects import project_id
@@ -309,13 +311,32 @@ class Query:
 
 # depth, aliases and cost (fields times page sizes, interfaces/graphql/limits.py) as one extension whose
 # rule classes are made once: the limiters' constructors build a validator class per request
+log = logging.getLogger(__name__)
+
 RULES = [
     *QueryDepthLimiter(max_depth=10).validation_rules,
     *MaxAliasesLimiter(max_alias_count=30).validation_rules,
     QueryCost,
 ]
 
-schema = strawberry.Schema(
+
+class Schema(strawberry.Schema):
+    """Errors the client caused (syntax, validation, a coded 4xx) are its answer, not our failure: logged
+    at INFO, with hostile text escaped (a lone surrogate cannot be written to a UTF-8 log); the rest
+    as strawberry logs them, at ERROR with the traceback."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        server: list[GraphQLError] = []
+        for e in errors:
+            status = (e.extensions or {}).get("status")
+            if e.original_error is None or (isinstance(status, int) and status < 500):
+                log.info("GraphQL client error: %s", str(e).encode("utf-8", "backslashreplace").decode("utf-8"))
+            else:
+                server.append(e)
+        super().process_errors(server, execution_context)
+
+
+schema = Schema(
     query=merge_types(
         "Query",
         (

@@ -19,7 +19,8 @@ from application.bootstrap import Container, bootstrap
 from infrastructure.settings import Settings
 from infrastructure.tokens import issue
 from interfaces.rest import create_app
-from tests.conftest import JWT_SECRET
+from tests.conftest import IN_CI, JWT_SECRET
+from tests.pgcluster import Cluster, ClusterUnavailable, replication_lab
 
 OWNER_USCC = "91460000MA5T0P3X64"
 
@@ -132,3 +133,17 @@ def pg_server(pg_url: str) -> Iterator[Server]:
 def client(server: Server) -> Iterator[httpx.Client]:
     with server.client() as c:
         yield c
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[Cluster]:
+    """A PostgreSQL server of the test's own (tests/pgcluster.py: its own port, directory and socket),
+    which the test stops and starts: the shared server on 5432, which other workers' tests use at the
+    same time, is never touched."""
+    try:
+        with replication_lab() as lab:
+            yield lab.primary(max_connections="200")
+    except ClusterUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"{exc} (CI=true: this fault test must run)")
+        pytest.skip(str(exc))

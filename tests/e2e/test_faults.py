@@ -1,7 +1,9 @@
 """Faults, bounded and on loopback only: a killed API worker, a restarted PostgreSQL, a stopped Redis,
 a killed projection runner. Nothing acknowledged may be lost, nothing may be written twice.
 
-The servers run as `gongjian` subprocesses (as in production) over a fresh PostgreSQL schema.
+The servers run as `gongjian` subprocesses (as in production) over a fresh PostgreSQL schema; the
+restart of PostgreSQL is of a server of the test's own (`own_postgres`, tests/pgcluster.py), never of
+the shared one the other tests use at the same time.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from application.bootstrap import bootstrap
 from infrastructure.settings import Settings
 from tests.conftest import IN_CI, JWT_SECRET
 from tests.e2e.conftest import auth, project_body, token
+from tests.pgcluster import Cluster
 
 pytestmark = pytest.mark.postgres
 
@@ -276,32 +279,6 @@ def test_a_projection_runner_killed_mid_batch_resumes_with_no_row_lost_or_double
 # -- 2. PostgreSQL restarted mid-load -------------------------------------------------------------
 
 
-def pg_ctl(action: str) -> None:
-    """Stop or start this machine's PostgreSQL cluster (Debian's pg_ctlcluster)."""
-    versions = sorted(os.listdir("/etc/postgresql"))
-    subprocess.run(
-        [
-            "pg_ctlcluster",
-            "--skip-systemctl-redirect",
-            versions[-1],
-            "main",
-            action,
-            *(["-m", "fast"] * (action == "stop")),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
-def pg_ctl_available() -> None:
-    if shutil.which("pg_ctlcluster") is None or not os.path.isdir("/etc/postgresql") or os.geteuid() != 0:
-        message = "pg_ctlcluster (as root) is needed to restart PostgreSQL"
-        if IN_CI:
-            pytest.fail(message + " (CI=true: this fault test must run)")
-        pytest.skip(message)
-
-
 class Load:
     """A client sending project registrations with idempotency keys until told to stop."""
 
@@ -377,8 +354,10 @@ def caught_up(pg_url: str, timeout: float) -> int:
         container.close()
 
 
-def test_postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothing(pg_url: str, tmp_path: Any) -> None:
-    pg_ctl_available()
+def test_postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothing(
+    own_postgres: Cluster, tmp_path: Any
+) -> None:
+    pg_url = own_postgres.url
     env = env_for(pg_url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -397,7 +376,7 @@ def test_postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothi
                     time.sleep(0.01)
                 acked_before = len(load.acked)
                 try:
-                    pg_ctl("stop")
+                    own_postgres.stop()
                     stopped_at = time.monotonic()
                     # while it is down: 503 problem+json with Retry-After, never a hang or a 500
                     with httpx.Client(base_url=base, timeout=60) as client:
@@ -408,7 +387,7 @@ def test_postgresql_restarted_mid_load_answers_503_then_recovers_and_loses_nothi
                         while not load.statuses[503] and time.monotonic() < deadline:
                             time.sleep(0.05)
                 finally:
-                    pg_ctl("start")
+                    own_postgres.start()
                     started_at = time.monotonic()
                 assert down.status_code == 503, down.text
                 assert down.headers["content-type"] == "application/problem+json"

@@ -1,7 +1,7 @@
 """Load with every fault at once (issue 21), bounded to about two minutes, on loopback only.
 
-Two API processes and one unsupervised `gongjian projections run` over one PostgreSQL schema, with a
-Redis of the test's own. Clients drive projects and cases through their lifecycle (generate, submit,
+Two API processes and one unsupervised `gongjian projections run` over a PostgreSQL server and a Redis
+of the test's own (the shared ones, which other tests use at the same time, are never stopped). Clients drive projects and cases through their lifecycle (generate, submit,
 accept, start review, approve), every command with its own Idempotency-Key, sent in four ways: plainly,
 abandoned after 3 ms and retried, to both APIs at once, and sent again after its answer. Meanwhile one
 API is killed with SIGKILL and restarted, PostgreSQL is restarted, and Redis is cut for a while.
@@ -35,11 +35,10 @@ from tests.e2e.test_faults import (
     followed_and_rebuilt,
     free_port,
     own_redis,
-    pg_ctl,
-    pg_ctl_available,
     start_api,
     stop,
 )
+from tests.pgcluster import Cluster
 
 pytestmark = pytest.mark.postgres
 
@@ -156,9 +155,9 @@ def _recovery(acks: list[float], after: float) -> float:
 
 
 def test_load_with_an_api_killed_postgresql_restarted_and_redis_cut_loses_nothing_and_doubles_nothing(
-    pg_url: str,
+    own_postgres: Cluster,
 ) -> None:
-    pg_ctl_available()
+    pg_url = own_postgres.url
     with own_redis() as (redis_url, redis_proc):
         env = env_for(pg_url, GONGJIAN_REDIS_URL=redis_url)
         ports = [free_port(), free_port()]
@@ -186,11 +185,11 @@ def test_load_with_an_api_killed_postgresql_restarted_and_redis_cut_loses_nothin
             # Step: PostgreSQL stopped for about 5 s, with the runner unsupervised.
             time.sleep(10)
             try:
-                pg_ctl("stop")
+                own_postgres.stop()
                 down = time.monotonic()
                 time.sleep(5)
             finally:
-                pg_ctl("start")
+                own_postgres.start()
             faults["PostgreSQL restart"] = (down, time.monotonic())
             # Step: Redis cut for 15 s, then back on its port.
             time.sleep(8)

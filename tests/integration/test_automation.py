@@ -4,6 +4,7 @@ once a signed checkpoint covers it; a restart from an old position issues and ar
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,10 +94,10 @@ def approve(http: httpx.Client, case_id: str, number: str) -> None:
 
 def fresh_manager(container: Container) -> Automation:
     """A restarted manager that lost its position (a crash before it was saved)."""
-    with container.db.transaction() as cur:
-        cur.execute("UPDATE automation_position SET position = 0 WHERE name = 'automation'")
+    with container.db.transaction() as cur:  # its row of the engine's tracking table (issue 19)
+        cur.execute("UPDATE projection_tracking SET position = 0 WHERE read_model = 'automation'")
     c = container
-    return Automation(c.app, c.db, c.clock, c.licences, c.archives, c.waker)
+    return Automation(c.app, c.db, c.clock, c.licences, c.archives, c.engine.managers)
 
 
 def test_an_approval_issues_its_licence_signed_with_the_departments_seal_once(server: Server) -> None:
@@ -186,3 +187,27 @@ def test_a_concluded_case_gets_its_archive_package_once_a_checkpoint_covers_it(s
         assert again.archives == [] and again.skipped == [] and again.waiting == 0
         for case_id in (approved, refused):
             assert len(c.app.recorder.select_events(archive_id_for_case(UUID(case_id)))) == 1
+
+
+def test_the_engines_runner_issues_the_licence_and_builds_the_archive_by_itself(server: Server) -> None:
+    """The runner `gongjian serve` and `projections run` start: read models, then the managers."""
+    c = server.container
+    with server.client() as http:
+        register_seal(http, ["zhang", LICENCE_ISSUER.actor_id])
+        case_id = accepted_case(http)
+        number = "琼自然资规预字[2026]15号"
+        c.engine.start(idle_timeout=0.05, managers=True)
+        try:
+            approve(http, case_id, number)
+            deadline = time.monotonic() + 30
+            archive_id = archive_id_for_case(UUID(case_id))
+            while time.monotonic() < deadline and not (
+                c.licences.find(License, licence_id(number)) and c.archives.exists(archive_id)
+            ):
+                time.sleep(0.05)
+        finally:
+            c.engine.stop()
+        # Step: the licence on the approval and, once the ledger's checkpoint covered it, the package.
+        assert c.licences.get(number).signer == LICENCE_ISSUER.actor_id
+        assert c.archives.exists(archive_id)
+        assert c.automation.position() > 0 and c.automation.status()["skipped"] == {}

@@ -5,6 +5,7 @@ archive transfers appear in the same read model; a tender award satisfies the bi
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
@@ -137,7 +139,7 @@ def test_decisions_become_messages_once_and_every_state_shows_in_the_read_model(
     assert first == 5
     assert c.deliveries.produce() == 0
     with c.db.transaction() as cur:  # a restart that lost its position makes nothing twice
-        cur.execute("UPDATE delivery_position SET position = 0")
+        cur.execute("UPDATE projection_tracking SET position = 0 WHERE read_model = 'delivery_producer'")
     assert c.deliveries.produce() == 0
     by_subject = {(r["destination"], r["subject"]): r for r in rows(c).values()}
     assert set(by_subject) == {
@@ -280,3 +282,20 @@ def test_a_receiver_refusing_a_message_for_good_dead_letters_it_without_retries(
     assert [(a["state"], a["attempts"]) for a in done.attempts] == [("dead_letter", 1)]
     assert done.attempts[0]["last_error"].startswith("HTTP 422 from real_estate_registration")
     assert receiver.effects == {}
+
+
+def test_the_engines_runner_requests_the_messages_of_a_decision_by_itself(container: Container) -> None:
+    """No `produce` asked for: the runner (`gongjian serve`, `projections run`) drives the producer."""
+    c = container
+    code = new_project(c)
+    requested = [get_topic(Delivery.Requested)]
+    c.engine.start(idle_timeout=0.05, managers=True)
+    try:
+        decide(c, code, "GJ-3-03")  # 施工许可证: a notice to each of the three utilities
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(c.app.recorder.select_notifications(0, 100, topics=requested)) < 3:
+            time.sleep(0.05)
+    finally:
+        c.engine.stop()
+    assert {r["destination"] for r in rows(c).values()} == {"water", "power", "gas"}
+    assert c.deliveries.produce() == 0  # the runner's position is the producer's: nothing twice

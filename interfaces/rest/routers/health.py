@@ -18,6 +18,9 @@ router = APIRouter(tags=["health"])
 def health(c: ContainerDep) -> dict[str, Any]:
     engine = getattr(c, "engine", None)  # the projection engine, when the container has one
     projections = jsonable_encoder(engine.status()) if engine is not None else None
+    position = c.app.max_position()
+    # automation, delivery_producer: driven by the same runner, from the same tracking table
+    managers = jsonable_encoder(engine.managers.status(position)) if engine is not None else None
     # the log's followers (this process's and `projections run` elsewhere): following, reconnecting, stale
     followers = jsonable_encoder(engine.runners()) if engine is not None else None
     calendar = calendar_outlook(c)  # 工作日历 (issue 17): warns from 1 December without next year's schedule
@@ -25,8 +28,9 @@ def health(c: ContainerDep) -> dict[str, Any]:
     replica_status = jsonable_encoder(replica.status(engine.positions())) if replica and engine else None
     return {
         "status": "ok",
-        "position": c.app.max_position(),
+        "position": position,
         "projections": projections,
+        "process_managers": managers,
         "followers": followers,
         "calendar": calendar,
         "replica": replica_status,
