@@ -36,7 +36,7 @@ from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
-from application.ports import ArchiveStorage, ArchiveSystem, TransferError
+from application.ports import ArchiveStorage, ArchiveSystem, LedgerReader, TransferError
 from domain.approvals.case import Case
 from domain.approvals.status import CLOSED_STATUSES, DECIDED_STATUSES
 from domain.archives import ArchivePackage, ArchiveStatus, archive_id_for_case, received_archive_id
@@ -46,7 +46,6 @@ from domain.shared.errors import Conflict, IllegalTransition, InvalidValue, NotF
 from domain.shared.events import Channel, Meta
 from domain.shared.retry import RetrySchedule
 from infrastructure.log import GongjianApplication
-from projections.ledger import Ledger
 
 PACKAGE_FORMAT = "gongjian-archive-package/1"
 TEMPLATE = "case-archive/1"
@@ -223,7 +222,7 @@ class ArchiveService(Service):
         app: GongjianApplication,
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
-        ledger: Ledger,
+        ledger: LedgerReader,
         store: ArchiveStorage,
         system: ArchiveSystem,
         backoff: RetrySchedule | None = None,

@@ -29,6 +29,9 @@ from application.intermediaries import AgencyService, ServiceOrderService
 from application.licences import LicenceService
 from application.mobile_codes import CodeDispatcher, CodeSender
 from application.multiplan import MultiPlanService
+from application.ports import CaseFigures as CaseFiguresPort
+from application.ports import QualityFacts as QualityFactsPort
+from application.ports import SupervisionFacts as SupervisionFactsPort
 from application.projects import ProjectService
 from application.ratings import FeedbackService, RatingService
 from application.rule_approval import LicenceLocator
@@ -58,11 +61,14 @@ from infrastructure.store import (
     stored_versions,
 )
 from projections.blueprint import blueprint_candidates
+from projections.case_figures import CaseFigures
 from projections.engine import ProjectionEngine
 from projections.inquiries import find_warning
 from projections.ledger import ledger_config
+from projections.quality_facts import QualityFacts
 from projections.registry import all_read_models
 from projections.spgl_exchange import export_rows, known_key
+from projections.supervision_facts import SupervisionFacts
 
 
 @dataclass
@@ -100,6 +106,9 @@ class Container:
     service_orders: ServiceOrderService
     assessment_reviews: AssessmentReviewService
     work_calendars: WorkCalendarService  # 工作日历 (issue 17)
+    figures: CaseFiguresPort  # what statistics, the monthly report and data quality read
+    quality: QualityFactsPort  # what data quality reads besides
+    supervised: SupervisionFactsPort  # what the monthly report's supervisor sections read
     extras: dict[str, object] = field(default_factory=dict)
     replica: ReadReplica | None = None  # GONGJIAN_READ_DATABASE_URL: GraphQL's reads (docs/scaling.md)
 
@@ -211,6 +220,9 @@ def bootstrap(
         multiplan=multiplan,
         licences=licences,
         engine=engine,
+        figures=CaseFigures(db),
+        quality=QualityFacts(db),
+        supervised=SupervisionFacts(db),
         waker=engine.waker,
         live=live,
         automation=automation,

@@ -21,15 +21,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from application.ports import CaseFigures, QualityFacts
 from application.statistics import OPEN, PROVINCE, StatisticsFilter, matching_cases, received_on
+from domain.approvals.clock import clock_of
 from domain.exchange.spgl import CHECK_TEXTS, rule_texts, wording
 from domain.shared.codes import is_legacy_project_code
+from domain.shared.reference import regions_within
 from domain.shared.workdays import PACKAGE, Calendar, workdays_between
-from infrastructure.db import Database
-from projections.case_timeline import clock_of, read_calendar, regions_within
-from projections.duplicates import Duplicates
-from projections.industry import IndustryView
-from projections.spgl_exchange import import_errors
 
 MAX_EXAMPLES = 5
 STUCK_AFTER_WORKING_DAYS = 30
@@ -55,23 +53,19 @@ def normalised_name(name: str) -> str:
     return _NOISE.sub("", unicodedata.normalize("NFKC", name)).lower()
 
 
-def _projects(db: Database, scope: str) -> list[dict[str, Any]]:
-    if scope == PROVINCE:
-        return db.query("SELECT code, name, owner_uscc, merged_into FROM projects ORDER BY created_position")
-    codes = regions_within(scope)
-    marks = ", ".join("?" for _ in codes)
-    return db.query(
-        f"SELECT code, name, owner_uscc, merged_into FROM projects WHERE region_code IN ({marks})"  # noqa: S608
-        " ORDER BY created_position",
-        codes,
-    )
+def _regions(scope: str) -> list[str] | None:
+    return None if scope == PROVINCE else regions_within(scope)
 
 
 def compute_data_quality(
-    db: Database, filter: StatisticsFilter, today: date, stuck_after: int = STUCK_AFTER_WORKING_DAYS
+    figures: CaseFigures,
+    facts: QualityFacts,
+    filter: StatisticsFilter,
+    today: date,
+    stuck_after: int = STUCK_AFTER_WORKING_DAYS,
 ) -> list[QualityCount]:
     f = filter.check()
-    projects = _projects(db, f.region_code or PROVINCE)
+    projects = facts.projects(_regions(f.region_code or PROVINCE))
     live = [p for p in projects if not p["merged_into"]]
     duplicates = QualityCount(
         "duplicate_project_codes",
@@ -106,34 +100,33 @@ def compute_data_quality(
         f"open_over_{stuck_after}_working_days",
         f"办件积压 — a case open for more than {stuck_after} working days (since acceptance, or since receipt if not accepted)",
     )
-    working = read_calendar(db)  # 工作日历 as case_timeline has it from the log
-    for row in matching_cases(db, f):
+    working = figures.calendar()  # 工作日历 as case_timeline has it from the log
+    for row in matching_cases(figures, f):
         if row["project_code"] in merged:
             broken.hit(f"{row['case_id']} → {row['project_code']} ⇒ {merged[row['project_code']]}")
         if row["status_code"] in OPEN and _open_days(row, today, working) > stuck_after:
             stuck.hit(row["case_id"])
     return [
         duplicates,
-        _duplicate_candidates(db, f.region_code or PROVINCE),
+        _duplicate_candidates(facts, f.region_code or PROVINCE),
         legacy,
         uscc,
         broken,
         stuck,
-        *_import_errors(db, f.region_code or PROVINCE),
-        *_industry_findings(db, f.region_code or PROVINCE),
+        *_import_errors(facts, f.region_code or PROVINCE),
+        *_industry_findings(facts, f.region_code or PROVINCE),
     ]
 
 
-def _duplicate_candidates(db: Database, scope: str) -> QualityCount:
+def _duplicate_candidates(facts: QualityFacts, scope: str) -> QualityCount:
     """智能查重 — the periodic review: live pairs at or above the threshold, both inside the scope."""
-    model = Duplicates(db)
     count = QualityCount(
         "duplicate_candidates",
         "score_over_threshold",
-        f"疑似重复赋码 — two live project codes scoring at least {model.rules.threshold} "
+        f"疑似重复赋码 — two live project codes scoring at least {facts.duplicate_threshold()} "
         "(owner, name similarity, red-line overlap, legacy/current code; docs/duplicates.md)",
     )
-    rows, _more, total = model.candidates(region_scope=scope, first=MAX_EXAMPLES)
+    rows, _more, total = facts.duplicate_candidates(scope, MAX_EXAMPLES)
     count.count = total
     count.examples = [
         f"{r['code_a']} ≈ {r['code_b']} ({r['score']:.2f}: {', '.join(json.loads(r['reasons']))})" for r in rows
@@ -141,7 +134,7 @@ def _duplicate_candidates(db: Database, scope: str) -> QualityCount:
     return count
 
 
-def _import_errors(db: Database, scope: str) -> list[QualityCount]:
+def _import_errors(facts: QualityFacts, scope: str) -> list[QualityCount]:
     """导入错误数据 — rows of SPGL imports kept out of the log, one count per rule (the six rules
     of the standard's uploaders and our code checks), with the standard's wording."""
     counts = {
@@ -149,14 +142,14 @@ def _import_errors(db: Database, scope: str) -> list[QualityCount]:
         for rule in (*rule_texts(), *CHECK_TEXTS)
     }
     within = None if scope == PROVINCE else set(regions_within(scope))
-    for err in import_errors(db):
+    for err in facts.import_errors():
         if within is not None and err["region_code"] not in within:
             continue
         counts[err["rule"]].hit(f"{err['tbl']}/{err['local_key']} {err['field']}: {err['message']}")
     return list(counts.values())
 
 
-def _industry_findings(db: Database, scope: str) -> list[QualityCount]:
+def _industry_findings(facts: QualityFacts, scope: str) -> list[QualityCount]:
     """工程行业系统 — open BIM findings (of each project's latest model per stage) and the joint
     survey's discrepancies against the planning conditions and the approved design, one hit each."""
     bim = QualityCount(
@@ -169,7 +162,7 @@ def _industry_findings(db: Database, scope: str) -> list[QualityCount]:
         "survey_discrepancies",
         "联合测绘差异 — survey results beyond the planning conditions or design",
     )
-    found = IndustryView(db).open_counts(None if scope == PROVINCE else regions_within(scope))
+    found = facts.open_industry_findings(_regions(scope))
     for count, rows in ((bim, found["bim"]), (survey, found["survey"])):
         for code, n in rows:
             count.count += n

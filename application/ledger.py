@@ -42,13 +42,13 @@ from application.ledger_verifier import (
     _Verifier,
     signed_note,
 )
+from application.ports import LedgerReader
 from domain.ledger import Checkpoint, uuid_text
-from domain.ledger.checkpoint import SIGNATURE_ALGORITHM, checkpoints_of
+from domain.ledger.checkpoint import SIGNATURE_ALGORITHM, checkpoint_of, checkpoints_of
 from infrastructure.checkpoint_log import TABLE as SIGNED_TABLE
 from infrastructure.db import Database
 from infrastructure.log import GongjianApplication
 from infrastructure.store import events_table, position_column
-from projections.ledger import Ledger, checkpoint_of
 
 __all__ = [
     "KEY_NAME",
@@ -147,7 +147,7 @@ def signed_checkpoints(db: Database) -> tuple[list[Checkpoint], set[str]]:
 
 
 def verify_store(
-    app: GongjianApplication, ledger: Ledger, held: Sequence[Held] = (), public_key: bytes | None = None
+    app: GongjianApplication, ledger: LedgerReader, held: Sequence[Held] = (), public_key: bytes | None = None
 ) -> Report:
     """`held`: checkpoints (and leaf hashes) held outside the database, compared too. `public_key`:
     the key the verifier trusts (obtained from outside); without it the key of the held bundles is
@@ -178,7 +178,7 @@ def verify_store(
 # --- bundles --------------------------------------------------------------------------------
 
 
-def export_bundle(app: GongjianApplication, ledger: Ledger) -> dict[str, Any]:
+def export_bundle(app: GongjianApplication, ledger: LedgerReader) -> dict[str, Any]:
     """Everything a third party needs: algorithm, public key, signed checkpoints, each ledgered
     event's stored bytes with its leaf hash and chain link."""
     keys = {r["public_key"] for r in ledger.checkpoint_rows() if r.get("public_key")}

@@ -1,13 +1,19 @@
 """Ports: what the services need from the outside world, declared here and implemented by the
 adapters in infrastructure/ (the only module of application/ that infrastructure may import:
-.importlinter). Errors an adapter raises are part of its port."""
+.importlinter) or by read models in projections/ (the read side; the composition root passes them in).
+Errors an adapter raises are part of its port."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from typing import Any, Protocol
 from uuid import UUID
+
+from domain.approvals.selection import CaseSelection
+from domain.shared.workdays import Calendar
+from infrastructure.db import Database
 
 
 class ArchiveStorage(Protocol):
@@ -68,3 +74,76 @@ class CodeSender(Protocol):
     """Hands one code to the SMS gateway; returns the gateway's message id or raises CodeDeliveryError."""
 
     def send(self, message: CodeMessage) -> str: ...
+
+
+# --- the read side ------------------------------------------------------------------------------
+
+
+class LedgerSettings(Protocol):
+    @property
+    def every(self) -> int: ...  # leaves per checkpoint
+
+
+class InclusionPath(Protocol):
+    @property
+    def leaf_index(self) -> int: ...
+    @property
+    def path(self) -> list[bytes]: ...
+
+
+class ConsistencyPath(Protocol):
+    @property
+    def path(self) -> list[bytes]: ...
+
+
+class LedgerReader(Protocol):
+    """账本 as the ledger read model holds it (projections/ledger.py `Ledger`): leaves, signed
+    checkpoints and proofs, for archive packages, `audit verify`, bundles and the witnesses."""
+
+    @property
+    def db(self) -> Database: ...
+    @property
+    def config(self) -> LedgerSettings: ...
+    def algorithm(self) -> str: ...
+    def size(self) -> int: ...
+    def latest_checkpoint(self) -> dict[str, Any] | None: ...
+    def checkpoint_rows(self, up_to: int | None = None) -> list[dict[str, Any]]: ...
+    def leaves(self, batch: int = 5000, columns: str = "*") -> Iterator[dict[str, Any]]: ...
+    def inclusion_proof(self, position: int, tree_size: int | None = None) -> InclusionPath | None: ...
+    def consistency_proof(self, first: int, second: int) -> ConsistencyPath: ...
+
+
+class CaseFigures(Protocol):
+    """What statistics, the monthly report and data quality read (projections/case_figures.py)."""
+
+    def calendar(self) -> Calendar: ...  # 工作日历 as case_timeline has read it from the log
+    def cases(self, selection: CaseSelection) -> list[dict[str, Any]]: ...  # `cases` rows, creation order
+    def summary_rows(
+        self, by: Sequence[str], selection: CaseSelection, calendar: str, today: str
+    ) -> list[dict[str, Any]]: ...  # projections/case_summary.py `statistics_rows`
+
+
+class QualityFacts(Protocol):
+    """What data quality reads (projections/quality_facts.py); `regions` None: the whole province."""
+
+    def projects(self, regions: Sequence[str] | None) -> list[dict[str, Any]]: ...  # code, name, owner, merge
+    def duplicate_threshold(self) -> float: ...  # duplicate_rules.toml
+    def duplicate_candidates(
+        self, region_scope: str, first: int
+    ) -> tuple[list[dict[str, Any]], bool, int]: ...  # rows, more, total
+    def import_errors(self) -> list[dict[str, Any]]: ...  # rows SPGL imports kept out, by rule
+    def open_industry_findings(self, regions: Sequence[str] | None) -> dict[str, list[tuple[str, int]]]: ...
+
+
+class SupervisionFacts(Protocol):
+    """What the monthly report's supervisor sections read (projections/supervision_facts.py), whole
+    periods in one call: warnings raised in [raised_from, raised_to) (UTC), inquiries opened
+    in [opened_from, opened_to], ratings, import errors, feedback and window assessment of a month."""
+
+    def warnings(self, scope: str, raised_from: str, raised_to: str) -> list[dict[str, Any]]: ...
+    def inquiries(self, scope: str, opened_from: date, opened_to: date) -> list[dict[str, Any]]: ...
+    def rating_groups(self, group_by: str, today: date, scope: str, month: str) -> list[dict[str, Any]]: ...
+    def bad_reviews(self, month: str, scope: str) -> list[dict[str, Any]]: ...
+    def import_errors(self) -> list[dict[str, Any]]: ...
+    def feedback(self, month: str, scope: str) -> list[dict[str, Any]]: ...
+    def windows(self, month: str, scope: str) -> list[dict[str, Any]]: ...

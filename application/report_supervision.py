@@ -2,8 +2,9 @@
 好差评 with the follow-up of bad reviews, SPGL import errors by rule, experience officers' feedback
 (体验员反馈) with its follow-up, and the window assessment (综合窗口考核).
 
-Every figure is read through the query methods of the read model that owns it (offline_warnings,
-inquiries, ratings, feedback, spgl_exchange, window_assessment); nothing here runs SQL.
+Every figure is read through the port `SupervisionFacts` (application/ports.py), which
+projections/supervision_facts.py fills from the query methods of the read model that owns it
+(offline_warnings, inquiries, ratings, feedback, spgl_exchange, window_assessment); nothing here runs SQL.
 Periods: warnings by the month they were raised (recorded, Asia/Shanghai), inquiries by the month
 they were opened, ratings by the month rated, feedback by the month reported; the follow-up states
 (rectification, inquiry and feedback status) are as the read models hold them on the report day.
@@ -17,24 +18,16 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from application.ports import SupervisionFacts
 from application.statistics import region_level_below
 from domain.catalog import CATALOG
 from domain.exchange.spgl import CHECK_TEXTS, rule_texts, wording
 from domain.shared.events import SHANGHAI
-from domain.shared.reference import REFERENCE
+from domain.shared.reference import REFERENCE, regions_within
 from domain.supervision.feedback import CATEGORY_LABELS, FeedbackCategory
-from infrastructure.db import Database
-from projections.case_timeline import regions_within
-from projections.feedback import FeedbackReports
-from projections.inquiries import Inquiries
-from projections.offline_warnings import OfflineWarnings
-from projections.ratings import Ratings
-from projections.spgl_exchange import import_errors
-from projections.window_assessment import WindowAssessment
 
 PROVINCE = "460000"
 TREND_MONTHS = 6  # the report's month and the five before it
-ALL_ROWS = 10**9  # read a whole period from a paged query
 RULE_LABELS = {
     "W1": "体外循环",
     "W2": "先批后录",
@@ -232,14 +225,9 @@ def _rule_order(rules: set[str]) -> list[str]:
     return sorted(rules, key=lambda r: (len(r), r))
 
 
-def warning_section(db: Database, month: str, scope: str) -> WarningSection:
+def warning_section(facts: SupervisionFacts, month: str, scope: str) -> WarningSection:
     months = previous_months(month, TREND_MONTHS)
-    rows, _more, _total = OfflineWarnings(db).list(
-        region_scope=scope,
-        raised_from=_month_start_utc(months[0]),
-        raised_to=_month_start_utc(_next_month(month)),
-        first=ALL_ROWS,
-    )
+    rows = facts.warnings(scope, _month_start_utc(months[0]), _month_start_utc(_next_month(month)))
     by_month = [(r, _shanghai_month(r["raised_at"])) for r in rows]
     this = [r for r, m in by_month if m == month]
     rules = _rule_order({r["rule"] for r, _m in by_month})
@@ -264,12 +252,10 @@ def _rule_counts(rows: list[dict[str, object]]) -> list[tuple[str, int]]:
     return [(rule, counts[rule]) for rule in _rule_order(set(counts))]
 
 
-def inquiry_section(db: Database, month: str, scope: str) -> InquirySection:
+def inquiry_section(facts: SupervisionFacts, month: str, scope: str) -> InquirySection:
     start = date(int(month[:4]), int(month[5:]), 1)
     end = date.fromisoformat(f"{_next_month(month)}-01")
-    rows, _more, _total = Inquiries(db).search(
-        region_scope=scope, opened_from=start, opened_to=date.fromordinal(end.toordinal() - 1), first=ALL_ROWS
-    )
+    rows = facts.inquiries(scope, start, date.fromordinal(end.toordinal() - 1))
     findings = Counter(r["finding"] for r in rows if r["finding"])
     return InquirySection(
         opened=len(rows),
@@ -296,12 +282,11 @@ def _rectification(r: dict[str, object], today: date) -> str:
     return "逾期未整改" if str(r["rectification_due"]) < today.isoformat() else "整改中"
 
 
-def rating_section(db: Database, month: str, scope: str, today: date) -> RatingSection:
-    view = Ratings(db)
-    months = view.groups("MONTH", today=today, region_scope=scope, month=month)  # one group, or none
+def rating_section(facts: SupervisionFacts, month: str, scope: str, today: date) -> RatingSection:
+    months = facts.rating_groups("MONTH", today, scope, month)  # one group, or none
     summary = months[0] if months else None
-    departments = view.groups("DEPARTMENT", today=today, region_scope=scope, month=month)
-    bad = view.bad_reviews(month=month, region_scope=scope)
+    departments = facts.rating_groups("DEPARTMENT", today, scope, month)
+    bad = facts.bad_reviews(month, scope)
     return RatingSection(
         total=summary["total"] if summary else 0,
         bad=summary["bad_count"] if summary else 0,
@@ -334,16 +319,16 @@ def rating_section(db: Database, month: str, scope: str, today: date) -> RatingS
     )
 
 
-def import_error_section(db: Database, scope: str) -> list[Count]:
+def import_error_section(facts: SupervisionFacts, scope: str) -> list[Count]:
     """导入错误数据 — rows SPGL imports kept out, per uploader rule and code check (all imports)."""
     within = None if scope == PROVINCE else set(regions_within(scope))
-    counts = Counter(e["rule"] for e in import_errors(db) if within is None or e["region_code"] in within)
+    counts = Counter(e["rule"] for e in facts.import_errors() if within is None or e["region_code"] in within)
     order = [*rule_texts(), *CHECK_TEXTS]
     return [Count(rule, wording(rule), counts[rule]) for rule in order]
 
 
-def feedback_section(db: Database, month: str, scope: str) -> FeedbackSection:
-    rows = FeedbackReports(db).month_rows(month, scope)
+def feedback_section(facts: SupervisionFacts, month: str, scope: str) -> FeedbackSection:
+    rows = facts.feedback(month, scope)
     categories = {c.value: label for c, label in CATEGORY_LABELS.items()}
     return FeedbackSection(
         total=len(rows),
@@ -372,8 +357,8 @@ def _subject(r: dict[str, object]) -> str:
     return f"事项 {r['item_code']} {item.name if item else ''}".strip()
 
 
-def window_section(db: Database, month: str, scope: str) -> list[WindowRow]:
-    rows = WindowAssessment(db).assess(by_window=True, region_scope=scope, month=month)
+def window_section(facts: SupervisionFacts, month: str, scope: str) -> list[WindowRow]:
+    rows = facts.windows(month, scope)
     return [
         WindowRow(
             org=r["org"],
@@ -390,12 +375,12 @@ def window_section(db: Database, month: str, scope: str) -> list[WindowRow]:
     ]
 
 
-def supervision_sections(db: Database, month: str, scope: str, today: date) -> SupervisionSections:
+def supervision_sections(facts: SupervisionFacts, month: str, scope: str, today: date) -> SupervisionSections:
     return SupervisionSections(
-        warnings=warning_section(db, month, scope),
-        inquiries=inquiry_section(db, month, scope),
-        ratings=rating_section(db, month, scope, today),
-        import_errors=import_error_section(db, scope),
-        feedback=feedback_section(db, month, scope),
-        windows=window_section(db, month, scope),
+        warnings=warning_section(facts, month, scope),
+        inquiries=inquiry_section(facts, month, scope),
+        ratings=rating_section(facts, month, scope, today),
+        import_errors=import_error_section(facts, scope),
+        feedback=feedback_section(facts, month, scope),
+        windows=window_section(facts, month, scope),
     )

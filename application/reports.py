@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from application.ports import CaseFigures, SupervisionFacts
 from application.report_supervision import SupervisionSections, supervision_sections
 from application.statistics import (
     MONTH_RE,
@@ -27,8 +28,6 @@ from application.statistics import (
 )
 from domain.shared.errors import InvalidValue
 from domain.shared.reference import REFERENCE
-from infrastructure.db import Database
-from projections.case_timeline import read_calendar
 
 
 @dataclass(frozen=True)
@@ -68,14 +67,21 @@ def month_filter(month: str, region_code: str | None) -> StatisticsFilter:
 
 
 def monthly_report(
-    db: Database, month: str, region_code: str | None, today: date, *, supervision: bool = True
+    figures: CaseFigures,
+    supervised: SupervisionFacts,
+    month: str,
+    region_code: str | None,
+    today: date,
+    *,
+    supervision: bool = True,
 ) -> MonthlyReport:
     """数据月报 — the figures of one month in one region (the whole province by default); with the
-    supervisor's sections unless `supervision` is false (GraphQL `monthlyReport` serves throughput)."""
+    supervisor's sections (read from `supervised`) unless `supervision` is false (GraphQL `monthlyReport` serves
+    throughput)."""
     f = month_filter(month, region_code)
     scope = f.region_code or PROVINCE
-    rows = matching_cases(db, f)
-    working = read_calendar(db)  # 工作日历 as the read model has it from the log
+    rows = matching_cases(figures, f)
+    working = figures.calendar()  # 工作日历 as the read model has it from the log
     year, mon = int(month[:4]), int(month[5:])
     start = date(year, mon, 1)
     end = date(year, mon, calendar.monthrange(year, mon)[1])
@@ -93,5 +99,5 @@ def monthly_report(
         by_stage=aggregate(rows, GroupBy.STAGE, scope, today, calendar=working),
         by_item=aggregate(rows, GroupBy.ITEM, scope, today, calendar=working),
         by_day=[DayCount(d, per_day.get(d, 0)) for d in days],
-        supervision=supervision_sections(db, month, scope, today) if supervision else None,
+        supervision=supervision_sections(supervised, month, scope, today) if supervision else None,
     )

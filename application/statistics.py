@@ -25,16 +25,16 @@ from functools import lru_cache
 from typing import Any
 
 from application.policy import Actor, authorize, in_scope
+from application.ports import CaseFigures
 from domain.approvals import CaseClock
+from domain.approvals.clock import clock_of
 from domain.approvals.overdue import DECIDED, OPEN, is_overdue
+from domain.approvals.selection import CaseSelection
 from domain.catalog import CATALOG
 from domain.shared.errors import Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
-from domain.shared.reference import REFERENCE
-from domain.shared.workdays import PACKAGE, Calendar
-from infrastructure.db import Database
-from projections.case_summary import Selection, cases_selected, statistics_rows
-from projections.case_timeline import CALENDAR, clock_of, read_calendar, regions_within
+from domain.shared.reference import REFERENCE, regions_within
+from domain.shared.workdays import PACKAGE, PACKAGE_SOURCE, Calendar
 
 PROVINCE = "460000"
 APPROVED = frozenset({11, 12})
@@ -168,7 +168,7 @@ def clock_facts(
     row: dict[str, Any], today: date, today_iso: str | None = None, calendar: Calendar = PACKAGE
 ) -> tuple[bool, int | None]:
     """(overdue, working days used) of a `cases` row as of `today`, on the working calendar read
-    from the log (`read_calendar`; the package's by default). Cases sharing acceptance,
+    from the log (`CaseFigures.calendar`; the package's by default). Cases sharing acceptance,
     limit, pauses and stop share them, and a case stopped by `today` keeps them for good: judged
     on its stop day instead, the answer is the same and cached across queries."""
     stopped = row["stopped_on"]
@@ -216,9 +216,9 @@ def received_month(row: dict[str, Any]) -> str:
     return f"{received_on(row):%Y-%m}"
 
 
-def matching_cases(db: Database, f: StatisticsFilter) -> list[dict[str, Any]]:
+def matching_cases(figures: CaseFigures, f: StatisticsFilter) -> list[dict[str, Any]]:
     """Every `cases` row matching `f`, in creation order (the months by each row's receipt)."""
-    return [r for r in cases_selected(db, _selection(f, months=False)) if _in_months(received_month(r), f)]
+    return [r for r in figures.cases(_selection(f, months=False)) if _in_months(received_month(r), f)]
 
 
 def _in_months(month: str, f: StatisticsFilter) -> bool:
@@ -310,7 +310,7 @@ BY: dict[GroupBy, list[str]] = {  # the summary's key columns each grouping read
 }
 
 
-def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter, today: date) -> list[Group]:
+def compute_statistics(figures: CaseFigures, group_by: GroupBy, filter: StatisticsFilter, today: date) -> list[Group]:
     """统计 — the groups of the cases matching `filter`, as of `today`.
 
     Closed cases count from the summary case_timeline keeps (projections/case_summary.py: counts
@@ -326,15 +326,15 @@ def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter
     scope = f.region_code or PROVINCE
     selection = _selection(f)
     by = BY[group_by]
-    rows = statistics_rows(db, by, selection, CALENDAR, today.isoformat())
-    if any(row["part"] == 0 and row["calendar"] not in ("", CALENDAR) for row in rows):
-        return aggregate(matching_cases(db, f), group_by, scope, today, calendar=read_calendar(db))
+    rows = figures.summary_rows(by, selection, PACKAGE_SOURCE, today.isoformat())
+    if any(row["part"] == 0 and row["calendar"] not in ("", PACKAGE_SOURCE) for row in rows):
+        return aggregate(matching_cases(figures, f), group_by, scope, today, calendar=figures.calendar())
     today_iso = today.isoformat()
     key_of = _key_of(group_by, scope)
     group_of: dict[tuple[Any, ...], Group] = {}  # many rows share a key: look it up once
     groups: dict[str, Group] = {}
     # read only when a clock is to judge (most often none: a decided case counts from the summary)
-    calendar = read_calendar(db) if any(row["part"] >= 2 for row in rows) else PACKAGE
+    calendar = figures.calendar() if any(row["part"] >= 2 for row in rows) else PACKAGE
     for row in rows:
         group = group_of.get(values := tuple(row[k] for k in by))
         if group is None:
@@ -358,9 +358,9 @@ def compute_statistics(db: Database, group_by: GroupBy, filter: StatisticsFilter
     return [groups[k].finish() for k in sorted(groups, key=_sort_key(group_by))]
 
 
-def _selection(f: StatisticsFilter, months: bool = True) -> Selection:
+def _selection(f: StatisticsFilter, months: bool = True) -> CaseSelection:
     scope = f.region_code or PROVINCE
-    return Selection(
+    return CaseSelection(
         item_code=f.item_code,
         stage=f.stage,
         department=f.department,

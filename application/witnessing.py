@@ -35,7 +35,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from application.ledger import Finding, Held, signed_note
+from application.ports import LedgerReader
 from domain.ledger import Checkpoint
+from domain.ledger.checkpoint import checkpoint_of
 from domain.ledger.note import (
     COSIGNATURE_V1,
     ED25519,
@@ -52,7 +54,6 @@ from domain.shared.retry import RetrySchedule
 from infrastructure.checkpoint_log import INSERT_COSIGNATURE, cosignature_rows, signed_rows
 from infrastructure.db import Database
 from infrastructure.settings import Settings
-from projections.ledger import Ledger, checkpoint_of
 
 log = logging.getLogger("gongjian.witnessing")
 
@@ -119,7 +120,7 @@ class Attempt:
     outcome: str  # cosigned | retry | conflict | moved
 
 
-def _pending_rows(db: Database, ledger: Ledger) -> list[dict[str, Any]]:
+def _pending_rows(db: Database, ledger: LedgerReader) -> list[dict[str, Any]]:
     """Checkpoints in the C2SP form the ledger's leaves reach (a consistency proof can be given)."""
     size = ledger.size()
     return [r for r in signed_rows(db, size) if r.get("origin") and r.get("signature")]
@@ -129,7 +130,7 @@ class WitnessOutbox:
     def __init__(
         self,
         db: Database,
-        ledger: Ledger,
+        ledger: LedgerReader,
         endpoints: list[WitnessEndpoint],
         poster: Poster,
         *,
@@ -267,7 +268,7 @@ class WitnessOutbox:
             self._thread = None
 
 
-def witness_outbox(db: Database, ledger: Ledger, settings: Settings) -> WitnessOutbox | None:
+def witness_outbox(db: Database, ledger: LedgerReader, settings: Settings) -> WitnessOutbox | None:
     """The submitter the settings configure; None without witnesses."""
     endpoints = witness_endpoints(settings)
     if not endpoints:

@@ -49,10 +49,11 @@ from bench.common import RAW_EVENTS_DDL, SECRET, conninfo, emit, fresh_schema, o
 from bench.dataset import Generator
 from bench.ledger import plain as plain_hashes
 from domain.ledger import leaf_data
+from domain.ledger.checkpoint import checkpoint_of
 from infrastructure.store import eventsourcing_env
 from interfaces.graphql.context import Context
 from interfaces.graphql.schema import schema
-from projections.ledger import Ledger, checkpoint_of
+from projections.ledger import Ledger
 
 EVENTS = int(os.environ.get("GONGJIAN_BENCH_EVENTS", "20000"))
 COMMANDS = int(os.environ.get("GONGJIAN_BENCH_COMMANDS", "300"))
@@ -315,7 +316,7 @@ def graphql_queries(c: Container) -> dict[str, tuple[str, dict[str, Any], Callab
         "statistics": (
             STATISTICS,
             {},
-            lambda: compute_statistics(c.db, GroupBy.REGION, StatisticsFilter(), today),
+            lambda: compute_statistics(c.figures, GroupBy.REGION, StatisticsFilter(), today),
         ),
     }
 

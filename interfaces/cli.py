@@ -233,7 +233,7 @@ def report_monthly(
         container.engine.catch_up()  # the figures include every event already in the log
         today = container.clock.now().astimezone(SHANGHAI).date()
         try:
-            figures = monthly_report(container.db, month, region, today)
+            figures = monthly_report(container.figures, container.supervised, month, region, today)
         except InvalidValue as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(code=2) from None

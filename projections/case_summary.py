@@ -16,10 +16,10 @@ again there). Statistics then cost O(groups), not O(cases).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from domain.approvals.overdue import DECIDED, OPEN
+from domain.approvals.selection import CaseSelection
 from infrastructure.db import Cursor, Database
 
 KEY = ("received_month", "region_code", "item_code", "item_name", "stage", "department", "calendar")
@@ -138,34 +138,24 @@ def _key_is(key: Sequence[str]) -> str:
 # --- queries (statistics) -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Selection:
-    """The cases a statistics query covers: equalities, regions (None: all) and an inclusive
-    range of months of receipt (YYYY-MM, compared bytewise)."""
-
-    item_code: str | None = None
-    stage: int | None = None
-    department: str | None = None
-    regions: Sequence[str] | None = None
-    month_from: str | None = None
-    month_to: str | None = None
-
-    def where(self, db: Database) -> tuple[str, list[Any]]:
-        conditions: list[str] = []
-        params: list[Any] = []
-        for column, value in (("item_code", self.item_code), ("stage", self.stage), ("department", self.department)):
-            if value is not None:
-                conditions.append(f"{column} = ?")
-                params.append(value)
-        if self.regions is not None:
-            conditions.append(f"region_code IN ({', '.join('?' for _ in self.regions)})")
-            params.extend(self.regions)
-        month = 'received_month COLLATE "C"' if db.dialect == "postgresql" else "received_month"
-        for op, value in ((">=", self.month_from), ("<=", self.month_to)):
-            if value is not None:
-                conditions.append(f"{month} {op} ?")
-                params.append(value)
-        return " AND ".join(conditions) or "1 = 1", params
+def selection_where(selection: CaseSelection, db: Database) -> tuple[str, list[Any]]:
+    """The selection as a WHERE clause of `cases` (or the summary) and its parameters."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    s = selection
+    for column, value in (("item_code", s.item_code), ("stage", s.stage), ("department", s.department)):
+        if value is not None:
+            conditions.append(f"{column} = ?")
+            params.append(value)
+    if s.regions is not None:
+        conditions.append(f"region_code IN ({', '.join('?' for _ in s.regions)})")
+        params.extend(s.regions)
+    month = 'received_month COLLATE "C"' if db.dialect == "postgresql" else "received_month"
+    for op, value in ((">=", s.month_from), ("<=", s.month_to)):
+        if value is not None:
+            conditions.append(f"{month} {op} ?")
+            params.append(value)
+    return " AND ".join(conditions) or "1 = 1", params
 
 
 # the columns of `statistics_rows`, after the grouping ones: (name, SQL type of its NULL)
@@ -179,7 +169,7 @@ CLOCK = ("status_code", "accepted_on", "limit_days", "pauses", "stopped_on")
 
 
 def statistics_rows(
-    db: Database, by: Sequence[str], selection: Selection, calendar: str, today: str
+    db: Database, by: Sequence[str], selection: CaseSelection, calendar: str, today: str
 ) -> list[dict[str, Any]]:
     """What statistics read, in one statement (one round trip), per value of the `by` columns
     (of KEY), each row tagged with its `part`:
@@ -190,7 +180,7 @@ def statistics_rows(
        by clock (`n` cases each), through the partial index `cases_unsummarised`;
     3. the stored ones decided after `today`, by clock and stored facts: the summary counts them
        as of their stop day, statistics as of `today`."""
-    where, params = selection.where(db)
+    where, params = selection_where(selection, db)
     day = 'stopped_on COLLATE "C"' if db.dialect == "postgresql" else "stopped_on"
     grouped = ", ".join([*by, "calendar"])
 
@@ -216,7 +206,7 @@ def statistics_rows(
     return db.query(sql, [*params, calendar, *params, *params, today, *params])
 
 
-def cases_selected(db: Database, selection: Selection) -> list[dict[str, Any]]:
+def cases_selected(db: Database, selection: CaseSelection) -> list[dict[str, Any]]:
     """Every `cases` row of the selection, in creation order (statistics judged case by case)."""
-    where, params = selection.where(db)
+    where, params = selection_where(selection, db)
     return db.query(f"SELECT * FROM cases WHERE {where} ORDER BY created_position", params)  # noqa: S608

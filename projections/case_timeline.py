@@ -29,13 +29,12 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-import chinese_calendar
-
-from domain.approvals import Case, CaseClock, CaseStatus, Decision, Pause
+from domain.approvals import Case, CaseStatus, Decision
+from domain.approvals.clock import clock_of
 from domain.approvals.overdue import OPEN
 from domain.shared.events import SHANGHAI
-from domain.shared.reference import REFERENCE
-from domain.shared.workdays import PACKAGE, Calendar, package_covers
+from domain.shared.reference import regions_within
+from domain.shared.workdays import PACKAGE_SOURCE, Calendar, package_covers
 from infrastructure.db import Cursor, Database
 from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
 from projections.calendars import CALENDAR_EVENTS, calendar_of, calendar_table_sql, published_years, store_schedule
@@ -53,10 +52,6 @@ CASE_COLUMNS = (
     "stop_calendar",
 )  # fmt: skip
 STOP_COLUMNS = ("stop_days", "stop_overdue", "stop_calendar")
-# The holiday calendar that judged a stored stop: a newer chinesecalendar may correct a year, so
-# stored facts count only while this matches (statistics judge the others at query time, same
-# figures, slower) and `projections rebuild case_timeline` stores them afresh.
-CALENDAR = f"chinesecalendar {chinese_calendar.__version__}"
 TRANSITION_COLUMNS = (
     "case_id", "seq", "position", "event_type", "status_code", "status", "business_time", "recorded_at",
     "actor_id", "actor_role", "actor_org", "channel", "request_id", "detail",
@@ -342,32 +337,6 @@ def _decision_status(decision: str) -> CaseStatus:
     return Decision(decision).status
 
 
-def regions_within(scope: str) -> list[str]:
-    return [code for code in REFERENCE.regions if REFERENCE.within(code, scope)] or [scope]
-
-
-def clock_of(row: dict[str, Any], calendar: Calendar = PACKAGE) -> CaseClock:
-    """The domain clock for a `cases` row on a calendar (`CaseTimeline.calendar()`): working days,
-    deadline and overdue come from here."""
-    pauses = tuple(
-        Pause(
-            p["kind"],
-            date.fromisoformat(p["start"]),
-            date.fromisoformat(p["end"]) if p["end"] else None,
-            p.get("procedure_type"),
-            p.get("limit_days"),
-        )
-        for p in json.loads(row["pauses"])
-    )
-    return CaseClock(
-        date.fromisoformat(row["accepted_on"]) if row["accepted_on"] else None,
-        row["limit_days"],
-        pauses,
-        date.fromisoformat(row["stopped_on"]) if row["stopped_on"] else None,
-        calendar,
-    )
-
-
 def received_month_of(received_at: str) -> str:
     """The business month of receipt (statistics group and filter by it): the Asia/Shanghai month
     of a timestamp, or the month of a date-only value (a back-entered case)."""
@@ -402,4 +371,7 @@ def _stop_facts(
     if not all(package_covers(y) and y not in overridden for y in range(min(years), max(years) + 1)):
         return NOT_STORED
     stop = date.fromisoformat(stopped_on)
-    return clock.working_days_used(stop), int(clock.overdue(stop)), CALENDAR
+    # the holiday calendar that judged it: a newer chinesecalendar may correct a year, so stored facts
+    # count only while this matches (statistics judge the others at query time, same figures, slower)
+    # and `projections rebuild case_timeline` stores them afresh
+    return clock.working_days_used(stop), int(clock.overdue(stop)), PACKAGE_SOURCE

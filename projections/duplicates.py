@@ -36,10 +36,9 @@ from shapely.geometry.base import BaseGeometry
 from domain.blueprint.check import geodesic_area_m2
 from domain.projects import Project
 from domain.shared.codes import is_legacy_project_code
-from domain.shared.reference import REFERENCE
+from domain.shared.reference import REFERENCE, regions_within
 from infrastructure.db import Cursor
 from projections.base import Envelope, Events, ReadModel, Rows, Where, bigint, to_json
-from projections.case_timeline import regions_within
 
 PROJECT_COLUMNS = (
     "code", "project_id", "code_form", "owner_uscc", "owner_name", "name", "name_key", "region_code",

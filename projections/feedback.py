@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
+from domain.shared.reference import regions_within
 from domain.supervision.feedback import Feedback, FeedbackStatus
 from infrastructure.db import Cursor
 from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
-from projections.case_timeline import regions_within
 
 REPORT_COLUMNS = (
     "feedback_id", "reporter_kind", "reporter_id", "reporter_org", "subject_kind", "case_id", "item_code",

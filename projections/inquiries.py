@@ -19,10 +19,10 @@ from typing import Any, cast
 
 import psycopg
 
+from domain.shared.reference import regions_within
 from domain.supervision.inquiry import Inquiry
 from infrastructure.db import Cursor, Database
 from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, to_json
-from projections.case_timeline import regions_within
 
 DETAIL_SKIP = META_FIELDS
 GROUP_COLUMNS = {"department": "department", "region": "region_code"}

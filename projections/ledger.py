@@ -38,6 +38,7 @@ from domain.ledger import (
     leaf_data,
     uuid_text,
 )
+from domain.ledger.checkpoint import checkpoint_of
 from domain.ledger.merkle import Node, Range
 from infrastructure.checkpoint_log import (
     AHEAD,
@@ -403,18 +404,6 @@ class Ledger(ReadModel):
         ranges = consistency_ranges(first, second) if first != second else []
         roots = self._range_roots(second, [*ranges, (0, first), (0, second)])
         return ConsistencyProof(first, second, roots[-2], roots[-1], roots[:-2])
-
-
-def checkpoint_of(row: dict[str, Any]) -> Checkpoint:
-    signature = row.get("signature")
-    return Checkpoint(
-        int(row["tree_size"]),
-        bytes.fromhex(row["root_hash"]),
-        row["time"],
-        row["algorithm"],
-        bytes.fromhex(signature) if signature else None,
-        row.get("origin") or None,
-    )
 
 
 class _ReadCursor:

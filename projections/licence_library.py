@@ -17,9 +17,9 @@ from datetime import date
 from typing import Any, cast
 
 from domain.licences import LicenceStatus, License, normalise, topic_kind
+from domain.shared.reference import regions_within
 from infrastructure.db import Cursor
 from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
-from projections.case_timeline import regions_within
 
 LICENCE_COLUMNS = (
     "number", "licence_id", "licence_type", "holder_name", "holder_uscc", "project_code", "item_code", "case_id",

@@ -37,12 +37,12 @@ from domain.exchange import ExternalRecord
 from domain.exchange.spgl import SpglImport, SpglRow
 from domain.exchange.spgl_refused import SpglRefusedRow
 from domain.projects.project import Project
+from domain.shared.reference import regions_within
 from domain.supervision import WarningDisposition
 from domain.supervision.clock import SupervisionClock
 from domain.supervision.rules.facts import warning_id
 from infrastructure.db import Cursor
 from projections.base import Envelope, Events, bigint
-from projections.case_timeline import regions_within
 from projections.offline_base import DISPOSITIONS
 from projections.offline_cases import CaseRules
 from projections.offline_follow_ups import FollowUps

@@ -12,10 +12,9 @@ from typing import Any, cast
 from domain.approvals import Case
 from domain.catalog import CATALOG
 from domain.projects import Project
-from domain.shared.reference import REFERENCE
+from domain.shared.reference import REFERENCE, regions_within
 from infrastructure.db import Cursor
 from projections.base import Envelope, Events, ReadModel, Rows, Where, bigint, to_json
-from projections.case_timeline import regions_within
 
 CASE_CREATED = (Case.Received, Case.BackEntered)
 PROJECT_COLUMNS = (

@@ -19,7 +19,7 @@ from typing import Any, cast
 
 from domain.approvals import Case
 from domain.catalog import CATALOG
-from domain.shared.reference import REFERENCE
+from domain.shared.reference import REFERENCE, regions_within
 from domain.shared.workdays import Calendar
 from domain.supervision.feedback import Feedback
 from domain.supervision.rating import LEVELS, Rating, rectification_due, rectified_on_time
@@ -27,7 +27,6 @@ from domain.work_calendar import WorkCalendar
 from infrastructure.db import Cursor
 from projections.base import Envelope, Events, ReadModel, Rows, bigint, to_json
 from projections.calendars import CALENDAR_EVENTS, calendar_in, calendar_table_sql, store_schedule
-from projections.case_timeline import regions_within
 
 GROUP_COLUMNS = {
     "ITEM": "item_code",

@@ -19,11 +19,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from domain.approvals import Case
-from domain.shared.reference import REFERENCE
+from domain.shared.reference import REFERENCE, regions_within
 from domain.supervision.rating import LEVELS, Rating
 from infrastructure.db import Cursor
 from projections.base import Envelope, Events, ReadModel, Rows, bigint
-from projections.case_timeline import regions_within
 
 ACTS: dict[type[Any], str] = {
     Case.Accepted: "accepted",

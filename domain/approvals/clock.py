@@ -10,8 +10,10 @@ package's by default; read models pass the calendar they have read from the log.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import Any
 
 from domain.shared.workdays import PACKAGE, Calendar, add_workdays, workdays_between
 
@@ -72,3 +74,25 @@ class CaseClock:
 
     def with_calendar(self, calendar: Calendar) -> CaseClock:
         return replace(self, calendar=calendar)
+
+
+def clock_of(row: dict[str, Any], calendar: Calendar = PACKAGE) -> CaseClock:
+    """The domain clock for a `cases` row on a calendar (`read_calendar`): working days,
+    deadline and overdue come from here."""
+    pauses = tuple(
+        Pause(
+            p["kind"],
+            date.fromisoformat(p["start"]),
+            date.fromisoformat(p["end"]) if p["end"] else None,
+            p.get("procedure_type"),
+            p.get("limit_days"),
+        )
+        for p in json.loads(row["pauses"])
+    )
+    return CaseClock(
+        date.fromisoformat(row["accepted_on"]) if row["accepted_on"] else None,
+        row["limit_days"],
+        pauses,
+        date.fromisoformat(row["stopped_on"]) if row["stopped_on"] else None,
+        calendar,
+    )

@@ -22,8 +22,9 @@ One without an origin (cut before) signed these UTF-8 lines, and still verifies 
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
@@ -95,6 +96,19 @@ class Checkpoint:
 
 # size, root hash (hex), time, algorithm, signature (hex), origin
 StoredCheckpoint = tuple[int, str, str, str, str | None, str | None]
+
+
+def checkpoint_of(row: Mapping[str, Any]) -> Checkpoint:
+    """A checkpoint from one stored row or bundle entry (hex root and signature)."""
+    signature = row.get("signature")
+    return Checkpoint(
+        int(row["tree_size"]),
+        bytes.fromhex(row["root_hash"]),
+        row["time"],
+        row["algorithm"],
+        bytes.fromhex(signature) if signature else None,
+        row.get("origin") or None,
+    )
 
 
 def checkpoints_of(rows: Iterable[StoredCheckpoint]) -> list[Checkpoint]:

@@ -99,3 +99,8 @@ class Reference:
 
 
 REFERENCE = Reference()
+
+
+def regions_within(scope: str) -> list[str]:
+    """The codes of the regions at or below `scope` (the scope itself if it is not a known region)."""
+    return [code for code in REFERENCE.regions if REFERENCE.within(code, scope)] or [scope]

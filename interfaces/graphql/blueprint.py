@@ -18,11 +18,11 @@ from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.shared.reference import regions_within
 from interfaces.graphql.common import actor_of, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from projections.blueprint import Blueprint
-from projections.case_timeline import regions_within
 
 MAX_ALIAS_HOPS = 8  # a merge chain longer than this is a data error, not a loop to follow
 

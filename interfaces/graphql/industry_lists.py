@@ -23,10 +23,10 @@ from strawberry.types import Info
 
 from application.policy import authorize
 from domain.shared.errors import Forbidden
+from domain.shared.reference import regions_within
 from interfaces.graphql.common import actor_of, error, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.personal import personal
-from projections.case_timeline import regions_within
 from projections.industry import IndustryView, sheets_of
 
 

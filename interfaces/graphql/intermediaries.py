@@ -13,10 +13,10 @@ from strawberry.types import Info
 
 from application.policy import Actor, authorize
 from domain.shared.errors import Forbidden
+from domain.shared.reference import regions_within
 from interfaces.graphql.common import actor_of, error, region_scope, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
-from projections.case_timeline import regions_within
 from projections.intermediaries import GROUPS, Intermediaries
 
 

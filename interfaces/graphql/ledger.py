@@ -21,13 +21,13 @@ from strawberry.types import Info
 
 from application.policy import PERMISSIONS, authorize
 from domain.ledger import ProofError, uuid_text
+from domain.ledger.checkpoint import checkpoint_of
 from domain.shared.errors import Forbidden
 from interfaces.graphql.common import actor_of, error, wait
 from interfaces.graphql.context import Context
 from interfaces.graphql.router import IsAuthenticated
 from projections.audit_trail import stored_events
 from projections.ledger import Ledger as LedgerModel
-from projections.ledger import checkpoint_of
 
 RAW_SPAN = 1000  # positions per `ledger.events` call
 

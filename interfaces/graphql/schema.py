@@ -27,6 +27,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext, Info
 
 from application.history import History
+from domain.approvals.clock import clock_of
 from domain.projects import project_id
 from infrastructure.store import version_at
 from interfaces.graphql.blueprint import BlueprintQuery, canonical_row
@@ -71,7 +72,6 @@ from interfaces.graphql.utilities import UtilitiesQuery
 from interfaces.graphql.visibility import check_trail_visible, check_visible
 from interfaces.graphql.warnings import WarningsQuery
 from interfaces.graphql.work_calendar import WorkCalendarQuery, calendar_as_of
-from projections.case_timeline import clock_of
 
 
 @strawberry.input(description="Filters for `projects`.")

@@ -89,7 +89,7 @@ class MonthlyReportNode:
     @strawberry.field(description="the supervisor's part: warnings, inquiries, 好差评, error data, feedback, windows")
     async def supervision(self, info: Info[Context, None]) -> MonthlySupervision:
         sections = await anyio.to_thread.run_sync(
-            supervision_sections, info.context.container.db, self.month, self.region_code, self.as_of
+            supervision_sections, info.context.container.supervised, self.month, self.region_code, self.as_of
         )
         return supervision_node(sections)
 
@@ -170,7 +170,7 @@ class StatisticsQuery:
         at_least: int | None = None,
     ) -> list[StatisticsGroup]:
         def work() -> list[StatisticsGroup]:
-            groups = compute_statistics(info.context.container.db, group_by, _filter(info, filter), _today(info))
+            groups = compute_statistics(info.context.container.figures, group_by, _filter(info, filter), _today(info))
             return [group_node(g) for g in groups]
 
         return await _run(info, at_least, work)
@@ -187,7 +187,7 @@ class StatisticsQuery:
     ) -> list[DataQualityCount]:
         def work() -> list[DataQualityCount]:
             counts: list[QualityCount] = compute_data_quality(
-                info.context.container.db, _filter(info, filter), _today(info)
+                info.context.container.figures, info.context.container.quality, _filter(info, filter), _today(info)
             )
             return [
                 DataQualityCount(
@@ -211,8 +211,8 @@ class StatisticsQuery:
     ) -> MonthlyReportNode:
         def work() -> MonthlyReportNode:
             scope = _filter(info, StatisticsFilterInput(region_code=region_code)).region_code
-            db = info.context.container.db
-            return _report_node(monthly_report(db, month, scope, _today(info), supervision=False))
+            c = info.context.container
+            return _report_node(monthly_report(c.figures, c.supervised, month, scope, _today(info), supervision=False))
 
         return await _run(info, at_least, work)
 

@@ -25,6 +25,7 @@ from application.bootstrap import Container, bootstrap
 from application.ledger import signed_note
 from application.witnessing import check_quorum, witness_outbox
 from domain.ledger import Checkpoint
+from domain.ledger.checkpoint import checkpoint_of
 from domain.ledger.note import (
     COSIGNATURE_V1,
     ED25519,
@@ -38,7 +39,7 @@ from domain.ledger.note import (
 from infrastructure.checkpoint_log import cosignature_rows
 from infrastructure.ledger_key import generate_key, load_key
 from infrastructure.settings import Settings
-from projections.ledger import Ledger, checkpoint_of
+from projections.ledger import Ledger
 from tests.conftest import JWT_SECRET
 from tests.integration.test_projection_engine import fill
 

@@ -100,7 +100,7 @@ def test_the_monthly_report_equals_the_statistics_of_the_same_month(demo: Contai
 
 def test_the_monthly_report_files_hold_the_tables_and_the_charts(demo: Container, tmp_path: Path) -> None:
     today = demo.clock.now().astimezone(SHANGHAI).date()
-    report = monthly_report(demo.db, MONTH, "460100", today)
+    report = monthly_report(demo.figures, demo.supervised, MONTH, "460100", today)
     html_path, pdf_path = write_report(report, tmp_path)
     assert html_path.name == "monthly-2026-10-460100.html" and pdf_path.name == "monthly-2026-10-460100.pdf"
     html = html_path.read_text(encoding="utf-8")
@@ -225,9 +225,9 @@ def test_the_banner_statistics_and_the_report_agree_on_overdue(october: tuple[Co
         # Step: the demo banner's count, statistics and the monthly report, each as of the same day.
         banner = count_overdue(container, scenario.october, today, 2026)
         (month,) = compute_statistics(
-            container.db, GroupBy.MONTH, StatisticsFilter(month_from=MONTH, month_to=MONTH), today
+            container.figures, GroupBy.MONTH, StatisticsFilter(month_from=MONTH, month_to=MONTH), today
         )
-        report = monthly_report(container.db, MONTH, None, today, supervision=False)
+        report = monthly_report(container.figures, container.supervised, MONTH, None, today, supervision=False)
         assert (banner, month.overdue, report.summary.overdue) == (expected, expected, expected), today
     # the September case, decided late, stays overdue whenever it is judged
     assert count_overdue(container, [scenario.s], date(2026, 12, 31), 2026) == 1
@@ -315,7 +315,7 @@ def test_the_report_shows_the_supervisors_sections_as_the_events_made_them(
     c.spgl.import_tables(CITY, "import", "haikou", dump.tables)
     c.engine.catch_up()
 
-    report = monthly_report(c.db, MONTH, None, date(2026, 10, 30))
+    report = monthly_report(c.figures, c.supervised, MONTH, None, date(2026, 10, 30))
     sup = report.supervision
     assert sup is not None
 

@@ -212,11 +212,11 @@ def test_statistics_grouped_in_sql_equal_the_figures_of_every_case_row(container
     public = ("key", "label", "received", "accepted", "approved", "refused", "refused_at_acceptance", "withdrawn")
     public += ("revoked", "open", "decided", "overdue", "on_time_rate", "mean_working_days", "p90_working_days")
     for f in filters:
-        rows = matching_cases(container.db, f)
+        rows = matching_cases(container.figures, f)
         for group_by in GroupBy:
-            grouped = compute_statistics(container.db, group_by, f, today)
+            grouped = compute_statistics(container.figures, group_by, f, today)
             each = aggregate(rows, group_by, f.region_code or "460000", today)
             assert [[getattr(g, k) for k in public] for g in grouped] == [
                 [getattr(g, k) for k in public] for g in each
             ], (group_by, f)
-    assert sum(g.received for g in compute_statistics(container.db, GroupBy.ALL, filters[0], today)) > 100
+    assert sum(g.received for g in compute_statistics(container.figures, GroupBy.ALL, filters[0], today)) > 100

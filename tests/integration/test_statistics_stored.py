@@ -32,9 +32,9 @@ from application.statistics import (
     received_month,
 )
 from bench.dataset import Generator
-from domain.shared.workdays import calendar_covers
+from domain.approvals.clock import clock_of
+from domain.shared.workdays import PACKAGE_SOURCE, calendar_covers
 from infrastructure.settings import Settings
-from projections.case_timeline import CALENDAR, clock_of
 from tests.conftest import JWT_SECRET
 
 PUBLIC = (
@@ -102,10 +102,10 @@ def figures(groups: list[Any]) -> list[list[Any]]:
 
 def assert_same_as_every_row(c: Container) -> None:
     for f in FILTERS:
-        rows = matching_cases(c.db, f)
+        rows = matching_cases(c.figures, f)
         for today in TODAYS:
             for group_by in GroupBy:
-                grouped = compute_statistics(c.db, group_by, f, today)
+                grouped = compute_statistics(c.figures, group_by, f, today)
                 each = aggregate(rows, group_by, f.region_code or "460000", today)
                 assert figures(grouped) == figures(each), (group_by, f, today)
 
@@ -130,7 +130,7 @@ def test_stopped_cases_keep_their_clock_facts_unless_a_year_is_estimated_and_the
         assert (r["stop_days"], r["stop_overdue"], r["stop_calendar"]) == (
             clock.working_days_used(stop),
             int(clock.overdue(stop)),
-            CALENDAR,
+            PACKAGE_SOURCE,
         ), r
     assert any(json.loads(r["pauses"]) for r in stored)  # corrections and special procedures included
 
@@ -207,8 +207,8 @@ def test_the_summary_holds_each_closed_case_once_as_its_row_says_live_and_rebuil
 def test_any_filter_grouping_and_today_gives_the_figures_of_judging_every_case_row(
     container: Container, f: StatisticsFilter, today: date, group_by: GroupBy
 ) -> None:
-    grouped = compute_statistics(container.db, group_by, f, today)
-    each = aggregate(matching_cases(container.db, f), group_by, f.region_code or "460000", today)
+    grouped = compute_statistics(container.figures, group_by, f, today)
+    each = aggregate(matching_cases(container.figures, f), group_by, f.region_code or "460000", today)
     assert figures(grouped) == figures(each)
 
 
@@ -225,6 +225,6 @@ def test_facts_stored_under_another_calendar_are_judged_again_until_a_rebuild(co
         cur.execute("UPDATE case_summary_days SET calendar = 'chinesecalendar 0.0', days = days + 100")
     assert_same_as_every_row(c)
     c.engine.rebuild("case_timeline")
-    stale = c.db.query("SELECT COUNT(*) AS n FROM cases WHERE stop_calendar <> ?", (CALENDAR,))
+    stale = c.db.query("SELECT COUNT(*) AS n FROM cases WHERE stop_calendar <> ?", (PACKAGE_SOURCE,))
     assert stale[0]["n"] == 0
     assert_same_as_every_row(c)

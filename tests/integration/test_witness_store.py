@@ -13,12 +13,12 @@ import pytest
 from application.bootstrap import bootstrap
 from application.ledger import signed_note
 from domain.ledger import Checkpoint
+from domain.ledger.checkpoint import checkpoint_of
 from domain.ledger.note import ED25519, Verifier, parse_note, raw_public_key, verify_note
 from infrastructure.checkpoint_log import COSIGNATURES, INSERT_COSIGNATURE, TABLE, create_checkpoint_log
 from infrastructure.db import DatabaseURL
 from infrastructure.ledger_key import LedgerKeyError, generate_key
 from infrastructure.settings import Settings
-from projections.ledger import checkpoint_of
 from tests.conftest import JWT_SECRET
 from tests.integration.test_projection_engine import fill
 

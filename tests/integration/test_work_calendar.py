@@ -18,11 +18,11 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.policy import Actor
+from domain.approvals.clock import clock_of
 from domain.shared.errors import Forbidden, InvalidValue
 from domain.shared.events import SHANGHAI
 from domain.work_calendar import WorkCalendar, work_calendar_id
 from infrastructure.settings import Settings
-from projections.case_timeline import clock_of
 from tests.conftest import JWT_SECRET
 
 ADMIN = Actor("admin-1", "admin", "460000-admin", "460000")
