@@ -329,7 +329,8 @@ class Schema(strawberry.Schema):
         server: list[GraphQLError] = []
         for e in errors:
             status = (e.extensions or {}).get("status")
-            if e.original_error is None or (isinstance(status, int) and status < 500):
+            # a coded error says whose it is; an uncoded one is the client's unless code of ours raised it
+            if status < 500 if isinstance(status, int) else e.original_error is None:
                 log.info("GraphQL client error: %s", str(e).encode("utf-8", "backslashreplace").decode("utf-8"))
             else:
                 server.append(e)

@@ -5,6 +5,7 @@ with a code (a GraphQL `extensions.code`, or problem+json naming the field and t
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -249,3 +250,18 @@ def test_a_business_time_out_of_range_is_422_naming_the_field(client: httpx.Clie
             "decided_at": "1900-01-01T00:00:00+08:00", "reason": "补录"}  # fmt: skip
     problem = problem_of(_post(client, "/api/v1/cases/offline-entries", body, role="window_clerk"), 422)
     assert (["body", "decided_at"], "date_out_of_range") in [(e["loc"], e["type"]) for e in problem["errors"]]
+
+
+def test_a_client_error_is_logged_as_the_clients_with_its_hostile_text_escaped(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a raw lone surrogate in the query text: the parse error quotes it back
+    body = '{"query": "{ projects(filter: {nameContains: \\"a\\ud800\\"}) { totalCount } }"}'
+    with caplog.at_level(logging.INFO):
+        r = client.post("/graphql", content=body, headers={**ANALYST, "content-type": "application/json"})
+    assert _codes(r) == ["GRAPHQL_PARSE_FAILED"]
+    mine = [rec for rec in caplog.records if rec.getMessage().startswith("GraphQL client error")]
+    assert [rec.levelno for rec in mine] == [logging.INFO]
+    assert "\\ud800" in mine[0].getMessage()
+    mine[0].getMessage().encode("utf-8")  # a UTF-8 log file can hold it
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
