@@ -26,9 +26,14 @@ os.environ.setdefault("GONGJIAN_KEYSTORE_PASSPHRASE", "test-keystore-passphrase-
 os.environ.setdefault("GONGJIAN_RATE_LIMIT", "")
 # keys and archive packages written by tests go to a temporary folder, never to the checkout's var/
 _SCRATCH = tempfile.mkdtemp(prefix="gongjian-tests-")
-atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)  # a script importing this module
 os.environ.setdefault("GONGJIAN_KEYSTORE_PATH", f"{_SCRATCH}/keys")
 os.environ.setdefault("GONGJIAN_ARCHIVE_PATH", f"{_SCRATCH}/archives")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Each pytest process (an xdist worker too, which ends without running atexit) removes its scratch."""
+    shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
 def _unavailable(what: str, exc: Exception) -> None:
