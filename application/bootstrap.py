@@ -173,7 +173,6 @@ def bootstrap(
         app,
         clock,
         locate,
-        db,
         HttpSender(settings.delivery_urls, settings.delivery_timeout_s),
         RetrySchedule(settings.delivery_retry_base_s, settings.delivery_retry_cap_s, settings.delivery_max_attempts),
         Routes(tuple(settings.delivery_utilities), tuple(settings.delivery_utility_items)),

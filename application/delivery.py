@@ -45,7 +45,6 @@ from domain.ledger import uuid_text
 from domain.projects import Project
 from domain.shared.errors import NotFound
 from domain.shared.events import Channel, Meta
-from infrastructure.db import Database
 from infrastructure.log import GongjianApplication
 from infrastructure.process_manager import ManagerDriver
 
@@ -109,7 +108,6 @@ class DeliveryService(Service):
         app: GongjianApplication,
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
-        db: Database,
         sender: Sender,
         schedule: RetrySchedule | None = None,
         routes: Routes | None = None,
@@ -117,7 +115,6 @@ class DeliveryService(Service):
         driver: ManagerDriver | None = None,
     ) -> None:
         super().__init__(app, clock, position_of)
-        self.db = db
         self.sender = sender
         self.schedule = schedule or RetrySchedule()
         self.routes = routes or Routes()
