@@ -55,8 +55,19 @@ def problem_of(r: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
+_SERIALS_GIVEN: set[int] = set()
+_SERIALS_LOCK = threading.Lock()
+
+
 def new_project_code() -> str:
-    return f"2611-460100-04-01-{random.randrange(10**6):06d}"
+    """A project code this process has not given before (a random serial could repeat: among 400 codes,
+    two equal ones 8 times in 100 runs, and the second project is then rightly refused as a duplicate)."""
+    with _SERIALS_LOCK:
+        serial = random.randrange(10**6)
+        while serial in _SERIALS_GIVEN:
+            serial = random.randrange(10**6)
+        _SERIALS_GIVEN.add(serial)
+    return f"2611-460100-04-01-{serial:06d}"
 
 
 def project_body(**overrides: Any) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import auth, project_body
+from tests.e2e.conftest import auth, new_project_code, project_body
 from tests.e2e.test_faults import (
     CLI,
     caught_up,
@@ -129,7 +129,7 @@ class Load:
     def lifecycle(self, n: int) -> None:
         style: Callable[[int], str] = lambda i: STYLES[(n + i) % len(STYLES)]  # noqa: E731
         key = f"{self.run}-{n}"
-        code = f"2611-460100-04-01-{random.randrange(10**6):06d}"
+        code = new_project_code()
         self.send(Command(f"{key}-p", "/api/v1/projects", project_body(code=code), APPLICANT, style(0)))
         body = {"project_code": code, "item_code": "GJ-1-02"}
         case = self.send(Command(f"{key}-c", "/api/v1/cases", body, CLERK, style(1)))["id"]
