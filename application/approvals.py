@@ -7,8 +7,7 @@ warning rules). Case and project are saved together, atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,9 +15,10 @@ from application import rule_approval
 from application.base import Service
 from application.catalogue import Pin, PinMemory, Pins
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, BackEnterCase, CaseOutcome, SubmitCase
 from application.intermediaries import check_cited_results
-from application.policy import Actor, authorize
+from application.policy import authorize
 from application.rule_approval import LicenceFinder
 from domain.approvals import Case, Decision
 from domain.catalog import CATALOG, Item
@@ -69,28 +69,18 @@ class CaseService(Service):
             # a well-formed code the system never generated: a conflict with the recorded facts (409)
             raise Conflict(f"project {code} has not been generated (未策划生成): generate it first") from None
 
-    def submit(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        project_code: str,
-        item_code: str,
-        situation_codes: list[str],
-        materials: list[dict[str, Any]],
-        parallel_application_id: str | None,
-        acceptance_mode: int,
-        item_version: str | None = None,
-    ) -> dict[str, Any]:
+    def submit(self, by: Invocation, command: SubmitCase) -> CaseOutcome:
+        actor, item_code = by.actor, command.item_code
         CATALOG.item(item_code)  # an unknown code is a 422 (after a look for a newer edition in the log)
+        situation_codes = list(command.situation_codes)
+        materials = [dict(m) for m in command.materials]
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            project = self._project(project_code)
+            project = self._project(command.project_code)
             authorize(actor, "case.submit", owner_org=project.owner_uscc, region_code=project.region_code)
             project.check_active("submit-case")
             # 流程版本锁定: the flow and item versions in force now (R1), kept for the case's life
-            pin = self.pins.pin(project, item_code, item_version)
+            pin = self.pins.pin(project, item_code, command.item_version)
             pin.check_situations(situation_codes)
             item = pin.as_item()
             missing = project.missing_prerequisites(item.prerequisites)
@@ -106,8 +96,8 @@ class CaseService(Service):
                 item=item,
                 situation_codes=situation_codes,
                 materials=materials,
-                parallel_application_id=parallel_application_id,
-                acceptance_mode=acceptance_mode,
+                parallel_application_id=command.parallel_application_id,
+                acceptance_mode=command.acceptance_mode,
                 pinned=pin.key,
             )
             check_cited_results(self.find, project.code, materials)  # 中介成果: signed results of this project
@@ -118,18 +108,11 @@ class CaseService(Service):
             # the project is read, not written (unless approved by rule): parallel applications do not collide
             return [case, *decided], {"id": str(case.id), "status_code": int(case.status), **evidence}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return CaseOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        case_id: UUID,
-        action: str,
-        body: dict[str, Any],
-        occurred_at: datetime | None = None,
-    ) -> dict[str, Any]:
+    def act(self, by: Invocation, command: ActOnCase) -> CaseOutcome:
+        actor, case_id, action, body = by.actor, command.case_id, command.action, command.fields
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             case = self.recall(Case, case_id, f"case {case_id}")  # the save checks it has not moved
             authorize(actor, f"case.{action}", owner_org=case.applicant_org, region_code=case.region_code)
@@ -146,37 +129,27 @@ class CaseService(Service):
                 changed.append(project)
             return changed, {"id": str(case.id), "status_code": int(case.status), "status": case.status.label}
 
-        if occurred_at is not None and actor.channel != Channel.IMPORT:
+        if by.occurred_at is not None and actor.channel != Channel.IMPORT:
             raise InvalidValue(
                 "occurred_at",
                 "only imports carry a business time; use offline-entries to back-enter",
                 "occurred_at_not_allowed",
             )
-        return self.execute(self.meta(actor, request_id, occurred_at=occurred_at), actor, key, work)
+        meta = self.meta(actor, by.request_id, occurred_at=by.occurred_at)
+        return CaseOutcome.of(self.execute(meta, actor, by.key, work))
 
-    def back_enter(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        project_code: str,
-        item_code: str,
-        decision: str,
-        decided_at: datetime,
-        received_on: date | None,
-        accepted_on: date | None,
-        document_number: str | None,
-        reason: str,
-    ) -> dict[str, Any]:
+    def back_enter(self, by: Invocation, command: BackEnterCase) -> CaseOutcome:
+        """补录: the business time is the command's `decided_at` (an Invocation's `occurred_at` is not used)."""
+        actor, c = by.actor, command
+        item_code = c.item_code
         seed_item = CATALOG.item(item_code)
         try:
-            outcome = Decision(decision)
+            outcome = Decision(c.decision)
         except ValueError:
             raise InvalidValue("decision", f"one of {[d.value for d in Decision]}", "enum") from None
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            project = self._project(project_code)
+            project = self._project(c.project_code)
             authorize(actor, "case.offline-entry", owner_org=project.owner_uscc, region_code=project.region_code)
             # pinned to the version in force when entered (the log keeps no history of which version
             # was in force at an earlier business time); an item that version lacks stays on the seed
@@ -194,10 +167,10 @@ class CaseService(Service):
                 applicant_org=project.owner_uscc,
                 item=item,
                 decision=outcome,
-                received_on=received_on,
-                accepted_on=accepted_on,
-                document_number=document_number,
-                reason=reason,
+                received_on=c.received_on,
+                accepted_on=c.accepted_on,
+                document_number=c.document_number,
+                reason=c.reason,
                 pinned=pin.key if pin is not None else None,
             )
             changed: list[Any] = [case]
@@ -206,15 +179,15 @@ class CaseService(Service):
                 changed.append(project)
             return changed, {"id": str(case.id), "status_code": int(case.status)}
 
-        meta = self.meta(actor, request_id, channel=Channel.OFFLINE_BACKENTRY, occurred_at=decided_at)
-        return self.execute(meta, actor, key, work)
+        meta = self.meta(actor, by.request_id, channel=Channel.OFFLINE_BACKENTRY, occurred_at=c.decided_at)
+        return CaseOutcome.of(self.execute(meta, actor, by.key, work))
 
 
 def _dispatch(
     case: Case,
     action: str,
     meta: Meta,
-    body: dict[str, Any],
+    body: Mapping[str, Any],
     item_of: Callable[[Case], Item],
     calendar_of: Callable[[Meta], Calendar],
 ) -> None:

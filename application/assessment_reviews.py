@@ -8,8 +8,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
-from application.policy import Actor, authorize
+from application.commands import Invocation
+from application.commands.reviews import (
+    FinishAssessmentReview,
+    RecordReviewOpinion,
+    ReviewFinished,
+    ReviewOpinionRecorded,
+    ReviewStarted,
+    StartAssessmentReview,
+)
+from application.policy import authorize
 from domain.approvals import Case
 from domain.intermediaries import AssessmentReview
 from domain.intermediaries.review import PROCEDURE_NAME, PROCEDURE_TYPE
@@ -20,9 +28,8 @@ class AssessmentReviewService(Service):
     def get(self, review_id: UUID) -> AssessmentReview:
         return self.load(AssessmentReview, review_id, f"assessment review {review_id}")
 
-    def start(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, case_id: UUID, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def start(self, by: Invocation, command: StartAssessmentReview) -> ReviewStarted:
+        actor, case_id = by.actor, command.case_id
         authorize(actor, "assessment-review.start")
         review_id = uuid4()
 
@@ -35,19 +42,18 @@ class AssessmentReviewService(Service):
                 case_id=case.id,
                 project_code=case.project_code,
                 region_code=case.region_code,
-                subject=fields["subject"],
-                panel=fields["panel"],
-                limit_days=int(fields["limit_days"]),
+                subject=command.subject,
+                panel=[dict(expert) for expert in command.panel],
+                limit_days=int(command.limit_days),
             )
             reason = f"评估评审 {review.id}: {review.subject}"
             case.start_special_procedure(meta, PROCEDURE_TYPE, PROCEDURE_NAME, review.limit_days, reason)
             return [review, case], {"id": str(review.id), "case_id": str(case.id), "case_status_code": int(case.status)}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ReviewStarted.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def record_opinion(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, review_id: UUID, expert: str, opinion: str
-    ) -> dict[str, Any]:
+    def record_opinion(self, by: Invocation, command: RecordReviewOpinion) -> ReviewOpinionRecorded:
+        actor, review_id, expert, opinion = by.actor, command.review_id, command.expert, command.opinion
         authorize(actor, "assessment-review.record-opinion")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
@@ -56,11 +62,10 @@ class AssessmentReviewService(Service):
             review.record_opinion(meta, expert, opinion)
             return [review], {"id": str(review.id), "opinions": len(review.opinions)}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ReviewOpinionRecorded.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def finish(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, review_id: UUID, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def finish(self, by: Invocation, command: FinishAssessmentReview) -> ReviewFinished:
+        actor, review_id, summary = by.actor, command.review_id, command.summary or ""
         authorize(actor, "assessment-review.finish")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
@@ -69,10 +74,9 @@ class AssessmentReviewService(Service):
             calendar = self.work_calendar(
                 range(review.started_on.year, meta.business_time.astimezone(SHANGHAI).year + 1)
             )
-            conditions = list(fields.get("conditions") or [])
-            review.finish(meta, fields["result"], conditions, fields.get("summary") or "", calendar)
+            review.finish(meta, command.result, list(command.conditions), summary, calendar)
             case = self.load(Case, review.case_id, f"case {review.case_id}")
-            case.end_special_procedure(meta, f"评估评审 {review.result}: {fields.get('summary') or ''}".strip())
+            case.end_special_procedure(meta, f"评估评审 {review.result}: {summary}".strip())
             used = review.working_days_used
             return [review, case], {
                 "id": str(review.id),
@@ -81,4 +85,4 @@ class AssessmentReviewService(Service):
                 "case_status_code": int(case.status),
             }
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ReviewFinished.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))

@@ -37,6 +37,8 @@ from eventsourcing.utils import get_topic
 
 from application.archives import ArchiveService
 from application.clock import Clock
+from application.commands import Invocation
+from application.commands.licences import IssueLicence
 from application.licences import LicenceService
 from application.policy import ARCHIVER, AUTOMATIC_CHANNEL, LICENCE_ISSUER, department_org
 from application.supervision_clock import SupervisionClockService
@@ -230,9 +232,8 @@ class Automation:
             return
         try:
             fields = self._content(case, item.licence_type, number, event, str(seal.id))
-            self.licences.issue(
-                LICENCE_ISSUER, f"automation-licence-{case_id}", None, fields, channel=AUTOMATIC_CHANNEL
-            )
+            by = Invocation(LICENCE_ISSUER, f"automation-licence-{case_id}", channel=AUTOMATIC_CHANNEL)
+            self.licences.issue(by, IssueLicence(**fields))
         except Conflict as exc:
             if self.licences.find(License, licence_id(number)) is None:
                 self._skip(done, "licence", case_id, str(exc))

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from application.clock import Clock
+from application.commands import Invocation
 from application.idempotency import IdempotencyKey, Receipt
 from application.policy import Actor
 from domain.shared.errors import Conflict, NotFound
@@ -69,6 +70,10 @@ class Service:
             now=self.clock.now(),
             occurred_at=occurred_at,
         )
+
+    def meta_of(self, by: Invocation, *, channel: Channel | None = None) -> Meta:
+        """`meta` for an Invocation: its channel unless the command names one; its business time."""
+        return self.meta(by.actor, by.request_id, channel=channel or by.channel, occurred_at=by.occurred_at)
 
     def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
         """The aggregate, or None when no aggregate of that class has this id."""

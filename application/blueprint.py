@@ -2,26 +2,33 @@
 `gongjian import blueprint FILE.geojson`); a changed feature is a replacement event, the same one
 again writes nothing; a retirement is an event too.
 
-`BlueprintLookup` is how project commands see the blueprint: the zones and areas whose bounding box
-meets a red line, read from the `blueprint` read model after catching it up (bootstrap wires it).
+Project commands see the blueprint through the port `BlueprintLookup` (application/ports.py): the
+zones and areas whose bounding box meets a red line, from the `blueprint` read model as of the log head.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.blueprint import ImportAssessmentArea, ImportZone, LayerImported, LayerRetired, RetireLayer
 from application.policy import Actor, authorize
-from domain.blueprint.check import Area, Zone
-from domain.blueprint.plan import AssessmentArea, PlanZone, assessment_area_id, validate_code, zone_id
+from domain.blueprint.plan import (
+    AREA_CONTENT,
+    ZONE_CONTENT,
+    AssessmentArea,
+    PlanZone,
+    assessment_area_id,
+    validate_code,
+    zone_id,
+)
 from domain.shared.errors import DomainError, InvalidValue
 from domain.shared.events import Meta
 
-BlueprintLookup = Callable[[dict[str, Any]], tuple[list[Zone], list[Area]]]
 LAYERS = ("zone", "assessment_area")
 
 
@@ -31,12 +38,11 @@ class _Unchanged(Exception):
 
 
 class BlueprintService(Service):
-    def import_zone(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, *, code: str, region_code: str, **content: Any
-    ) -> dict[str, Any]:
+    def import_zone(self, by: Invocation, command: ImportZone) -> LayerImported:
         """控规导入: a new zone, or a replacement when the code exists and the content changed."""
-        authorize(actor, "blueprint.import", region_code=region_code)
-        code = validate_code(code)
+        region_code, content = command.region_code, {f: getattr(command, f) for f in ZONE_CONTENT}
+        authorize(by.actor, "blueprint.import", region_code=region_code)
+        code = validate_code(command.code)
 
         def work(meta: Meta) -> tuple[list[PlanZone], dict[str, Any]]:
             zone = self.find(PlanZone, zone_id(code))
@@ -47,14 +53,13 @@ class BlueprintService(Service):
                 raise _Unchanged(zone)
             return [zone], {"id": str(zone.id), "code": code, "created": False, "unchanged": False}
 
-        return self._run(actor, request_id, key, work, code)
+        return self._run(by, work, code)
 
-    def import_assessment_area(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, *, code: str, region_code: str, **content: Any
-    ) -> dict[str, Any]:
+    def import_assessment_area(self, by: Invocation, command: ImportAssessmentArea) -> LayerImported:
         """区域评估导入: a new area, or a replacement when the code exists and the content changed."""
-        authorize(actor, "blueprint.import", region_code=region_code)
-        code = validate_code(code)
+        region_code, content = command.region_code, {f: getattr(command, f) for f in AREA_CONTENT}
+        authorize(by.actor, "blueprint.import", region_code=region_code)
+        code = validate_code(command.code)
 
         def work(meta: Meta) -> tuple[list[AssessmentArea], dict[str, Any]]:
             area = self.find(AssessmentArea, assessment_area_id(code))
@@ -65,12 +70,11 @@ class BlueprintService(Service):
                 raise _Unchanged(area)
             return [area], {"id": str(area.id), "code": code, "created": False, "unchanged": False}
 
-        return self._run(actor, request_id, key, work, code)
+        return self._run(by, work, code)
 
-    def retire(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, layer: str, code: str, *, reason: str
-    ) -> dict[str, Any]:
+    def retire(self, by: Invocation, command: RetireLayer) -> LayerRetired:
         """废止: a zone or an assessment area stops applying to checks from now on."""
+        actor, layer, code, reason = by.actor, command.layer, command.code, command.reason
         cls: type[PlanZone] | type[AssessmentArea] = PlanZone if layer == "zone" else AssessmentArea
         ident = zone_id(code) if layer == "zone" else assessment_area_id(code)
 
@@ -80,15 +84,15 @@ class BlueprintService(Service):
             aggregate.retire(meta, reason=reason)
             return [aggregate], {"id": str(aggregate.id), "code": code}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return LayerRetired.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def _run(self, actor: Actor, request_id: str, key: IdempotencyKey | None, work: Any, code: str) -> dict[str, Any]:
+    def _run(self, by: Invocation, work: Any, code: str) -> LayerImported:
         try:
-            return self.execute(self.meta(actor, request_id), actor, key, work)
+            return LayerImported.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
         except _Unchanged as same:
             agg = same.aggregate
             position = self.position_of(agg.id, agg.version) or self.app.max_position()
-            return {"id": str(agg.id), "code": code, "created": False, "unchanged": True, "position": position}
+            return LayerImported(id=agg.id, code=code, created=False, unchanged=True, position=position)
 
     def import_features(self, actor: Actor, request_id: str, features: Iterable[dict[str, Any]]) -> dict[str, Any]:
         """A GeoJSON FeatureCollection's features, each `properties.layer` ∈ zone | assessment_area.
@@ -98,8 +102,11 @@ class BlueprintService(Service):
         for i, feature in enumerate(features):
             try:
                 layer, fields = feature_fields(feature)
-                run = self.import_zone if layer == "zone" else self.import_assessment_area
-                result = run(actor, f"{request_id}-{i}", None, **fields)
+                by = Invocation(actor, f"{request_id}-{i}")
+                if layer == "zone":
+                    result = self.import_zone(by, ImportZone(**fields))
+                else:
+                    result = self.import_assessment_area(by, ImportAssessmentArea(**fields))
             except InvalidValue as exc:
                 counts["rejected"] += 1
                 errors.append({"feature": i, "field": exc.field, "rule": exc.rule, "message": exc.message})
@@ -108,7 +115,7 @@ class BlueprintService(Service):
                 counts["rejected"] += 1
                 errors.append({"feature": i, "field": "", "rule": type(exc).__name__, "message": str(exc)})
                 continue
-            counts["unchanged" if result["unchanged"] else "created" if result["created"] else "replaced"] += 1
+            counts["unchanged" if result.unchanged else "created" if result.created else "replaced"] += 1
         return {"counts": counts, "errors": errors}
 
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from functools import partial
 from typing import Any
-from uuid import UUID
 
 from application.approvals import CaseService
 from application.archives import ArchiveService
@@ -60,14 +58,12 @@ from infrastructure.store import (
     position_of,
     stored_versions,
 )
-from projections.blueprint import blueprint_candidates
 from projections.case_figures import CaseFigures
 from projections.engine import ProjectionEngine
-from projections.inquiries import find_warning
 from projections.ledger import ledger_config
+from projections.lookups import AgencyPool, BlueprintLookup, LicenceLookup, OpenCases, SpglKeys, WarningLookup
 from projections.quality_facts import QualityFacts
 from projections.registry import all_read_models
-from projections.spgl_exchange import export_rows, known_key
 from projections.supervision_facts import SupervisionFacts
 
 
@@ -152,6 +148,7 @@ def bootstrap(
         settings.keystore_path, settings.keystore_passphrase, allow_dev_passphrase=settings.development_mode
     )
     engine = _projection_engine(settings, url, app, db, live)
+    licence_library = LicenceLookup(db, engine.catch_up)  # 电子证照库 as commands and the applicant's side see it
     codes = _mobile_codes(settings, app, clock, locate, code_sender)
     licences = LicenceService(app, clock, locate, keys)
     drawings = DrawingService(app, clock, locate)
@@ -189,22 +186,15 @@ def bootstrap(
             app,
             clock,
             locate,
-            partial(_blueprint_lookup, engine, db),
+            BlueprintLookup(db, engine.catch_up),
             Decimal(str(settings.land_area_tolerance)),
             multiplan.control_lines,
         ),
         blueprint=BlueprintService(app, clock, locate),
-        cases=CaseService(app, clock, locate, LicenceLocator(app, partial(_licence_numbers, engine)), pins),
+        cases=CaseService(app, clock, locate, LicenceLocator(app, licence_library), pins),
         exchange=ExchangeService(app, clock, locate),
-        spgl=SpglService(
-            app,
-            clock,
-            locate,
-            partial(known_key, db),
-            partial(engine.catch_up, ["spgl_exchange"]),
-            partial(export_rows, db),
-        ),
-        supervision=SupervisionService(app, clock, locate, partial(find_warning, db)),
+        spgl=SpglService(app, clock, locate, SpglKeys(db, engine.catch_up)),
+        supervision=SupervisionService(app, clock, locate, WarningLookup(db)),
         ratings=RatingService(app, clock, locate),
         feedback=FeedbackService(app, clock, locate),
         seals=SealService(app, clock, locate, keys),
@@ -212,10 +202,10 @@ def bootstrap(
         verifications=VerificationService(app, clock, locate),
         archives=archives,
         agencies=AgencyService(app, clock, locate),
-        service_orders=ServiceOrderService(app, clock, locate, keys, partial(_agency_pool, engine)),
+        service_orders=ServiceOrderService(app, clock, locate, keys, AgencyPool(db, engine.catch_up)),
         assessment_reviews=AssessmentReviewService(app, clock, locate),
         drawings=drawings,
-        industry=IndustryService(app, clock, locate, parse_ifc, partial(_permit_area, engine)),
+        industry=IndustryService(app, clock, locate, parse_ifc, licence_library),
         multiplan=multiplan,
         licences=licences,
         engine=engine,
@@ -228,9 +218,9 @@ def bootstrap(
         deliveries=deliveries,
         catalogue=catalogue,
         catalogue_editions=CatalogueEditionService(app, clock, locate, flows=catalogue),
-        guidance=GuidanceService(app, clock, locate, partial(_valid_licence, engine)),
-        forms=FormService(app, clock, locate, partial(_valid_licence, engine)),
-        work_calendars=WorkCalendarService(app, clock, locate, open_cases=partial(_open_cases, engine)),
+        guidance=GuidanceService(app, clock, locate, licence_library),
+        forms=FormService(app, clock, locate, licence_library),
+        work_calendars=WorkCalendarService(app, clock, locate, open_cases=OpenCases(db, engine.catch_up)),
         replica=ReadReplica(settings.read_database_url, db) if settings.read_database_url else None,
     )
 
@@ -254,58 +244,6 @@ def _mobile_codes(
         sender,
         RetrySchedule(settings.sms_retry_base_s, settings.sms_retry_cap_s, max_attempts=None),
     )
-
-
-def _open_cases(engine: ProjectionEngine, year: int) -> list[UUID]:
-    """工作日历: the open cases a publication judges again, from the caught-up case timeline (each is
-    checked again on its aggregate)."""
-    engine.catch_up(["case_timeline"])
-    timeline: Any = engine.models["case_timeline"]
-    return [UUID(case_id) for case_id in timeline.open_cases(year)]
-
-
-def _blueprint_lookup(engine: ProjectionEngine, db: Database, red_line: dict[str, Any]) -> Any:
-    """Project commands see the blueprint as of now: the read model is caught up first."""
-    engine.catch_up(["blueprint"])
-    return blueprint_candidates(db, red_line)
-
-
-def _licence_numbers(engine: ProjectionEngine, project_code: str, holder_uscc: str, licence_type: str) -> list[str]:
-    """智能审批: the licences the library already knows (not caught up: commands never wait for a read
-    model; application/rule_approval.py LicenceLocator reads the approvals' documents from the log)."""
-    library: Any = engine.models["licence_library"]
-    rows, _more, _total = library.search(
-        today=date.min, project_code=project_code, holder_uscc=holder_uscc, licence_type=licence_type, first=50
-    )
-    return [str(r["number"]) for r in rows]
-
-
-def _agency_pool(engine: ProjectionEngine, service_type: str) -> list[str]:
-    """中介超市: the draw's candidates from the caught-up read model (each checked again on its aggregate)."""
-    engine.catch_up(["intermediaries"])
-    market: Any = engine.models["intermediaries"]
-    return list(market.pool(service_type))
-
-
-def _valid_licence(
-    engine: ProjectionEngine, licence_type: str, topic: list[tuple[str, str]], today: date
-) -> dict[str, Any] | None:
-    """智能引导/智能表单: a licence valid today matching the topic fields, from the caught-up library."""
-    engine.catch_up(["licence_library"])
-    library: Any = engine.models["licence_library"]
-    rows, _more, _total = library.search(today=today, licence_type=licence_type, status="valid", topic=topic, first=1)
-    return dict(rows[0]) if rows else None
-
-
-def _permit_area(engine: ProjectionEngine, project_code: str, owner_uscc: str) -> Decimal | None:
-    """BIM 图审: the approved building area of the project's latest engineering planning permit."""
-    engine.catch_up(["licence_library"])
-    library: Any = engine.models["licence_library"]
-    rows, _more, _total = library.search(
-        today=date.min, project_code=project_code, holder_uscc=owner_uscc, licence_type="engineering_planning_permit"
-    )
-    areas = [r["topic"].get("building_area") for r in rows if r.get("status") != "revoked"]
-    return Decimal(str(areas[-1])) if areas and areas[-1] else None
 
 
 def _projection_engine(

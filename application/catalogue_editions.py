@@ -16,8 +16,9 @@ from typing import Any
 
 from application.base import Service
 from application.catalogue import CatalogueService
-from application.idempotency import IdempotencyKey
-from application.policy import Actor, authorize
+from application.commands import Invocation
+from application.commands.catalogue import EditionPublished, PublishCatalogueEdition
+from application.policy import authorize
 from domain.catalog import Catalog, in_force
 from domain.catalog.definition import check_definition
 from domain.catalog.edition import CatalogueErrors, RowError
@@ -43,19 +44,11 @@ class CatalogueEditionService(Service):
     def latest(self) -> Catalogue | None:
         return self.find(Catalogue, CATALOGUE_ID)
 
-    def publish(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        tables: dict[str, Any],
-        *,
-        sha256: str | None = None,
-        file_name: str = "",
-    ) -> dict[str, Any]:
+    def publish(self, by: Invocation, command: PublishCatalogueEdition) -> EditionPublished:
         """事项库发布 — check the tables, record the edition and its flows, put it in force here."""
-        authorize(actor, "catalogue.edition.publish")
-        digest = sha256 or tables_sha256(tables)
+        authorize(by.actor, "catalogue.edition.publish")
+        tables, file_name = dict(command.tables), command.file_name
+        digest = command.sha256 or tables_sha256(tables)
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             catalogue = self.latest()
@@ -78,9 +71,9 @@ class CatalogueEditionService(Service):
             }
             return [catalogue, *processes], response
 
-        result = self.execute(self.meta(actor, request_id), actor, key, work)
+        result = self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work)
         install_latest_edition(self.app, self.position_of)
-        return result
+        return EditionPublished.of(result)
 
     def _flows(self, meta: Meta, edition: dict[str, Any]) -> list[Any]:
         """A new version of each flow of the `flows` sheet, defined from this edition."""

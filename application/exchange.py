@@ -6,12 +6,12 @@ and the same report again writes nothing and answers the position of the record'
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
-from application.policy import Actor, authorize
+from application.commands import Invocation
+from application.commands.exchange import RecordReported, ReportExternalRecord
+from application.policy import authorize
 from domain.exchange import ExternalRecord, external_record_id
 from domain.shared.events import Channel, Meta
 
@@ -24,15 +24,10 @@ class _Unchanged(Exception):
 
 
 class ExchangeService(Service):
-    def report(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        fields: dict[str, Any],
-        occurred_at: datetime | None = None,
-    ) -> dict[str, Any]:
-        """Report or amend a record; the answer says which (`created`, `unchanged`)."""
+    def report(self, by: Invocation, command: ReportExternalRecord) -> RecordReported:
+        """Report or amend a record; the answer says which (`created`, `unchanged`). `by.occurred_at`:
+        the fact's business time."""
+        actor, fields = by.actor, dict(command.record)
         authorize(actor, "external-record.report")
         checked = ExternalRecord.validate(fields)  # a malformed record is a 422 before any load
         record_id = external_record_id(checked["source"], checked["source_id"])
@@ -46,9 +41,9 @@ class ExchangeService(Service):
                 raise _Unchanged(record)
             return [record], {"id": str(record.id), "created": False, "unchanged": False}
 
-        meta = self.meta(actor, request_id, channel=Channel.IMPORT, occurred_at=occurred_at)
+        meta = self.meta(actor, by.request_id, channel=Channel.IMPORT, occurred_at=by.occurred_at)
         try:
-            return self.execute(meta, actor, key, work)
+            return RecordReported.of(self.execute(meta, actor, by.key, work))
         except _Unchanged as same:
             position = self.position_of(same.record.id, same.record.version) or self.app.max_position()
-            return {"id": str(same.record.id), "created": False, "unchanged": True, "position": position}
+            return RecordReported(id=same.record.id, created=False, unchanged=True, position=position)

@@ -12,8 +12,9 @@ from uuid import uuid4
 from jsonschema import Draft202012Validator, FormatChecker
 
 from application.catalogue import Pin, Pins
+from application.commands import Invocation
+from application.commands.forms import FormSubmitted, SubmitForm
 from application.guidance import ApplicantSide
-from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
 from domain.approvals import Case
 from domain.catalog.forms import build_schema, form_items, values_for
@@ -62,18 +63,14 @@ class FormService(ApplicantSide):
             "fields_saved": asked - len(schema["properties"]),  # asked once instead of per item
         }
 
-    def submit(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        project_code: str,
-        item_codes: list[str],
-        values: dict[str, Any],
-        situation_codes: list[str],
-        acceptance_mode: int,
-    ) -> dict[str, Any]:
+    def submit(self, by: Invocation, command: SubmitForm) -> FormSubmitted:
+        actor, project_code, acceptance_mode = by.actor, command.project_code, command.acceptance_mode
+        item_codes, values, situation_codes = (
+            list(command.item_codes),
+            dict(command.values),
+            list(command.situation_codes),
+        )
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             project = self.project(actor, project_code)
             authorize(actor, "case.submit", owner_org=project.owner_uscc, region_code=project.region_code)
@@ -100,7 +97,7 @@ class FormService(ApplicantSide):
                 "cases": [{"id": str(c.id), "item_code": c.item_code} for c in cases],
             }
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return FormSubmitted.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def _case(
         self,

@@ -16,14 +16,12 @@ from application.base import Service
 from application.catalogue import Flow, Pins
 from application.clock import Clock
 from application.policy import Actor, authorize
+from application.ports import LicenceLookup
 from domain.catalog.guidance import check_situations, guide
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
 from domain.shared.events import SHANGHAI
 from infrastructure.log import GongjianApplication
-
-# (licence type, topic fields to match, today) → a valid licence row (number, topic …), or None
-LicenceLookup = Callable[[str, list[tuple[str, str]], date], dict[str, Any] | None]
 
 
 def project_facts(project: Project) -> dict[str, Any]:
@@ -64,7 +62,7 @@ class ApplicantSide(Service):
         facts = project_facts(project)
         if any(field not in facts for field in spec["topic_fields"]):
             return None  # a topic field the project does not tell: no precise match possible
-        return self.licences(spec["type"], [(f, str(facts[f])) for f in spec["topic_fields"]], today)
+        return self.licences.valid_licence(spec["type"], [(f, str(facts[f])) for f in spec["topic_fields"]], today)
 
     def flow(self, project: Project) -> Flow:
         return Pins(self.find).current(project.region_code, project.flow_type)

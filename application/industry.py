@@ -20,6 +20,7 @@ from application.base import Service
 from application.clock import Clock
 from application.idempotency import IdempotencyKey
 from application.policy import Actor, authorize
+from application.ports import LicenceLookup
 from domain.blueprint.check import area_m2
 from domain.industry.bim import BimReview, ModelStage, bim_review_id, check_stage
 from domain.industry.checks import AREA_TOLERANCE, Conditions, check_planning, compare
@@ -31,7 +32,6 @@ from domain.shared.errors import Conflict, InvalidValue, NotFound
 from domain.shared.events import Meta
 from infrastructure.log import GongjianApplication
 
-PermitArea = Callable[[str, str], Decimal | None]  # (project code, owner uscc) → approved m²
 Parser = Callable[[bytes], Facts]
 
 
@@ -42,12 +42,12 @@ class IndustryService(Service):
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
         parse: Parser,
-        permit_area: PermitArea | None = None,
+        licences: LicenceLookup | None = None,
         area_tolerance: Decimal = AREA_TOLERANCE,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.parse = parse
-        self.permit_area = permit_area
+        self.licences = licences
         self.area_tolerance = area_tolerance
 
     def _project(self, actor: Actor, action: str, code: str) -> Project:
@@ -60,7 +60,7 @@ class IndustryService(Service):
         return Conditions(
             zones=list(project.blueprint.zones),
             land_area_m2=area_m2(project.red_line) if project.red_line else None,
-            permit_area_m2=self.permit_area(project.code, project.owner_uscc) if self.permit_area else None,
+            permit_area_m2=self.licences.permit_area(project.code, project.owner_uscc) if self.licences else None,
             unit_work_areas=dict(project.unit_work_areas),
             area_tolerance=self.area_tolerance,
         )

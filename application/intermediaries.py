@@ -19,8 +19,23 @@ from uuid import UUID, uuid4
 
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
-from application.policy import Actor, authorize
+from application.commands import Invocation
+from application.commands.intermediaries import (
+    AcceptOrder,
+    AgencyChanged,
+    AgencyRegistered,
+    AwardOrder,
+    BidForOrder,
+    CancelOrder,
+    ChangeAgency,
+    DeliverResult,
+    OrderAction,
+    OrderOutcome,
+    PlaceServiceOrder,
+    RegisterAgency,
+)
+from application.policy import authorize
+from application.ports import AgencyPool
 from domain.intermediaries import Agency, ServiceOrder, agency_id
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code, validate_uscc
@@ -33,36 +48,39 @@ from infrastructure.log import GongjianApplication
 if TYPE_CHECKING:
     from infrastructure.keystore import KeyStore
 
-AgencyPool = Callable[[str], list[str]]  # service type → USCCs of the agencies offering it
-
 
 class AgencyService(Service):
-    def register(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def register(self, by: Invocation, command: RegisterAgency) -> AgencyRegistered:
         """中介机构入驻 — one agency per USCC (a second registration is a 409)."""
-        authorize(actor, "agency.register")
+        authorize(by.actor, "agency.register")
+        c = command
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            agency = Agency.register(meta, **fields)
+            agency = Agency.register(
+                meta,
+                uscc=c.uscc,
+                name=c.name,
+                region_code=c.region_code,
+                qualifications=[dict(q) for q in c.qualifications],
+                service_types=list(c.service_types),
+            )
             if self.exists(agency.id):
                 raise Conflict(f"agency {agency.uscc} is already registered")
             return [agency], {"id": str(agency.id), "uscc": agency.uscc}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return AgencyRegistered.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def change(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, uscc: str, action: str, reason: str
-    ) -> dict[str, Any]:
+    def change(self, by: Invocation, command: ChangeAgency) -> AgencyChanged:
         """action ∈ suspend, reinstate."""
-        authorize(actor, f"agency.{action}")
+        uscc, action, reason = command.uscc, command.action, command.reason
+        authorize(by.actor, f"agency.{action}")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             agency = self.get(uscc)
             getattr(agency, action)(meta, reason)
             return [agency], {"id": str(agency.id), "uscc": agency.uscc, "suspended": agency.suspended}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return AgencyChanged.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
     def get(self, uscc: str) -> Agency:
         return self.load(Agency, agency_id(validate_uscc(uscc, "uscc")), f"agency {uscc}")
@@ -75,11 +93,11 @@ class ServiceOrderService(Service):
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
         keys: KeyStore,
-        pool: AgencyPool,
+        agencies: AgencyPool,
     ) -> None:
         super().__init__(app, clock, position_of)
         self.keys = keys
-        self.pool = pool
+        self.agencies = agencies
 
     def get(self, order_id: UUID) -> ServiceOrder:
         return self.load(ServiceOrder, order_id, f"service order {order_id}")
@@ -87,14 +105,13 @@ class ServiceOrderService(Service):
     def _agency(self, uscc: str) -> Agency:
         return self.load(Agency, agency_id(validate_uscc(uscc, "agency_uscc")), f"agency {uscc}")
 
-    def place(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def place(self, by: Invocation, command: PlaceServiceOrder) -> OrderOutcome:
         """下单; a random draw or a self-selected agency is chosen in the same request."""
-        code = validate_project_code(fields["project_code"])
+        actor = by.actor
+        code = validate_project_code(command.project_code)
         order_id = uuid4()
         seed = secrets.token_hex(16)
-        chosen = fields.get("agency_uscc")
+        chosen = command.agency_uscc
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             try:
@@ -109,10 +126,10 @@ class ServiceOrderService(Service):
                 project_code=project.code,
                 owner_uscc=project.owner_uscc,
                 region_code=project.region_code,
-                service_type=fields["service_type"],
-                mode=fields["mode"],
-                description=fields.get("description") or "",
-                budget=fields.get("budget"),
+                service_type=command.service_type,
+                mode=command.mode,
+                description=command.description or "",
+                budget=command.budget,
             )
             if order.mode.value == "self_selected":
                 if not chosen:
@@ -121,55 +138,47 @@ class ServiceOrderService(Service):
             elif chosen:
                 raise Conflict(f"agency_uscc is only given when self-selecting, not for {order.mode.value}")
             if order.mode.value == "random":
-                candidates = [a for a in (self.find(Agency, agency_id(u)) for u in self.pool(order.service_type)) if a]
+                candidates = [
+                    a for a in (self.find(Agency, agency_id(u)) for u in self.agencies.pool(order.service_type)) if a
+                ]
                 order.select_by_draw(meta, seed, candidates)
             return [order], _answer(order)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return OrderOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        order_id: UUID,
-        action: str,
-        body: dict[str, Any],
-    ) -> dict[str, Any]:
-        """action ∈ bid, award, accept, deliver, cancel."""
+    def act(self, by: Invocation, command: OrderAction) -> OrderOutcome:
+        """One of the order's actions: bid, award, accept, deliver, cancel."""
+        actor, order_id, action = by.actor, command.order_id, command.action
         authorize(actor, f"service-order.{action}")
         keys = self.keys
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             order = self.get(order_id)
             authorize(actor, f"service-order.{action}", owner_org=order.owner_uscc, region_code=order.region_code)
-            match action:
-                case "bid":
-                    order.bid(meta, self._agency(actor.org), Decimal(str(body["amount"])), int(body["days"]))
-                case "award":
-                    named = body.get("agency_uscc")
+            match command:
+                case BidForOrder(amount=amount, days=days):
+                    order.bid(meta, self._agency(actor.org), Decimal(str(amount)), int(days))
+                case AwardOrder(agency_uscc=named):
                     bidders = {u: self._agency(u) for u in order.bids}
                     order.award(meta, self._agency(named) if named else None, bidders)
-                case "accept":
+                case AcceptOrder():
                     order.accept(meta)
-                case "deliver":
+                case DeliverResult(title=title, document_hash=document_hash, seal_id=seal_id):
                     order.check_agency(actor.org, "deliver")
-                    seal = self.load(Seal, UUID(str(body["seal_id"])), "seal")
+                    seal = self.load(Seal, seal_id, "seal")
                     if seal.holder_org != actor.org:
                         raise Forbidden(f"{actor.org} may not use the seal of {seal.holder_org}")
                     seal.check_usable(actor.actor_id, meta.now)  # before the private key is touched
                     payload = ServiceOrder.result_payload(
-                        order.id, str(body["document_hash"]).strip().lower(), str(seal.id), actor.actor_id, meta.now
+                        order.id, document_hash.strip().lower(), str(seal.id), actor.actor_id, meta.now
                     )
                     signature = sign(seal.algorithm, keys.get(str(seal.id)), payload)
-                    order.deliver(meta, body["title"], body["document_hash"], seal, actor.actor_id, signature)
-                case "cancel":
-                    order.cancel(meta, body.get("reason", ""))
-                case _:
-                    raise NotFound(f"unknown service-order action {action}")
+                    order.deliver(meta, title, document_hash, seal, actor.actor_id, signature)
+                case CancelOrder(reason=reason):
+                    order.cancel(meta, reason)
             return [order], _answer(order)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return OrderOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
 
 def _answer(order: ServiceOrder) -> dict[str, Any]:

@@ -16,13 +16,14 @@ from uuid import UUID
 
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.licences import IssueLicence, LicenceIssued, LicenceRevoked, RevokeLicence
 from application.policy import Actor, authorize
 from domain.approvals import Case
 from domain.approvals.status import CaseStatus
 from domain.licences import License, licence_id, prepare
 from domain.shared.errors import Conflict, Forbidden, IllegalTransition, InvalidValue
-from domain.shared.events import Channel, Meta
+from domain.shared.events import Meta
 from domain.signatures import Seal
 from domain.signatures.crypto import sign
 from infrastructure.log import GongjianApplication
@@ -46,18 +47,24 @@ class LicenceService(Service):
         super().__init__(app, clock, position_of)
         self.keys = keys
 
-    def issue(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        fields: dict[str, Any],
-        channel: Channel | None = None,
-    ) -> dict[str, Any]:
+    def issue(self, by: Invocation, command: IssueLicence) -> LicenceIssued:
         """证照签发 — check the content, sign its hash with the seal, record `License.Issued`."""
-        authorize(actor, "licence.issue", region_code=fields["region_code"])
-        seal_id = UUID(str(fields["seal_id"]))
-        content = prepare(**{k: v for k, v in fields.items() if k != "seal_id"})
+        c, actor = command, by.actor
+        authorize(actor, "licence.issue", region_code=c.region_code)
+        seal_id = UUID(str(c.seal_id))
+        content = prepare(
+            number=c.number,
+            licence_type=c.licence_type,
+            holder_name=c.holder_name,
+            holder_uscc=c.holder_uscc,
+            project_code=c.project_code,
+            item_code=c.item_code,
+            region_code=c.region_code,
+            valid_from=c.valid_from,
+            valid_until=c.valid_until,
+            topic=dict(c.topic),
+            case_id=str(c.case_id) if c.case_id is not None else None,
+        )
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             if self.find(License, licence_id(content["number"])) is not None:
@@ -78,12 +85,11 @@ class LicenceService(Service):
                 "signature": licence.signature_entry().as_dict(),
             }
 
-        return self.execute(self.meta(actor, request_id, channel=channel), actor, key, work)
+        return LicenceIssued.of(self.execute(self.meta_of(by), actor, by.key, work))
 
-    def revoke(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, number: str, reason: str
-    ) -> dict[str, Any]:
+    def revoke(self, by: Invocation, command: RevokeLicence) -> LicenceRevoked:
         """证照注销."""
+        actor, number, reason = by.actor, command.number, command.reason
         authorize(actor, "licence.revoke")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
@@ -93,7 +99,7 @@ class LicenceService(Service):
             licence.revoke(meta, reason)
             return [licence], {"id": str(licence.id), "number": licence.number, "status": "revoked"}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return LicenceRevoked.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def get(self, number: str) -> License:
         return self.load(License, licence_id(number), f"licence {number}")

@@ -4,11 +4,11 @@ opinions and planning control lines. They may arrive before the project is gener
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.multiplan import ControlLineReceived, OpinionReceived, ReceiveControlLine, ReceiveOpinion
 from application.policy import Actor, authorize
 from domain.industry.multiplan import MultiPlanRecord, multiplan_id
 from domain.projects import Project, project_id
@@ -20,63 +20,40 @@ class MultiPlanService(Service):
     def _record(self, meta: Meta, project_code: str) -> MultiPlanRecord:
         return self.find(MultiPlanRecord, multiplan_id(project_code)) or MultiPlanRecord.open(meta, project_code)
 
-    def receive_opinion(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        project_code: str,
-        *,
-        department: str,
-        conclusion: str,
-        opinion: str,
-        conditions: list[str],
-        document_number: str,
-        issued_on: date,
-    ) -> dict[str, Any]:
+    def receive_opinion(self, by: Invocation, command: ReceiveOpinion) -> OpinionReceived:
         """前期意见 received from the platform."""
-        code = validate_project_code(project_code, "project_code")
-        authorize(actor, "multiplan.receive")
+        c = command
+        code = validate_project_code(c.project_code, "project_code")
+        authorize(by.actor, "multiplan.receive")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             record = self._record(meta, code)
             record.receive_opinion(
                 meta,
-                department=department,
-                conclusion=conclusion,
-                opinion=opinion,
-                conditions=conditions,
-                document_number=document_number,
-                issued_on=issued_on,
+                department=c.department,
+                conclusion=c.conclusion,
+                opinion=c.opinion,
+                conditions=list(c.conditions),
+                document_number=c.document_number,
+                issued_on=c.issued_on,
             )
             return [record], {"id": str(record.id), "project_code": code, "opinions": len(record.opinions)}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return OpinionReceived.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def receive_line(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        project_code: str,
-        *,
-        code: str,
-        kind: str,
-        name: str,
-        geometry: dict[str, Any],
-        region_code: str,
-    ) -> dict[str, Any]:
+    def receive_line(self, by: Invocation, command: ReceiveControlLine) -> ControlLineReceived:
         """规划控制线 received from the platform (checked at the next generation or land supply)."""
-        pcode = validate_project_code(project_code, "project_code")
-        region = validate_region(region_code)
-        authorize(actor, "multiplan.receive", region_code=region)
+        code, kind, name, geometry = command.code, command.kind, command.name, command.geometry
+        pcode = validate_project_code(command.project_code, "project_code")
+        region = validate_region(command.region_code)
+        authorize(by.actor, "multiplan.receive", region_code=region)
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             record = self._record(meta, pcode)
             record.receive_line(meta, code=code, kind=kind, name=name, geometry=geometry, region_code=region)
             return [record], {"id": str(record.id), "project_code": pcode, "control_lines": sorted(record.lines)}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ControlLineReceived.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
     def control_lines(self, project_code: str) -> list[dict[str, Any]]:
         record = self.find(MultiPlanRecord, multiplan_id(project_code))

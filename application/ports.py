@@ -5,13 +5,15 @@ Errors an adapter raises are part of its port."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
 
 from domain.approvals.selection import CaseSelection
+from domain.blueprint.check import Area, Zone
 from domain.shared.workdays import Calendar
 from infrastructure.db import Database
 
@@ -147,3 +149,57 @@ class SupervisionFacts(Protocol):
     def import_errors(self) -> list[dict[str, Any]]: ...
     def feedback(self, month: str, scope: str) -> list[dict[str, Any]]: ...
     def windows(self, month: str, scope: str) -> list[dict[str, Any]]: ...
+
+
+# --- what commands need from the read side (projections/lookups.py) ------------------------------
+# A command never waits for a read model inside its transaction (its save in Service.execute): a port
+# that answers "as of the log head" brings its read model up to date when asked, before the command's
+# `work` runs, and what it answers is a candidate list the command checks again on the aggregates.
+
+
+class BlueprintLookup(Protocol):
+    """一张蓝图 as project commands see it (the `blueprint` read model, as of the log head)."""
+
+    def candidates(self, red_line: dict[str, Any]) -> tuple[list[Zone], list[Area]]: ...  # boxes meet the line
+
+
+class LicenceLookup(Protocol):
+    """电子证照库 as commands and the applicant's side see it (the `licence_library` read model)."""
+
+    # 智能审批: numbers worth checking (as the library stands, no wait: application/rule_approval.py
+    # reads the project's own documents from the log and judges every number on its aggregate)
+    def numbers(self, project_code: str, holder_uscc: str, licence_type: str) -> list[str]: ...
+    # 智能引导/智能表单: a licence valid `today` whose topic fields match (as of the log head), or None
+    def valid_licence(self, licence_type: str, topic: list[tuple[str, str]], today: date) -> dict[str, Any] | None: ...
+    # BIM 图审: the building area of the project's latest engineering planning permit (as of the log head)
+    def permit_area(self, project_code: str, owner_uscc: str) -> Decimal | None: ...
+
+
+class AgencyPool(Protocol):
+    """中介超市: USCCs of the active agencies offering a service type (as of the log head; each is
+    checked again on its aggregate)."""
+
+    def pool(self, service_type: str) -> list[str]: ...
+
+
+class OpenCases(Protocol):
+    """工作日历: accepted, not stopped cases accepted on or before the end of `year` (as of the log head;
+    each is judged again on its aggregate)."""
+
+    def open_cases(self, year: int) -> list[UUID]: ...
+
+
+class SpglKeys(Protocol):
+    """数据共享交换 as the `spgl_exchange` read model holds it."""
+
+    # the keys the store's rows (and the catalogue) make known to the import's rules: brought up to the
+    # log head once, then asked row by row
+    def known_keys(self) -> Callable[[str, str], bool]: ...
+    # every table's rows after log position `since` (0: all, with the catalogue's flows), as of the log head
+    def export(self, since: int) -> dict[str, list[dict[str, str]]]: ...
+
+
+class WarningLookup(Protocol):
+    """监督: one warning row of the offline_warnings read model (None: unknown or not installed)."""
+
+    def warning(self, warning_id: str) -> dict[str, Any] | None: ...

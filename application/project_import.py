@@ -19,6 +19,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from application.commands import Invocation
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from application.projects import ProjectService
 from domain.projects import Project, project_id
@@ -135,7 +137,8 @@ def import_projects(
             if service.find(Project, project_id(code)) is not None:
                 report.unchanged += 1  # generated before (by an earlier run or online): nothing to write
                 continue
-            result = service.generate(actor, f"{request_id}-row{number}", None, **fields)
+            by = Invocation(actor, f"{request_id}-row{number}", occurred_at=fields.pop("occurred_at", None))
+            result = service.generate(by, GenerateProject(**fields))
         except InvalidValue as exc:
             report.errors.append({"row": number, "field": exc.field, "rule": exc.rule, "message": exc.message})
             continue
@@ -143,5 +146,5 @@ def import_projects(
             report.errors.append({"row": number, "field": "", "rule": type(exc).__name__, "message": str(exc)})
             continue
         report.imported += 1
-        report.position = result["position"]
+        report.position = result.position
     return report

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from application.base import Service
-from application.blueprint import BlueprintLookup
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.projects import (
+    GenerateProject,
+    LinkParcel,
+    MergeProject,
+    ParcelLinked,
+    ProjectMerged,
+    ProjectOutcome,
+    RegisterUnitWork,
+    SupplyLand,
+    UnitWorkRegistered,
+)
 from application.policy import Actor, authorize
+from application.ports import BlueprintLookup
 from domain.blueprint.check import Declared, check_red_line
 from domain.industry.multiplan import control_line_conflicts
 from domain.projects import Project, project_id
@@ -46,66 +57,29 @@ class ProjectService(Service):
         """策划生成: match the red line against the blueprint; recorded when the outcome changed."""
         if self.blueprint is None or project.red_line is None:
             return
-        zones, areas = self.blueprint(project.red_line)
+        zones, areas = self.blueprint.candidates(project.red_line)
         declared = Declared(project.planned_land_use, project.plot_ratio, project.height_m)
         check = check_red_line(project.red_line, declared, zones, areas, meta.business_time.date())
         if self.control_lines is not None:
             check.conflicts.extend(control_line_conflicts(project.red_line, self.control_lines(project.code)))
         project.record_blueprint_check(meta, check, trigger=trigger)
 
-    def generate(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        code: str,
-        name: str,
-        owner_name: str,
-        owner_uscc: str,
-        region_code: str,
-        flow_type: int,
-        investment_type: str,
-        category: str,
-        total_investment: Decimal,
-        planned_start: date,
-        planned_end: date,
-        red_line: dict[str, Any] | None,
-        planned_land_use: str | None = None,
-        plot_ratio: Decimal | None = None,
-        height_m: Decimal | None = None,
-        land_area_m2: Decimal | None = None,
-        occurred_at: datetime | None = None,
-    ) -> dict[str, Any]:
-        authorize(actor, "project.generate", owner_org=owner_uscc.strip().upper(), region_code=region_code)
+    def generate(self, by: Invocation, command: GenerateProject) -> ProjectOutcome:
+        """`by.occurred_at`: the business time of an imported generation (None: now)."""
+        actor = by.actor
+        authorize(
+            actor, "project.generate", owner_org=command.owner_uscc.strip().upper(), region_code=command.region_code
+        )
 
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
-            project = Project.generate(
-                meta,
-                code=code,
-                name=name,
-                owner_name=owner_name,
-                owner_uscc=owner_uscc,
-                region_code=region_code,
-                flow_type=flow_type,
-                investment_type=investment_type,
-                category=category,
-                total_investment=total_investment,
-                planned_start=planned_start,
-                planned_end=planned_end,
-                red_line=red_line,
-                planned_land_use=planned_land_use,
-                plot_ratio=plot_ratio,
-                height_m=height_m,
-                land_area_m2=land_area_m2,
-                land_area_tolerance=self.land_area_tolerance,
-            )
+            project = Project.generate(meta, **asdict(command), land_area_tolerance=self.land_area_tolerance)
             if self.exists(project.id):
                 raise Conflict(f"project code {project.code} was already generated")
             self._check_blueprint(meta, project, "generation")
             return [project], {"id": str(project.id), "code": project.code, **_outcome(project)}
 
-        return self.execute(self.meta(actor, request_id, occurred_at=occurred_at), actor, key, work)
+        meta = self.meta(actor, by.request_id, occurred_at=by.occurred_at)
+        return ProjectOutcome.of(self.execute(meta, actor, by.key, work))
 
     def _for_update(self, actor: Actor, action: str, code: str) -> Project:
         validate_project_code(code, "project_code")
@@ -113,18 +87,9 @@ class ProjectService(Service):
         authorize(actor, action, owner_org=project.owner_uscc, region_code=project.region_code)
         return project
 
-    def supply_land(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        code: str,
-        *,
-        mode: str,
-        red_line: dict[str, Any],
-        supplied_on: date,
-        contract_number: str | None,
-    ) -> dict[str, Any]:
+    def supply_land(self, by: Invocation, command: SupplyLand) -> ProjectOutcome:
+        actor, code = by.actor, command.code
+
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
             try:
                 project = self._for_update(actor, "project.supply-land", code)
@@ -132,53 +97,40 @@ class ProjectService(Service):
                 # no land without generation against the blueprint (offline entries: warning rules)
                 raise Conflict(f"project {code} has not been generated (未策划生成): no land supply") from None
             project.supply_land(
-                meta, mode=mode, red_line=red_line, supplied_on=supplied_on, contract_number=contract_number
+                meta,
+                mode=command.mode,
+                red_line=command.red_line,
+                supplied_on=command.supplied_on,
+                contract_number=command.contract_number,
             )
             self._check_blueprint(meta, project, "land_supply")
             return [project], {"id": str(project.id), "code": project.code, **_outcome(project)}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ProjectOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def link_parcel(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, *, parcel_code: str
-    ) -> dict[str, Any]:
+    def link_parcel(self, by: Invocation, command: LinkParcel) -> ParcelLinked:
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
-            project = self._for_update(actor, "project.link-parcel", code)
-            project.link_parcel(meta, parcel_code=parcel_code)
+            project = self._for_update(by.actor, "project.link-parcel", command.code)
+            project.link_parcel(meta, parcel_code=command.parcel_code)
             return [project], {"id": str(project.id), "code": project.code, "parcel_code": project.parcel_codes[-1]}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ParcelLinked.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def register_unit_work(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        code: str,
-        *,
-        name: str,
-        floor_area_m2: Decimal | None,
-        storeys: int | None,
-    ) -> dict[str, Any]:
+    def register_unit_work(self, by: Invocation, command: RegisterUnitWork) -> UnitWorkRegistered:
+        c = command
+
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
-            project = self._for_update(actor, "project.register-unit-work", code)
-            unit_code = project.register_unit_work(meta, name=name, floor_area_m2=floor_area_m2, storeys=storeys)
+            project = self._for_update(by.actor, "project.register-unit-work", c.code)
+            unit_code = project.register_unit_work(meta, name=c.name, floor_area_m2=c.floor_area_m2, storeys=c.storeys)
             return [project], {"id": str(project.id), "code": project.code, "unit_work_code": unit_code}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return UnitWorkRegistered.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def merge(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        code: str,
-        *,
-        canonical_code: str,
-        reason: str,
-    ) -> dict[str, Any]:
+    def merge(self, by: Invocation, command: MergeProject) -> ProjectMerged:
+        canonical_code, reason = command.canonical_code, command.reason
+
         def work(meta: Any) -> tuple[list[Project], dict[str, Any]]:
-            duplicate = self._for_update(actor, "project.merge", code)
+            duplicate = self._for_update(by.actor, "project.merge", command.code)
             validate_project_code(canonical_code, "canonical_code")
             try:
                 canonical = self.get(canonical_code)
@@ -193,7 +145,7 @@ class ProjectService(Service):
                 "merged_into": canonical.code,
             }
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ProjectMerged.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
 
 def _outcome(project: Project) -> dict[str, Any]:

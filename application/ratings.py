@@ -7,12 +7,21 @@ item, department and region.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.ratings import (
+    ActOnFeedback,
+    FeedbackOutcome,
+    FeedbackSubmitted,
+    RateCase,
+    RatingOutcome,
+    RecordFollowUp,
+    RecordRectification,
+    SubmitFeedback,
+)
 from application.policy import Actor, authorize
 from application.supervision import acts_for_department
 from domain.approvals import Case
@@ -28,18 +37,9 @@ class RatingService(Service):
     def get(self, rid: UUID) -> Rating:
         return self.load(Rating, rid, f"rating {rid}")
 
-    def rate(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        case_id: UUID,
-        level: int,
-        evaluation_channel: str,
-        dimensions: dict[str, int],
-        comment: str,
-    ) -> dict[str, Any]:
+    def rate(self, by: Invocation, command: RateCase) -> RatingOutcome:
+        actor, case_id = by.actor, command.case_id
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             case = self.load(Case, case_id, f"case {case_id}")
             authorize(actor, "rating.rate", owner_org=case.applicant_org, region_code=case.region_code)
@@ -56,70 +56,44 @@ class RatingService(Service):
                     "region_code": case.region_code,
                     "applicant_org": case.applicant_org,
                 },
-                level=level,
-                evaluation_channel=evaluation_channel,
-                dimensions=dimensions,
-                comment=comment,
+                level=command.level,
+                evaluation_channel=command.evaluation_channel,
+                dimensions=dict(command.dimensions),
+                comment=command.comment,
             )
             return [rating], rating.summary()
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return RatingOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def record_rectification(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        rid: UUID,
-        *,
-        measures: str,
-        rectified_on: date | None,
-    ) -> dict[str, Any]:
+    def record_rectification(self, by: Invocation, command: RecordRectification) -> RatingOutcome:
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            rating = self.get(rid)
-            authorize(actor, "rating.rectify", region_code=rating.region_code)
-            rating.record_rectification(meta, measures, rectified_on)
+            rating = self.get(command.rating_id)
+            authorize(by.actor, "rating.rectify", region_code=rating.region_code)
+            rating.record_rectification(meta, command.measures, command.rectified_on)
             return [rating], rating.summary()
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return RatingOutcome.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def record_follow_up(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        rid: UUID,
-        *,
-        result: str,
-        note: str,
-        followed_up_on: date | None,
-    ) -> dict[str, Any]:
+    def record_follow_up(self, by: Invocation, command: RecordFollowUp) -> RatingOutcome:
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            rating = self.get(rid)
-            authorize(actor, "rating.follow-up", region_code=rating.region_code)
-            rating.record_follow_up(meta, result, note, followed_up_on)
+            rating = self.get(command.rating_id)
+            authorize(by.actor, "rating.follow-up", region_code=rating.region_code)
+            rating.record_follow_up(meta, command.result, command.note, command.followed_up_on)
             return [rating], rating.summary()
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return RatingOutcome.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
 
 class FeedbackService(Service):
-    def submit(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        subject_kind: str,
-        case_id: UUID | None,
-        item_code: str | None,
-        window: str | None,
-        region_code: str | None,
-        reporter_kind: str | None,
-        category: str,
-        description: str,
-    ) -> dict[str, Any]:
-        kind = _reporter_kind(actor, reporter_kind)
+    def submit(self, by: Invocation, command: SubmitFeedback) -> FeedbackSubmitted:
+        actor, subject_kind, case_id, window = by.actor, command.subject_kind, command.case_id, command.window
+        item_code, region_code, category, description = (
+            command.item_code,
+            command.region_code,
+            command.category,
+            command.description,
+        )
+        kind = _reporter_kind(actor, command.reporter_kind)
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             subject: dict[str, Any] = {"subject_kind": subject_kind, "window": window, "case_id": None}
@@ -148,21 +122,14 @@ class FeedbackService(Service):
             )
             return [feedback], {"id": str(feedback.id), "reporter_kind": kind, "region_code": feedback.region_code}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return FeedbackSubmitted.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        feedback_id: UUID,
-        action: str,
-        body: dict[str, Any],
-    ) -> dict[str, Any]:
+    def act(self, by: Invocation, command: ActOnFeedback) -> FeedbackOutcome:
         """跟踪督办 — list, assign, answer or close a report (domain/supervision/feedback.py).
 
         Supervisors list, assign and close in their region; the assigned department's officials
         (window clerk, reviewer, approver of that department, in the assigned region) answer."""
+        actor, feedback_id, action, body = by.actor, command.feedback_id, command.action, command.fields
         if action not in ACTIONS:
             raise NotFound(f"unknown feedback action {action}")
 
@@ -187,7 +154,7 @@ class FeedbackService(Service):
                     feedback.close(meta, str(body.get("outcome", "")), str(body.get("conclusion", "")))
             return [feedback], feedback.summary()
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return FeedbackOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
 
 def _reporter_kind(actor: Actor, requested: str | None) -> str:

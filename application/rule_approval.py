@@ -29,6 +29,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
 from application.policy import RULE_APPROVER, authorize
+from application.ports import LicenceLookup
 from domain.approvals import Case
 from domain.approvals.rule_check import LicenceFacts, ProjectFacts, evaluate
 from domain.catalog import Item
@@ -45,7 +46,7 @@ DECISIONS = (Case.Approved, Case.ApprovedPendingMaterials)
 class LicenceLocator:
     """The LicenceFinder a command uses: aggregates first, then the library as it stands (no wait)."""
 
-    def __init__(self, app: Any, library: LicenceFinder | None = None) -> None:
+    def __init__(self, app: Any, library: LicenceLookup | None = None) -> None:
         self.app = app  # the one eventsourcing Application
         self.library = library
         # the last project's documents, by (id, version): one submission asks once per licence type
@@ -74,7 +75,7 @@ class LicenceLocator:
     def __call__(self, project_code: str, holder_uscc: str, licence_type: str) -> list[str]:
         numbers = list(self.documents(project_code))
         if self.library is not None:
-            numbers += self.library(project_code, holder_uscc, licence_type)
+            numbers += self.library.numbers(project_code, holder_uscc, licence_type)
         return list(dict.fromkeys(numbers))
 
 

@@ -11,20 +11,33 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.seals import (
+    ChangeSigners,
+    RegisterSeal,
+    ResumeSeal,
+    RevokeSeal,
+    SealChange,
+    SealChanged,
+    SealRegistered,
+    SuspendSeal,
+)
+from application.commands.signing import AddSignature, RequestSigning, SignatureAdded, SigningRequested
+from application.commands.verification import VerificationOutcome, VerifySignatures
 from application.mobile_codes import CodeDispatcher, CodeMessage
 from application.mobile_codes import CodeSender as CodeSender  # the port, where it always was
 from application.policy import Actor, authorize
 from domain.shared.errors import Conflict, Forbidden, InvalidValue
 from domain.shared.events import Meta
 from domain.signatures import Seal, SignatureEntry, SigningRequest, Verification, check_signatures
-from domain.signatures.crypto import HashAlgorithm, check_hash, generate_keypair, sign
+from domain.signatures.crypto import check_hash, generate_keypair, sign
 from domain.signatures.signing import code_digest, code_message_id, mask_phone
 from domain.signatures.verification import overall_reason
 from infrastructure.log import GongjianApplication
@@ -59,37 +72,44 @@ class SealService(Service):
         super().__init__(app, clock, position_of)
         self.keys = keys
 
-    def register(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def register(self, by: Invocation, command: RegisterSeal) -> SealRegistered:
         """Generate a key pair in the key store and register the seal with its public key."""
+        actor = by.actor
         authorize(actor, "seal.register")
-        _check_own_org(actor, fields["holder_org"])
+        _check_own_org(actor, command.holder_org)
         seal_id = uuid4()
-        pair = generate_keypair(fields["algorithm"])
+        pair = generate_keypair(command.algorithm)
+        fields: dict[str, Any] = {**asdict(command), "signers": list(command.signers)}
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             seal = Seal.register(meta, **fields, public_key=pair.public_key, seal_id=seal_id)
             return [seal], {"id": str(seal.id), "algorithm": seal.algorithm, "public_key": seal.public_key}
 
-        meta = self.meta(actor, request_id)
+        meta = self.meta(actor, by.request_id)
         Seal.register(meta, **fields, public_key=pair.public_key)  # a 422 before the key is stored
         self.keys.put(str(seal_id), pair.private_key)
-        return self.execute(meta, actor, key, work)
+        return SealRegistered.of(self.execute(meta, actor, by.key, work))
 
-    def change(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, seal_id: UUID, action: str, **args: Any
-    ) -> dict[str, Any]:
-        """action ∈ suspend, resume, revoke, change-signers."""
-        authorize(actor, f"seal.{action}")
+    def change(self, by: Invocation, command: SealChange) -> SealChanged:
+        """Suspend, resume, revoke, or change the signers."""
+        actor = by.actor
+        authorize(actor, f"seal.{command.action}")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            seal = self.load(Seal, seal_id, "seal")
+            seal = self.load(Seal, command.seal_id, "seal")
             _check_own_org(actor, seal.holder_org)
-            getattr(seal, action.replace("-", "_"))(meta, **args)
+            match command:
+                case SuspendSeal(reason=reason):
+                    seal.suspend(meta, reason=reason)
+                case ResumeSeal(reason=reason):
+                    seal.resume(meta, reason=reason)
+                case RevokeSeal(reason=reason, effective_at=effective_at):
+                    seal.revoke(meta, reason=reason, effective_at=effective_at)
+                case ChangeSigners(signers=signers):
+                    seal.change_signers(meta, signers=list(signers))
             return [seal], {"id": str(seal.id), "status": seal.status.value}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return SealChanged.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
 
 class SigningService(Service):
@@ -107,9 +127,12 @@ class SigningService(Service):
         self.codes = codes  # None: mobile signing is off on this deployment (GONGJIAN_MOBILE_SIGNING)
         self.reveal_codes = reveal_codes  # development mode only: the code is echoed for trying it out
 
-    def request(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, fields: dict[str, Any]
-    ) -> dict[str, Any]:
+    def request(self, by: Invocation, command: RequestSigning) -> SigningRequested:
+        actor = by.actor
+        fields: dict[str, Any] = {
+            **asdict(command),
+            "parties": [{k: str(v) if isinstance(v, UUID) else v for k, v in p.items()} for p in command.parties],
+        }
         authorize(actor, "signing.request")
         if fields.get("mobile") and self.codes is None:
             raise InvalidValue(
@@ -123,7 +146,7 @@ class SigningService(Service):
                 self.load(Seal, UUID(party["seal_id"]), f"seal {party['seal_id']}")
             return [request], {"id": str(request.id), "parties": request.parties, "mode": request.mode.value}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return SigningRequested.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def issue_code(self, actor: Actor, request_id: str, signing_request_id: UUID) -> dict[str, Any]:
         """移动签章: text the signer a fresh one-time code (replacing any earlier one) to the number the
@@ -162,16 +185,10 @@ class SigningService(Service):
         result = {**result, "delivery": outcome.state, "attempts": outcome.attempts}
         return {**result, "code": code} if self.reveal_codes else result
 
-    def sign(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        signing_request_id: UUID,
-        seal_id: str | None = None,
-        code: str | None = None,
-    ) -> dict[str, Any]:
+    def sign(self, by: Invocation, command: AddSignature) -> SignatureAdded:
         """The actor signs as a party of the request, with the seal's key from the store."""
+        actor, signing_request_id, code = by.actor, command.signing_request_id, command.code
+        seal_id = str(command.seal_id) if command.seal_id is not None else None
         authorize(actor, "signing.sign")
         signer = actor.actor_id
 
@@ -191,7 +208,7 @@ class SigningService(Service):
                 "signatures": [e.as_dict() for e in request.signed],
             }
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return SignatureAdded.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
 
 class VerificationService(Service):
@@ -199,20 +216,12 @@ class VerificationService(Service):
     official who relies on the check in their work (用证留痕: the check becomes part of the file) asks
     for it to be recorded (`record=True`, `signature.record-check`): one `Verification.Recorded`."""
 
-    def verify(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        document_hash: str,
-        hash_algorithm: str = HashAlgorithm.SM3.value,
-        signatures: Sequence[dict[str, Any]] | None = None,
-        signing_request_id: UUID | None = None,
-        record: bool = False,
-    ) -> dict[str, Any]:
+    def verify(self, by: Invocation, command: VerifySignatures) -> VerificationOutcome:
         """Answer valid or invalid with the reason (and the log position the seals were read at);
         record the check only when asked."""
+        actor, document_hash, hash_algorithm = by.actor, command.document_hash, command.hash_algorithm
+        signing_request_id, record = command.signing_request_id, command.record
+        signatures = [dict(s) for s in command.signatures] if command.signatures is not None else None
         authorize(actor, "signature.verify")
         if record:
             authorize(actor, "signature.record-check")
@@ -235,7 +244,7 @@ class VerificationService(Service):
             results, incomplete = check()
             reason = overall_reason(results, incomplete)
             answer = {"valid": reason == "ok", "reason": reason, "results": [r.as_dict() for r in results]}
-            return {"id": str(uuid4()), "position": position, "recorded": False, **answer}
+            return VerificationOutcome.of({"id": str(uuid4()), "position": position, "recorded": False, **answer})
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             results, incomplete = check()
@@ -252,7 +261,7 @@ class VerificationService(Service):
             results_out = [r.as_dict() for r in results]
             return [verification], {"id": str(verification.id), **answer, "results": results_out, "recorded": True}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return VerificationOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def _seals(self, entries: Sequence[SignatureEntry]) -> dict[str, Seal]:
         seals: dict[str, Seal] = {}

@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError
 from application.base import Service
 from application.clock import Clock
 from application.policy import Actor, authorize
+from application.ports import SpglKeys
 from domain.exchange import spgl
 from domain.exchange.spgl import (
     ImportReport,
@@ -66,14 +67,10 @@ class SpglService(Service):
         app: GongjianApplication,
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
-        known: Callable[[str, str], bool],
-        catch_up: Callable[[], object],
-        export: Callable[[int], dict[str, list[dict[str, str]]]],
+        exchange: SpglKeys,
     ) -> None:
         super().__init__(app, clock, position_of)
-        self._known = known
-        self._catch_up = catch_up
-        self._export = export
+        self.exchange = exchange
 
     def import_tables(self, actor: Actor, request_id: str, source_system: str, tables: Rows) -> dict[str, Any]:
         """Import a dump; the answer counts rows per table and lists every rejected row with its rule."""
@@ -88,10 +85,9 @@ class SpglService(Service):
         done = self.find(SpglImport, import_id)
         if done is not None:
             return self._answer(done, unchanged=True)
-        self._catch_up()  # the rules look up the keys of rows the store already holds
         meta = self.meta(actor, request_id, channel=Channel.IMPORT)
         report = ImportReport()
-        known = Known(self._known)
+        known = Known(self.exchange.known_keys())  # the keys of rows the store already holds, as of now
         pending: dict[UUID, Aggregate] = {}
         for table in spgl.ORDER:
             for raw in sorted(tables.get(table, ()), key=_serial):
@@ -186,5 +182,4 @@ class SpglService(Service):
     def export(self, actor: Actor, since: int = 0) -> dict[str, list[dict[str, str]]]:
         """The rows of every table after log position `since` (0: all, with the catalogue's flows)."""
         authorize(actor, "spgl.export")
-        self._catch_up()
-        return self._export(since)
+        return self.exchange.export(since)

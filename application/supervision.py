@@ -1,7 +1,7 @@
 """监管问责 — dispositions of warnings (签收, 说明后关闭) and accountability inquiries (问责).
 
-Warnings are rows of the offline_warnings read model, looked up through `find_warning` (which
-answers None for an unknown id); their dispositions and the inquiries are aggregates. Opening an
+Warnings are rows of the offline_warnings read model, looked up through the port `WarningLookup`
+(application/ports.py, which answers None for an unknown id); their dispositions and the inquiries are aggregates. Opening an
 inquiry links every warning's disposition in the same atomic save.
 
 Who may record an explanation: accountability officers and admins, and the officials (reviewer,
@@ -17,15 +17,23 @@ from uuid import UUID, uuid4
 
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.supervision import (
+    AcknowledgeWarning,
+    ActOnInquiry,
+    CloseWarning,
+    InquiryOutcome,
+    OpenInquiry,
+    WarningDisposed,
+)
 from application.policy import Actor, authorize
+from application.ports import WarningLookup
 from domain.shared.errors import Forbidden, InvalidValue, NotFound
 from domain.shared.events import Meta
 from domain.supervision import Inquiry, WarningDisposition, warning_disposition_id
 from domain.supervision.inquiry import ACTIONS, dispatch, validate_department
 from infrastructure.log import GongjianApplication
 
-FindWarning = Callable[[str], dict[str, Any] | None]
 DEPARTMENT_OFFICIALS = frozenset({"reviewer", "approver"})
 
 
@@ -39,16 +47,16 @@ class SupervisionService(Service):
         app: GongjianApplication,
         clock: Clock,
         position_of: Callable[[UUID, int], int | None],
-        find_warning: FindWarning,
+        warnings: WarningLookup,
     ) -> None:
         super().__init__(app, clock, position_of)
-        self.find_warning = find_warning
+        self.warnings = warnings
 
     # --- warnings ------------------------------------------------------------------------------
 
     def _warning(self, actor: Actor, action: str, warning_id: str) -> dict[str, Any]:
         """The warning's row, after checking the actor may act on it (404 unknown, 403 out of scope)."""
-        row = self.find_warning(warning_id)
+        row = self.warnings.warning(warning_id)
         if row is None:
             raise NotFound(f"warning {warning_id} not found")
         authorize(actor, action, region_code=row.get("region_code") or None)
@@ -57,42 +65,32 @@ class SupervisionService(Service):
     def _disposition(self, warning_id: str) -> WarningDisposition | None:
         return self.find(WarningDisposition, warning_disposition_id(warning_id))
 
-    def acknowledge_warning(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, warning_id: str, note: str
-    ) -> dict[str, Any]:
+    def acknowledge_warning(self, by: Invocation, command: AcknowledgeWarning) -> WarningDisposed:
+        actor, warning_id, note = by.actor, command.warning_id, command.note
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             self._warning(actor, "warning.acknowledge", warning_id)
             disposition = WarningDisposition.acknowledge(self._disposition(warning_id), warning_id, meta, note)
             return [disposition], {"id": warning_id, "status": disposition.status.value}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return WarningDisposed.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def close_warning(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, warning_id: str, explanation: str
-    ) -> dict[str, Any]:
+    def close_warning(self, by: Invocation, command: CloseWarning) -> WarningDisposed:
+        actor, warning_id, explanation = by.actor, command.warning_id, command.explanation
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             self._warning(actor, "warning.close", warning_id)
             disposition = WarningDisposition.close(self._disposition(warning_id), warning_id, meta, explanation)
             return [disposition], {"id": warning_id, "status": disposition.status.value}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return WarningDisposed.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     # --- inquiries -----------------------------------------------------------------------------
 
-    def open_inquiry(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        warning_ids: list[str],
-        subject: str,
-        department: str,
-        reason: str,
-        region_code: str | None = None,
-    ) -> dict[str, Any]:
+    def open_inquiry(self, by: Invocation, command: OpenInquiry) -> InquiryOutcome:
+        actor, region_code = by.actor, command.region_code
         authorize(actor, "inquiry.open")
-        ids = list(dict.fromkeys(warning_ids))
+        ids = list(dict.fromkeys(command.warning_ids))
         if not ids:
             raise InvalidValue("warning_ids", "an inquiry is opened on at least one warning", "required")
 
@@ -104,25 +102,18 @@ class SupervisionService(Service):
                 meta,
                 inquiry_id=uuid4(),
                 warning_ids=ids,
-                subject=subject,
-                department=department,
+                subject=command.subject,
+                department=command.department,
                 region_code=region,
-                reason=reason,
+                reason=command.reason,
             )
             links = [WarningDisposition.link(self._disposition(w), w, meta, inquiry.id) for w in ids]
             return [inquiry, *links], {"id": str(inquiry.id), "status": inquiry.phase.value}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return InquiryOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        inquiry_id: UUID,
-        action: str,
-        body: dict[str, Any],
-    ) -> dict[str, Any]:
+    def act(self, by: Invocation, command: ActOnInquiry) -> InquiryOutcome:
+        actor, inquiry_id, action, body = by.actor, command.inquiry_id, command.action, dict(command.fields)
         if action not in ACTIONS:
             raise NotFound(f"unknown inquiry action {action}")
 
@@ -136,4 +127,4 @@ class SupervisionService(Service):
             dispatch(inquiry, action, meta, body)
             return [inquiry], {"id": str(inquiry.id), "status": inquiry.phase.value}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return InquiryOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))

@@ -15,22 +15,21 @@ while the current year has none).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
-from application.policy import CALENDAR_RULE, Actor, authorize
+from application.commands import Invocation
+from application.commands.calendars import PublishWorkCalendar, WorkCalendarPublished
+from application.policy import CALENDAR_RULE, authorize
+from application.ports import OpenCases
 from domain.approvals import Case
 from domain.shared.events import SHANGHAI, Channel, Meta
 from domain.shared.workdays import Calendar, YearSchedule
 from domain.work_calendar import WorkCalendar, check_schedule, work_calendar_id
 
-# 办件候选 — ids of accepted, not yet stopped cases accepted on or before the end of the year
-OpenCases = Callable[[int], list[UUID]]
 WARN_FROM_MONTH = 12
 
 
@@ -46,20 +45,14 @@ class WorkCalendarService(Service):
     def published(self, year: int) -> WorkCalendar | None:
         return self.find(WorkCalendar, work_calendar_id(year))
 
-    def publish(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        schedule: dict[str, Any],
-        reason: str | None = None,
-    ) -> dict[str, Any]:
+    def publish(self, by: Invocation, command: PublishWorkCalendar) -> WorkCalendarPublished:
         """工作日历发布 — the year's schedule (a correction if the year has one), and the open cases
         judged again on it."""
-        authorize(actor, "calendar.publish")
-        checked = check_schedule(schedule)
+        authorize(by.actor, "calendar.publish")
+        checked = check_schedule(dict(command.schedule))
+        reason = command.reason
         year: int = checked["year"]
-        candidates = self.open_cases(year) if self.open_cases is not None else []
+        candidates = self.open_cases.open_cases(year) if self.open_cases is not None else []
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             calendar = self.published(year)
@@ -98,7 +91,7 @@ class WorkCalendarService(Service):
             }
             return [calendar, *judged], response
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return WorkCalendarPublished.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
     def outlook(self, today: date | None = None) -> dict[str, Any]:
         """Which calendar is in force this year and next, and a warning when one is missing."""

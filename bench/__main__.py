@@ -41,6 +41,9 @@ from typing import Any
 import psycopg
 
 from application.bootstrap import Container
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.ledger import _Verifier, stored_events, stored_pages, verify_store
 from application.policy import Actor
 from application.statistics import GroupBy, StatisticsFilter, compute_statistics
@@ -101,20 +104,32 @@ def main() -> None:
 def project(c: Container) -> str:
     code = "2611-460100-04-01-000001"
     c.projects.generate(
-        CLERK, "bench", None, code=code, name="基准测试项目", owner_name="基准公司", owner_uscc=OWNER,
-        region_code="460106", flow_type=3, investment_type="enterprise", category="房屋建筑",
-        total_investment=Decimal(1), planned_start=date(2026, 1, 1), planned_end=date(2027, 1, 1), red_line=None,
-    )  # fmt: skip
+        Invocation(CLERK, "bench"),
+        GenerateProject(
+            code=code,
+            name="基准测试项目",
+            owner_name="基准公司",
+            owner_uscc=OWNER,
+            region_code="460106",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal(1),
+            planned_start=date(2026, 1, 1),
+            planned_end=date(2027, 1, 1),
+            red_line=None,
+        ),
+    )
     return code
 
 
 def command(c: Container, code: str) -> int:
     """Submit and accept a case: two commands, two atomic saves; returns the last position."""
     case_id = c.cases.submit(
-        CLERK, f"bench-{uuid.uuid4()}", None, project_code=code, item_code="GJ-1-02", situation_codes=[],
-        materials=[], parallel_application_id=None, acceptance_mode=1,
-    )["id"]  # fmt: skip
-    return int(c.cases.act(CLERK, f"bench-{uuid.uuid4()}", None, uuid.UUID(case_id), "accept", {})["position"])
+        Invocation(CLERK, f"bench-{uuid.uuid4()}"),
+        SubmitCase(project_code=code, item_code="GJ-1-02"),
+    ).id
+    return int(c.cases.act(Invocation(CLERK, f"bench-{uuid.uuid4()}"), ActOnCase(case_id, "accept", {})).position)
 
 
 def append(c: Container, url: str, code: str, rounds: int = 10) -> None:

@@ -35,6 +35,8 @@ from typing import Any
 
 import psycopg
 
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
 from bench.__main__ import CLERK, project, schema_of
 from bench.common import RAW_EVENTS_DDL, conninfo, emit, fresh_schema, open_container
 from bench.compare import committed_module
@@ -46,10 +48,10 @@ from infrastructure.store import eventsourcing_env, stored_versions
 def command(cases: Any, code: str) -> int:
     """Submit and accept a case: two commands, two atomic saves; returns the last position."""
     case_id = cases.submit(
-        CLERK, f"bench-{uuid.uuid4()}", None, project_code=code, item_code="GJ-1-02", situation_codes=[],
-        materials=[], parallel_application_id=None, acceptance_mode=1,
-    )["id"]  # fmt: skip
-    return int(cases.act(CLERK, f"bench-{uuid.uuid4()}", None, uuid.UUID(case_id), "accept", {})["position"])
+        Invocation(CLERK, f"bench-{uuid.uuid4()}"),
+        SubmitCase(project_code=code, item_code="GJ-1-02"),
+    ).id
+    return int(cases.act(Invocation(CLERK, f"bench-{uuid.uuid4()}"), ActOnCase(case_id, "accept", {})).position)
 
 
 @contextmanager

@@ -21,6 +21,9 @@ from typing import Any
 
 import psycopg
 
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from bench.common import conninfo, emit, fresh_schema, open_container, percentile
 
@@ -35,22 +38,33 @@ def _client(url: str, n: int, opening: Any, start: Any, results: Any) -> None:
     try:
         code = f"2611-460100-04-01-{n:06d}"
         c.projects.generate(
-            CLERK, f"scaling-{n}", None, code=code, name="扩展基准项目", owner_name="基准公司",
-            owner_uscc="91460000MA5T0P3X64", region_code="460106", flow_type=3, investment_type="enterprise",
-            category="房屋建筑", total_investment=Decimal(1), planned_start=date(2026, 1, 1),
-            planned_end=date(2027, 1, 1), red_line=None,
-        )  # fmt: skip
+            Invocation(CLERK, f"scaling-{n}"),
+            GenerateProject(
+                code=code,
+                name="扩展基准项目",
+                owner_name="基准公司",
+                owner_uscc="91460000MA5T0P3X64",
+                region_code="460106",
+                flow_type=3,
+                investment_type="enterprise",
+                category="房屋建筑",
+                total_investment=Decimal(1),
+                planned_start=date(2026, 1, 1),
+                planned_end=date(2027, 1, 1),
+                red_line=None,
+            ),
+        )
         start.wait()
         latencies: list[float] = []
         deadline = time.monotonic() + SECONDS
         while time.monotonic() < deadline:
             t0 = time.perf_counter()
             case_id = c.cases.submit(
-                CLERK, f"scaling-{uuid.uuid4()}", None, project_code=code, item_code="GJ-1-02",
-                situation_codes=[], materials=[], parallel_application_id=None, acceptance_mode=1,
-            )["id"]  # fmt: skip
+                Invocation(CLERK, f"scaling-{uuid.uuid4()}"),
+                SubmitCase(project_code=code, item_code="GJ-1-02"),
+            ).id
             t1 = time.perf_counter()
-            c.cases.act(CLERK, f"scaling-{uuid.uuid4()}", None, uuid.UUID(case_id), "accept", {})
+            c.cases.act(Invocation(CLERK, f"scaling-{uuid.uuid4()}"), ActOnCase(case_id, "accept", {}))
             latencies += [t1 - t0, time.perf_counter() - t1]
         results.put(latencies)
     finally:

@@ -5,8 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, BackEnterCase, CaseOutcome, SubmitCase
+from application.commands.catalogue import EditionPublished, PublishCatalogueEdition
+from application.commands.projects import (
+    GenerateProject,
+    LinkParcel,
+    MergeProject,
+    ProjectMerged,
+    ProjectOutcome,
+    RegisterUnitWork,
+    SupplyLand,
+)
+from application.commands.seals import RegisterSeal, SealRegistered
 from application.policy import LICENCE_ISSUER, Actor, department_org
 from demo.data import (
     AGENCIES,
@@ -168,9 +180,10 @@ class Planner(Supervision):
         first = datetime.combine(START, time(8, 30), SHANGHAI)
         tables, digest = read_tables(HAINAN_CATALOGUE), sha256_of(HAINAN_CATALOGUE)
 
-        def publish_edition() -> dict[str, Any]:
+        def publish_edition() -> EditionPublished:
             return self.c.catalogue_editions.publish(
-                self.actors.admin, self.request_id(), None, tables, sha256=digest, file_name=HAINAN_CATALOGUE.name
+                Invocation(self.actors.admin, self.request_id()),
+                PublishCatalogueEdition(tables, sha256=digest, file_name=HAINAN_CATALOGUE.name),
             )
 
         self.add(self.oversight, first, publish_edition)
@@ -194,9 +207,9 @@ class Planner(Supervision):
         self.add(self.oversight, at, publish)
 
     def seal(self, fields: dict[str, Any]) -> Run:
-        def run() -> dict[str, Any]:
+        def run() -> SealRegistered:
             self.count["seals"] += 1
-            return self.c.seals.register(self.actors.admin, self.request_id(), None, fields)
+            return self.c.seals.register(Invocation(self.actors.admin, self.request_id()), RegisterSeal(**fields))
 
         return run
 
@@ -249,9 +262,9 @@ class Planner(Supervision):
         self.stages(p, day)
 
     def generate(self, actor: Actor, fields: dict[str, Any]) -> Run:
-        def run() -> dict[str, Any]:
+        def run() -> ProjectOutcome:
             self.generated += 1
-            return self.c.projects.generate(actor, self.request_id(), None, **fields)
+            return self.c.projects.generate(Invocation(actor, self.request_id()), GenerateProject(**fields))
 
         return run
 
@@ -263,11 +276,11 @@ class Planner(Supervision):
         self.add(p, tr.at(add_workdays(day, self.rng.randint(1, 5))), self.generate(clerk, {**fields, "code": code}))
         supervisor = self.actors.supervisor
 
-        def merge() -> dict[str, Any]:
+        def merge() -> ProjectMerged:
             self.merges += 1
             reason = "同一项目重复赋码：项目名称、建设单位与用地红线一致，保留新代码"
             return self.c.projects.merge(
-                supervisor, self.request_id(), None, code, canonical_code=p.code, reason=reason
+                Invocation(supervisor, self.request_id()), MergeProject(code, canonical_code=p.code, reason=reason)
             )
 
         self.add(p, tr.at(add_workdays(tr.day, self.rng.randint(10, 25))), merge)
@@ -318,16 +331,10 @@ class Planner(Supervision):
         mode = "allocation" if p.government else "transfer"
         contract = None if p.government else f"{p.region}-2026-CR-{self.parcels:04d}"
 
-        def supply() -> dict[str, Any]:
+        def supply() -> ProjectOutcome:
             return projects.supply_land(
-                reviewer,
-                self.request_id(),
-                None,
-                p.code,
-                mode=mode,
-                red_line=p.red_line,
-                supplied_on=moment.date(),
-                contract_number=contract,
+                Invocation(reviewer, self.request_id()),
+                SupplyLand(p.code, mode=mode, red_line=p.red_line, supplied_on=moment.date(), contract_number=contract),
             )
 
         self.add(p, moment, supply)
@@ -340,7 +347,9 @@ class Planner(Supervision):
         return tr.day
 
     def link(self, actor: Actor, code: str, parcel: str) -> Run:
-        return lambda: self.c.projects.link_parcel(actor, self.request_id(), None, code, parcel_code=parcel)
+        return lambda: self.c.projects.link_parcel(
+            Invocation(actor, self.request_id()), LinkParcel(code, parcel_code=parcel)
+        )
 
     def unit_works(self, p: Project, day: date) -> None:
         """单位工程, registered by the owner once the planning permit is out."""
@@ -357,7 +366,8 @@ class Planner(Supervision):
 
     def register(self, p: Project, name: str, area: Decimal | None, storeys: int | None) -> Run:
         return lambda: self.c.projects.register_unit_work(
-            p.applicant, self.request_id(), None, p.code, name=name, floor_area_m2=area, storeys=storeys
+            Invocation(p.applicant, self.request_id()),
+            RegisterUnitWork(p.code, name=name, floor_area_m2=area, storeys=storeys),
         )
 
     def back_entry(self, p: Project, item: Item, day: date) -> date:
@@ -370,21 +380,21 @@ class Planner(Supervision):
         number = f"{UNITS[p.unit][0]}{item.department}字〔2026〕{self.documents:05d}号"
         reason = rng.choice(BACKENTRY_REASONS)
 
-        def run() -> dict[str, Any]:
+        def run() -> CaseOutcome:
             r = self.c.cases.back_enter(
-                clerk,
-                self.request_id(),
-                None,
-                project_code=p.code,
-                item_code=item.code,
-                decision="approved",
-                decided_at=decided_at,
-                received_on=received,
-                accepted_on=received,
-                document_number=number,
-                reason=reason,
+                Invocation(clerk, self.request_id()),
+                BackEnterCase(
+                    project_code=p.code,
+                    item_code=item.code,
+                    decision="approved",
+                    decided_at=decided_at,
+                    received_on=received,
+                    accepted_on=received,
+                    document_number=number,
+                    reason=reason,
+                ),
             )
-            ref.id, ref.status = UUID(r["id"]), r["status_code"]
+            ref.id, ref.status = r.id, r.status_code
             self.cases.append(ref)
             self.back_entries += 1
             return r
@@ -417,29 +427,29 @@ class Planner(Supervision):
         submitter = desk if city or not online else p.applicant
 
         def act(actor: Actor, action: str, body: dict[str, Any] | None = None) -> Run:
-            def run() -> dict[str, Any]:
-                r = self.c.cases.act(actor, self.request_id(), None, ref.uuid(), action, body or {})
-                ref.status = r["status_code"]
+            def run() -> CaseOutcome:
+                r = self.c.cases.act(Invocation(actor, self.request_id()), ActOnCase(ref.uuid(), action, body or {}))
+                ref.status = r.status_code
                 return r
 
             return run
 
-        def submit() -> dict[str, Any]:
+        def submit() -> CaseOutcome:
             r = self.c.cases.submit(
-                submitter,
-                self.request_id(),
-                None,
-                project_code=p.code,
-                item_code=item.code,
-                situation_codes=[],
-                materials=[
-                    {"name": f"{item.name}申请表", "copies": 1},
-                    {"name": "营业执照", "internally_shared": True},
-                ],
-                parallel_application_id=joint,
-                acceptance_mode=4 if online else 1,
+                Invocation(submitter, self.request_id()),
+                SubmitCase(
+                    project_code=p.code,
+                    item_code=item.code,
+                    situation_codes=[],
+                    materials=[
+                        {"name": f"{item.name}申请表", "copies": 1},
+                        {"name": "营业执照", "internally_shared": True},
+                    ],
+                    parallel_application_id=joint,
+                    acceptance_mode=4 if online else 1,
+                ),
             )
-            ref.id, ref.status = UUID(r["id"]), r["status_code"]
+            ref.id, ref.status = r.id, r.status_code
             self.cases.append(ref)
             return r
 

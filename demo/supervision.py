@@ -5,8 +5,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
+from application.commands import Invocation
+from application.commands.cases import ActOnCase
+from application.commands.exchange import RecordReported, ReportExternalRecord
+from application.commands.ratings import (
+    FeedbackSubmitted,
+    RateCase,
+    RatingOutcome,
+    RecordFollowUp,
+    RecordRectification,
+    SubmitFeedback,
+)
+from application.commands.supervision import (
+    AcknowledgeWarning,
+    ActOnInquiry,
+    InquiryOutcome,
+    OpenInquiry,
+    WarningDisposed,
+)
 from application.policy import Actor
 from demo.base import PlannerBase
 from demo.data import (
@@ -47,20 +64,16 @@ class Supervision(PlannerBase):
         comment = srng.choice(COMMENTS[level])
         tr, rating = self.after(decided), Held()
 
-        def run() -> dict[str, Any]:
+        def run() -> RatingOutcome:
             r = self.c.ratings.rate(
-                p.applicant,
-                self.request_id(),
-                None,
-                case_id=ref.uuid(),
-                level=level,
-                evaluation_channel=channel,
-                dimensions=dimensions,
-                comment=comment,
+                Invocation(p.applicant, self.request_id()),
+                RateCase(
+                    case_id=ref.uuid(), level=level, evaluation_channel=channel, dimensions=dimensions, comment=comment
+                ),
             )
-            rating.id = UUID(r["id"])
+            rating.id = r.id
             self.count["ratings"] += 1
-            self.count["bad_reviews"] += r["bad_review"]
+            self.count["bad_reviews"] += r.bad_review
             return r
 
         self.add(p, tr.at(add_workdays(decided.date(), srng.randint(1, 6))), run)
@@ -84,19 +97,15 @@ class Supervision(PlannerBase):
 
     def rectify(self, approver: Actor, rating: Held, measures: str) -> Run:
         return lambda: self.c.ratings.record_rectification(
-            approver, self.request_id(), None, rating.uuid(), measures=measures, rectified_on=None
+            Invocation(approver, self.request_id()),
+            RecordRectification(rating.uuid(), measures=measures, rectified_on=None),
         )
 
     def follow_up(self, rating: Held, result: str) -> Run:
         note = "申请人表示问题已解决" if result == "satisfied" else "申请人认为整改未到位，要求继续整改"
         return lambda: self.c.ratings.record_follow_up(
-            self.actors.supervisor,
-            self.request_id(),
-            None,
-            rating.uuid(),
-            result=result,
-            note=note,
-            followed_up_on=None,
+            Invocation(self.actors.supervisor, self.request_id()),
+            RecordFollowUp(rating.uuid(), result=result, note=note, followed_up_on=None),
         )
 
     def report_back(self, p: Project, item: Item, number: str, approved: datetime) -> None:
@@ -112,9 +121,9 @@ class Supervision(PlannerBase):
         self.reports.append(Report(p, item.code, number, approved.date(), at, upstream))
 
     def external(self, actor: Actor, fields: dict[str, Any]) -> Run:
-        def run() -> dict[str, Any]:
+        def run() -> RecordReported:
             self.count["external_records"] += 1
-            return self.c.exchange.report(actor, self.request_id(), None, fields)
+            return self.c.exchange.report(Invocation(actor, self.request_id()), ReportExternalRecord(fields))
 
         return run
 
@@ -266,7 +275,13 @@ class Supervision(PlannerBase):
         body = {"department": "fgw", "opinion": "项目已列入年度重点项目，同意通过施工图审查", "result": "agree"}
         # within the minute of the review's start; the case's next step is at least five minutes later
         at = review.replace(second=59) if review.second < 59 else review
-        self.add(p, at, lambda: self.c.cases.act(reviewer, self.request_id(), None, ref.uuid(), "record-opinion", body))
+        self.add(
+            p,
+            at,
+            lambda: self.c.cases.act(
+                Invocation(reviewer, self.request_id()), ActOnCase(ref.uuid(), "record-opinion", body)
+            ),
+        )
         return ref, "fgw"
 
     def experience_officer_feedback(self) -> None:
@@ -335,20 +350,20 @@ class Supervision(PlannerBase):
             self.add(p, at, self.feedback(officer, body, ref))
 
     def feedback(self, officer: Actor, body: dict[str, Any], ref: CaseRef | None = None) -> Run:
-        def run() -> dict[str, Any]:
+        def run() -> FeedbackSubmitted:
             self.count["feedback"] += 1
             return self.c.feedback.submit(
-                officer,
-                self.request_id(),
-                None,
-                subject_kind=body["subject_kind"],
-                case_id=ref.uuid() if ref else None,
-                item_code=body.get("item_code"),
-                window=body.get("window"),
-                region_code=body.get("region_code"),
-                reporter_kind=None,
-                category=body["category"],
-                description=body["description"],
+                Invocation(officer, self.request_id()),
+                SubmitFeedback(
+                    subject_kind=body["subject_kind"],
+                    case_id=ref.uuid() if ref else None,
+                    item_code=body.get("item_code"),
+                    window=body.get("window"),
+                    region_code=body.get("region_code"),
+                    reporter_kind=None,
+                    category=body["category"],
+                    description=body["description"],
+                ),
             )
 
         return run
@@ -458,9 +473,11 @@ class Supervision(PlannerBase):
             self.add(self.oversight, tr.at(add_workdays(day, days) if days else day), run)
 
     def acknowledge(self, wid: Callable[[], str], note: str) -> Run:
-        def run() -> dict[str, Any]:
+        def run() -> WarningDisposed:
             self.c.engine.catch_up(["offline_warnings"])  # the service acts on warnings the read model holds
-            return self.c.supervision.acknowledge_warning(self.actors.supervisor, self.request_id(), None, wid(), note)
+            return self.c.supervision.acknowledge_warning(
+                Invocation(self.actors.supervisor, self.request_id()), AcknowledgeWarning(wid(), note)
+            )
 
         return run
 
@@ -469,18 +486,15 @@ class Supervision(PlannerBase):
     ) -> Held:
         held = Held()
 
-        def run() -> dict[str, Any]:
+        def run() -> InquiryOutcome:
             self.c.engine.catch_up(["offline_warnings"])
             r = self.c.supervision.open_inquiry(
-                self.actors.officer,
-                self.request_id(),
-                None,
-                warning_ids=[wid() for wid in ids],
-                subject=subject,
-                department=department,
-                reason="预警线索核查",
+                Invocation(self.actors.officer, self.request_id()),
+                OpenInquiry(
+                    warning_ids=[wid() for wid in ids], subject=subject, department=department, reason="预警线索核查"
+                ),
             )
-            held.id = UUID(r["id"])
+            held.id = r.id
             self.count["inquiries"] += 1
             return r
 
@@ -494,7 +508,9 @@ class Supervision(PlannerBase):
         at(6, self.inquiry_act(official, held, "record-explanation", {"department": dept, "explanation": text}))
 
     def inquiry_act(self, actor: Actor, held: Held, action: str, body: dict[str, Any]) -> Run:
-        return lambda: self.c.supervision.act(actor, self.request_id(), None, held.uuid(), action, body)
+        return lambda: self.c.supervision.act(
+            Invocation(actor, self.request_id()), ActOnInquiry(held.uuid(), action, body)
+        )
 
 
 def _fixed(wid: str) -> Callable[[], str]:

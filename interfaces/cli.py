@@ -259,6 +259,8 @@ def seal_verify(
     import json
     from uuid import uuid4
 
+    from application.commands import Invocation
+    from application.commands.verification import VerifySignatures
     from application.policy import Actor
     from domain.shared.errors import DomainError
     from domain.signatures.crypto import digest
@@ -272,14 +274,9 @@ def seal_verify(
     container = _container()
     try:
         result = container.verifications.verify(
-            Actor(actor_id, "supervisor", "cli", "460000"),
-            f"cli-{uuid4()}",
-            None,
-            document_hash=document_hash,
-            hash_algorithm=algorithm,
-            signatures=entries,
-            record=record,
-        )
+            Invocation(Actor(actor_id, "supervisor", "cli", "460000"), f"cli-{uuid4()}"),
+            VerifySignatures(document_hash, algorithm, entries, record=record),
+        ).to_json()
     except DomainError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(code=2) from None

@@ -41,6 +41,8 @@ def publish(
     """工作日历发布 — publish (or correct) a year's schedule as the admin; open cases are judged again."""
     from pydantic import ValidationError
 
+    from application.commands import Invocation
+    from application.commands.calendars import PublishWorkCalendar
     from application.policy import Actor
     from domain.shared.errors import DomainError, InvalidValue
     from interfaces.rest.routers.work_calendar import WorkCalendarPublication
@@ -58,7 +60,9 @@ def publish(
     try:
         actor = Actor(CLI_ADMIN, "admin", "gongjian", "460000", "工作日历发布")
         schedule = body.model_dump(mode="json", exclude={"reason"})
-        result = container.work_calendars.publish(actor, f"cli-{uuid.uuid4()}", None, schedule, reason=body.reason)
+        result = container.work_calendars.publish(
+            Invocation(actor, f"cli-{uuid.uuid4()}"), PublishWorkCalendar(schedule, body.reason)
+        )
     except InvalidValue as exc:
         console.print(f"[red]{exc.field}[/red] ({exc.rule}): {exc.message}")
         raise typer.Exit(code=1) from None
@@ -68,8 +72,8 @@ def publish(
     finally:
         container.close()
     console.print(
-        f"calendar {result['year']} version {result['version']} at position {result['position']}; "
-        f"{len(result['recomputed'])} open cases judged again"
+        f"calendar {result.year} version {result.version} at position {result.position}; "
+        f"{len(result.recomputed)} open cases judged again"
     )
 
 

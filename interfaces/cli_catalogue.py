@@ -21,6 +21,8 @@ def import_edition(
     path: Annotated[Path, typer.Argument(help="an .xlsx workbook, a directory of <sheet>.csv, or a .zip of them")],
 ) -> None:
     """事项库发布 — publish an edition of the item catalogue (items, departments, licence types) as the admin."""
+    from application.commands import Invocation
+    from application.commands.catalogue import PublishCatalogueEdition
     from application.policy import Actor
     from domain.catalog.edition import CatalogueErrors
     from domain.shared.errors import DomainError, InvalidValue
@@ -39,7 +41,8 @@ def import_edition(
     try:
         actor = Actor(CLI_ADMIN, "admin", "gongjian", "460000", "事项库发布")
         result = container.catalogue_editions.publish(
-            actor, f"cli-{uuid.uuid4()}", None, tables, sha256=sha256_of(path), file_name=path.name
+            Invocation(actor, f"cli-{uuid.uuid4()}"),
+            PublishCatalogueEdition(tables, sha256=sha256_of(path), file_name=path.name),
         )
     except CatalogueErrors as exc:
         for e in exc.errors:
@@ -55,8 +58,8 @@ def import_edition(
         raise typer.Exit(code=1) from None
     finally:
         container.close()
-    flows = ", ".join(f"{f['code']} {f['version']}" for f in result["flows"]) or "none"
+    flows = ", ".join(f"{f['code']} {f['version']}" for f in result.flows) or "none"
     console.print(
-        f"edition {result['version']} at position {result['position']}: {result['items']} items, "
-        f"{result['departments']} departments, {result['licence_types']} licence types; flows published: {flows}"
+        f"edition {result.version} at position {result.position}: {result.items} items, "
+        f"{result.departments} departments, {result.licence_types} licence types; flows published: {flows}"
     )

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from application.commands import Invocation
+from application.commands.exchange import ReportExternalRecord
 from domain.exchange import spgl
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 
@@ -290,7 +292,7 @@ def run(s: Scenario, url: str) -> dict[str, Any]:
         if any(reason.startswith("W6.open") for reason in s.planted):
             c.automation.ticker.tick()  # the log's day (the clock's today) for the time-driven W6
         for n, record in enumerate(s.certificates):
-            c.exchange.report(city, f"cert-{n}", None, record)
+            c.exchange.report(Invocation(city, f"cert-{n}"), ReportExternalRecord(record))
         c.engine.catch_up()
         rows, _, _ = OfflineWarnings(c.db).list(first=10_000, status="open")
     finally:

@@ -14,6 +14,8 @@ from typing import Any, cast
 
 from application.bootstrap import Container
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.exchange import ReportExternalRecord
 from application.policy import Actor
 from domain.exchange import spgl
 from projections.offline_warnings import OfflineWarnings
@@ -80,7 +82,7 @@ def feed(
             tick()  # the automation worker's daily round (time-driven rules: W6 open cases)
             ticked = at.astimezone(SHANGHAI).date()
         if kind == "certificate":
-            c.exchange.report(CITY_ACTOR, f"{tag}-{payload['source_id']}", None, payload)
+            c.exchange.report(Invocation(CITY_ACTOR, f"{tag}-{payload['source_id']}"), ReportExternalRecord(payload))
             fed.certificates += 1
             if after_each is not None:
                 after_each(c)

@@ -13,6 +13,8 @@ import psycopg
 import pytest
 
 from application.bootstrap import bootstrap
+from application.commands import Invocation
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from infrastructure.db import DatabaseURL
 from infrastructure.ledger_key import generate_key
@@ -27,21 +29,21 @@ def _write_one(url: str) -> int:
     container = bootstrap(Settings(database_url=url, jwt_secret=JWT_SECRET))
     try:
         container.projects.generate(
-            CLERK,
-            "req-1",
-            None,
-            code="2611-460100-04-01-000042",
-            name="不可篡改测试项目",
-            owner_name="海南测试建设有限公司",
-            owner_uscc="91460000MA5T0P3X64",
-            region_code="460106",
-            flow_type=3,
-            investment_type="enterprise",
-            category="房屋建筑",
-            total_investment=Decimal(10),
-            planned_start=date(2026, 1, 1),
-            planned_end=date(2026, 12, 31),
-            red_line=None,
+            Invocation(CLERK, "req-1"),
+            GenerateProject(
+                code="2611-460100-04-01-000042",
+                name="不可篡改测试项目",
+                owner_name="海南测试建设有限公司",
+                owner_uscc="91460000MA5T0P3X64",
+                region_code="460106",
+                flow_type=3,
+                investment_type="enterprise",
+                category="房屋建筑",
+                total_investment=Decimal(10),
+                planned_start=date(2026, 1, 1),
+                planned_end=date(2026, 12, 31),
+                red_line=None,
+            ),
         )
         return container.app.max_position()
     finally:

@@ -14,6 +14,9 @@ import psycopg
 import pytest
 
 from application.bootstrap import Container
+from application.commands import Invocation
+from application.commands.cases import ActOnCase
+from application.commands.projects import MergeProject
 from application.policy import Actor
 from domain.shared.errors import IllegalTransition, PrerequisitesMissing
 from tests.integration.test_catalogue import ADMIN, CLERK, generate, receive, version_2
@@ -54,10 +57,10 @@ def statements(run: Callable[[], Any]) -> list[str]:
 def test_a_submit_and_an_accept_send_one_statement_each(two: tuple[Container, Container]) -> None:
     c, _ = two
     project = generate(c)
-    c.cases.act(CLERK, "r", None, receive(c, project, "GJ-1-02"), "accept", {})  # the first reads
+    c.cases.act(Invocation(CLERK, "r"), ActOnCase(receive(c, project, "GJ-1-02"), "accept", {}))  # the first reads
     case: list[UUID] = []
     submit = statements(lambda: case.append(receive(c, project, "GJ-1-02")))
-    accept = statements(lambda: c.cases.act(CLERK, "r", None, case[0], "accept", {}))
+    accept = statements(lambda: c.cases.act(Invocation(CLERK, "r"), ActOnCase(case[0], "accept", {})))
     assert len(submit) == 1 and "insert_checked" in submit[0]
     assert len(accept) == 1 and "insert_checked" in accept[0]
     assert [type(e).__name__ for e in c.app.events.get(case[0])] == ["Received", "Accepted"]
@@ -69,14 +72,14 @@ def test_an_action_on_a_case_moved_by_another_worker_is_judged_on_the_stored_cas
     first, second = two
     project = generate(first)
     case, other = receive(first, project, "GJ-1-02"), receive(first, project, "GJ-1-02")  # remembered: received
-    second.cases.act(CLERK, "r1", None, case, "accept", {})
-    second.cases.act(CLERK, "r2", None, other, "accept", {})
+    second.cases.act(Invocation(CLERK, "r1"), ActOnCase(case, "accept", {}))
+    second.cases.act(Invocation(CLERK, "r2"), ActOnCase(other, "accept", {}))
     # Step: refused on the remembered state (review before acceptance), allowed on the stored one.
-    first.cases.act(APPROVER, "r3", None, case, "start-review", {})
+    first.cases.act(Invocation(APPROVER, "r3"), ActOnCase(case, "start-review", {}))
     assert [type(e).__name__ for e in first.app.events.get(case)] == ["Received", "Accepted", "ReviewStarted"]
     # Step: allowed on the remembered state; the save refuses it, and the stored state refuses it again.
     with pytest.raises(IllegalTransition):
-        first.cases.act(CLERK, "r4", None, other, "accept", {})
+        first.cases.act(Invocation(CLERK, "r4"), ActOnCase(other, "accept", {}))
     assert [type(e).__name__ for e in first.app.events.get(other)] == ["Received", "Accepted"]
 
 
@@ -86,14 +89,16 @@ def test_a_submit_on_a_project_moved_by_another_worker_is_judged_on_the_stored_p
     first, second = two
     project = generate(first)
     done = receive(first, project, "GJ-1-02")  # the first remembers the project without GJ-1-02
-    second.cases.act(CLERK, "r1", None, done, "accept", {})
-    second.cases.act(APPROVER, "r2", None, done, "start-review", {})
-    second.cases.act(APPROVER, "r3", None, done, "approve", {"document_number": "琼审〔2026〕1号"})
+    second.cases.act(Invocation(CLERK, "r1"), ActOnCase(done, "accept", {}))
+    second.cases.act(Invocation(APPROVER, "r2"), ActOnCase(done, "start-review", {}))
+    second.cases.act(Invocation(APPROVER, "r3"), ActOnCase(done, "approve", {"document_number": "琼审〔2026〕1号"}))
     # Step: GJ-1-03 needs GJ-1-02, approved through the other worker: received, not refused.
     assert first.cases.get(receive(first, project, "GJ-1-03")).item_code == "GJ-1-03"
     # Step: merged there, the project takes no more cases here (the remembered one was active).
     canonical = generate(first)
-    second.projects.merge(SUPERVISOR, "m", None, project, canonical_code=canonical, reason="重复赋码")
+    second.projects.merge(
+        Invocation(SUPERVISOR, "m"), MergeProject(project, canonical_code=canonical, reason="重复赋码")
+    )
     with pytest.raises(IllegalTransition):
         receive(first, project, "GJ-1-02")
     with pytest.raises(PrerequisitesMissing):

@@ -15,6 +15,8 @@ import pytest
 from application.archive_drawings import read_drawing_files
 from application.archives import canonical, verify_package
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.cases import ActOnCase
 from domain.archives import ArchivePackage
 from domain.ledger import digest
 from infrastructure.ledger_key import generate_key
@@ -45,8 +47,8 @@ def test_a_drawing_changed_after_approval_is_named_by_the_package_verification(
     c = container
     _, set_id = seed(c)
     case_id = UUID(c.drawings.get(APPROVER, set_id)["case_id"])
-    c.cases.act(CLERK, "acc", None, case_id, "accept", {})
-    c.cases.act(APPROVER, "ok", None, case_id, "approve", {"document_number": "琼规选-2026-001"})
+    c.cases.act(Invocation(CLERK, "acc"), ActOnCase(case_id, "accept", {}))
+    c.cases.act(Invocation(APPROVER, "ok"), ActOnCase(case_id, "approve", {"document_number": "琼规选-2026-001"}))
     c.engine.catch_up(["ledger"])
     archived = c.archives.generate(APPROVER, "arc", None, case_id)
     data = c.archives.store.get(c.archives.load(ArchivePackage, UUID(archived["id"]), "archive").location)

@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.blueprint import ImportAssessmentArea, ImportZone, RetireLayer
+from application.commands.projects import GenerateProject, LinkParcel, MergeProject, SupplyLand
 from application.policy import Actor
 from application.project_import import import_projects, read_rows
 from domain.shared.errors import Conflict, Forbidden
@@ -46,34 +49,34 @@ def blueprint(container: Container) -> Container:
     """江东: one zone (commercial 09, plot ratio 2.5, height 60 m), an environment assessment
     covering it and a seismic one over its north-east part."""
     container.blueprint.import_zone(
-        ADMIN,
-        "bp-1",
-        None,
-        code="HK-JD-01",
-        region_code="460108",
-        name="江东01",
-        geometry=square(110.40, 20.00, 110.42, 20.02),
-        land_uses=["09"],
-        max_plot_ratio=Decimal("2.5"),
-        height_limit_m=Decimal("60"),
-        plan_name="江东新区控规",
+        Invocation(ADMIN, "bp-1"),
+        ImportZone(
+            code="HK-JD-01",
+            region_code="460108",
+            name="江东01",
+            geometry=square(110.40, 20.00, 110.42, 20.02),
+            land_uses=["09"],
+            max_plot_ratio=Decimal("2.5"),
+            height_limit_m=Decimal("60"),
+            plan_name="江东新区控规",
+        ),
     )
     for code, kind, box, result in (
         ("ENV-JD", "environment", (110.39, 19.99, 110.43, 20.03), "区域环评：符合"),
         ("EQ-JD", "seismic_safety", (110.405, 20.005, 110.43, 20.03), "抗震设防烈度8度"),
     ):
         container.blueprint.import_assessment_area(
-            ADMIN,
-            f"bp-{code}",
-            None,
-            code=code,
-            region_code="460108",
-            name=code,
-            kind=kind,
-            geometry=square(*box),
-            result=result,
-            valid_from=date(2025, 1, 1),
-            valid_until=None,
+            Invocation(ADMIN, f"bp-{code}"),
+            ImportAssessmentArea(
+                code=code,
+                region_code="460108",
+                name=code,
+                kind=kind,
+                geometry=square(*box),
+                result=result,
+                valid_from=date(2025, 1, 1),
+                valid_until=None,
+            ),
         )
     return container
 
@@ -101,7 +104,9 @@ def generate(container: Container, **changes: Any) -> tuple[str, dict[str, Any]]
         "planned_end": date(2028, 6, 1),
         "red_line": INSIDE_BOTH,
     }
-    return code, container.projects.generate(CLERK, f"req-{code}", None, **{**fields, **changes})
+    return code, container.projects.generate(
+        Invocation(CLERK, f"req-{code}"), GenerateProject(**{**fields, **changes})
+    ).to_json()
 
 
 LAND = """query($code: String!, $at: Int) { project(code: $code, atLeast: $at) { code redLineAreaM2
@@ -126,40 +131,49 @@ def test_generation_applies_both_assessments_and_lists_the_height_conflict_and_l
 
     # Step. The government's red line, outside the seismic area, becomes the official one.
     supplied = blueprint.projects.supply_land(
-        APPROVER, "req-land", None, code, mode="allocation", red_line=INSIDE_ENV_ONLY, supplied_on=date(2026, 5, 6),
-        contract_number=None,
-    )  # fmt: skip
-    land = run(blueprint, LAND, code=code, at=supplied["position"])["project"]["land"]
+        Invocation(APPROVER, "req-land"),
+        SupplyLand(
+            code, mode="allocation", red_line=INSIDE_ENV_ONLY, supplied_on=date(2026, 5, 6), contract_number=None
+        ),
+    )
+    land = run(blueprint, LAND, code=code, at=supplied.position)["project"]["land"]
     assert [a["code"] for a in land["assessments"]] == ["ENV-JD"]
     assert land["checkTrigger"] == "land_supply"
 
 
 def test_a_retired_area_is_not_applied_to_later_generations(blueprint: Container) -> None:
-    blueprint.blueprint.retire(ADMIN, "req-retire", None, "assessment_area", "EQ-JD", reason="安评过期重做")
+    blueprint.blueprint.retire(
+        Invocation(ADMIN, "req-retire"), RetireLayer("assessment_area", "EQ-JD", reason="安评过期重做")
+    )
     _, answer = generate(blueprint)
     assert answer["assessment_areas"] == ["ENV-JD"]
     with pytest.raises(Conflict):
-        blueprint.blueprint.retire(ADMIN, "req-retire-2", None, "assessment_area", "EQ-JD", reason="again")
+        blueprint.blueprint.retire(
+            Invocation(ADMIN, "req-retire-2"), RetireLayer("assessment_area", "EQ-JD", reason="again")
+        )
 
 
 def test_only_an_admin_imports_the_blueprint_and_the_same_import_writes_nothing(blueprint: Container) -> None:
     with pytest.raises(Forbidden):
-        blueprint.blueprint.retire(CLERK, "req-x", None, "zone", "HK-JD-01", reason="no")
+        blueprint.blueprint.retire(Invocation(CLERK, "req-x"), RetireLayer("zone", "HK-JD-01", reason="no"))
     before = blueprint.app.max_position()
     again = blueprint.blueprint.import_assessment_area(
-        ADMIN, "bp-again", None, code="ENV-JD", region_code="460108", name="ENV-JD", kind="environment",
-        geometry=square(110.39, 19.99, 110.43, 20.03), result="区域环评：符合", valid_from=date(2025, 1, 1),
-        valid_until=None,
-    )  # fmt: skip
-    assert again["unchanged"] and blueprint.app.max_position() == before
+        Invocation(ADMIN, "bp-again"), ImportAssessmentArea(code="ENV-JD", region_code="460108", name="ENV-JD", kind="environment", geometry=square(110.39, 19.99, 110.43, 20.03), result="区域环评：符合", valid_from=date(2025, 1, 1), valid_until=None))  # fmt: skip
+    assert again.unchanged and blueprint.app.max_position() == before
 
 
 def test_land_supply_for_a_project_never_generated_is_a_conflict(container: Container) -> None:
     with pytest.raises(Conflict, match="未策划生成"):
         container.projects.supply_land(
-            APPROVER, "req-land", None, "2611-460100-04-01-000001", mode="allocation", red_line=INSIDE_BOTH,
-            supplied_on=date(2026, 5, 6), contract_number=None,
-        )  # fmt: skip
+            Invocation(APPROVER, "req-land"),
+            SupplyLand(
+                "2611-460100-04-01-000001",
+                mode="allocation",
+                red_line=INSIDE_BOTH,
+                supplied_on=date(2026, 5, 6),
+                contract_number=None,
+            ),
+        )
 
 
 PARCEL = """query($parcel: String!, $code: String!) {
@@ -175,10 +189,14 @@ def test_parcels_are_queryable_both_ways_and_an_alias_answers_with_its_canonical
     duplicate, _ = generate(container, red_line=None)
     shared, own = "460108001002GB00017", "460108001002GB00018"
     for code, parcel in ((canonical, shared), (duplicate, shared), (duplicate, own)):
-        container.projects.link_parcel(APPROVER, f"req-{code}-{parcel}", None, code, parcel_code=parcel)
-    at = container.projects.merge(SUPERVISOR, "req-merge", None, duplicate, canonical_code=canonical, reason="重复赋码")
+        container.projects.link_parcel(
+            Invocation(APPROVER, f"req-{code}-{parcel}"), LinkParcel(code, parcel_code=parcel)
+        )
+    at = container.projects.merge(
+        Invocation(SUPERVISOR, "req-merge"), MergeProject(duplicate, canonical_code=canonical, reason="重复赋码")
+    )
     container.engine.catch_up()
-    assert at["position"] <= container.app.max_position()
+    assert at.position is not None and at.position <= container.app.max_position()
 
     # Step. Parcel → projects follows the merge; project → parcels; the alias answers with the canonical.
     data = run(container, PARCEL, parcel=shared, code=duplicate)

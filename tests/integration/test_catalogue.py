@@ -16,6 +16,12 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.forms import SubmitForm
+from application.commands.licences import IssueLicence, RevokeLicence
+from application.commands.projects import GenerateProject
+from application.commands.seals import RegisterSeal
 from application.policy import Actor
 from domain.approvals import Case
 from domain.catalog.process import Process, flow_code, process_id
@@ -63,14 +69,16 @@ def project_fields(code: str) -> dict[str, Any]:
 
 def generate(c: Container, **changes: Any) -> str:
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
-    c.projects.generate(CLERK, f"req-{code}", None, **{**project_fields(code), **changes})
+    c.projects.generate(Invocation(CLERK, f"req-{code}"), GenerateProject(**{**project_fields(code), **changes}))
     return code
 
 
 def receive(c: Container, project: str, item: str, **extra: Any) -> uuid.UUID:
     fields = {"situation_codes": [], "materials": [], "parallel_application_id": None, "acceptance_mode": 1}
-    result = c.cases.submit(CLERK, "req", None, project_code=project, item_code=item, **{**fields, **extra})
-    return uuid.UUID(result["id"])
+    result = c.cases.submit(
+        Invocation(CLERK, "req"), SubmitCase(project_code=project, item_code=item, **{**fields, **extra})
+    )
+    return result.id
 
 
 def version_2(flow_type: int = 3) -> dict[str, Any]:
@@ -157,7 +165,7 @@ def test_a_case_received_under_version_1_keeps_its_rules_after_version_2_is_publ
     new = receive(c, project, "GJ-1-02")
     assert c.cases.get(new).pinned == ("GJ-LC-03", "2.0", "1.1")
     for case_id in (old, new):
-        c.cases.act(CLERK, "r", None, case_id, "accept", {})
+        c.cases.act(Invocation(CLERK, "r"), ActOnCase(case_id, "accept", {}))
     assert c.cases.get(old).limit_days == 5 and c.cases.get(new).limit_days == 3
     accepted = [e for e in c.app.events.get(old) if isinstance(e, Case.Accepted)]
     assert accepted[0].promised_limit_days == 5 and accepted[0].legal_limit_days == 20
@@ -188,19 +196,35 @@ def test_a_case_for_an_item_version_not_in_its_flow_is_refused(container: Contai
 def issue_licence(c: Container, project: str, licence_type: str, item: str, topic: dict[str, str], days: int) -> str:
     now = c.clock.now()
     seal = c.seals.register(
-        ADMIN, "seal", None,
-        {"holder_org": "460100-zrzy", "name": "海口市自然资源和规划局行政审批专用章", "purpose": "licence",
-         "algorithm": "sm2-sm3", "valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=400),
-         "signers": ["zhang"]},
-    )  # fmt: skip
+        Invocation(ADMIN, "seal"),
+        RegisterSeal(
+            holder_org="460100-zrzy",
+            name="海口市自然资源和规划局行政审批专用章",
+            purpose="licence",
+            algorithm="sm2-sm3",
+            valid_from=now - timedelta(days=1),
+            valid_until=now + timedelta(days=400),
+            signers=["zhang"],
+        ),
+    )
     number = f"L{uuid.uuid4().hex[:10]}"
     today = now.date()
     c.licences.issue(
-        APPROVER, "lic", None,
-        {"number": number, "licence_type": licence_type, "holder_name": "海南测试建设有限公司", "holder_uscc": OWNER,
-         "project_code": project, "item_code": item, "region_code": "460108", "valid_from": today,
-         "valid_until": today + timedelta(days=days), "topic": topic, "seal_id": seal["id"]},
-    )  # fmt: skip
+        Invocation(APPROVER, "lic"),
+        IssueLicence(
+            number=number,
+            licence_type=licence_type,
+            holder_name="海南测试建设有限公司",
+            holder_uscc=OWNER,
+            project_code=project,
+            item_code=item,
+            region_code="460108",
+            valid_from=today,
+            valid_until=today + timedelta(days=days),
+            topic=topic,
+            seal_id=seal.id,
+        ),
+    )
     return number
 
 
@@ -246,7 +270,7 @@ def test_a_licence_covers_a_material_while_valid_and_not_after_it_expires_or_is_
     # Step: a fresh one covers it; revoked, it no longer does.
     number = issue_licence(c, project, "construction_land_planning_permit", "GJ-1-03", topic, days=365)
     assert material(c.guidance.guidance(APPLICANT, project, []), "GJ-2-01", "M-2-01-02")["needed"] is False
-    c.licences.revoke(APPROVER, "rev", None, number, "错误签发")
+    c.licences.revoke(Invocation(APPROVER, "rev"), RevokeLicence(number, "错误签发"))
     assert material(c.guidance.guidance(APPLICANT, project, []), "GJ-2-01", "M-2-01-02")["needed"] is True
 
 
@@ -267,27 +291,37 @@ def test_a_form_for_three_items_asks_a_shared_field_once_and_gives_three_cases_o
         "contact_person": "王工", "contact_phone": "0898-66660000", "water_demand": 120, "power_capacity": 2500,
         "gas_demand": 40,
     }  # fmt: skip
-    bad = refused(lambda: c.forms.submit(APPLICANT, "f", None, project_code=project, item_codes=utilities,
-                                         values={**values, "water_demand": "lots"}, situation_codes=[], acceptance_mode=4))  # fmt: skip
+    bad = refused(
+        lambda: c.forms.submit(
+            Invocation(APPLICANT, "f"),
+            SubmitForm(
+                project_code=project,
+                item_codes=utilities,
+                values={**values, "water_demand": "lots"},
+                situation_codes=[],
+                acceptance_mode=4,
+            ),
+        )
+    )
     assert (bad.field, bad.rule) == ("values.water_demand", "form_type")
     missing = {k: v for k, v in values.items() if k != "contact_person"}
-    bad = refused(lambda: c.forms.submit(APPLICANT, "f", None, project_code=project, item_codes=utilities,
-                                         values=missing, situation_codes=[], acceptance_mode=4))  # fmt: skip
+    bad = refused(
+        lambda: c.forms.submit(
+            Invocation(APPLICANT, "f"),
+            SubmitForm(
+                project_code=project, item_codes=utilities, values=missing, situation_codes=[], acceptance_mode=4
+            ),
+        )
+    )
     assert (bad.field, bad.rule) == ("values.contact_person", "form_required")
     result = c.forms.submit(
-        APPLICANT,
-        "f",
-        None,
-        project_code=project,
-        item_codes=utilities,
-        values=values,
-        situation_codes=[],
-        acceptance_mode=4,
+        Invocation(APPLICANT, "f"),
+        SubmitForm(project_code=project, item_codes=utilities, values=values, situation_codes=[], acceptance_mode=4),
     )
-    cases = [c.cases.get(uuid.UUID(x["id"])) for x in result["cases"]]
+    cases = [c.cases.get(uuid.UUID(x["id"])) for x in result.cases]
     assert [x.item_code for x in cases] == utilities
     received = [next(iter(c.app.events.get(x.id))) for x in cases]
-    assert {e.parallel_application_id for e in received} == {result["parallel_application_id"]}  # type: ignore[attr-defined]
+    assert {e.parallel_application_id for e in received} == {result.parallel_application_id}  # type: ignore[attr-defined]
     assert received[0].materials[0]["values"]["water_demand"] == 120  # type: ignore[attr-defined]
     assert "gas_demand" not in received[0].materials[0]["values"]  # type: ignore[attr-defined]
     assert all(x.pinned == ("GJ-LC-03", "1.0", "1.0") for x in cases)
@@ -297,8 +331,8 @@ def test_a_form_keeps_the_prerequisite_and_stage_rules(container: Container) -> 
     c = container
     project = generate(c)
     with pytest.raises(PrerequisitesMissing):
-        c.forms.submit(APPLICANT, "f", None, project_code=project, item_codes=["GJ-3-01"], values={
-            "project_name": "x", "owner_name": "y", "building_area": 1, "design_org": "z"}, situation_codes=[], acceptance_mode=4)  # fmt: skip
+        c.forms.submit(Invocation(APPLICANT, "f"), SubmitForm(project_code=project, item_codes=["GJ-3-01"], values={
+            "project_name": "x", "owner_name": "y", "building_area": 1, "design_org": "z"}, situation_codes=[], acceptance_mode=4))  # fmt: skip
     assert refused(lambda: c.forms.form(APPLICANT, project, ["GJ-1-02", "GJ-2-01"])).rule == "form_stages"
 
 

@@ -18,6 +18,10 @@ from eventsourcing.utils import get_topic
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import BackEnterCase
+from application.commands.exchange import ReportExternalRecord
+from application.commands.projects import GenerateProject
 from application.delivery import REAL_ESTATE
 from application.policy import Actor
 from domain.exchange import Delivery
@@ -76,40 +80,40 @@ def container(store_url: str, receiver: Receiver, clock: SimulatedClock, tmp_pat
 def new_project(c: Container) -> str:
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     c.projects.generate(
-        CLERK,
-        f"gen-{code}",
-        None,
-        code=code,
-        name="海口测试安置房",
-        owner_name="海南测试建设有限公司",
-        owner_uscc=OWNER,
-        region_code="460106",
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("12800.50"),
-        planned_start=date(2026, 1, 1),
-        planned_end=date(2027, 6, 30),
-        red_line=None,
+        Invocation(CLERK, f"gen-{code}"),
+        GenerateProject(
+            code=code,
+            name="海口测试安置房",
+            owner_name="海南测试建设有限公司",
+            owner_uscc=OWNER,
+            region_code="460106",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("12800.50"),
+            planned_start=date(2026, 1, 1),
+            planned_end=date(2027, 6, 30),
+            red_line=None,
+        ),
     )
     return code
 
 
 def decide(c: Container, code: str, item_code: str, decision: str = "approved") -> str:
     result = c.cases.back_enter(
-        APPROVER,
-        f"be-{code}-{item_code}",
-        None,
-        project_code=code,
-        item_code=item_code,
-        decision=decision,
-        decided_at=c.clock.now() - timedelta(days=3),
-        received_on=None,
-        accepted_on=None,
-        document_number=f"琼建{item_code}〔2026〕1号" if decision != "refused" else None,
-        reason="系统故障期间线下办理",
+        Invocation(APPROVER, f"be-{code}-{item_code}"),
+        BackEnterCase(
+            project_code=code,
+            item_code=item_code,
+            decision=decision,
+            decided_at=c.clock.now() - timedelta(days=3),
+            received_on=None,
+            accepted_on=None,
+            document_number=f"琼建{item_code}〔2026〕1号" if decision != "refused" else None,
+            reason="系统故障期间线下办理",
+        ),
     )
-    return str(result["id"])
+    return str(result.id)
 
 
 def gql(c: Container, query: str, actor: Actor = SUPERVISOR, **variables: Any) -> Any:
@@ -246,7 +250,7 @@ def test_a_tender_award_from_public_resource_trading_satisfies_the_written_biddi
         "issued_on": date(2026, 4, 1),
         "payload": {"winning_bidder": "海南测试建工集团有限公司", "bid_price": "9860.00"},
     }
-    c.exchange.report(INTEGRATION, "rep", None, report)
+    c.exchange.report(Invocation(INTEGRATION, "rep"), ReportExternalRecord(report))
     query = "query($p: String!) { biddingReport(projectCode: $p) { satisfied requirement tenderAwards { number winningBidder bidPrice } } }"
     c.engine.catch_up(["deliveries"])
     reviewer = Actor("rev-1", "reviewer", "460100-zjj", "460100")
@@ -261,7 +265,7 @@ def test_a_tender_award_from_public_resource_trading_satisfies_the_written_biddi
     }
     assert gql(c, query, reviewer, p=other).data["biddingReport"]["satisfied"] is False
     # an amended award replaces the reported one; other regions and applicants may not read it
-    c.exchange.report(INTEGRATION, "rep2", None, {**report, "number": "ZBTZ-2026-0002"})
+    c.exchange.report(Invocation(INTEGRATION, "rep2"), ReportExternalRecord({**report, "number": "ZBTZ-2026-0002"}))
     c.engine.catch_up(["deliveries"])
     assert [a["number"] for a in gql(c, query, reviewer, p=code).data["biddingReport"]["tenderAwards"]] == [
         "ZBTZ-2026-0002"

@@ -20,6 +20,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.verification import VerifySignatures
 from application.policy import LICENCE_ISSUER, Actor, department_org
 from demo import END, LICENSING, START, SUPERVISION, DemoSummary, demo_clock, load_demo
 from domain.shared.codes import validate_uscc
@@ -92,12 +94,10 @@ def _automate(container: Container) -> dict[str, Any]:
     for number in done.licences[:3]:
         licence = container.licences.get(number)
         verified[number] = container.verifications.verify(
-            VERIFIER,
-            f"test-verify-{number}",
-            None,
-            document_hash=licence.document_hash,
-            hash_algorithm=licence.hash_algorithm,
-            signatures=[licence.signature_entry().as_dict()],
+            Invocation(VERIFIER, f"test-verify-{number}"),
+            VerifySignatures(
+                licence.document_hash, licence.hash_algorithm, signatures=[licence.signature_entry().as_dict()]
+            ),
         )
     return {"round": done, "library": library, "verified": verified, "status": container.automation.status()}
 
@@ -423,7 +423,7 @@ def test_the_automation_issues_licences_with_the_demo_seals_that_the_library_hol
 
     # Step. Their signatures verify (验真) against the seals' public keys.
     assert automated["verified"]
-    assert all(v["valid"] for v in automated["verified"].values()), automated["verified"]
+    assert all(v.valid for v in automated["verified"].values()), automated["verified"]
 
     # Step. The approvals it declined are recorded with their reason (missing topic fields, no seal).
     assert automated["status"]["skipped"].get("licence", 0) == len(done.skipped)

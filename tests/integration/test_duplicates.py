@@ -16,6 +16,9 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.cases import SubmitCase
+from application.commands.projects import GenerateProject, MergeProject, SupplyLand
 from application.policy import Actor
 from infrastructure.settings import Settings
 from interfaces.graphql.context import Context
@@ -75,22 +78,22 @@ def generate(
     box: tuple[float, float, float, float] | None = None,
 ) -> dict[str, Any]:
     return container.projects.generate(
-        CLERK,
-        f"req-{code}",
-        None,
-        code=code,
-        name=name,
-        owner_name=owner_name,
-        owner_uscc=owner,
-        region_code=region,
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("5000"),
-        planned_start=date(2026, 6, 1),
-        planned_end=date(2028, 6, 1),
-        red_line=square(*box) if box else None,
-    )
+        Invocation(CLERK, f"req-{code}"),
+        GenerateProject(
+            code=code,
+            name=name,
+            owner_name=owner_name,
+            owner_uscc=owner,
+            region_code=region,
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("5000"),
+            planned_start=date(2026, 6, 1),
+            planned_end=date(2028, 6, 1),
+            red_line=square(*box) if box else None,
+        ),
+    ).to_json()
 
 
 @pytest.fixture
@@ -192,9 +195,15 @@ def test_a_red_line_moved_off_the_other_project_drops_the_pair(seeded: Container
     """Land supply replaces the red line: the renamed owner's park is rescored without the overlap."""
     approver = Actor("approver-1", "approver", "hk-zrzy", "460100")
     seeded.projects.supply_land(
-        approver, "req-land", None, PARK_RENAMED, mode="allocation", red_line=square(110.33, 20.03, 110.34, 20.04),
-        supplied_on=date(2026, 5, 6), contract_number=None,
-    )  # fmt: skip
+        Invocation(approver, "req-land"),
+        SupplyLand(
+            PARK_RENAMED,
+            mode="allocation",
+            red_line=square(110.33, 20.03, 110.34, 20.04),
+            supplied_on=date(2026, 5, 6),
+            contract_number=None,
+        ),
+    )
     found = pairs(run(seeded, CANDIDATES, f={"minScore": RULES.keep_from}))
     assert found[(PARK, PARK_RENAMED)]["score"] < RULES.threshold
     assert "红线重叠" not in " ".join(found[(PARK, PARK_RENAMED)]["reasons"])
@@ -213,17 +222,10 @@ QUALITY = """{ dataQuality { category rule count examples } }"""
 
 def submit(container: Container, code: str) -> str:
     answer = container.cases.submit(
-        CLERK,
-        f"req-case-{code}",
-        None,
-        project_code=code,
-        item_code="GJ-1-02",
-        situation_codes=[],
-        materials=[],
-        parallel_application_id=None,
-        acceptance_mode=1,
+        Invocation(CLERK, f"req-case-{code}"),
+        SubmitCase(project_code=code, item_code="GJ-1-02"),
     )
-    return str(answer["id"])
+    return str(answer.id)
 
 
 def test_after_a_merge_the_pair_is_gone_and_every_query_by_the_alias_answers_with_the_canonical(
@@ -236,7 +238,9 @@ def test_after_a_merge_the_pair_is_gone_and_every_query_by_the_alias_answers_wit
     assert alone["project"]["code"] == LEGACY and alone["cases"]["totalCount"] == 1
 
     # Step. The supervisor merges the legacy code into the current one.
-    seeded.projects.merge(SUPERVISOR, "req-merge", None, LEGACY, canonical_code=CURRENT, reason="旧版代码重复赋码")
+    seeded.projects.merge(
+        Invocation(SUPERVISOR, "req-merge"), MergeProject(LEGACY, canonical_code=CURRENT, reason="旧版代码重复赋码")
+    )
     by_alias, by_canonical = run(seeded, ALIAS, code=LEGACY), run(seeded, ALIAS, code=CURRENT)
     assert by_alias == by_canonical
     assert by_alias["project"] == {"code": CURRENT, "mergedCodes": [LEGACY]}
@@ -259,7 +263,9 @@ def test_after_a_merge_the_pair_is_gone_and_every_query_by_the_alias_answers_wit
 
 
 def test_a_rebuild_gives_the_same_candidates(seeded: Container) -> None:
-    seeded.projects.merge(SUPERVISOR, "req-merge", None, LOGISTICS_AGAIN, canonical_code=LOGISTICS, reason="重复")
+    seeded.projects.merge(
+        Invocation(SUPERVISOR, "req-merge"), MergeProject(LOGISTICS_AGAIN, canonical_code=LOGISTICS, reason="重复")
+    )
     seeded.engine.catch_up()
     tables = ("dup_projects", "dup_blocks", "dup_candidates")
     before = {t: sorted(map(str, seeded.db.query(f"SELECT * FROM {t}"))) for t in tables}

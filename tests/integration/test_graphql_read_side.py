@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from infrastructure.settings import Settings
 from interfaces.graphql.context import Context
@@ -40,33 +43,28 @@ def run(container: Container, query: str, actor: Actor | None = SUPERVISOR, **va
 def approved_case(container: Container) -> tuple[str, str, list[int]]:
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     container.projects.generate(
-        CLERK,
-        "req-gen",
-        None,
-        code=code,
-        name="海口测试综合楼",
-        owner_name="海南测试建设有限公司",
-        owner_uscc=OWNER,
-        region_code="460106",
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("1200.50"),
-        planned_start=date(2026, 1, 1),
-        planned_end=date(2027, 6, 30),
-        red_line=None,
+        Invocation(CLERK, "req-gen"),
+        GenerateProject(
+            code=code,
+            name="海口测试综合楼",
+            owner_name="海南测试建设有限公司",
+            owner_uscc=OWNER,
+            region_code="460106",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("1200.50"),
+            planned_start=date(2026, 1, 1),
+            planned_end=date(2027, 6, 30),
+            red_line=None,
+        ),
     )
-    case_id = container.cases.submit(
-        CLERK,
-        "req-sub",
-        None,
-        project_code=code,
-        item_code="GJ-1-02",
-        situation_codes=[],
-        materials=[],
-        parallel_application_id=None,
-        acceptance_mode=1,
-    )["id"]
+    case_id = str(
+        container.cases.submit(
+            Invocation(CLERK, "req-sub"),
+            SubmitCase(project_code=code, item_code="GJ-1-02"),
+        ).id
+    )
     positions = []
     for who, action, body in (
         (CLERK, "accept", {}),
@@ -74,7 +72,9 @@ def approved_case(container: Container) -> tuple[str, str, list[int]]:
         (CLERK, "complete-correction", {}),
         (APPROVER, "approve", {"document_number": "海自然资选字〔2026〕1号"}),
     ):
-        positions.append(container.cases.act(who, f"req-{action}", None, uuid.UUID(case_id), action, body)["position"])
+        positions.append(
+            container.cases.act(Invocation(who, f"req-{action}"), ActOnCase(uuid.UUID(case_id), action, body)).position
+        )
     return code, case_id, positions
 
 

@@ -20,6 +20,13 @@ import pytest
 
 from application.archives import verify_package
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.blueprint import ImportZone
+from application.commands.cases import ActOnCase, BackEnterCase, SubmitCase
+from application.commands.multiplan import ReceiveControlLine, ReceiveOpinion
+from application.commands.projects import GenerateProject, RegisterUnitWork
+from application.commands.seals import RegisterSeal
+from application.commands.signing import AddSignature, RequestSigning
 from application.policy import Actor
 from domain.archives import ArchivePackage
 from domain.exchange import Delivery, delivery_id
@@ -66,38 +73,39 @@ def project(c: Container, zone: bool = True) -> str:
     """A project in 江东 zone HK-JD-01 (height limit 60 m, plot ratio 2.5), with one unit work."""
     if zone:
         c.blueprint.import_zone(
-            ADMIN,
-            f"bp-{uuid.uuid4()}",
-            None,
-            code="HK-JD-01",
-            region_code="460108",
-            name="江东01",
-            geometry=square(110.40, 20.00, 110.42, 20.02),
-            land_uses=["09"],
-            max_plot_ratio=Decimal("2.5"),
-            height_limit_m=Decimal("60"),
-            plan_name="江东新区控规",
+            Invocation(ADMIN, f"bp-{uuid.uuid4()}"),
+            ImportZone(
+                code="HK-JD-01",
+                region_code="460108",
+                name="江东01",
+                geometry=square(110.40, 20.00, 110.42, 20.02),
+                land_uses=["09"],
+                max_plot_ratio=Decimal("2.5"),
+                height_limit_m=Decimal("60"),
+                plan_name="江东新区控规",
+            ),
         )
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     c.projects.generate(
-        CLERK,
-        f"gen-{code}",
-        None,
-        code=code,
-        name="江东总部大厦",
-        owner_name="海南测试建设有限公司",
-        owner_uscc=OWNER,
-        region_code="460108",
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("52000"),
-        planned_start=date(2026, 6, 1),
-        planned_end=date(2028, 6, 1),
-        red_line=INSIDE_BOTH,
+        Invocation(CLERK, f"gen-{code}"),
+        GenerateProject(
+            code=code,
+            name="江东总部大厦",
+            owner_name="海南测试建设有限公司",
+            owner_uscc=OWNER,
+            region_code="460108",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("52000"),
+            planned_start=date(2026, 6, 1),
+            planned_end=date(2028, 6, 1),
+            red_line=INSIDE_BOTH,
+        ),
     )
     c.projects.register_unit_work(
-        CLERK, f"uw-{code}", None, code, name="1号楼", floor_area_m2=Decimal("20000"), storeys=20
+        Invocation(CLERK, f"uw-{code}"),
+        RegisterUnitWork(code, name="1号楼", floor_area_m2=Decimal("20000"), storeys=20),
     )
     return code
 
@@ -117,20 +125,18 @@ def sheets(*contents: bytes) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
 def signed(c: Container, seal_id: str, listed: list[dict[str, Any]]) -> UUID:
     """The design institute signs the set hash with its seal (a real SM2 signature)."""
     request = c.signing.request(
-        DESIGNER,
-        f"sr-{uuid.uuid4()}",
-        None,
-        {
-            "document_hash": set_hash("architecture", listed),
-            "hash_algorithm": "sm3",
-            "title": "建筑施工图",
-            "parties": [{"seal_id": seal_id, "signer": DESIGNER.actor_id}],
-            "mode": "ordered",
-            "mobile": False,
-        },
+        Invocation(DESIGNER, f"sr-{uuid.uuid4()}"),
+        RequestSigning(
+            document_hash=set_hash("architecture", listed),
+            hash_algorithm="sm3",
+            title="建筑施工图",
+            parties=[{"seal_id": seal_id, "signer": DESIGNER.actor_id}],
+            mode="ordered",
+            mobile=False,
+        ),
     )
-    c.signing.sign(DESIGNER, f"sign-{uuid.uuid4()}", None, UUID(request["id"]))
-    return UUID(request["id"])
+    c.signing.sign(Invocation(DESIGNER, f"sign-{uuid.uuid4()}"), AddSignature(request.id))
+    return request.id
 
 
 def test_a_drawing_set_is_reviewed_revised_approved_archived_and_a_changed_file_is_detected(
@@ -139,33 +145,25 @@ def test_a_drawing_set_is_reviewed_revised_approved_archived_and_a_changed_file_
     c = container
     code = project(c, zone=False)
     now = datetime.now(UTC)
-    seal = c.seals.register(
-        ADMIN,
-        "seal-1",
-        None,
-        {
-            "holder_org": INSTITUTE,
-            "name": "海南测试设计研究院出图专用章",
-            "purpose": "drawings",
-            "algorithm": "sm2-sm3",
-            "valid_from": now - timedelta(days=1),
-            "valid_until": now + timedelta(days=365),
-            "signers": [DESIGNER.actor_id],
-        },
-    )["id"]
-    case_id = UUID(
-        c.cases.submit(
-            CLERK,
-            "case-1",
-            None,
-            project_code=code,
-            item_code="GJ-1-02",
-            situation_codes=[],
-            materials=[],
-            parallel_application_id=None,
-            acceptance_mode=1,
-        )["id"]
+    seal = str(
+        c.seals.register(
+            Invocation(ADMIN, "seal-1"),
+            RegisterSeal(
+                holder_org=INSTITUTE,
+                name="海南测试设计研究院出图专用章",
+                purpose="drawings",
+                algorithm="sm2-sm3",
+                valid_from=now - timedelta(days=1),
+                valid_until=now + timedelta(days=365),
+                signers=[DESIGNER.actor_id],
+            ),
+        ).id
     )
+    case_id = c.cases.submit(
+        Invocation(CLERK, "case-1"),
+        SubmitCase(project_code=code, item_code="GJ-1-02"),
+    ).id
+
     # Step. Version 1 delivered, signed by the design institute.
     v1, files = sheets(b"plan v1", b"elevation v1", b"section v1")
     delivered = c.drawings.deliver(
@@ -205,8 +203,8 @@ def test_a_drawing_set_is_reviewed_revised_approved_archived_and_a_changed_file_
     view = c.drawings.get(REVIEWER, set_id)
     assert [v["version"] for v in view["versions"]] == [1, 2]
     # Step. The case is decided and archived: the package carries the approved set's hashes.
-    c.cases.act(CLERK, "acc", None, case_id, "accept", {})
-    c.cases.act(APPROVER, "ok", None, case_id, "approve", {"document_number": "琼规选-2026-001"})
+    c.cases.act(Invocation(CLERK, "acc"), ActOnCase(case_id, "accept", {}))
+    c.cases.act(Invocation(APPROVER, "ok"), ActOnCase(case_id, "approve", {"document_number": "琼规选-2026-001"}))
     c.engine.catch_up(["ledger"])
     archived = c.archives.generate(APPROVER, "arc", None, case_id)
     data = c.archives.store.get(c.archives.load(ArchivePackage, UUID(archived["id"]), "archive").location)
@@ -317,20 +315,20 @@ def test_the_joint_survey_is_recorded_once_and_feeds_planning_verification_and_t
     assert not verification["compliant"] and verification["gross_floor_area_m2"] == "22000.00"
     # Step. Completion acceptance decided: the real-estate message carries the survey as recorded.
     case = c.cases.back_enter(
-        CLERK,
-        "be-1",
-        None,
-        project_code=code,
-        item_code="GJ-4-03",
-        decision="approved",
-        decided_at=datetime.now(UTC) - timedelta(hours=1),
-        received_on=None,
-        accepted_on=None,
-        document_number="琼竣备-2028-001",
-        reason="系统故障期间线下办理",
+        Invocation(CLERK, "be-1"),
+        BackEnterCase(
+            project_code=code,
+            item_code="GJ-4-03",
+            decision="approved",
+            decided_at=datetime.now(UTC) - timedelta(hours=1),
+            received_on=None,
+            accepted_on=None,
+            document_number="琼竣备-2028-001",
+            reason="系统故障期间线下办理",
+        ),
     )
     c.deliveries.produce()
-    message_id = delivery_id("completion_acceptance.result", "real_estate_registration", f"{case['id']}@1")
+    message_id = delivery_id("completion_acceptance.result", "real_estate_registration", f"{case.id}@1")
     message = json.loads(c.deliveries.load(Delivery, message_id, "delivery").body)
     survey = message["joint_survey"]
     assert survey["report_number"] == "CH-2028-001" and survey["gross_floor_area_m2"] == "22000.00"
@@ -346,58 +344,51 @@ def test_control_lines_and_opinions_received_before_generation_are_used_by_the_b
     c = container
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     c.multiplan.receive_opinion(
-        PLATFORM,
-        "op-1",
-        None,
-        code,
-        department="海口市生态环境局",
-        conclusion="conditional",
-        opinion="原则同意",
-        conditions=["避让生态保护红线"],
-        document_number="海环函-2026-1",
-        issued_on=date(2026, 3, 1),
+        Invocation(PLATFORM, "op-1"),
+        ReceiveOpinion(
+            code,
+            department="海口市生态环境局",
+            conclusion="conditional",
+            opinion="原则同意",
+            conditions=["避让生态保护红线"],
+            document_number="海环函-2026-1",
+            issued_on=date(2026, 3, 1),
+        ),
     )
     c.multiplan.receive_line(
-        PLATFORM,
-        "cl-1",
-        None,
-        code,
-        code="STHX-01",
-        kind="ecological_protection",
-        name="东寨港生态保护红线",
-        geometry=square(110.4075, 20.006, 110.41, 20.009),
-        region_code="460108",
+        Invocation(PLATFORM, "cl-1"),
+        ReceiveControlLine(
+            code,
+            code="STHX-01",
+            kind="ecological_protection",
+            name="东寨港生态保护红线",
+            geometry=square(110.4075, 20.006, 110.41, 20.009),
+            region_code="460108",
+        ),
     )
     with pytest.raises(Forbidden):
         c.multiplan.receive_line(
-            APPLICANT,
-            "cl-2",
-            None,
-            code,
-            code="X",
-            kind="water_body",
-            name="x",
-            geometry=INSIDE_BOTH,
-            region_code="460108",
+            Invocation(APPLICANT, "cl-2"),
+            ReceiveControlLine(code, code="X", kind="water_body", name="x", geometry=INSIDE_BOTH, region_code="460108"),
         )
     answer = c.projects.generate(
-        CLERK,
-        f"gen-{code}",
-        None,
-        code=code,
-        name="江东总部大厦",
-        owner_name="海南测试建设有限公司",
-        owner_uscc=OWNER,
-        region_code="460108",
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("52000"),
-        planned_start=date(2026, 6, 1),
-        planned_end=date(2028, 6, 1),
-        red_line=INSIDE_BOTH,
+        Invocation(CLERK, f"gen-{code}"),
+        GenerateProject(
+            code=code,
+            name="江东总部大厦",
+            owner_name="海南测试建设有限公司",
+            owner_uscc=OWNER,
+            region_code="460108",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("52000"),
+            planned_start=date(2026, 6, 1),
+            planned_end=date(2028, 6, 1),
+            red_line=INSIDE_BOTH,
+        ),
     )
-    [conflict] = answer["conflicts"]
+    [conflict] = answer.conflicts
     assert conflict["rule"] == "control_line" and conflict["zone_code"] == "STHX-01"
     overview = c.multiplan.overview(REVIEWER, code)
     assert overview["opinions"][0]["conclusion"] == "conditional"

@@ -16,6 +16,10 @@ from uuid import UUID
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.cases import SubmitCase
+from application.commands.multiplan import ReceiveControlLine, ReceiveOpinion
+from application.commands.seals import RegisterSeal
 from application.policy import Actor
 from infrastructure.settings import Settings
 from interfaces.graphql.context import Context
@@ -75,26 +79,29 @@ def seed(c: Container) -> tuple[str, UUID]:
     code = project(c)
     unit = f"{code}-001-001"
     c.multiplan.receive_opinion(
-        PLATFORM, "op-1", None, code, department="海口市生态环境局", conclusion="conditional", opinion="原则同意",
-        conditions=["避让生态保护红线"], document_number="海环函-2026-1", issued_on=date(2026, 3, 1),
-    )  # fmt: skip
+        Invocation(PLATFORM, "op-1"), ReceiveOpinion(code, department="海口市生态环境局", conclusion="conditional", opinion="原则同意", conditions=["避让生态保护红线"], document_number="海环函-2026-1", issued_on=date(2026, 3, 1)))  # fmt: skip
     c.multiplan.receive_line(
-        PLATFORM, "cl-1", None, code, code="STHX-01", kind="ecological_protection", name="东寨港生态保护红线",
-        geometry=square(110.4075, 20.006, 110.41, 20.009), region_code="460108",
-    )  # fmt: skip
+        Invocation(PLATFORM, "cl-1"), ReceiveControlLine(code, code="STHX-01", kind="ecological_protection", name="东寨港生态保护红线", geometry=square(110.4075, 20.006, 110.41, 20.009), region_code="460108"))  # fmt: skip
     now = datetime.now(UTC)
-    seal = c.seals.register(
-        ADMIN, "seal-1", None,
-        {"holder_org": INSTITUTE, "name": "出图专用章", "purpose": "drawings", "algorithm": "sm2-sm3",
-         "valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=365),
-         "signers": [DESIGNER.actor_id]},
-    )["id"]  # fmt: skip
-    case_id = UUID(
-        c.cases.submit(
-            CLERK, "case-1", None, project_code=code, item_code="GJ-1-02", situation_codes=[], materials=[],
-            parallel_application_id=None, acceptance_mode=1,
-        )["id"]
-    )  # fmt: skip
+    seal = str(
+        c.seals.register(
+            Invocation(ADMIN, "seal-1"),
+            RegisterSeal(
+                holder_org=INSTITUTE,
+                name="出图专用章",
+                purpose="drawings",
+                algorithm="sm2-sm3",
+                valid_from=now - timedelta(days=1),
+                valid_until=now + timedelta(days=365),
+                signers=[DESIGNER.actor_id],
+            ),
+        ).id
+    )
+    case_id = c.cases.submit(
+        Invocation(CLERK, "case-1"),
+        SubmitCase(project_code=code, item_code="GJ-1-02"),
+    ).id
+
     v1, _ = sheets(b"plan v1", b"elevation v1")
     set_id = UUID(
         c.drawings.deliver(
@@ -218,9 +225,7 @@ def test_opinions_received_before_generation_join_their_region_once_the_project_
     c = container
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     c.multiplan.receive_opinion(
-        PLATFORM, "op-9", None, code, department="海口市水务局", conclusion="agree", opinion="同意",
-        conditions=[], document_number="海水函-1", issued_on=date(2026, 3, 2),
-    )  # fmt: skip
+        Invocation(PLATFORM, "op-9"), ReceiveOpinion(code, department="海口市水务局", conclusion="agree", opinion="同意", conditions=[], document_number="海水函-1", issued_on=date(2026, 3, 2)))  # fmt: skip
     position = c.app.max_position()
     c.engine.catch_up()
     query = "query($p: Int) { preProjectOpinions(atLeast: $p) { totalCount edges { node { regionCode } } } }"

@@ -21,6 +21,9 @@ import pytest
 from openpyxl import Workbook
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.projects import GenerateProject
+from application.commands.seals import RegisterSeal
 from application.migration import MigrationReport, MigrationService, check_header, read_table
 from application.policy import LICENCE_ISSUER, Actor
 from domain.approvals import Case, CaseStatus
@@ -64,7 +67,7 @@ def register_seals(c: Container, *orgs: str) -> None:
             "valid_until": now + timedelta(days=365),
             "signers": [LICENCE_ISSUER.actor_id],
         }
-        c.seals.register(ADMIN, f"seal-{org}", None, fields)
+        c.seals.register(Invocation(ADMIN, f"seal-{org}"), RegisterSeal(**fields))
 
 
 @pytest.fixture
@@ -254,21 +257,21 @@ def test_a_project_generated_before_keeps_its_cells_and_gets_the_migrated_approv
     c = sealed
     # Step. 安置房二期 was generated online before the migration, under another name.
     c.projects.generate(
-        MIGRATOR,
-        "req-online",
-        None,
-        code=BUILDING,
-        name="安置房二期（立项名称）",
-        owner_name="海南测试建设有限公司",
-        owner_uscc="91460000MA5T0P3X64",
-        region_code="460108",
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("25800"),
-        planned_start=date(2023, 3, 1),
-        planned_end=date(2026, 12, 31),
-        red_line=None,
+        Invocation(MIGRATOR, "req-online"),
+        GenerateProject(
+            code=BUILDING,
+            name="安置房二期（立项名称）",
+            owner_name="海南测试建设有限公司",
+            owner_uscc="91460000MA5T0P3X64",
+            region_code="460108",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("25800"),
+            planned_start=date(2023, 3, 1),
+            planned_end=date(2026, 12, 31),
+            red_line=None,
+        ),
     )
     report = migrate(c, EXAMPLE)
     assert report.errors == [] and (report.projects, report.approvals) == (1, 7)

@@ -21,6 +21,11 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
+from application.commands.ratings import ActOnFeedback, RateCase, RecordFollowUp, RecordRectification, SubmitFeedback
+from application.commands.supervision import ActOnInquiry, OpenInquiry
 from application.policy import Actor
 from application.reports import monthly_report
 from application.statistics import GroupBy, StatisticsFilter, compute_statistics
@@ -173,11 +178,22 @@ class October:
         self.code = f"2609-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
         clock.set(at(date(2026, 9, 14), 9))
         c.projects.generate(
-            CLERK, "gen", None, code=self.code, name="海口月报测试综合楼", owner_name="海南测试建设有限公司",
-            owner_uscc=OWNER, region_code="460106", flow_type=3, investment_type="enterprise", category="房屋建筑",
-            total_investment=Decimal("800"), planned_start=date(2026, 9, 1), planned_end=date(2027, 6, 30),
-            red_line=None,
-        )  # fmt: skip
+            Invocation(CLERK, "gen"),
+            GenerateProject(
+                code=self.code,
+                name="海口月报测试综合楼",
+                owner_name="海南测试建设有限公司",
+                owner_uscc=OWNER,
+                region_code="460106",
+                flow_type=3,
+                investment_type="enterprise",
+                category="房屋建筑",
+                total_investment=Decimal("800"),
+                planned_start=date(2026, 9, 1),
+                planned_end=date(2027, 6, 30),
+                red_line=None,
+            ),
+        )
         self.s = self.accepted(date(2026, 9, 14))
         self.act(date(2026, 9, 22), APPROVER, self.s, "approve", {"document_number": "海自然资选字〔2026〕9号"})
         monday = date(2026, 10, 12)
@@ -194,15 +210,15 @@ class October:
         self.clock.set(at(day, 9))
         body: dict[str, Any] = {"situation_codes": [], "materials": [], "parallel_application_id": None}
         case = self.c.cases.submit(
-            CLERK, "sub", None, project_code=self.code, item_code=ITEM, acceptance_mode=1, **body
+            Invocation(CLERK, "sub"), SubmitCase(project_code=self.code, item_code=ITEM, acceptance_mode=1, **body)
         )
-        case_id = uuid.UUID(case["id"])
+        case_id = case.id
         self.act(day, CLERK, case_id, "accept")
         return case_id
 
     def act(self, day: date, who: Actor, case_id: uuid.UUID, action: str, body: dict[str, Any] | None = None) -> None:
         self.clock.set(at(day))
-        self.c.cases.act(who, f"{action}-{case_id}", None, case_id, action, body or {})
+        self.c.cases.act(Invocation(who, f"{action}-{case_id}"), ActOnCase(case_id, action, body or {}))
 
 
 EXPERT = {"procedure_type": "expert_review", "procedure_name": "专家评审", "limit_days": 20}
@@ -262,9 +278,10 @@ def test_the_report_shows_the_supervisors_sections_as_the_events_made_them(
     (w6_b,) = [w["id"] for w in all_warnings(c) if w["rule"] == "W6" and w["caseId"] == str(s.b)]
     clock.set(at(thu, 11))
     inquiry = c.supervision.open_inquiry(
-        ACCOUNTABILITY, "inq", None, warning_ids=[w6_b], subject="超期办结", department="zrzy", reason="超期"
+        Invocation(ACCOUNTABILITY, "inq"),
+        OpenInquiry(warning_ids=[w6_b], subject="超期办结", department="zrzy", reason="超期"),
     )
-    iid = uuid.UUID(inquiry["id"])
+    iid = inquiry.id
     for hour, action, body in (
         (12, "record-finding", {"finding": "violation_confirmed", "summary": "无正当理由超期"}),
         (
@@ -275,32 +292,53 @@ def test_the_report_shows_the_supervisors_sections_as_the_events_made_them(
         (14, "close", {"conclusion": "已处理"}),
     ):
         clock.set(at(thu, hour))
-        c.supervision.act(ACCOUNTABILITY, action, None, iid, action, body)
+        c.supervision.act(Invocation(ACCOUNTABILITY, action), ActOnInquiry(iid, action, body))
     # Step: the applicant rates A 5 and B 1 (bad: rectified the next day, followed up satisfied).
     for hour, case_id, level in ((15, s.a, 5), (16, s.b, 1)):
         clock.set(at(thu, hour))
         rated = c.ratings.rate(
-            APPLICANT, "rate", None, case_id=case_id, level=level, evaluation_channel="pc", dimensions={}, comment=""
+            Invocation(APPLICANT, "rate"),
+            RateCase(case_id=case_id, level=level, evaluation_channel="pc", dimensions={}, comment=""),
         )
     # Step: the experience officer's two reports; the first followed up to its close.
     clock.set(at(thu, 17))
     window = c.feedback.submit(
-        OFFICER, "fb", None, subject_kind="window", case_id=None, item_code=None, window="460100-zwfw",
-        region_code="460100", reporter_kind=None, category="attitude", description="窗口答复含糊",
-    )  # fmt: skip
+        Invocation(OFFICER, "fb"),
+        SubmitFeedback(
+            subject_kind="window",
+            case_id=None,
+            item_code=None,
+            window="460100-zwfw",
+            region_code="460100",
+            reporter_kind=None,
+            category="attitude",
+            description="窗口答复含糊",
+        ),
+    )
     c.feedback.submit(
-        OFFICER, "fb2", None, subject_kind="item", case_id=None, item_code=ITEM, window=None,
-        region_code="460100", reporter_kind=None, category="unclear_materials", description="材料清单不清",
-    )  # fmt: skip
+        Invocation(OFFICER, "fb2"),
+        SubmitFeedback(
+            subject_kind="item",
+            case_id=None,
+            item_code=ITEM,
+            window=None,
+            region_code="460100",
+            reporter_kind=None,
+            category="unclear_materials",
+            description="材料清单不清",
+        ),
+    )
     clock.set(at(fri, 9))
     c.ratings.record_rectification(
-        REVIEWER, "fix", None, uuid.UUID(rated["id"]), measures="一次性告知", rectified_on=None
+        Invocation(REVIEWER, "fix"),
+        RecordRectification(rated.id, measures="一次性告知", rectified_on=None),
     )
     clock.set(at(fri, 10))
     c.ratings.record_follow_up(
-        OFFICER, "visit", None, uuid.UUID(rated["id"]), result="satisfied", note="", followed_up_on=None
+        Invocation(OFFICER, "visit"),
+        RecordFollowUp(rated.id, result="satisfied", note="", followed_up_on=None),
     )
-    fid = uuid.UUID(window["id"])
+    fid = window.id
     for hour, who, action, body in (
         (11, OFFICER, "list", {"note": ""}),
         (12, OFFICER, "assign", {"department": "zrzy", "region_code": "460100"}),
@@ -308,7 +346,7 @@ def test_the_report_shows_the_supervisors_sections_as_the_events_made_them(
         (15, OFFICER, "close", {"outcome": "resolved", "conclusion": "已整改"}),
     ):
         clock.set(at(fri, hour))
-        c.feedback.act(who, action, None, fid, action, body)
+        c.feedback.act(Invocation(who, action), ActOnFeedback(fid, action, body))
     # Step: a city system's SPGL dump with rows planted to break the uploaders' rules.
     clock.set(at(fri, 16))
     dump = Dump(projects=3)

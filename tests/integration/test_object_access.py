@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.cases import ActOnCase
 from application.policy import Actor
 from domain.shared.errors import Forbidden
 from infrastructure.settings import Settings
@@ -98,10 +100,12 @@ def test_commands_on_another_organisations_or_regions_case_are_forbidden_and_rec
     container, _, case_id = seeded
     before = container.app.max_position()
     with pytest.raises(Forbidden):
-        container.cases.act(OTHER_APPLICANT, "req-x", None, uuid.UUID(case_id), "withdraw", {"reason": "x"})
+        container.cases.act(
+            Invocation(OTHER_APPLICANT, "req-x"), ActOnCase(uuid.UUID(case_id), "withdraw", {"reason": "x"})
+        )
     with pytest.raises(Forbidden):
         container.cases.act(
-            Actor("app-sy", "approver", "460200-zjj", "460200"), "req-y", None, uuid.UUID(case_id), "revoke",
-            {"reason": "以欺骗手段取得"},
-        )  # fmt: skip
+            Invocation(Actor("app-sy", "approver", "460200-zjj", "460200"), "req-y"),
+            ActOnCase(uuid.UUID(case_id), "revoke", {"reason": "以欺骗手段取得"}),
+        )
     assert container.app.max_position() == before

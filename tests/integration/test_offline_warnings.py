@@ -18,6 +18,11 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, BackEnterCase, SubmitCase
+from application.commands.exchange import ReportExternalRecord
+from application.commands.projects import GenerateProject, MergeProject
+from application.commands.supervision import AcknowledgeWarning, OpenInquiry
 from application.policy import Actor
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 from domain.shared.events import SHANGHAI
@@ -83,41 +88,34 @@ class World:
     def project(self, name: str, owner: int, red_line: dict[str, Any] | None = None, code: str | None = None) -> str:
         code = code or new_code()
         self.c.projects.generate(
-            CLERK,
-            f"gen-{code}",
-            None,
-            code=code,
-            name=name,
-            owner_name=f"海南第{owner}建设有限公司",
-            owner_uscc=uscc(owner),
-            region_code="460106",
-            flow_type=3,
-            investment_type="enterprise",
-            category="房屋建筑",
-            total_investment=Decimal("1000"),
-            planned_start=date(2026, 6, 1),
-            planned_end=date(2027, 6, 30),
-            red_line=red_line,
+            Invocation(CLERK, f"gen-{code}"),
+            GenerateProject(
+                code=code,
+                name=name,
+                owner_name=f"海南第{owner}建设有限公司",
+                owner_uscc=uscc(owner),
+                region_code="460106",
+                flow_type=3,
+                investment_type="enterprise",
+                category="房屋建筑",
+                total_investment=Decimal("1000"),
+                planned_start=date(2026, 6, 1),
+                planned_end=date(2027, 6, 30),
+                red_line=red_line,
+            ),
         )
         self.later()
         return code
 
     def submit(self, code: str, item: str) -> dict[str, Any]:
         r = self.c.cases.submit(
-            CLERK,
-            "sub",
-            None,
-            project_code=code,
-            item_code=item,
-            situation_codes=[],
-            materials=[],
-            parallel_application_id=None,
-            acceptance_mode=1,
-        )
+            Invocation(CLERK, "sub"),
+            SubmitCase(project_code=code, item_code=item),
+        ).to_json()
         return r
 
     def act(self, case_id: str, action: str, body: dict[str, Any] | None = None, who: Actor = APPROVER) -> int:
-        self.c.cases.act(who, f"req-{action}", None, uuid.UUID(case_id), action, body or {})
+        self.c.cases.act(Invocation(who, f"req-{action}"), ActOnCase(uuid.UUID(case_id), action, body or {}))
         return self.case_position(case_id)
 
     def case_position(self, case_id: str) -> int:
@@ -158,9 +156,10 @@ class World:
             "department": None,
             "payload": {},
         }
-        r = self.c.exchange.report(CITY, "rec", None, {**base, **fields})
+        r = self.c.exchange.report(Invocation(CITY, "rec"), ReportExternalRecord({**base, **fields}))
         self.later(timedelta(hours=2))
-        return int(r["position"])
+        assert r.position is not None
+        return r.position
 
 
 @pytest.fixture
@@ -230,20 +229,20 @@ def anomalies(w: World) -> dict[str, tuple[str, list[int]]]:
     # W2 a back-entry: decided five days before it was entered
     code = w.project("先批后录测试项目", 202)
     decided = w.clock.now() - timedelta(days=5)
-    r = w.c.cases.back_enter(
-        CLERK,
-        "be",
-        None,
-        project_code=code,
-        item_code="GJ-1-02",
-        decision="approved",
-        decided_at=decided,
-        received_on=decided.date() - timedelta(days=2),
-        accepted_on=decided.date() - timedelta(days=2),
-        document_number="补录字〔2026〕1号",
-        reason="系统故障期间线下办理",
+    back = w.c.cases.back_enter(
+        Invocation(CLERK, "be"),
+        BackEnterCase(
+            project_code=code,
+            item_code="GJ-1-02",
+            decision="approved",
+            decided_at=decided,
+            received_on=decided.date() - timedelta(days=2),
+            accepted_on=decided.date() - timedelta(days=2),
+            document_number="补录字〔2026〕1号",
+            reason="系统故障期间线下办理",
+        ),
     )
-    found["W2"] = (code, [w.case_position(r["id"])])
+    found["W2"] = (code, [w.case_position(str(back.id))])
     w.later()
     # W3 approved 20 minutes after receipt for an item promising 5 working days
     code = w.project("压缩流程测试项目", 203)
@@ -299,11 +298,23 @@ def anomalies(w: World) -> dict[str, tuple[str, list[int]]]:
     found["W7"] = (code, sorted(p for k, p in case["positions"].items() if k == "request-correction"))
     # W8 the same owner generates the project twice under similar names
     first = w.project("重复赋码测试综合楼项目", 208)
-    r = w.c.projects.generate(
-        CLERK, "dup", None, code=new_code(), name="重复赋码测试综合楼项目二", owner_name="海南第208建设有限公司",
-        owner_uscc=uscc(208), region_code="460106", flow_type=3, investment_type="enterprise", category="房屋建筑",
-        total_investment=Decimal("1000"), planned_start=date(2026, 6, 1), planned_end=date(2027, 6, 30), red_line=None,
-    )  # fmt: skip
+    dup = w.c.projects.generate(
+        Invocation(CLERK, "dup"),
+        GenerateProject(
+            code=new_code(),
+            name="重复赋码测试综合楼项目二",
+            owner_name="海南第208建设有限公司",
+            owner_uscc=uscc(208),
+            region_code="460106",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("1000"),
+            planned_start=date(2026, 6, 1),
+            planned_end=date(2027, 6, 30),
+            red_line=None,
+        ),
+    )
     found["W8"] = (first, [w.c.engine.app.max_position()])
     w.later()
     # W9 another system reports a tender award for a project never generated
@@ -326,7 +337,7 @@ def anomalies(w: World) -> dict[str, tuple[str, list[int]]]:
         code, "GJ-1-02", [("record-opinion", {"department": "zjj", "opinion": "同意", "result": "agree"})]
     )
     found["W10"] = (code, [case["positions"]["received"], case["positions"]["record-opinion"]])
-    assert r["id"]
+    assert dup.id
     return found
 
 
@@ -415,7 +426,8 @@ def test_late_recording_fires_past_the_tolerance(container: Container, world: Wo
     r = world.submit(code, "GJ-1-02")
     world.later(timedelta(days=5))
     world.c.cases.act(
-        CITY, "imp", None, uuid.UUID(r["id"]), "accept", {}, occurred_at=world.clock.now() - timedelta(hours=hours)
+        Invocation(CITY, "imp", occurred_at=world.clock.now() - timedelta(hours=hours)),
+        ActOnCase(uuid.UUID(r["id"]), "accept", {}),
     )
     assert len(warnings(container, rule="W2")) == (1 if raised else 0)
 
@@ -427,7 +439,7 @@ def test_similar_names_of_one_owner_are_duplicates_until_merged(container: Conta
     c = world.project("三亚海棠湾酒店", 305, square(110.6, 20.0))  # same owner, different name and land
     [w8] = warnings(container, rule="W8")
     assert w8["subject"] == " ≈ ".join(sorted((a, b))) and c not in w8["subject"]
-    world.c.projects.merge(SUPERVISOR, "merge", None, b, canonical_code=a, reason="重复赋码")
+    world.c.projects.merge(Invocation(SUPERVISOR, "merge"), MergeProject(b, canonical_code=a, reason="重复赋码"))
     [w8] = warnings(container, rule="W8")
     assert w8["status"] == "resolved"
 
@@ -452,13 +464,14 @@ def test_dispositions_move_a_warning_through_acknowledged_in_inquiry_and_survive
     code = world.project("处置测试项目", 307)
     world.record(kind="license", project_code=code, item_code="GJ-1-02", number="ZZ-307", issued_on=world.today())
     [w1] = warnings(container, rule="W1")
-    world.c.supervision.acknowledge_warning(OFFICER, "ack", None, w1["warning_id"], "已签收")
+    world.c.supervision.acknowledge_warning(Invocation(OFFICER, "ack"), AcknowledgeWarning(w1["warning_id"], "已签收"))
     assert warnings(container, rule="W1")[0]["status"] == "acknowledged"
     inquiry = world.c.supervision.open_inquiry(
-        OFFICER, "inq", None, warning_ids=[w1["warning_id"]], subject="体外循环", department="zrzy", reason="核查"
+        Invocation(OFFICER, "inq"),
+        OpenInquiry(warning_ids=[w1["warning_id"]], subject="体外循环", department="zrzy", reason="核查"),
     )
     [w1] = warnings(container, rule="W1")
-    assert (w1["status"], w1["inquiry_id"]) == ("in_inquiry", inquiry["id"])
+    assert (w1["status"], w1["inquiry_id"]) == ("in_inquiry", str(inquiry.id))
     container.engine.rebuild("offline_warnings")
     assert warnings(container, rule="W1")[0]["status"] == "in_inquiry"
 

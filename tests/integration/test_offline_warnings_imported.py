@@ -15,6 +15,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.exchange import ReportExternalRecord
 from application.policy import Actor
 from domain.exchange import spgl
 from infrastructure.settings import Settings
@@ -61,7 +63,7 @@ def feed(c: Container, s: Scenario, order: str, tag: str) -> None:
 
     def report() -> None:
         for n, record in enumerate(certificates):
-            c.exchange.report(CITY, f"{tag}-cert-{n}", None, record)
+            c.exchange.report(Invocation(CITY, f"{tag}-cert-{n}"), ReportExternalRecord(record))
 
     if order == "dump_first":
         dump(part(s, None), 0)

@@ -16,6 +16,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import BackEnterCase
 from application.policy import Actor
 from domain.catalog.seed import seed_definition
 from infrastructure.settings import Settings
@@ -142,8 +144,17 @@ def test_a_back_entry_is_pinned_to_the_version_in_force_when_entered(container: 
     code = world.project("补录版本项目", 504)
     decided = world.clock.now() - timedelta(days=3)
     container.cases.back_enter(
-        CLERK, "be", None, project_code=code, item_code="GJ-1-02", decision="approved", decided_at=decided,
-        received_on=None, accepted_on=None, document_number="补录字〔2026〕9号", reason="系统故障期间线下办理",
-    )  # fmt: skip
+        Invocation(CLERK, "be"),
+        BackEnterCase(
+            project_code=code,
+            item_code="GJ-1-02",
+            decision="approved",
+            decided_at=decided,
+            received_on=None,
+            accepted_on=None,
+            document_number="补录字〔2026〕9号",
+            reason="系统故障期间线下办理",
+        ),
+    )
     container.engine.catch_up()
     assert pins(container, code) == [(HAIKOU_FLOW, "1.1")]

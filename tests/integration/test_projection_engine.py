@@ -22,6 +22,9 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from infrastructure.db import Cursor, Database
 from infrastructure.settings import Settings
@@ -83,16 +86,27 @@ def fill(c: Container, projects: int) -> int:
     for i in range(projects):
         code = new_code()
         c.projects.generate(
-            APPLICANT, f"gen-{i}", None, code=code, name=f"项目{i}", owner_name="某公司", owner_uscc=OWNER,
-            region_code="460106", flow_type=3, investment_type="enterprise", category="房屋建筑",
-            total_investment=Decimal("100"), planned_start=date(2026, 1, 1), planned_end=date(2027, 1, 1),
-            red_line=None,
-        )  # fmt: skip
+            Invocation(APPLICANT, f"gen-{i}"),
+            GenerateProject(
+                code=code,
+                name=f"项目{i}",
+                owner_name="某公司",
+                owner_uscc=OWNER,
+                region_code="460106",
+                flow_type=3,
+                investment_type="enterprise",
+                category="房屋建筑",
+                total_investment=Decimal("100"),
+                planned_start=date(2026, 1, 1),
+                planned_end=date(2027, 1, 1),
+                red_line=None,
+            ),
+        )
         case = c.cases.submit(
-            CLERK, f"sub-{i}", None, project_code=code, item_code="GJ-1-02", situation_codes=[], materials=[],
-            parallel_application_id=None, acceptance_mode=1,
-        )  # fmt: skip
-        position = c.cases.act(CLERK, f"acc-{i}", None, uuid.UUID(case["id"]), "accept", {})["position"]
+            Invocation(CLERK, f"sub-{i}"),
+            SubmitCase(project_code=code, item_code="GJ-1-02"),
+        )
+        position = c.cases.act(Invocation(CLERK, f"acc-{i}"), ActOnCase(case.id, "accept", {})).position
     return position
 
 

@@ -19,6 +19,9 @@ from typing import Any
 import pytest
 
 from application.bootstrap import Container
+from application.commands import Invocation
+from application.commands.cases import ActOnCase
+from application.commands.projects import GenerateProject
 from application.idempotency import IdempotencyKey
 from tests.integration import test_append_round_trips as rounds
 from tests.integration.test_catalogue import CLERK, generate, project_fields, receive
@@ -29,7 +32,9 @@ two = rounds.two  # its fixture: two containers (two processes' worth) on one Po
 
 def accept(case_id: uuid.UUID, key: str) -> Command:
     def send(c: Container, request_id: str) -> dict[str, Any]:
-        return c.cases.act(CLERK, request_id, IdempotencyKey.of(key, "case.accept", {}), case_id, "accept", {})
+        return c.cases.act(
+            Invocation(CLERK, request_id, IdempotencyKey.of(key, "case.accept", {})), ActOnCase(case_id, "accept", {})
+        ).to_json()
 
     return send
 
@@ -38,7 +43,9 @@ def generate_project(code: str, key: str) -> Command:
     fields = project_fields(code)
 
     def send(c: Container, request_id: str) -> dict[str, Any]:
-        return c.projects.generate(CLERK, request_id, IdempotencyKey.of(key, "project.generate", fields), **fields)
+        return c.projects.generate(
+            Invocation(CLERK, request_id, IdempotencyKey.of(key, "project.generate", fields)), GenerateProject(**fields)
+        ).to_json()
 
     return send
 

@@ -16,6 +16,12 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.blueprint import ImportZone
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.licences import IssueLicence
+from application.commands.projects import GenerateProject, SupplyLand
+from application.commands.seals import RegisterSeal
 from application.policy import Actor
 from infrastructure.settings import Settings
 from tests.conftest import JWT_SECRET
@@ -45,44 +51,84 @@ def ready_for_gj_1_03(c: Container, **declared: Any) -> tuple[str, int]:
     position returned)."""
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     c.projects.generate(
-        CLERK, f"gen-{code}", None, code=code, name="江东总部大厦", owner_name="海南测试建设有限公司",
-        owner_uscc=OWNER, region_code="460108", flow_type=3, investment_type="enterprise", category="房屋建筑",
-        total_investment=Decimal("52000"), planned_start=date(2026, 6, 1), planned_end=date(2028, 6, 1),
-        red_line=RED, **declared,
-    )  # fmt: skip
+        Invocation(CLERK, f"gen-{code}"),
+        GenerateProject(
+            code=code,
+            name="江东总部大厦",
+            owner_name="海南测试建设有限公司",
+            owner_uscc=OWNER,
+            region_code="460108",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("52000"),
+            planned_start=date(2026, 6, 1),
+            planned_end=date(2028, 6, 1),
+            red_line=RED,
+            **declared,
+        ),
+    )
     c.projects.supply_land(
-        APPROVER, f"land-{code}", None, code, mode="transfer", red_line=RED, supplied_on=date(2026, 10, 1),
-        contract_number=f"HT-{code[-6:]}",
-    )  # fmt: skip
-    case = c.cases.submit(
-        CLERK, f"c-{code}", None, project_code=code, item_code="GJ-1-02", situation_codes=[], materials=[],
-        parallel_application_id=None, acceptance_mode=1,
-    )["id"]  # fmt: skip
+        Invocation(APPROVER, f"land-{code}"),
+        SupplyLand(
+            code, mode="transfer", red_line=RED, supplied_on=date(2026, 10, 1), contract_number=f"HT-{code[-6:]}"
+        ),
+    )
+    case = str(
+        c.cases.submit(
+            Invocation(CLERK, f"c-{code}"),
+            SubmitCase(project_code=code, item_code="GJ-1-02"),
+        ).id
+    )
     number = f"琼选字{code[-6:]}"
-    c.cases.act(CLERK, f"a-{code}", None, uuid.UUID(case), "accept", {})
-    c.cases.act(APPROVER, f"p-{code}", None, uuid.UUID(case), "approve", {"document_number": number})
+    c.cases.act(Invocation(CLERK, f"a-{code}"), ActOnCase(uuid.UUID(case), "accept", {}))
+    c.cases.act(Invocation(APPROVER, f"p-{code}"), ActOnCase(uuid.UUID(case), "approve", {"document_number": number}))
     now = c.clock.now()
     seal = c.seals.register(
-        ADMIN, f"seal-{code}", None,
-        {"holder_org": "460100-zrzy", "name": "海口市自然资源和规划局行政审批专用章", "purpose": "licence",
-         "algorithm": "sm2-sm3", "valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=400),
-         "signers": ["zhang"]},
-    )["id"]  # fmt: skip
+        Invocation(ADMIN, f"seal-{code}"),
+        RegisterSeal(
+            holder_org="460100-zrzy",
+            name="海口市自然资源和规划局行政审批专用章",
+            purpose="licence",
+            algorithm="sm2-sm3",
+            valid_from=now - timedelta(days=1),
+            valid_until=now + timedelta(days=400),
+            signers=["zhang"],
+        ),
+    ).id
     issued = c.licences.issue(
-        APPROVER, f"lic-{code}", None,
-        {"number": number, "licence_type": "site_selection_opinion", "holder_name": "海南测试建设有限公司",
-         "holder_uscc": OWNER, "project_code": code, "item_code": "GJ-1-02", "case_id": case,
-         "region_code": "460108", "valid_from": now.date(), "valid_until": now.date() + timedelta(days=365),
-         "topic": {"project_name": "江东总部大厦", "land_area": "40000"}, "seal_id": seal},
-    )  # fmt: skip
-    return code, int(issued["position"])
+        Invocation(APPROVER, f"lic-{code}"),
+        IssueLicence(
+            number=number,
+            licence_type="site_selection_opinion",
+            holder_name="海南测试建设有限公司",
+            holder_uscc=OWNER,
+            project_code=code,
+            item_code="GJ-1-02",
+            case_id=uuid.UUID(case),
+            region_code="460108",
+            valid_from=now.date(),
+            valid_until=now.date() + timedelta(days=365),
+            topic={"project_name": "江东总部大厦", "land_area": "40000"},
+            seal_id=seal,
+        ),
+    )
+    assert issued.position is not None
+    return code, issued.position
 
 
 def submit(c: Container, code: str) -> dict[str, Any]:
     return c.cases.submit(
-        APPLICANT, f"s-{code}", None, project_code=code, item_code="GJ-1-03", situation_codes=[], materials=[],
-        parallel_application_id=None, acceptance_mode=4,
-    )  # fmt: skip
+        Invocation(APPLICANT, f"s-{code}"),
+        SubmitCase(
+            project_code=code,
+            item_code="GJ-1-03",
+            situation_codes=[],
+            materials=[],
+            parallel_application_id=None,
+            acceptance_mode=4,
+        ),
+    ).to_json()
 
 
 def test_a_licence_the_library_has_not_seen_is_found_through_the_log(container: Container) -> None:
@@ -99,10 +145,7 @@ def test_a_licence_the_library_has_not_seen_is_found_through_the_log(container: 
 def test_plan_conflicts_are_read_from_the_project_aggregate(container: Container) -> None:
     c = container
     c.blueprint.import_zone(
-        ADMIN, "zone", None, code=f"Z-{uuid.uuid4().hex[:6]}", region_code="460108", name="测试地块",
-        geometry=ZONE_SHAPE, land_uses=["07"], max_plot_ratio=Decimal("1.5"), height_limit_m=Decimal("24"),
-        plan_name="",
-    )  # fmt: skip
+        Invocation(ADMIN, "zone"), ImportZone(code=f"Z-{uuid.uuid4().hex[:6]}", region_code="460108", name="测试地块", geometry=ZONE_SHAPE, land_uses=["07"], max_plot_ratio=Decimal("1.5"), height_limit_m=Decimal("24"), plan_name=""))  # fmt: skip
     code, _issued_at = ready_for_gj_1_03(c, height_m=Decimal("80"))
     result = submit(c, code)
     assert result["status_code"] == 1

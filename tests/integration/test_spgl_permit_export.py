@@ -17,6 +17,10 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.licences import IssueLicence, RevokeLicence
+from application.commands.projects import GenerateProject, SupplyLand
+from application.commands.seals import RegisterSeal
 from application.policy import Actor
 from domain.catalog import CATALOG
 from domain.exchange import spgl
@@ -56,31 +60,60 @@ def lifecycle(c: Container) -> dict[str, Any]:
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     # Step. Generated with a planned red line; land transferred with the official one.
     c.projects.generate(
-        CLERK, "gen", None, code=code, name="江东总部大厦", owner_name=OWNER_NAME, owner_uscc=OWNER,
-        region_code=REGION, flow_type=3, investment_type="enterprise", category="房屋建筑",
-        total_investment=Decimal("52000"), planned_start=date(2026, 6, 1), planned_end=date(2028, 6, 1),
-        red_line=PLANNED,
-    )  # fmt: skip
+        Invocation(CLERK, "gen"),
+        GenerateProject(
+            code=code,
+            name="江东总部大厦",
+            owner_name=OWNER_NAME,
+            owner_uscc=OWNER,
+            region_code=REGION,
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("52000"),
+            planned_start=date(2026, 6, 1),
+            planned_end=date(2028, 6, 1),
+            red_line=PLANNED,
+        ),
+    )
     c.projects.supply_land(
-        APPROVER, "land", None, code, mode="transfer", red_line=OFFICIAL, supplied_on=date(2026, 10, 1),
-        contract_number="HT-2026-001",
-    )  # fmt: skip
+        Invocation(APPROVER, "land"),
+        SupplyLand(
+            code, mode="transfer", red_line=OFFICIAL, supplied_on=date(2026, 10, 1), contract_number="HT-2026-001"
+        ),
+    )
     now = c.clock.now()
     seal = c.seals.register(
-        ADMIN, "seal", None,
-        {"holder_org": "460100-zrzy", "name": "海口市自然资源和规划局行政审批专用章", "purpose": "licence",
-         "algorithm": "sm2-sm3", "valid_from": now - timedelta(days=1), "valid_until": now + timedelta(days=400),
-         "signers": ["zhang"]},
-    )["id"]  # fmt: skip
+        Invocation(ADMIN, "seal"),
+        RegisterSeal(
+            holder_org="460100-zrzy",
+            name="海口市自然资源和规划局行政审批专用章",
+            purpose="licence",
+            algorithm="sm2-sm3",
+            valid_from=now - timedelta(days=1),
+            valid_until=now + timedelta(days=400),
+            signers=["zhang"],
+        ),
+    ).id
 
     def issue(licence_type: str, item: str, topic: dict[str, str]) -> str:
         number = f"{item}-{uuid.uuid4().hex[:8].upper()}"
         c.licences.issue(
-            APPROVER, f"issue-{number}", None,
-            {"number": number, "licence_type": licence_type, "holder_name": OWNER_NAME, "holder_uscc": OWNER,
-             "project_code": code, "item_code": item, "region_code": REGION, "valid_from": date(2026, 11, 2),
-             "valid_until": None, "topic": {"project_name": "江东总部大厦", **topic}, "seal_id": seal},
-        )  # fmt: skip
+            Invocation(APPROVER, f"issue-{number}"),
+            IssueLicence(
+                number=number,
+                licence_type=licence_type,
+                holder_name=OWNER_NAME,
+                holder_uscc=OWNER,
+                project_code=code,
+                item_code=item,
+                region_code=REGION,
+                valid_from=date(2026, 11, 2),
+                valid_until=None,
+                topic={"project_name": "江东总部大厦", **topic},
+                seal_id=seal,
+            ),
+        )
         return number
 
     # Step. The permits of stages 1–3 and the drawing-review certificate are issued.
@@ -93,7 +126,7 @@ def lifecycle(c: Container) -> dict[str, Any]:
         {"building_area": "85000", "contract_price": "42000", "construction_org": "中建测试工程局"},
     )
     # Step. The land-use permit is revoked afterwards.
-    c.licences.revoke(APPROVER, "revoke", None, land, "规划条件调整")
+    c.licences.revoke(Invocation(APPROVER, "revoke"), RevokeLicence(land, "规划条件调整"))
     return {"code": code, "land": land, "works": works, "drawings": drawings, "build": build}
 
 
@@ -168,3 +201,22 @@ def test_every_exported_row_passes_our_own_import_validator(container: Container
             assert [content(r) for r in again[table]] == [content(r) for r in export[table]]
     finally:
         other.close()
+
+
+def test_one_rebuild_batch_leaves_the_tables_as_event_by_event_batches_did(container: Container) -> None:
+    """What the red lines and permits read and change (`spgl_export_facts`) is held per batch and
+    written at its end (projections/spgl_permits.py `Facts`): the whole lifecycle in one batch (the
+    red line set twice, the land-use permit issued and revoked in it) leaves every table of the read
+    model as one event per batch did, row for row."""
+    c = container
+    lifecycle(c)
+    c.engine.catch_up(["spgl_exchange"], batch_size=1)
+    model = c.engine.models["spgl_exchange"]
+
+    def rows() -> dict[str, list[str]]:
+        return {t: sorted(map(repr, c.db.query_tuples(f"SELECT * FROM {t}"))) for t in model.tables}
+
+    one_by_one = rows()
+    assert len(one_by_one["spgl_export_facts"]) >= 4 and len(one_by_one["spgl_rows"]) >= 7  # a real comparison
+    assert c.engine.rebuild("spgl_exchange") == c.app.max_position()  # one batch: the log is small
+    assert rows() == one_by_one

@@ -14,6 +14,9 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from domain.shared.events import SHANGHAI
 from infrastructure.settings import Settings
@@ -53,21 +56,21 @@ class Scenario:
         self.c, self.clock = container, clock
         self.code = f"2603-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
         container.projects.generate(
-            CLERK,
-            "gen",
-            None,
-            code=self.code,
-            name="海口统计测试综合楼",
-            owner_name="海南测试建设有限公司",
-            owner_uscc=OWNER,
-            region_code="460106",
-            flow_type=3,
-            investment_type="enterprise",
-            category="房屋建筑",
-            total_investment=Decimal("800"),
-            planned_start=date(2026, 3, 1),
-            planned_end=date(2027, 6, 30),
-            red_line=None,
+            Invocation(CLERK, "gen"),
+            GenerateProject(
+                code=self.code,
+                name="海口统计测试综合楼",
+                owner_name="海南测试建设有限公司",
+                owner_uscc=OWNER,
+                region_code="460106",
+                flow_type=3,
+                investment_type="enterprise",
+                category="房屋建筑",
+                total_investment=Decimal("800"),
+                planned_start=date(2026, 3, 1),
+                planned_end=date(2027, 6, 30),
+                red_line=None,
+            ),
         )
 
     def submit(self) -> uuid.UUID:
@@ -77,11 +80,15 @@ class Scenario:
             "parallel_application_id": None,
             "acceptance_mode": 1,
         }
-        return uuid.UUID(self.c.cases.submit(CLERK, "sub", None, project_code=self.code, item_code=ITEM, **body)["id"])
+        return self.c.cases.submit(
+            Invocation(CLERK, "sub"), SubmitCase(project_code=self.code, item_code=ITEM, **body)
+        ).id
 
     def act(self, day: date, who: Actor, case_id: uuid.UUID, action: str, body: dict[str, Any] | None = None) -> int:
         self.clock.set(at(day))
-        return int(self.c.cases.act(who, f"{action}-{case_id}", None, case_id, action, body or {})["position"])
+        return int(
+            self.c.cases.act(Invocation(who, f"{action}-{case_id}"), ActOnCase(case_id, action, body or {})).position
+        )
 
 
 @pytest.fixture

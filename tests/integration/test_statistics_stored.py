@@ -22,6 +22,9 @@ from hypothesis import strategies as st
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from application.statistics import (
     GroupBy,
@@ -73,11 +76,22 @@ def open_cases(c: Container, clock: SimulatedClock) -> None:
     """Cases still open (the generated log decides all of its own): received, accepted, in correction."""
     code = "2611-460100-04-01-900001"
     c.projects.generate(
-        CLERK, "gen-open", None, code=code, name="统计汇总测试项目", owner_name="海南测试建设有限公司",
-        owner_uscc="91460000MA5T0P3X64", region_code="460106", flow_type=3, investment_type="enterprise",
-        category="房屋建筑", total_investment=Decimal("800"), planned_start=date(2027, 3, 1),
-        planned_end=date(2028, 6, 30), red_line=None,
-    )  # fmt: skip
+        Invocation(CLERK, "gen-open"),
+        GenerateProject(
+            code=code,
+            name="统计汇总测试项目",
+            owner_name="海南测试建设有限公司",
+            owner_uscc="91460000MA5T0P3X64",
+            region_code="460106",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("800"),
+            planned_start=date(2027, 3, 1),
+            planned_end=date(2028, 6, 30),
+            red_line=None,
+        ),
+    )
     for n, (item, steps) in enumerate(
         [
             ("GJ-1-02", []),
@@ -86,14 +100,16 @@ def open_cases(c: Container, clock: SimulatedClock) -> None:
             ("GJ-1-01", ["accept", "request-correction"]),
         ]
     ):
-        case_id = c.cases.submit(
-            CLERK, f"sub-{n}", None, project_code=code, item_code=item, situation_codes=[], materials=[],
-            parallel_application_id=None, acceptance_mode=1,
-        )["id"]  # fmt: skip
+        case_id = str(
+            c.cases.submit(
+                Invocation(CLERK, f"sub-{n}"),
+                SubmitCase(project_code=code, item_code=item),
+            ).id
+        )
         for step in steps:
             clock.advance(days=2)
             body = {"materials": ["营业执照"], "note": "补正"} if step == "request-correction" else {}
-            c.cases.act(CLERK, f"{step}-{n}", None, uuid.UUID(case_id), step, body)
+            c.cases.act(Invocation(CLERK, f"{step}-{n}"), ActOnCase(uuid.UUID(case_id), step, body))
 
 
 def figures(groups: list[Any]) -> list[list[Any]]:

@@ -16,6 +16,10 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
+from application.commands.ratings import RateCase, RecordRectification
 from application.policy import Actor
 from demo import demo_clock, load_demo
 from domain.supervision.rating import rating_id, rectification_due, rectified_on_time
@@ -64,21 +68,21 @@ def query(container: Container, text: str, actor: Actor = SUPERVISOR, **variable
 def project(container: Container, who: Actor, region_code: str) -> str:
     code = f"2610-{region_code}-04-01-{uuid.uuid4().int % 10**6:06d}"
     container.projects.generate(
-        who,
-        "req-gen",
-        None,
-        code=code,
-        name="测试综合楼",
-        owner_name="海南测试建设有限公司",
-        owner_uscc=OWNER,
-        region_code=region_code,
-        flow_type=3,
-        investment_type="enterprise",
-        category="房屋建筑",
-        total_investment=Decimal("1000"),
-        planned_start=date(2026, 1, 1),
-        planned_end=date(2027, 6, 30),
-        red_line=None,
+        Invocation(who, "req-gen"),
+        GenerateProject(
+            code=code,
+            name="测试综合楼",
+            owner_name="海南测试建设有限公司",
+            owner_uscc=OWNER,
+            region_code=region_code,
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("1000"),
+            planned_start=date(2026, 1, 1),
+            planned_end=date(2027, 6, 30),
+            red_line=None,
+        ),
     )
     return code
 
@@ -90,31 +94,22 @@ def scenario(container: Container, clock: SimulatedClock) -> dict[str, str]:
     cases: dict[str, str] = {}
 
     def receive(name: str, code: str = haikou, who: Actor = CLERK_A) -> None:
-        cases[name] = container.cases.submit(
-            who,
-            f"req-{name}",
-            None,
-            project_code=code,
-            item_code="GJ-1-02",
-            situation_codes=[],
-            materials=[],
-            parallel_application_id=None,
-            acceptance_mode=1,
-        )["id"]
+        cases[name] = str(
+            container.cases.submit(
+                Invocation(who, f"req-{name}"),
+                SubmitCase(project_code=code, item_code="GJ-1-02"),
+            ).id
+        )
 
     def act(name: str, who: Actor, action: str, **body: Any) -> Callable[[], Any]:
-        return lambda: container.cases.act(who, f"req-{action}", None, uuid.UUID(cases[name]), action, body)
+        return lambda: container.cases.act(
+            Invocation(who, f"req-{action}"), ActOnCase(uuid.UUID(cases[name]), action, body)
+        )
 
     def rate(name: str, level: int) -> Callable[[], Any]:
         return lambda: container.ratings.rate(
-            APPLICANT,
-            "req-rate",
-            None,
-            case_id=uuid.UUID(cases[name]),
-            level=level,
-            evaluation_channel="pc",
-            dimensions={},
-            comment="",
+            Invocation(APPLICANT, "req-rate"),
+            RateCase(case_id=uuid.UUID(cases[name]), level=level, evaluation_channel="pc", dimensions={}, comment=""),
         )
 
     steps: list[tuple[float, Callable[[], Any]]] = [
@@ -224,7 +219,8 @@ def test_an_unrectified_bad_review_becomes_overdue_with_time_and_a_late_one_stay
     clock.set(datetime(2026, 11, 5, 2, 0, tzinfo=UTC))
     assert not rectified_on_time(rated_on, date(2026, 11, 5))
     container.ratings.record_rectification(
-        REVIEWER, "req-fix", None, rating_id(uuid.UUID(cases["c5"])), measures="加强受理培训", rectified_on=None
+        Invocation(REVIEWER, "req-fix"),
+        RecordRectification(rating_id(uuid.UUID(cases["c5"])), measures="加强受理培训", rectified_on=None),
     )
     (region,) = query(container, RATINGS, g="REGION")["ratings"]
     assert (region["rectifiedOnTime"], region["rectificationOverdue"]) == (0, 2)

@@ -17,6 +17,10 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.calendars import PublishWorkCalendar
+from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.projects import GenerateProject
 from application.policy import Actor
 from domain.approvals.clock import clock_of
 from domain.shared.errors import Forbidden, InvalidValue
@@ -51,18 +55,29 @@ def accepted_case(c: Container, clock: SimulatedClock, owner: int = 1) -> str:
     """A case of GJ-1-02 (promised 5 working days) received and accepted today."""
     code = f"2611-460100-04-01-{uuid.uuid4().int % 10**6:06d}"
     c.projects.generate(
-        CLERK, f"gen-{code}", None, code=code, name=f"工作日历测试项目{owner}", owner_name="海南测试建设有限公司",
-        owner_uscc="91460000MA5T0P3X64", region_code="460106", flow_type=3, investment_type="enterprise",
-        category="房屋建筑", total_investment=Decimal("1000"), planned_start=date(2027, 6, 1),
-        planned_end=date(2028, 6, 30), red_line=None,
-    )  # fmt: skip
+        Invocation(CLERK, f"gen-{code}"),
+        GenerateProject(
+            code=code,
+            name=f"工作日历测试项目{owner}",
+            owner_name="海南测试建设有限公司",
+            owner_uscc="91460000MA5T0P3X64",
+            region_code="460106",
+            flow_type=3,
+            investment_type="enterprise",
+            category="房屋建筑",
+            total_investment=Decimal("1000"),
+            planned_start=date(2027, 6, 1),
+            planned_end=date(2028, 6, 30),
+            red_line=None,
+        ),
+    )
     received = c.cases.submit(
-        CLERK, "sub", None, project_code=code, item_code="GJ-1-02", situation_codes=[], materials=[],
-        parallel_application_id=None, acceptance_mode=1,
-    )  # fmt: skip
+        Invocation(CLERK, "sub"),
+        SubmitCase(project_code=code, item_code="GJ-1-02"),
+    )
     clock.advance(minutes=30)
-    c.cases.act(CLERK, "accept", None, uuid.UUID(received["id"]), "accept", {})
-    return str(received["id"])
+    c.cases.act(Invocation(CLERK, "accept"), ActOnCase(received.id, "accept", {}))
+    return str(received.id)
 
 
 def read_models(c: Container) -> dict[str, list[dict[str, Any]]]:
@@ -86,7 +101,7 @@ def test_publishing_a_year_moves_the_deadlines_of_its_open_cases_visibly_and_reb
     open_case = accepted_case(container, clock)
     decided = accepted_case(container, clock, owner=2)
     clock.advance(days=1)
-    container.cases.act(APPROVER, "approve", None, uuid.UUID(decided), "approve", {})
+    container.cases.act(Invocation(APPROVER, "approve"), ActOnCase(uuid.UUID(decided), "approve", {}))
     container.engine.catch_up()
     timeline: Any = container.engine.models["case_timeline"]
     clock_before = clock_of(timeline.get(open_case), timeline.calendar())
@@ -94,8 +109,8 @@ def test_publishing_a_year_moves_the_deadlines_of_its_open_cases_visibly_and_reb
     assert clock_before.deadline(today(clock)) == date(2027, 1, 4)  # weekends only
 
     # Step. the admin publishes 2027: the open case is judged again, the decided one is not
-    result = container.work_calendars.publish(ADMIN, "publish-2027", None, TEST_2027)
-    assert (result["year"], result["version"], result["recomputed"]) == (2027, 1, [open_case])
+    result = container.work_calendars.publish(Invocation(ADMIN, "publish-2027"), PublishWorkCalendar(TEST_2027))
+    assert (result.year, result.version, result.recomputed) == (2027, 1, [open_case])
     container.engine.catch_up()
     after = clock_of(timeline.get(open_case), timeline.calendar())
     assert not after.estimated(today(clock)) and after.deadline(today(clock)) == date(2027, 1, 6)
@@ -109,8 +124,10 @@ def test_publishing_a_year_moves_the_deadlines_of_its_open_cases_visibly_and_reb
     assert timeline.calendar_row(2027)["notice_number"] == "测试〔2026〕99号 (test data)"
 
     # Step. a correction is a second event on the same aggregate; nothing moved, nothing recorded
-    again = container.work_calendars.publish(ADMIN, "publish-2027-again", None, TEST_2027, reason="重发")
-    assert (again["version"], again["recomputed"]) == (2, [])
+    again = container.work_calendars.publish(
+        Invocation(ADMIN, "publish-2027-again"), PublishWorkCalendar(TEST_2027, reason="重发")
+    )
+    assert (again.version, again.recomputed) == (2, [])
     calendar = container.work_calendars.published(2027)
     assert isinstance(calendar, WorkCalendar) and calendar.id == work_calendar_id(2027)
 
@@ -126,7 +143,7 @@ def test_a_published_year_clears_the_stored_stop_facts_of_the_cases_that_reach_i
 ) -> None:
     case_id = accepted_case(container, clock)
     clock.advance(days=1)
-    container.cases.act(APPROVER, "approve", None, uuid.UUID(case_id), "approve", {})
+    container.cases.act(Invocation(APPROVER, "approve"), ActOnCase(uuid.UUID(case_id), "approve", {}))
     container.engine.catch_up()
     timeline: Any = container.engine.models["case_timeline"]
     assert timeline.get(case_id)["stop_days"] == 1  # wholly in 2026: stored with the package's calendar
@@ -135,7 +152,7 @@ def test_a_published_year_clears_the_stored_stop_facts_of_the_cases_that_reach_i
         "notice": {"number": "测试〔2025〕1号 (test data)", "date": "2025-11-01"},
         "holidays": [{"name": "test", "rest_days": ["2026-12-29"]}],
     }
-    container.work_calendars.publish(ADMIN, "publish-2026", None, replacement)
+    container.work_calendars.publish(Invocation(ADMIN, "publish-2026"), PublishWorkCalendar(replacement))
     container.engine.catch_up()
     row = timeline.get(case_id)
     assert (row["stop_days"], row["stop_calendar"]) == (None, None)  # judged at query time from now on
@@ -147,10 +164,10 @@ def test_a_published_year_clears_the_stored_stop_facts_of_the_cases_that_reach_i
 
 def test_only_an_admin_publishes_and_a_bad_schedule_names_its_field(container: Container) -> None:
     with pytest.raises(Forbidden):
-        container.work_calendars.publish(CLERK, "nope", None, TEST_2027)
+        container.work_calendars.publish(Invocation(CLERK, "nope"), PublishWorkCalendar(TEST_2027))
     bad = {**TEST_2027, "holidays": [{"name": "x", "rest_days": ["2027-01-01"], "working_days": ["2027-01-05"]}]}
     with pytest.raises(InvalidValue) as caught:
-        container.work_calendars.publish(ADMIN, "bad", None, bad)
+        container.work_calendars.publish(Invocation(ADMIN, "bad"), PublishWorkCalendar(bad))
     assert caught.value.field == "holidays.0.working_days.0"
     assert container.work_calendars.published(2027) is None
 
@@ -163,7 +180,7 @@ def test_the_outlook_warns_from_the_first_of_december_when_next_year_has_no_sche
     december = container.work_calendars.outlook()  # the container's clock: 2026-12-28
     assert december["year"] == 2026 and december["source"] == "package"
     assert "2027" in december["warning"]
-    container.work_calendars.publish(ADMIN, "publish-2027", None, TEST_2027)
+    container.work_calendars.publish(Invocation(ADMIN, "publish-2027"), PublishWorkCalendar(TEST_2027))
     assert container.work_calendars.outlook()["warning"] is None
     clock.set(clock.now() + timedelta(days=400))  # 2028 without a schedule: warned all year
     assert "2028" in container.work_calendars.outlook()["warning"]

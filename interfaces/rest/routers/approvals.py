@@ -10,6 +10,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body
 
+from application.commands import Invocation
+from application.commands.cases import ActOnCase, BackEnterCase, SubmitCase
 from domain.approvals.status import ACTIONS
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import ACTION_BODIES, Action, CaseSubmission, CommandResult, OfflineEntry
@@ -29,7 +31,8 @@ assert set(ACTION_BODIES) == set(ACTIONS), "every case action needs its body mod
 def submit(
     body: CaseSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.cases.submit(actor, request_id, idempotency(key, "case.submit", body), **body.model_dump())
+    by = Invocation(actor, request_id, idempotency(key, "case.submit", body))
+    return c.cases.submit(by, SubmitCase(**body.model_dump())).to_json()
 
 
 @router.post(
@@ -44,7 +47,8 @@ def back_enter(
 ) -> dict[str, Any]:
     fields = body.model_dump()
     fields["decision"] = body.decision.value
-    return c.cases.back_enter(actor, request_id, idempotency(key, "case.offline-entry", body), **fields)
+    by = Invocation(actor, request_id, idempotency(key, "case.offline-entry", body))
+    return c.cases.back_enter(by, BackEnterCase(**fields)).to_json()
 
 
 def _action_endpoint(action: str, model: type[Action]) -> Callable[..., dict[str, Any]]:
@@ -59,7 +63,9 @@ def _action_endpoint(action: str, model: type[Action]) -> Callable[..., dict[str
         fields: dict[str, Any] = body.model_dump(exclude={"occurred_at"}) if body is not None else {}
         occurred_at = body.occurred_at if body is not None else None
         idem = idempotency(key, f"case.{action}", body, case_id=case_id)
-        return c.cases.act(actor, request_id, idem, case_id, action, fields, occurred_at)
+        return c.cases.act(
+            Invocation(actor, request_id, idem, occurred_at), ActOnCase(case_id, action, fields)
+        ).to_json()
 
     act.__name__ = action.replace("-", "_")
     return act

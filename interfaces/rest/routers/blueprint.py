@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import AfterValidator, Field, field_validator
 
+from application.commands import Invocation
+from application.commands.blueprint import ImportAssessmentArea, ImportZone, RetireLayer
 from domain.blueprint.check import LAND_USE_RE
 from domain.blueprint.plan import AssessmentKind, validate_code
 from domain.shared.geometry import validate_red_line
@@ -78,7 +80,7 @@ def import_zone(
     body: ZoneImport, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "blueprint.import-zone", body)
-    return c.blueprint.import_zone(actor, request_id, idem, **body.model_dump())
+    return c.blueprint.import_zone(Invocation(actor, request_id, idem), ImportZone(**body.model_dump())).to_json()
 
 
 @router.post(
@@ -93,7 +95,9 @@ def import_assessment_area(
     idem = idempotency(key, "blueprint.import-assessment-area", body)
     fields = body.model_dump()
     fields["kind"] = body.kind.value
-    return c.blueprint.import_assessment_area(actor, request_id, idem, **fields)
+    return c.blueprint.import_assessment_area(
+        Invocation(actor, request_id, idem), ImportAssessmentArea(**fields)
+    ).to_json()
 
 
 @router.post(
@@ -113,4 +117,4 @@ def retire(
 ) -> dict[str, Any]:
     idem = idempotency(key, "blueprint.retire", body, layer=layer, code=code)
     kind = "zone" if layer == "zones" else "assessment_area"
-    return c.blueprint.retire(actor, request_id, idem, kind, code, reason=body.reason)
+    return c.blueprint.retire(Invocation(actor, request_id, idem), RetireLayer(kind, code, body.reason)).to_json()

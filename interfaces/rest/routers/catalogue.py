@@ -9,6 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from application.commands import Invocation
+from application.commands.catalogue import PublishCatalogueEdition
+from application.commands.forms import SubmitForm
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import MAX_LIST, Body, CommandResult, FlowType, ProjectCode, RegionCode, Short, Text
 
@@ -91,12 +94,9 @@ def publish_edition(
     body: EditionPublication, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return c.catalogue_editions.publish(
-        actor,
-        request_id,
-        idempotency(key, "catalogue.edition.publish", body),
-        body.tables,
-        file_name=body.file_name or "",
-    )
+        Invocation(actor, request_id, idempotency(key, "catalogue.edition.publish", body)),
+        PublishCatalogueEdition(body.tables, file_name=body.file_name or ""),
+    ).to_json()
 
 
 @router.post(
@@ -121,10 +121,10 @@ async def publish_edition_file(
     except UnreadableFile as exc:
         raise InvalidValue("body", str(exc), "file_format") from None
     digest = hashlib.sha256(data).hexdigest()
-    return await run_in_threadpool(
-        c.catalogue_editions.publish, actor, request_id,
-        idempotency(key, "catalogue.edition.publish", None, sha256=digest), tables, sha256=digest, file_name=file_name,
-    )  # fmt: skip
+    by = Invocation(actor, request_id, idempotency(key, "catalogue.edition.publish", None, sha256=digest))
+    command = PublishCatalogueEdition(tables, sha256=digest, file_name=file_name)
+    published = await run_in_threadpool(c.catalogue_editions.publish, by, command)
+    return published.to_json()
 
 
 def _codes(values: list[str]) -> list[str]:
@@ -162,4 +162,5 @@ def form(
 def submit_form(
     body: FormSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.forms.submit(actor, request_id, idempotency(key, "form.submit", body), **body.model_dump())
+    by = Invocation(actor, request_id, idempotency(key, "form.submit", body))
+    return c.forms.submit(by, SubmitForm(**body.model_dump())).to_json()

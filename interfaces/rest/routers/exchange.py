@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
+from application.commands import Invocation
+from application.commands.exchange import ReportExternalRecord
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import CommandResult
 from interfaces.rest.schemas_supervision import ExternalRecordReport
@@ -30,9 +32,8 @@ def report(
     c: ContainerDep,
 ) -> dict[str, Any]:
     fields = body.model_dump(exclude={"occurred_at"})
-    result = c.exchange.report(
-        actor, request_id, idempotency(key, "external-record.report", body), fields, body.occurred_at
-    )
-    if not result.get("created"):
+    by = Invocation(actor, request_id, idempotency(key, "external-record.report", body), body.occurred_at)
+    result = c.exchange.report(by, ReportExternalRecord(fields))
+    if not result.created:
         response.status_code = 200
-    return result
+    return result.to_json()

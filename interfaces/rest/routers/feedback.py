@@ -14,6 +14,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
+from application.commands import Invocation
+from application.commands.ratings import ActOnFeedback
 from domain.supervision.feedback import ACTIONS, ALLOWED, Outcome
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Body, CommandResult, RegionCode, Text
@@ -71,7 +73,8 @@ def _endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, Any]]:
         c: ContainerDep,
     ) -> dict[str, Any]:
         idem = idempotency(key, f"feedback.{action}", body, feedback_id=feedback_id)
-        return c.feedback.act(actor, request_id, idem, feedback_id, action, body.model_dump(mode="json"))  # type: ignore[attr-defined]
+        command = ActOnFeedback(feedback_id, action, body.model_dump(mode="json"))  # type: ignore[attr-defined]
+        return c.feedback.act(Invocation(actor, request_id, idem), command).to_json()
 
     act.__name__ = f"feedback_{action}"
     return act

@@ -14,6 +14,8 @@ from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from application.commands import Invocation
+from application.commands.multiplan import ReceiveControlLine, ReceiveOpinion
 from domain.industry.drawings import Discipline
 from domain.industry.multiplan import Conclusion, LineKind
 from domain.shared.errors import InvalidValue
@@ -350,7 +352,9 @@ def receive_opinion(
     fields = body.model_dump()
     fields["conclusion"] = body.conclusion.value
     idem = idempotency(key, "multiplan.opinion", body, code=project_code)
-    return c.multiplan.receive_opinion(actor, request_id, idem, project_code, **fields)
+    return c.multiplan.receive_opinion(
+        Invocation(actor, request_id, idem), ReceiveOpinion(project_code, **fields)
+    ).to_json()
 
 
 @router.post(
@@ -370,7 +374,8 @@ def receive_line(
     fields = body.model_dump()
     fields["kind"] = body.kind.value
     idem = idempotency(key, "multiplan.control-line", body, code=project_code)
-    return c.multiplan.receive_line(actor, request_id, idem, project_code, **fields)
+    command = ReceiveControlLine(project_code, **fields)
+    return c.multiplan.receive_line(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.get("/multi-plan/{project_code}", summary="多规合一 — opinions, control lines, conflicts")

@@ -14,6 +14,21 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
+from application.bootstrap import Container
+from application.commands import Invocation
+from application.commands.intermediaries import (
+    AcceptOrder,
+    AwardOrder,
+    BidForOrder,
+    CancelOrder,
+    ChangeAgency,
+    DeliverResult,
+    OrderAction,
+    PlaceServiceOrder,
+    RegisterAgency,
+)
+from application.commands.reviews import FinishAssessmentReview, RecordReviewOpinion, StartAssessmentReview
+from application.policy import Actor
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import (
     MAX_LIST,
@@ -113,8 +128,8 @@ class ReviewFinish(Body):
 def register(
     body: AgencyRegistration, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    fields = body.model_dump()
-    return c.agencies.register(actor, rid, idempotency(key, "agency.register", body), fields)
+    by = Invocation(actor, rid, idempotency(key, "agency.register", body))
+    return c.agencies.register(by, RegisterAgency(**body.model_dump())).to_json()
 
 
 @router.post(
@@ -128,7 +143,7 @@ def change_agency(
     key: IdemKey, c: ContainerDep,
 ) -> dict[str, Any]:  # fmt: skip
     idem = idempotency(key, f"agency.{action}", body, uscc=uscc)
-    return c.agencies.change(actor, rid, idem, uscc, action, body.reason)
+    return c.agencies.change(Invocation(actor, rid, idem), ChangeAgency(uscc, action, body.reason)).to_json()
 
 
 @router.post(
@@ -139,13 +154,13 @@ def change_agency(
     summary="中介服务下单 — order",
 )
 def place(body: OrderPlacement, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep) -> dict[str, Any]:
-    return c.service_orders.place(actor, rid, idempotency(key, "service-order.place", body), body.model_dump())
+    by = Invocation(actor, rid, idempotency(key, "service-order.place", body))
+    return c.service_orders.place(by, PlaceServiceOrder(**body.model_dump())).to_json()
 
 
-def _act(order_id: UUID, action: str, body: Body, actor: Any, rid: str, key: str | None, c: Any) -> dict[str, Any]:
-    idem = idempotency(key, f"service-order.{action}", body, order_id=order_id)
-    result: dict[str, Any] = c.service_orders.act(actor, rid, idem, order_id, action, body.model_dump(mode="json"))
-    return result
+def _act(command: OrderAction, body: Body, actor: Actor, rid: str, key: str | None, c: Container) -> dict[str, Any]:
+    idem = idempotency(key, f"service-order.{command.action}", body, order_id=command.order_id)
+    return c.service_orders.act(Invocation(actor, rid, idem), command).to_json()
 
 
 @router.post(
@@ -157,7 +172,7 @@ def _act(order_id: UUID, action: str, body: Body, actor: Any, rid: str, key: str
 def bid(
     order_id: UUID, body: Bid, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return _act(order_id, "bid", body, actor, rid, key, c)
+    return _act(BidForOrder(order_id, body.amount, body.days), body, actor, rid, key, c)
 
 
 @router.post(
@@ -169,7 +184,7 @@ def bid(
 def award(
     order_id: UUID, body: Award, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return _act(order_id, "award", body, actor, rid, key, c)
+    return _act(AwardOrder(order_id, body.agency_uscc), body, actor, rid, key, c)
 
 
 @router.post(
@@ -179,7 +194,7 @@ def award(
     summary="中介承接 — accept",
 )
 def accept(order_id: UUID, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep) -> dict[str, Any]:
-    return _act(order_id, "accept", Body(), actor, rid, key, c)
+    return _act(AcceptOrder(order_id), Body(), actor, rid, key, c)
 
 
 @router.post(
@@ -191,7 +206,7 @@ def accept(order_id: UUID, actor: CurrentActor, rid: RequestId, key: IdemKey, c:
 def deliver(
     order_id: UUID, body: Delivery, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return _act(order_id, "deliver", body, actor, rid, key, c)
+    return _act(DeliverResult(order_id, body.title, body.document_hash, body.seal_id), body, actor, rid, key, c)
 
 
 @router.post(
@@ -203,7 +218,7 @@ def deliver(
 def cancel(
     order_id: UUID, body: Reason, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return _act(order_id, "cancel", body, actor, rid, key, c)
+    return _act(CancelOrder(order_id, body.reason), body, actor, rid, key, c)
 
 
 @router.post(
@@ -217,7 +232,9 @@ def start_review(
     case_id: UUID, body: ReviewStart, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "assessment-review.start", body, case_id=case_id)
-    return c.assessment_reviews.start(actor, rid, idem, case_id, body.model_dump())
+    return c.assessment_reviews.start(
+        Invocation(actor, rid, idem), StartAssessmentReview(case_id, **body.model_dump())
+    ).to_json()
 
 
 @router.post(
@@ -230,7 +247,8 @@ def record_opinion(
     review_id: UUID, body: ExpertOpinion, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "assessment-review.record-opinion", body, review_id=review_id)
-    return c.assessment_reviews.record_opinion(actor, rid, idem, review_id, body.expert, body.opinion)
+    command = RecordReviewOpinion(review_id, body.expert, body.opinion)
+    return c.assessment_reviews.record_opinion(Invocation(actor, rid, idem), command).to_json()
 
 
 @router.post(
@@ -243,4 +261,5 @@ def finish_review(
     review_id: UUID, body: ReviewFinish, actor: CurrentActor, rid: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "assessment-review.finish", body, review_id=review_id)
-    return c.assessment_reviews.finish(actor, rid, idem, review_id, body.model_dump())
+    command = FinishAssessmentReview(review_id, **body.model_dump())
+    return c.assessment_reviews.finish(Invocation(actor, rid, idem), command).to_json()

@@ -8,6 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
+from application.commands import Invocation
+from application.commands.licences import IssueLicence, RevokeLicence
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import BusinessDate, Checked, CommandResult, Line, Note
 
@@ -45,9 +47,8 @@ class LicenceRevocation(Checked):
 def issue_licence(
     body: LicenceIssue, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    fields = body.model_dump()
-    fields["case_id"] = str(body.case_id) if body.case_id else None
-    return c.licences.issue(actor, request_id, idempotency(key, "licence.issue", body), fields)
+    by = Invocation(actor, request_id, idempotency(key, "licence.issue", body))
+    return c.licences.issue(by, IssueLicence(**body.model_dump())).to_json()
 
 
 @router.post(
@@ -60,4 +61,4 @@ def revoke_licence(
     number: str, body: LicenceRevocation, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "licence.revoke", body, number=number)
-    return c.licences.revoke(actor, request_id, idem, number, body.reason)
+    return c.licences.revoke(Invocation(actor, request_id, idem), RevokeLicence(number, body.reason)).to_json()

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from pydantic import AfterValidator
 
+from application.commands import Invocation
+from application.commands.projects import GenerateProject, LinkParcel, MergeProject, RegisterUnitWork, SupplyLand
 from domain.shared.codes import validate_project_code
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import (
@@ -37,14 +39,10 @@ def generate(
     body: ProjectGeneration, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     fields = body.model_dump(exclude={"owner"})
+    command = GenerateProject(owner_name=body.owner.name, owner_uscc=body.owner.uscc, **fields)
     return c.projects.generate(
-        actor,
-        request_id,
-        idempotency(key, "project.generate", body),
-        owner_name=body.owner.name,
-        owner_uscc=body.owner.uscc,
-        **fields,
-    )
+        Invocation(actor, request_id, idempotency(key, "project.generate", body)), command
+    ).to_json()
 
 
 @router.post(
@@ -62,7 +60,9 @@ def supply_land(
     c: ContainerDep,
 ) -> dict[str, Any]:
     idem = idempotency(key, "project.supply-land", body, project_code=project_code)
-    return c.projects.supply_land(actor, request_id, idem, project_code, **body.model_dump())
+    return c.projects.supply_land(
+        Invocation(actor, request_id, idem), SupplyLand(project_code, **body.model_dump())
+    ).to_json()
 
 
 @router.post(
@@ -80,7 +80,9 @@ def link_parcel(
     c: ContainerDep,
 ) -> dict[str, Any]:
     idem = idempotency(key, "project.link-parcel", body, project_code=project_code)
-    return c.projects.link_parcel(actor, request_id, idem, project_code, **body.model_dump())
+    return c.projects.link_parcel(
+        Invocation(actor, request_id, idem), LinkParcel(project_code, **body.model_dump())
+    ).to_json()
 
 
 @router.post(
@@ -93,7 +95,8 @@ def register_unit_work(
     project_code: Code, body: UnitWork, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "project.register-unit-work", body, project_code=project_code)
-    return c.projects.register_unit_work(actor, request_id, idem, project_code, **body.model_dump())
+    command = RegisterUnitWork(project_code, **body.model_dump())
+    return c.projects.register_unit_work(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.post(
@@ -106,4 +109,6 @@ def merge(
     project_code: Code, body: Merge, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "project.merge", body, project_code=project_code)
-    return c.projects.merge(actor, request_id, idem, project_code, **body.model_dump())
+    return c.projects.merge(
+        Invocation(actor, request_id, idem), MergeProject(project_code, **body.model_dump())
+    ).to_json()

@@ -11,6 +11,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import AfterValidator, Field
 
+from application.commands import Invocation
+from application.commands.ratings import RateCase, RecordFollowUp, RecordRectification, SubmitFeedback
 from domain.supervision.feedback import FeedbackCategory, ReporterKind, SubjectKind
 from domain.supervision.rating import DIMENSIONS, EvaluationChannel, FollowUpResult, check_dimensions, check_level
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
@@ -76,15 +78,9 @@ def rate(
     body: RatingSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return c.ratings.rate(
-        actor,
-        request_id,
-        idempotency(key, "rating.rate", body),
-        case_id=body.case_id,
-        level=body.level,
-        evaluation_channel=body.channel.value,
-        dimensions=body.dimensions,
-        comment=body.comment,
-    )
+        Invocation(actor, request_id, idempotency(key, "rating.rate", body)),
+        RateCase(body.case_id, body.level, body.channel.value, body.dimensions, body.comment),
+    ).to_json()
 
 
 @router.post(
@@ -97,9 +93,8 @@ def rectify(
     rating_id: UUID, body: Rectification, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "rating.rectify", body, rating_id=rating_id)
-    return c.ratings.record_rectification(
-        actor, request_id, idem, rating_id, measures=body.measures, rectified_on=body.rectified_on
-    )
+    command = RecordRectification(rating_id, body.measures, body.rectified_on)
+    return c.ratings.record_rectification(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.post(
@@ -112,9 +107,8 @@ def follow_up(
     rating_id: UUID, body: FollowUp, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "rating.follow-up", body, rating_id=rating_id)
-    return c.ratings.record_follow_up(
-        actor, request_id, idem, rating_id, result=body.result.value, note=body.note, followed_up_on=body.followed_up_on
-    )
+    command = RecordFollowUp(rating_id, body.result.value, body.note, body.followed_up_on)
+    return c.ratings.record_follow_up(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.post(
@@ -128,15 +122,15 @@ def feedback(
     body: FeedbackSubmission, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return c.feedback.submit(
-        actor,
-        request_id,
-        idempotency(key, "feedback.submit", body),
-        subject_kind=body.subject_kind.value,
-        case_id=body.case_id,
-        item_code=body.item_code,
-        window=body.window,
-        region_code=body.region_code,
-        reporter_kind=body.reporter_kind.value if body.reporter_kind else None,
-        category=body.category.value,
-        description=body.description,
-    )
+        Invocation(actor, request_id, idempotency(key, "feedback.submit", body)),
+        SubmitFeedback(
+            subject_kind=body.subject_kind.value,
+            case_id=body.case_id,
+            item_code=body.item_code,
+            window=body.window,
+            region_code=body.region_code,
+            reporter_kind=body.reporter_kind.value if body.reporter_kind else None,
+            category=body.category.value,
+            description=body.description,
+        ),
+    ).to_json()

@@ -9,6 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import Field
 
+from application.commands import Invocation
+from application.commands.seals import ChangeSigners, RegisterSeal, ResumeSeal, RevokeSeal, SuspendSeal
+from application.commands.signing import AddSignature, RequestSigning
+from application.commands.verification import VerifySignatures
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Checked, CommandResult, Line, Note
 
@@ -86,7 +90,8 @@ class VerifyBody(Checked):
 def register_seal(
     body: SealRegistration, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.seals.register(actor, request_id, idempotency(key, "seal.register", body), body.model_dump())
+    by = Invocation(actor, request_id, idempotency(key, "seal.register", body))
+    return c.seals.register(by, RegisterSeal(**body.model_dump())).to_json()
 
 
 @router.post(
@@ -99,9 +104,8 @@ def revoke_seal(
     seal_id: UUID, body: SealRevocation, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "seal.revoke", body, seal_id=seal_id)
-    return c.seals.change(
-        actor, request_id, idem, seal_id, "revoke", reason=body.reason, effective_at=body.effective_at
-    )
+    command = RevokeSeal(seal_id, body.reason, body.effective_at)
+    return c.seals.change(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.post(
@@ -120,7 +124,8 @@ def suspend_or_resume_seal(
     c: ContainerDep,
 ) -> dict[str, Any]:
     idem = idempotency(key, f"seal.{action}", body, seal_id=seal_id)
-    return c.seals.change(actor, request_id, idem, seal_id, action, reason=body.reason)
+    command = SuspendSeal(seal_id, body.reason) if action == "suspend" else ResumeSeal(seal_id, body.reason)
+    return c.seals.change(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.put(
@@ -133,7 +138,7 @@ def change_signers(
     seal_id: UUID, body: SealSigners, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "seal.change-signers", body, seal_id=seal_id)
-    return c.seals.change(actor, request_id, idem, seal_id, "change-signers", signers=body.signers)
+    return c.seals.change(Invocation(actor, request_id, idem), ChangeSigners(seal_id, body.signers)).to_json()
 
 
 @router.post(
@@ -146,8 +151,8 @@ def change_signers(
 def request_signing(
     body: SigningRequestBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    fields = body.model_dump(mode="json")
-    return c.signing.request(actor, request_id, idempotency(key, "signing.request", body), fields)
+    by = Invocation(actor, request_id, idempotency(key, "signing.request", body))
+    return c.signing.request(by, RequestSigning(**body.model_dump(mode="json"))).to_json()
 
 
 @router.post(
@@ -179,8 +184,8 @@ def add_signature(
     c: ContainerDep,
 ) -> dict[str, Any]:
     idem = idempotency(key, "signing.sign", body, signing_request_id=signing_request_id)
-    seal_id = str(body.seal_id) if body.seal_id else None
-    return c.signing.sign(actor, request_id, idem, signing_request_id, seal_id, body.code)
+    command = AddSignature(signing_request_id, body.seal_id, body.code)
+    return c.signing.sign(Invocation(actor, request_id, idem), command).to_json()
 
 
 # no role_may: 验真 is open to every role (signature.verify); `record: true` also needs
@@ -194,12 +199,8 @@ def verify_signatures(
     body: VerifyBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     return c.verifications.verify(
-        actor,
-        request_id,
-        idempotency(key, "signature.verify", body),
-        document_hash=body.document_hash,
-        hash_algorithm=body.hash_algorithm,
-        signatures=body.signatures,
-        signing_request_id=body.signing_request_id,
-        record=body.record,
-    )
+        Invocation(actor, request_id, idempotency(key, "signature.verify", body)),
+        VerifySignatures(
+            body.document_hash, body.hash_algorithm, body.signatures, body.signing_request_id, body.record
+        ),
+    ).to_json()

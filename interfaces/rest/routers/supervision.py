@@ -10,6 +10,8 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from application.commands import Invocation
+from application.commands.supervision import AcknowledgeWarning, ActOnInquiry, CloseWarning, OpenInquiry
 from domain.supervision.inquiry import ACTIONS
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Body, CommandResult
@@ -30,7 +32,8 @@ def acknowledge(
     warning_id: str, body: Acknowledgement, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "warning.acknowledge", body, warning_id=warning_id)
-    return c.supervision.acknowledge_warning(actor, request_id, idem, warning_id, body.note)
+    by = Invocation(actor, request_id, idem)
+    return c.supervision.acknowledge_warning(by, AcknowledgeWarning(warning_id, body.note)).to_json()
 
 
 @router.post(
@@ -43,7 +46,8 @@ def close(
     warning_id: str, body: WarningClosure, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "warning.close", body, warning_id=warning_id)
-    return c.supervision.close_warning(actor, request_id, idem, warning_id, body.explanation)
+    by = Invocation(actor, request_id, idem)
+    return c.supervision.close_warning(by, CloseWarning(warning_id, body.explanation)).to_json()
 
 
 @router.post(
@@ -57,7 +61,7 @@ def open_inquiry(
     body: InquiryOpening, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "inquiry.open", body)
-    return c.supervision.open_inquiry(actor, request_id, idem, **body.model_dump())
+    return c.supervision.open_inquiry(Invocation(actor, request_id, idem), OpenInquiry(**body.model_dump())).to_json()
 
 
 def _action_endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, Any]]:
@@ -70,7 +74,8 @@ def _action_endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, 
         c: ContainerDep,
     ) -> dict[str, Any]:
         idem = idempotency(key, f"inquiry.{action}", body, inquiry_id=inquiry_id)
-        return c.supervision.act(actor, request_id, idem, inquiry_id, action, body.model_dump())  # type: ignore[attr-defined]
+        command = ActOnInquiry(inquiry_id, action, body.model_dump())  # type: ignore[attr-defined]
+        return c.supervision.act(Invocation(actor, request_id, idem), command).to_json()
 
     act.__name__ = "inquiry_" + action.replace("-", "_")
     return act

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from application.bootstrap import Container
+from application.commands import Invocation
+from application.commands.calendars import PublishWorkCalendar
 from application.policy import Actor, authorize
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency
 from interfaces.rest.schemas import Body, CommandResult, Line, Short, Text
@@ -61,9 +63,8 @@ def publish_work_calendar(
     actor: Publisher, body: WorkCalendarPublication, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     schedule = body.model_dump(mode="json", exclude={"reason"})
-    return c.work_calendars.publish(
-        actor, request_id, idempotency(key, "calendar.publish", body), schedule, reason=body.reason
-    )
+    by = Invocation(actor, request_id, idempotency(key, "calendar.publish", body))
+    return c.work_calendars.publish(by, PublishWorkCalendar(schedule, body.reason)).to_json()
 
 
 def calendar_outlook(c: Container) -> dict[str, Any] | None:

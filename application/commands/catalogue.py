@@ -1,0 +1,33 @@
+"""事项库 commands (application/catalogue_editions.py `CatalogueEditionService`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from application.commands import Outcome
+
+
+@dataclass(frozen=True)
+class PublishCatalogueEdition:
+    """事项库发布 — the edition's tables (domain/catalog/edition_rows.py checks every row); `sha256`
+    None: the digest of the tables; `file_name`: the workbook's, kept with the edition."""
+
+    tables: Mapping[str, Any]
+    sha256: str | None = None
+    file_name: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class EditionPublished(Outcome):
+    """The edition in force now, how much it holds, and the flows it published (code, version)."""
+
+    id: UUID
+    version: str
+    sha256: str
+    items: int
+    departments: int
+    licence_types: int
+    flows: list[dict[str, str]]
