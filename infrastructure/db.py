@@ -150,6 +150,16 @@ class _PGCursor:
         its own last statement, so a statement sent early can be read late, after other cursors'."""
         return _PGCursor(self._cur.connection.cursor(), self._pipelined)
 
+    @contextmanager
+    def pipelined_part(self) -> Iterator[_PGCursor]:
+        """This transaction in pipeline mode for a while (one read model's handler in a batch that is
+        not pipelined as a whole): its writes are not waited for; its errors surface by the end."""
+        if self._pipelined:
+            yield self
+            return
+        with self._cur.connection.pipeline():
+            yield _PGCursor(self._cur, pipelined=True)
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
         return self._cur.execute(_pg(sql), tuple(params))  # type: ignore[arg-type]
 
@@ -216,12 +226,14 @@ class PostgresDatabase:
             return cur.fetchall()
 
     def vacuum_analyze(self, tables: Sequence[str]) -> None:
-        """VACUUM (ANALYZE) each table, outside any transaction (the pool's connections autocommit).
-        After a bulk load the planner has no statistics and the visibility map is empty (no
-        index-only counts) until autovacuum comes round, if it is on at all."""
-        with self.pool.connection() as conn:
-            for table in tables:
-                conn.execute(f"VACUUM (ANALYZE) {table}")  # type: ignore[arg-type]  # fixed names
+        """VACUUM (ANALYZE) the tables, outside any transaction (the pool's connections autocommit),
+        in one statement (one command for the lot, not one per table: ≈ 15 ms each on this machine,
+        most of the tables a rebuild loads being small or empty). After a bulk load the planner has
+        no statistics and the visibility map is empty (no index-only counts) until autovacuum comes
+        round, if it is on at all."""
+        if tables:
+            with self.pool.connection() as conn:
+                conn.execute(f"VACUUM (ANALYZE) {', '.join(dict.fromkeys(tables))}")  # type: ignore[arg-type]  # fixed names
 
     def close(self) -> None:
         self.pool.close()

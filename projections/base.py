@@ -236,6 +236,17 @@ class Rows:
         self.dirty.clear()
 
 
+def handle_batch(model: ReadModel, cur: Cursor, batch: Sequence[Envelope]) -> None:
+    """`model.handle`, in pipeline mode on PostgreSQL when the read model asks for it (`pipelined`)
+    even inside a batch that other read models take without (they keep COPY)."""
+    part = getattr(cur, "pipelined_part", None) if model.pipelined else None
+    if part is None:
+        model.handle(cur, batch)
+        return
+    with part() as piped:
+        model.handle(piped, batch)
+
+
 def fetch_together(cur: Cursor, queries: Sequence[tuple[str, Sequence[Any]]]) -> list[list[dict[str, Any]]]:
     """The rows of several look-ups that do not depend on each other. On PostgreSQL each goes on a
     sibling cursor of the transaction, all sent before any is read: in a pipelined (live) batch

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from domain.approvals import Case
 from domain.catalog.rules import SEED_RULES, FlowRules
+from domain.projects.project import Project
 from domain.shared.events import SHANGHAI
 from domain.shared.workdays import is_workday
 from domain.supervision import WarningDisposition
@@ -20,6 +21,7 @@ from domain.supervision.rules.facts import warning_id
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, fetch_together, to_json
 from projections.offline_batch import batch_approved, batch_cited, batch_numbers, batch_projects
+from projections.offline_own import StepMemo
 from projections.rules import THRESHOLDS, Thresholds
 
 CERTIFICATES = frozenset(
@@ -147,6 +149,13 @@ class WarningsBase(ReadModel):
         self._dirty: set[str] = set()  # changed in this batch, not written yet
         self._projects: dict[str, dict[str, Any] | None] = {}  # code → region_code, flow_type (None: none)
         self._records: dict[str, list[dict[str, Any]]] = {}  # project code → its ow_records facts
+        # projects known to have no ow_city_cases row (a large batch reads which; any insert there empties it)
+        self._cityless: set[str] = set()
+        # owner → every ow_projects row (all columns) of the owner, in log order: the owners of the
+        # projects a large batch generates, kept equal to the table by every write to it (W8)
+        self._owners: dict[str, list[dict[str, Any]]] = {}
+        self._step_memo = StepMemo()  # our cases' parsed steps, per batch (projections/offline_own.py)
+        self._raised: list[Any] = []  # cursors holding the batch's new warnings (PostgreSQL), in order
         self._cited: dict[str, list[str]] = {}  # number → record ids citing it
         self._spgl_cases: dict[str, list[dict[str, Any]]] = {}  # case ref → its imported case rows (ow_records)
         self._receipts_of: dict[str, dict[str, Any] | None] = {}  # city case → its earliest step (W1)
@@ -170,11 +179,13 @@ class WarningsBase(ReadModel):
             self._dispatch(cur, batch)
             self._flush(cur)
             self._flush_numbers(cur)
+            self.outbox.extend(cast(dict[str, Any], raised.fetchone()) for raised in self._raised)
         finally:  # per batch only: another runner may write these tables between two batches
             self._cases, self._warnings, self._complete, self._seq = {}, {}, set(), None
             self._absent, self._pended, self._ids = set(), set(), None
             self._by_project, self._new, self._dirty = {}, [], set()
             self._projects, self._records, self._cited, self._numbers = {}, {}, {}, {}
+            self._cityless, self._raised, self._owners, self._step_memo = set(), [], {}, StepMemo()
             self._spgl_cases, self._deferred, self._receipts_of, self._receipts_read = {}, {}, {}, set()
             self._deferred_keys, self._known, self._items = set(), {}, {}
             self._flows_read = False
@@ -357,7 +368,21 @@ class WarningsBase(ReadModel):
         if len(batch) >= PRELOAD_FROM:  # one query spares one per warning never raised
             cur.execute("SELECT warning_id FROM warnings")
             self._ids = {r["warning_id"] for r in cur.fetchall()}
-            self._preload(cur, sorted({*known, *batch_projects(batch)}))
+            # the projects it generates too: records reported before them (W9), owners' other projects (W8)
+            generated = [cast(Any, env.event) for env in batch if isinstance(env.event, Project.Generated)]
+            read = sorted({*known, *batch_projects(batch), *(e.code for e in generated)})
+            self._preload(cur, read)
+            for part in _chunks(read):
+                cur.execute(
+                    f"SELECT DISTINCT project_code FROM ow_city_cases WHERE project_code IN ({_marks(part)})",  # noqa: S608
+                    part,
+                )
+                self._cityless.update(set(part).difference(r["project_code"] for r in cur.fetchall()))
+            for part in _chunks(sorted({e.owner_uscc for e in generated})):
+                self._owners.update({owner: [] for owner in part})
+                cur.execute(f"SELECT * FROM ow_projects WHERE owner_uscc IN ({_marks(part)}) ORDER BY position", part)  # noqa: S608
+                for row in cur.fetchall():
+                    self._owners[row["owner_uscc"]].append(row)
 
     def _case_row(self, cur: Cursor, case_id: str) -> dict[str, Any] | None:
         """A copy of the case's ow_cases row (from the batch's copies, else the table)."""
@@ -457,7 +482,11 @@ class WarningsBase(ReadModel):
             self._absent.discard(wid)
             if self._ids is not None:
                 self._ids.add(wid)
-            cur.execute(
+            # PostgreSQL: the new row is read back at the batch's end (`handle`), so the insert is not
+            # waited for here (in pipeline mode); SQLite reads it at once
+            sibling = getattr(cur, "sibling", None)
+            raising = sibling() if sibling is not None else cur
+            raising.execute(
                 "INSERT INTO warnings (warning_id, seq, rule, severity, reason, subject, project_code, case_id,"
                 " region_code, department, explanation, evidence, status, inquiry_id, raised_position, raised_at,"
                 " updated_position, resolved_position)"
@@ -480,7 +509,10 @@ class WarningsBase(ReadModel):
                     env.position,
                 ),
             )
-            self.outbox.append(cast(dict[str, Any], cur.fetchone()))  # warningRaised, after the commit
+            if sibling is None:
+                self.outbox.append(cast(dict[str, Any], cur.fetchone()))  # warningRaised, after the commit
+            else:
+                self._raised.append(raising)
             return
         merged = sorted({*json.loads(row["evidence"]), *proof})
         status = "open" if row["status"] == "resolved" else row["status"]

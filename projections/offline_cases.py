@@ -51,14 +51,32 @@ class CaseRules(OwnCases, WarningsBase):
             ),
         )
         self._projects[e.code] = {"code": e.code, "region_code": e.region_code, "flow_type": e.flow_type}
+        if e.owner_uscc in self._owners:  # (the batch's copy of the owner's rows, as the table now is)
+            self._owners[e.owner_uscc].append(
+                {
+                    "code": e.code,
+                    "project_id": str(e.originator_id),
+                    "owner_uscc": e.owner_uscc,
+                    "name": e.name,
+                    "region_code": e.region_code,
+                    "red_line": to_json(e.red_line) if e.red_line else None,
+                    "position": env.position,
+                    "merged_into": None,
+                    "flow_type": e.flow_type,
+                }
+            )
         self._duplicates(cur, env, e.code)
         self._city_project_known(cur, env, e.code)
         # data reported before the project reached us (a monthly dump brings the city's project row
         # after the daily certificates) is no longer about a project never generated (W9)
-        self._flush(cur)
-        cur.execute("SELECT record_id FROM ow_records WHERE project_code = ? ORDER BY position", (e.code,))
-        for record in cur.fetchall():
-            self._set(cur, env, "W9", (record["record_id"],), False)
+        if e.code in self._records:  # read up front (a large batch), kept equal to ow_records
+            records = [r["record_id"] for r in self._records[e.code]]
+        else:
+            self._flush(cur)
+            cur.execute("SELECT record_id FROM ow_records WHERE project_code = ? ORDER BY position", (e.code,))
+            records = [r["record_id"] for r in cur.fetchall()]
+        for record_id in records:
+            self._set(cur, env, "W9", (record_id,), False)
 
     def _land_supplied(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
@@ -66,6 +84,7 @@ class CaseRules(OwnCases, WarningsBase):
         if code is None:
             return
         cur.execute("UPDATE ow_projects SET red_line = ? WHERE code = ?", (to_json(e.red_line), code))
+        self._owned(code, red_line=to_json(e.red_line))
         self._duplicates(cur, env, code)
 
     def _project_code(self, cur: Cursor, e: Any) -> str | None:
@@ -74,16 +93,31 @@ class CaseRules(OwnCases, WarningsBase):
         row = cur.fetchone()
         return row["code"] if row else None
 
+    def _owned(self, code: str, **changes: Any) -> dict[str, Any] | None:
+        """The project's row in the batch's copies of its owner's rows (`_owners`), changed alike."""
+        for rows in self._owners.values():
+            for i, row in enumerate(rows):
+                if row["code"] == code:
+                    rows[i] = {**row, **changes}  # (a new dict: callers may hold the old)
+                    return rows[i]
+        return None
+
     def _duplicates(self, cur: Cursor, env: Envelope, code: str) -> None:
-        cur.execute("SELECT * FROM ow_projects WHERE code = ?", (code,))
-        me = cur.fetchone()
+        me = self._owned(code)
+        if me is None:
+            cur.execute("SELECT * FROM ow_projects WHERE code = ?", (code,))
+            me = cur.fetchone()
         if me is None or me["merged_into"]:
             return
-        cur.execute(
-            "SELECT * FROM ow_projects WHERE owner_uscc = ? AND code <> ? AND merged_into IS NULL ORDER BY position",
-            (me["owner_uscc"], code),
-        )
-        for other in cur.fetchall():
+        if me["owner_uscc"] in self._owners:
+            others = [r for r in self._owners[me["owner_uscc"]] if r["code"] != code and r["merged_into"] is None]
+        else:
+            cur.execute(
+                "SELECT * FROM ow_projects WHERE owner_uscc = ? AND code <> ? AND merged_into IS NULL ORDER BY position",
+                (me["owner_uscc"], code),
+            )
+            others = cur.fetchall()
+        for other in others:
             ratio = name_similarity(me["name"], other["name"])
             overlap = red_line_overlap(
                 json.loads(me["red_line"]) if me["red_line"] else None,
@@ -112,6 +146,7 @@ class CaseRules(OwnCases, WarningsBase):
         if duplicate is None:
             return
         cur.execute("UPDATE ow_projects SET merged_into = ? WHERE code = ?", (e.canonical_code, duplicate))
+        self._owned(duplicate, merged_into=e.canonical_code)
         # the pair was handled: a merge resolves its W8 warning (merged codes are not compared again)
         a, b = sorted((duplicate, e.canonical_code))
         self._set(cur, env, "W8", (a, b), False)
@@ -131,7 +166,7 @@ class CaseRules(OwnCases, WarningsBase):
             return  # 工作日历: the system judged the deadline again; no business transition to check
         # the facts the lifecycle rules read (an opinion with its item's flow in force as it is read)
         flow = self._flow(cur, case) if kind is Case.OpinionRecorded else None
-        updates: dict[str, Any] = {"steps": json.dumps([*json.loads(case["steps"]), *own_steps(env, flow)])}
+        updates: dict[str, Any] = {"steps": self._step_memo.append(case_id, case["steps"], own_steps(env, flow))}
         # what the stage rule (W6) and W4 read
         pauses: list[dict[str, Any]] = json.loads(case["pauses"])
         day = e.business_date.isoformat()

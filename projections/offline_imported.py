@@ -138,6 +138,8 @@ class CityCases:
             " channel = excluded.channel, position = excluded.position, ref = excluded.ref, refused = excluded.refused",
             values,
         )
+        me: Any = self
+        me._cityless.clear()  # (rare: a city case row, in a batch of city imports)
         self._pend(cur, row["SPSXSLBM"])
 
     def _city_step(self, cur: Cursor, env: Envelope, table: str, row: dict[str, str], system: str) -> None:
@@ -175,6 +177,9 @@ class CityCases:
 
     def _city_project_known(self, cur: Cursor, env: Envelope, code: str) -> None:
         """A project is generated: city cases refused for lacking it are judged again (W9)."""
+        me: Any = self
+        if code in me._cityless:  # no city case at all (read up front in a large batch)
+            return
         cur.execute("SELECT case_ref FROM ow_city_cases WHERE project_code = ? AND refused IS NOT NULL", (code,))
         for ref in [r["case_ref"] for r in cur.fetchall()]:
             self._judge_city_case(cur, env, ref, self._today(cur))
@@ -427,10 +432,12 @@ class CityCases:
         as summed up when each case was last judged, unless its facts changed since (pending)."""
         if code in self._city_memo:
             return self._city_memo[code]
+        me: Any = self
         if code in self._city_raw:
             raw = self._city_raw[code]
+        elif code in me._cityless:  # none (read up front in a large batch): no query, no flush
+            raw = []
         else:
-            me: Any = self
             me._flush(cur)
             cur.execute(CITY_CASE_ROWS.format("= ?"), (code,))
             raw = cur.fetchall()

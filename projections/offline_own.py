@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, cast
 
 from domain.approvals import Case
 from domain.catalog import CATALOG
@@ -97,10 +97,38 @@ def _step(case_id: str, raw: list[Any]) -> Step:
     )
 
 
-def own_facts(case: dict[str, Any], flow: frozenset[str]) -> CaseFacts:
+class StepMemo:
+    """The batch's parsed `ow_cases.steps` (case id → the text, its list, its `Step`s): a case gets
+    a step and is judged again at each of its events, so each step is parsed once per batch rather
+    than at every later event of its case. Held only while the text is the row's (compared): the
+    same text, the same parse."""
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[str, list[Any], tuple[Step, ...]]] = {}
+
+    def append(self, case_id: str, text: str, added: list[list[Any]]) -> str:
+        """The steps text of the case after `added` (the row's text is `text`)."""
+        held = self.held.get(case_id)
+        if held is not None and held[0] == text:
+            raw, steps = [*held[1], *added], held[2] + tuple(_step(case_id, r) for r in added)
+        else:
+            raw = [*json.loads(text), *added]
+            steps = tuple(_step(case_id, r) for r in raw)
+        new = json.dumps(raw)
+        self.held[case_id] = (new, raw, steps)
+        return new
+
+    def steps(self, case_id: str, text: str) -> tuple[Step, ...]:
+        held = self.held.get(case_id)
+        if held is None or held[0] != text:
+            raw = json.loads(text)
+            held = self.held[case_id] = (text, raw, tuple(_step(case_id, r) for r in raw))
+        return held[2]
+
+
+def own_facts(case: dict[str, Any], flow: frozenset[str], memo: StepMemo | None = None) -> CaseFacts:
     """One of our cases (its ow_cases row) as facts; `flow`: its item's departments in force."""
-    raw = json.loads(case["steps"])
-    steps = tuple(_step(case["case_id"], r) for r in raw)
+    steps = (memo or StepMemo()).steps(case["case_id"], case["steps"])
     created = int(case["created_position"])
     channel = next((s.source.channel for s in steps if s.source.position == created), "")
     item = CATALOG.items.get(case["item_code"])
@@ -148,7 +176,7 @@ class OwnCases:
 
     def _judge_own(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
         """Judge the case on its facts so far and store what the rules return."""
-        facts = own_facts(case, self._flow(cur, case))
+        facts = own_facts(case, self._flow(cur, case), cast(Any, self)._step_memo)
         today = self._log_day(cur)
         due = open_overdue_from(facts, self._limits())
         # before `due` W6.open_overdue cannot hold: no need to count its working days
@@ -204,7 +232,7 @@ class OwnCases:
             case_id = row["case_id"]
             me._cases.setdefault(case_id, row)
             case = dict(me._cases[case_id])
-            facts = own_facts(case, frozenset())  # (W6 reads no department)
+            facts = own_facts(case, frozenset(), me._step_memo)  # (W6 reads no department)
             due = open_overdue_from(facts, self._limits())
             if due == NEVER or (due is not None and due > day):
                 continue

@@ -5,27 +5,29 @@ from __future__ import annotations
 
 import pickle
 
-# µs per event each read model adds to a rebuild: its rebuild alone (bench/rebuild.py, 20,073
-# events) less the ≈ 33 µs every rebuild pays to read and decode the log. Only the proportions
-# matter (they balance the parallel groups); a read model missing here counts as a middling one.
+# µs per event each read model's handler takes in a rebuild of every read model (wall clock, medians
+# of 3 rounds of `python -m bench.rebuild --breakdown` at 20,048 events, issue 20 part 2; reading and
+# decoding the log, ≈ 40–65 µs, is paid by every group). Only the proportions matter (they balance
+# the parallel groups); a read model missing here counts as a middling one.
 REBUILD_COST: dict[str, float] = {
-    "spgl_exchange": 143,
-    "audit_trail": 135,
-    "case_timeline": 107,
-    "offline_warnings": 104,
-    "ledger": 82,
-    "duplicates": 41,
-    "ratings": 21,
-    "industry": 20,
-    "intermediaries": 19,
-    "utility_connections": 18,
-    "project_overview": 16,
-    "window_assessment": 14,
-    "blueprint": 14,
-    "licence_library": 11,
-    "deliveries": 11,
-    "process_catalogue": 6,
-    "inquiries": 5,
+    "offline_warnings": 186,
+    "audit_trail": 112,
+    "ledger": 89,
+    "spgl_exchange": 78,
+    "case_timeline": 74,
+    "licence_library": 18,
+    "ratings": 15,
+    "window_assessment": 15,
+    "project_overview": 8,
+    "blueprint": 4,
+    "duplicates": 3,
+    "industry": 2,
+    "process_catalogue": 2,
+    "deliveries": 2,
+    "utility_connections": 2,
+    "intermediaries": 2,
+    "feedback": 1,
+    "inquiries": 1,
 }
 
 

@@ -176,6 +176,7 @@ class SpglExchange(ReadModel):
                 (b.flows, None, flows),
             ],
         )
+        facts = spgl_permits.Facts(cur, batch)
         for row in b.projects.rows.values():
             if row is not None and row["project_id"] in later:
                 b.code_of[row["project_id"]] = row["code"]
@@ -201,17 +202,15 @@ class SpglExchange(ReadModel):
             elif isinstance(env.event, Process.Event):
                 rows = self._flow(b, env)
             elif isinstance(env.event, Project.Generated):
-                rows = self._project(cur, b, env)
+                rows = self._project(facts, b, env)
             elif isinstance(env.event, Project.MergedInto):
                 rows = self._merged(cur, b, env)
             elif isinstance(env.event, Project.UnitWorkRegistered):
                 rows = self._unit_work(b, env)
             elif isinstance(env.event, Project.LandSupplied):
-                rows = spgl_permits.land_supplied(
-                    cur, env, self._project_of(b, project_id=str(env.event.originator_id))
-                )
+                rows = spgl_permits.land_supplied(facts, env, self._project_of(b, project_id=str(e.originator_id)))
             elif isinstance(env.event, License.Event):
-                rows = spgl_permits.licence(cur, env)
+                rows = spgl_permits.licence(facts, env)
             elif isinstance(env.event, Case.Event):
                 rows = self._case(b, env)
             for idx, (table, row, verbatim) in enumerate(rows):
@@ -219,6 +218,7 @@ class SpglExchange(ReadModel):
         b.projects.flush(cur)
         b.cases.flush(cur)
         b.flows.flush(cur)
+        facts.flush()
         cur.insert_rows("spgl_rows", _ROW_COLUMNS, b.out)
         if b.keys:
             cur.executemany(
@@ -308,7 +308,7 @@ class SpglExchange(ReadModel):
                 return flow["code"], flow["version"]
         return flow_code(flow_type), VERSION
 
-    def _project(self, cur: Cursor, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
+    def _project(self, facts: spgl_permits.Facts, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
         e: Any = env.event
         splcbm, splcbbh = self._flow_in_force(b, e.region_code, e.flow_type)
         gcdm = f"{e.code}-001"
@@ -352,7 +352,7 @@ class SpglExchange(ReadModel):
             DWMC=e.owner_name,
             DWTYSHXYDM=e.owner_uscc,
         )
-        red_line = spgl_permits.red_line(cur, dfsjzj, e.region_code, e.code, e.red_line)
+        red_line = spgl_permits.red_line(facts, dfsjzj, e.region_code, e.code, e.red_line)
         return [(spgl.PROJECT, project, False), (spgl.PARTY, owner, False), *red_line]
 
     @staticmethod
