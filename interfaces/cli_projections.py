@@ -9,11 +9,11 @@ import signal
 import threading
 import time
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from interfaces.cli_calendar import warn_if_missing
 
@@ -107,11 +107,17 @@ def projections_status() -> None:
     """Each read model's and process manager's position against the log's, and every runner with its state."""
     container = _container()
     try:
-        table = Table("follows the log", "kind", "position", "log position", "lag")
         engine = container.engine
-        for row in [*engine.status(), *engine.managers.status(container.app.max_position())]:
+        rows = [*engine.status(), *engine.managers.status(container.app.max_position())]
+        # on a narrow terminal only the upgrade notes wrap: names and kinds stay whole
+        first = Column("follows the log", no_wrap=True, min_width=max((len(r["name"]) for r in rows), default=0))
+        kinds = Column("kind", no_wrap=True, min_width=len("process manager"))
+        table = Table(first, kinds, "position", "log position", "lag", "upgrade")
+        for row in rows:
             kind = row.get("kind", "read model")
-            table.add_row(row["name"], kind, str(row["position"]), str(row["log_position"]), str(row["lag"]))
+            table.add_row(
+                row["name"], kind, str(row["position"]), str(row["log_position"]), str(row["lag"]), _upgrade(row)
+            )
         console.print(table)
         runners = Table("follower", "state", "since", "reconnects", "last heard", "last error")
         for r in container.engine.runners():
@@ -127,3 +133,13 @@ def projections_status() -> None:
         warn_if_missing(container)  # 工作日历 (issue 17): from 1 December without next year's schedule
     finally:
         container.close()
+
+
+def _upgrade(row: dict[str, Any]) -> str:
+    """A shadow being built (projections/upgrade.py): its rate and ETA; a read model this version
+    does not apply: why (its shadow is being built, or a newer version's shape is live)."""
+    if row.get("kind") == "shadow":
+        eta = "-" if row["eta_s"] is None else f"{row['eta_s']:.0f} s"
+        return f"{row['state']}: {row['rate']:,.0f} events/s, ETA {eta}"
+    state = row.get("state", "live")
+    return "" if state == "live" else str(state)

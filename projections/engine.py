@@ -11,7 +11,8 @@ Read models at the same position share one read and one decoding of each batch a
 transaction: each read model writes its rows and position in its own savepoint, so one that fails
 rolls back alone while the others commit together (one commit per batch, not one per read model).
 Rebuilds use larger batches (COPY); on PostgreSQL a live batch (up to `pipeline_max` events) runs
-in pipeline mode, so its writes cost no round trip of their own. Each batch's commit is announced: in this
+in pipeline mode, so its writes cost no round trip of their own, and so does a `pipelined` read
+model's handler in any batch (`handle_batch`). Each batch's commit is announced: in this
 process on `progress`, across processes by a NOTIFY sent inside the batch's transaction (PostgreSQL
 delivers it on commit) and by `announce` (Redis), so `wait_for` is woken by the commit itself.
 """
@@ -38,10 +39,11 @@ from infrastructure.notify import PostgresListener, Waker, WakeSource
 from infrastructure.settings import Settings
 from infrastructure.store import SETUP_LOCK, install_latest_edition, position_of
 from projections import runners
-from projections.base import Envelope, ReadModel, bigint
+from projections.base import Envelope, ReadModel, bigint, handle_batch
 from projections.catalogue_in_force import install_editions
 from projections.process_managers import ProcessManagers
 from projections.rebuild_costs import portable, rebuild_cost
+from projections.upgrade import Superseded, Upgrades
 
 log = logging.getLogger(__name__)
 # a rebuild of at least this many events ends with VACUUM (ANALYZE) of its tables; below it the
@@ -94,6 +96,7 @@ class ProjectionEngine:
         self.follower = Follower("projections")
         self.conflicts: dict[str, int] = {}  # batches another runner committed first, per read model
         self.managers = ProcessManagers(app, db, list(self.models))  # driven by run(managers=True)
+        self.upgrade = Upgrades(self)  # shape changes built in shadow tables (projections/upgrade.py)
 
     # -- tracking -------------------------------------------------------------------------------
 
@@ -111,7 +114,7 @@ class ProjectionEngine:
                 "CREATE TABLE IF NOT EXISTS projection_shapes ("
                 " read_model TEXT PRIMARY KEY, shape INTEGER NOT NULL, updated_at TEXT NOT NULL)"
             )
-            built, tracked = self._reshape(cur)
+            built, tracked = self.upgrade.reshape(cur)
             for model in self.models.values():
                 # A store already built under this shape takes no lock here: DDL on a read model's
                 # tables (even IF NOT EXISTS) and an insert over a tracking row a runner's open batch
@@ -126,34 +129,6 @@ class ProjectionEngine:
                         " ON CONFLICT (read_model) DO NOTHING",
                         (model.name, _now()),
                     )
-
-    def _reshape(self, cur: Any) -> tuple[set[str], set[str]]:
-        """A read model whose shape changed since its tables were built (an upgrade changed its
-        columns or what its rows mean) is dropped and replayed from 0; the log is the truth, so
-        nothing is lost. Stores from before shapes were recorded count as shape 1. Returns the read
-        models already built under their shape, and those with a tracking row."""
-        cur.execute("SELECT read_model, shape FROM projection_shapes")
-        stored = {r["read_model"]: int(r["shape"]) for r in cur.fetchall()}
-        cur.execute("SELECT read_model FROM projection_tracking")
-        tracked = {r["read_model"] for r in cur.fetchall()}
-        for model in self.models.values():
-            before = stored.get(model.name, 1 if model.name in tracked else None)
-            if before is not None and before != model.shape:
-                log.warning("%s: shape %s -> %s, rebuilding from position 0", model.name, before, model.shape)
-                model.drop_tables(cur)
-                cur.execute(
-                    "UPDATE projection_tracking SET position = 0, updated_at = ? WHERE read_model = ?",
-                    (_now(), model.name),
-                )
-            if stored.get(model.name) != model.shape:
-                cur.execute(
-                    "INSERT INTO projection_shapes (read_model, shape, updated_at) VALUES (?, ?, ?)"
-                    " ON CONFLICT (read_model) DO UPDATE SET shape = excluded.shape, updated_at = excluded.updated_at",
-                    (model.name, model.shape, _now()),
-                )
-        return {
-            n for n, shape in stored.items() if self.models.get(n) is not None and self.models[n].shape == shape
-        }, tracked
 
     def position(self, name: str) -> int:
         rows = self.db.query("SELECT position FROM projection_tracking WHERE read_model = ?", (name,))
@@ -211,7 +186,7 @@ class ProjectionEngine:
                 except Exception:  # a wake-up is never the source of truth
                     log.exception("announcing position %s failed", new)
             for name in done:
-                self._publish(self.models[name])
+                self._publish(self.upgrade.model(name))
         return done, conflicts, failures
 
     def _apply_together(self, names: Sequence[str], old: int, batch: Sequence[Envelope]) -> list[str]:
@@ -219,7 +194,7 @@ class ProjectionEngine:
         handler; any failure or lost race rolls everything back (then `_apply_each` sorts it out)."""
         new = batch[-1].position
         # pipeline mode, writes not waited for: live batches, and any batch of read models that ask
-        whole = all(self.models[n].pipelined for n in names)  # (others' rebuild batches keep COPY)
+        whole = all(self.upgrade.model(n).pipelined for n in names)  # (others' rebuild batches keep COPY)
         pipelined = isinstance(self.db, PostgresDatabase) and (len(batch) <= self.pipeline_max or whole)
         with self.db.pipelined_transaction() if pipelined else self.db.transaction() as cur:  # type: ignore[attr-defined]
             # compare-and-set first: the row locks (PostgreSQL) or the write lock (SQLite) make a
@@ -235,12 +210,17 @@ class ProjectionEngine:
             )
             if not pipelined and len(tracking.fetchall()) != len(names):
                 raise TrackingConflict(f"a position moved from {old} before this batch committed")
+            checked = self.upgrade.ask(cur.sibling() if pipelined else cur, names)  # type: ignore[union-attr]
+            if not pipelined:
+                checked()  # a shape newer than this code's (an upgrade swapped in): Superseded
             for name in names:
-                model = self.models[name]
+                model = self.upgrade.model(name)
                 model.outbox.clear()
-                model.handle(cur, batch)
+                handle_batch(model, cur, batch)  # (a pipelined read model's writes not waited for)
             if pipelined and len(tracking.fetchall()) != len(names):  # lost the race: all rolls back
                 raise TrackingConflict(f"a position moved from {old} before this batch committed")
+            if pipelined:
+                checked()
             if self.progress_channel is not None:  # delivered on commit, never before
                 cur.execute("SELECT pg_notify(?, ?)", (self.progress_channel, str(new)))
         return list(names)
@@ -256,7 +236,7 @@ class ProjectionEngine:
         failures: list[tuple[str, Exception]] = []
         with self.db.transaction() as cur:
             for i, name in enumerate(names):
-                model = self.models[name]
+                model = self.upgrade.model(name)
                 model.outbox.clear()
                 cur.execute(f"SAVEPOINT read_model_{i}")
                 try:
@@ -267,11 +247,12 @@ class ProjectionEngine:
                     )
                     if cur.rowcount != 1:
                         raise TrackingConflict(f"{name}: position moved from {old} before this batch committed")
+                    self.upgrade.ask(cur, [name])()
                     model.handle(cur, batch)
                 except Exception as exc:
                     cur.execute(f"ROLLBACK TO SAVEPOINT read_model_{i}")
                     model.outbox.clear()
-                    if isinstance(exc, TrackingConflict):
+                    if isinstance(exc, TrackingConflict | Superseded):
                         conflicts.append(name)
                     else:
                         failures.append((name, exc))
@@ -300,7 +281,7 @@ class ProjectionEngine:
         position get the same batch, read and decoded once. With `skip_failing`, a read model whose
         handler raises is logged and left behind for this round (its batch rolled back) while the
         others go on."""
-        pending = list(names or self.models)
+        pending = self.upgrade.followed(names)  # less read models held back by an upgrade
         total = 0
         at: dict[str, int] = {}
         stale = True
@@ -308,7 +289,7 @@ class ProjectionEngine:
             # read once, then kept: a committed batch moved its group to the batch's end, and a
             # position moved by anyone else shows as a conflict (compare-and-set), which re-reads
             if stale:
-                at, stale = self.positions(), False
+                at, stale = self.upgrade.positions(), False  # shadows' too
             groups: dict[int, list[str]] = {}
             for name in pending:
                 groups.setdefault(at.get(name, 0), []).append(name)
@@ -324,8 +305,8 @@ class ProjectionEngine:
                 at.update(dict.fromkeys(done, batch[-1].position))
                 stale = stale or bool(conflicts or failures)
                 for name in conflicts:
-                    self._conflict(name)
-                    still.append(name)
+                    if self._conflict(name):
+                        still.append(name)
                 for name, exc in failures:
                     if not skip_failing:
                         raise exc  # the others of the group committed; this one rolled back alone
@@ -333,12 +314,16 @@ class ProjectionEngine:
             pending = still
         return total
 
-    def _conflict(self, name: str) -> None:
+    def _conflict(self, name: str) -> bool:
         """Contention is normal when another process keeps a read model current too (an API that
-        catches up what its command needs): said once per read model, then only counted (status)."""
+        catches up what its command needs): said once per read model, then only counted (status).
+        False: not to be retried (an upgrade superseded it, or swapped its shadow in)."""
+        if self.upgrade.reconcile(name):
+            return False
         self.conflicts[name] = self.conflicts.get(name, 0) + 1
         if self.conflicts[name] == 1:
             log.info("%s: another runner got there first; re-reading the position (further times are counted)", name)
+        return True
 
     def rebuild(self, name: str) -> int:
         """Drop every row of a read model and replay it from position 0."""
@@ -361,13 +346,14 @@ class ProjectionEngine:
         ordering between them."""
         wanted = list(names or self.models)
         self.managers.refuse_rebuild(wanted)
+        wanted = self.upgrade.to_rebuild(wanted)  # a shadowing read model: its shadow
         if not wanted:
             return 0
         groups = self.rebuild_groups(wanted, workers, self.app.max_position() if workers > 1 else 0)
         if len(groups) == 1:
             return self._rebuild_here(wanted) // len(wanted)
         child_settings = self._worker_settings(settings)
-        unknown = set(wanted).difference(_registered_names())
+        unknown = {n.partition("@")[0] for n in wanted}.difference(_registered_names())
         if unknown:
             raise ValueError(f"only registered read models can be rebuilt in workers, not {sorted(unknown)}")
         self.rebuilding.update(wanted)  # rebuilt elsewhere, but this process must not publish them either
@@ -419,7 +405,7 @@ class ProjectionEngine:
         """Rebuild in this process; returns the events replayed summed over the read models."""
         for name in wanted:
             with self.db.transaction() as cur:
-                self.models[name].clear(cur)
+                self.upgrade.model(name).clear(cur)
                 cur.execute(
                     "UPDATE projection_tracking SET position = 0, updated_at = ? WHERE read_model = ?", (_now(), name)
                 )
@@ -430,7 +416,8 @@ class ProjectionEngine:
             self.rebuilding.difference_update(wanted)
         if isinstance(self.db, PostgresDatabase) and wanted and replayed // len(wanted) >= VACUUM_AFTER:
             # freshly bulk-loaded tables: statistics for the planner, a visibility map for counts
-            self.db.vacuum_analyze([t for name in wanted for t in self.models[name].tables])
+            self.db.vacuum_analyze([t for name in wanted for t in self.upgrade.model(name).tables])
+        self.upgrade.swap_ready(wanted)  # a shadow rebuilt to the head goes live
         return replayed
 
     def _worker_settings(self, settings: Settings | None) -> Settings:
@@ -466,6 +453,7 @@ class ProjectionEngine:
             try:
                 # a broken handler must not stop the runner: its model stays put, the others go on
                 processed = self.catch_up(skip_failing=True)
+                processed += self.upgrade.step()  # a batch of each shadow being built, or its swap
                 if self.follower.succeeded() or time.monotonic() - beaten_at >= runners.HEARTBEAT_S:
                     runners.beat(self.db, self.follower)
                     beaten_at = time.monotonic()
@@ -553,6 +541,7 @@ class ProjectionEngine:
 
     def status(self) -> list[dict[str, Any]]:
         log_position = self.app.max_position()
+        positions = self.positions()
         return [
             {
                 "name": name,
@@ -560,9 +549,10 @@ class ProjectionEngine:
                 "log_position": log_position,
                 "lag": max(0, log_position - pos),
                 "conflicts": self.conflicts.get(name, 0),
+                "state": self.upgrade.held.get(name, "live"),  # or why this process does not apply it
             }
-            for name, pos in self.positions().items()
-        ]
+            for name, pos in positions.items()
+        ] + self.upgrade.status(positions, log_position)  # shadows being built, by any process
 
 
 def _now() -> str:
@@ -587,8 +577,11 @@ def _rebuild_group(settings: Settings, names: list[str], batch_size: int) -> int
     app = open_store(url, settings.postgres_lock_timeout_s)
     db = url.open()
     try:
-        models = [m for m in all_read_models(db, ledger_config(settings)) if m.name in names]
+        models = [
+            m for m in all_read_models(db, ledger_config(settings)) if m.name in {n.partition("@")[0] for n in names}
+        ]
         engine = ProjectionEngine(app, db, models, batch_size=settings.batch_size, rebuild_batch_size=batch_size)
+        engine.upgrade.attach()  # the parent's shadows (its setup made them)
         # a rebuild reads the latest edition of the catalogue, as the parent does
         install_latest_edition(app, partial(position_of, db))
         try:
