@@ -27,14 +27,14 @@ import binascii
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 from uuid import UUID
 
 from application.archive_drawings import DrawingFiles, verify_drawings
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.archives import ArchiveOutcome, GenerateArchive, ReceiveArchive, TransferArchive
 from application.policy import Actor, authorize
 from application.ports import ArchiveStorage, ArchiveSystem, LedgerReader, TransferError
 from domain.approvals.case import Case
@@ -237,15 +237,9 @@ class ArchiveService(Service):
 
     # generation
 
-    def generate(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        case_id: UUID,
-        channel: Channel | None = None,
-    ) -> dict[str, Any]:
+    def generate(self, by: Invocation, command: GenerateArchive) -> ArchiveOutcome:
         """归档 — build, store and record the package of a decided or closed case."""
+        actor, case_id = by.actor, command.case_id
         authorize(actor, "archive.generate")
         case = self.load(Case, case_id, "case")
         authorize(actor, "archive.generate", region_code=case.region_code)
@@ -254,9 +248,11 @@ class ArchiveService(Service):
         def already(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             raise Conflict(f"case {case_id} is already archived as {archive_id}")
 
-        meta = partial(self.meta, actor, request_id, channel=channel)
+        def stamp() -> Meta:  # the automation names its own channel; no business time
+            return self.meta(actor, by.request_id, channel=by.channel)
+
         if self.exists(archive_id):
-            return self.execute(meta(), actor, key, already)  # replays a keyed repeat
+            return ArchiveOutcome.of(self.execute(stamp(), actor, by.key, already))  # replays a keyed repeat
         if case.status.value not in DECIDED_STATUSES | CLOSED_STATUSES:
             raise IllegalTransition(f"case {case_id}", f"{case.status.value} {case.status.label}", "archive")
         data, summary = self.build(case_id)
@@ -278,7 +274,7 @@ class ArchiveService(Service):
             package = ArchivePackage.generate(meta, archive_id=archive_id, **fields)
             return [package], _view(package)
 
-        return self.execute(meta(), actor, key, work)
+        return ArchiveOutcome.of(self.execute(stamp(), actor, by.key, work))
 
     def build(self, case_id: UUID) -> tuple[bytes, dict[str, Any]]:
         """The package bytes from the store and the ledger (template case-archive/1)."""
@@ -403,10 +399,9 @@ class ArchiveService(Service):
 
     # receipt of external packages
 
-    def receive(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, data: bytes, source: str
-    ) -> dict[str, Any]:
+    def receive(self, by: Invocation, command: ReceiveArchive) -> ArchiveOutcome:
         """档案接收 — verify an external package offline; refuse a bad one with the reason (422)."""
+        actor, data, source = by.actor, command.data, command.source
         authorize(actor, "archive.receive")
         report = verify_package(data)
         if not report.ok:
@@ -437,12 +432,13 @@ class ArchiveService(Service):
             )
             return [package], _view(package)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ArchiveOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     # transfer: the outbox
 
-    def transfer(self, actor: Actor, request_id: str, key: IdempotencyKey | None, archive_id: UUID) -> dict[str, Any]:
+    def transfer(self, by: Invocation, command: TransferArchive) -> ArchiveOutcome:
         """档案移交 — record the request, then make the first attempt at once (the worker retries)."""
+        actor, archive_id = by.actor, command.archive_id
         authorize(actor, "archive.transfer")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
@@ -450,10 +446,10 @@ class ArchiveService(Service):
             package.request_transfer(meta, self.system.destination)
             return [package], _view(package)
 
-        result = self.execute(self.meta(actor, request_id), actor, key, work)
+        result = self.execute(self.meta(actor, by.request_id), actor, by.key, work)
         if result.get("replayed"):
-            return result
-        return self.attempt(archive_id) or result
+            return ArchiveOutcome.of(result)
+        return ArchiveOutcome.of(self.attempt(archive_id) or result)
 
     def pending(self) -> list[UUID]:
         """Packages with a transfer requested and not finished: read from the log itself (the outbox)."""

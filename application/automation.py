@@ -38,6 +38,7 @@ from eventsourcing.utils import get_topic
 from application.archives import ArchiveService
 from application.clock import Clock
 from application.commands import Invocation
+from application.commands.archives import GenerateArchive
 from application.commands.licences import IssueLicence
 from application.licences import LicenceService
 from application.policy import ARCHIVER, AUTOMATIC_CHANNEL, LICENCE_ISSUER, department_org
@@ -307,9 +308,8 @@ class Automation:
             case_id = UUID(row["case_id"])
             if not self.archives.exists(archive_id_for_case(case_id)):
                 try:
-                    self.archives.generate(
-                        ARCHIVER, f"automation-archive-{case_id}", None, case_id, channel=AUTOMATIC_CHANNEL
-                    )
+                    by = Invocation(ARCHIVER, f"automation-archive-{case_id}", channel=AUTOMATIC_CHANNEL)
+                    self.archives.generate(by, GenerateArchive(case_id))
                     log.debug("archive package generated for case %s", case_id)
                     done.archives.append(str(case_id))
                 except Conflict as exc:

@@ -8,15 +8,22 @@ zones and areas whose bounding box meets a red line, from the `blueprint` read m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from application.base import Service
 from application.commands import Invocation
-from application.commands.blueprint import ImportAssessmentArea, ImportZone, LayerImported, LayerRetired, RetireLayer
-from application.policy import Actor, authorize
+from application.commands.blueprint import (
+    FeaturesImported,
+    ImportAssessmentArea,
+    ImportFeatures,
+    ImportZone,
+    LayerImported,
+    LayerRetired,
+    RetireLayer,
+)
+from application.policy import authorize
 from domain.blueprint.plan import (
     AREA_CONTENT,
     ZONE_CONTENT,
@@ -94,19 +101,19 @@ class BlueprintService(Service):
             position = self.position_of(agg.id, agg.version) or self.app.max_position()
             return LayerImported(id=agg.id, code=code, created=False, unchanged=True, position=position)
 
-    def import_features(self, actor: Actor, request_id: str, features: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    def import_features(self, by: Invocation, command: ImportFeatures) -> FeaturesImported:
         """A GeoJSON FeatureCollection's features, each `properties.layer` ∈ zone | assessment_area.
         Each feature is its own command: a bad one is reported by index and rule, the others go in."""
         counts = {"created": 0, "replaced": 0, "unchanged": 0, "rejected": 0}
         errors: list[dict[str, Any]] = []
-        for i, feature in enumerate(features):
+        for i, feature in enumerate(command.features):
             try:
-                layer, fields = feature_fields(feature)
-                by = Invocation(actor, f"{request_id}-{i}")
+                layer, fields = feature_fields(dict(feature))
+                one = Invocation(by.actor, f"{by.request_id}-{i}")
                 if layer == "zone":
-                    result = self.import_zone(by, ImportZone(**fields))
+                    result = self.import_zone(one, ImportZone(**fields))
                 else:
-                    result = self.import_assessment_area(by, ImportAssessmentArea(**fields))
+                    result = self.import_assessment_area(one, ImportAssessmentArea(**fields))
             except InvalidValue as exc:
                 counts["rejected"] += 1
                 errors.append({"feature": i, "field": exc.field, "rule": exc.rule, "message": exc.message})
@@ -116,7 +123,7 @@ class BlueprintService(Service):
                 errors.append({"feature": i, "field": "", "rule": type(exc).__name__, "message": str(exc)})
                 continue
             counts["unchanged" if result.unchanged else "created" if result.created else "replaced"] += 1
-        return {"counts": counts, "errors": errors}
+        return FeaturesImported(counts, errors)
 
 
 def feature_fields(feature: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -21,7 +21,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from application.base import Service, rely_on
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.catalogue import FlowPublished, FlowRetired, PublishFlow, RetireFlow
 from application.policy import Actor, authorize
 from domain.catalog import CATALOG, Item
 from domain.catalog.definition import check_definition, parse_version
@@ -311,19 +312,12 @@ class CatalogueService(Service):
     def pins(self) -> Pins:
         return Pins(self.find, self.memory)
 
-    def publish(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        region_code: str,
-        flow_type: int,
-        definition: dict[str, Any],
-    ) -> dict[str, Any]:
+    def publish(self, by: Invocation, command: PublishFlow) -> FlowPublished:
         """流程发布 — a new version of the flow of this type at this region (the first creates it)."""
+        actor, region_code, flow_type = by.actor, command.region_code, command.flow_type
         authorize(actor, "catalogue.publish")
-        items = definition.get("items") if isinstance(definition, dict) else None
+        definition = dict(command.definition)
+        items = definition.get("items")
         for item in items if isinstance(items, list) else []:
             if isinstance(item, dict):  # an edition another process published: its items and licence types
                 know_item(self.app, self.position_of, str(item.get("code")))
@@ -341,7 +335,7 @@ class CatalogueService(Service):
             response = {"id": str(process.id), "code": process.code, "version": checked["version"]}
             return [process], response
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return FlowPublished.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def published(self, meta: Meta, region_code: str, flow_type: int, checked: dict[str, Any]) -> Process:
         """The flow's Process with this checked definition published (not saved: the caller saves)."""
@@ -376,20 +370,19 @@ class CatalogueService(Service):
         process.publish_version(meta, definition)
         return process
 
-    def retire(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, code: str, reason: str
-    ) -> dict[str, Any]:
+    def retire(self, by: Invocation, command: RetireFlow) -> FlowRetired:
         """流程停用 — the flow takes no new cases (the flows above it apply again)."""
+        actor, code = by.actor, command.code
         authorize(actor, "catalogue.retire")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             process = self.pins.process(code)
             if process is None:
                 raise NotFound(f"flow {code} has not been published")
-            process.retire(meta, reason)
+            process.retire(meta, command.reason)
             return [process], {"id": str(process.id), "code": code}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return FlowRetired.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def seed(self, request_id: str = "catalogue-seed") -> list[str]:
         """Record the seed (version 1.0) of every provincial flow not yet in the log; idempotent."""

@@ -33,7 +33,9 @@ from eventsourcing.utils import get_topic
 from application.archives import ArchiveService
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.archives import ArchiveOutcome, TransferArchive
+from application.commands.deliveries import DeliveryOutcome, RequeueDelivery
 from application.policy import Actor, authorize
 from application.ports import DeliveryError, Sender
 from domain.approvals.case import Case
@@ -291,22 +293,21 @@ class DeliveryService(Service):
 
     # --- operators --------------------------------------------------------------------------
 
-    def requeue(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, message_id: UUID, reason: str
-    ) -> dict[str, Any]:
+    def requeue(self, by: Invocation, command: RequeueDelivery) -> DeliveryOutcome | ArchiveOutcome:
         """重新推送 — a dead letter back in the outbox; for an archive transfer, a new transfer request."""
+        actor, message_id = by.actor, command.message_id
         authorize(actor, "delivery.requeue")
         if self.find(Delivery, message_id) is None:
             if self.archives is not None and self.find(ArchivePackage, message_id) is not None:
-                return self.archives.transfer(actor, request_id, key, message_id)
+                return self.archives.transfer(by, TransferArchive(message_id))
             raise NotFound("delivery not found")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             delivery = self.load(Delivery, message_id, "delivery")
-            delivery.requeue(meta, reason)
+            delivery.requeue(meta, command.reason)
             return [delivery], _view(delivery)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DeliveryOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
 
 def _view(delivery: Delivery) -> dict[str, Any]:

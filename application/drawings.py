@@ -9,7 +9,17 @@ from typing import Any
 from uuid import UUID
 
 from application.base import Service
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.drawings import (
+    ApproveDrawings,
+    CheckDrawingFiles,
+    CommentSheet,
+    DeliverDrawings,
+    DrawingFilesChecked,
+    DrawingSetOutcome,
+    RequestDrawingRevision,
+    ReviseDrawings,
+)
 from application.policy import Actor, authorize
 from domain.approvals.case import Case
 from domain.industry.drawings import (
@@ -68,27 +78,17 @@ class DrawingService(Service):
         except ValueError:
             return None
 
-    def deliver(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        *,
-        case_id: UUID,
-        discipline: str,
-        design_institute: str,
-        institute_uscc: str,
-        sheets: list[dict[str, Any]],
-        signing_request_id: UUID,
-    ) -> dict[str, Any]:
+    def deliver(self, by: Invocation, command: DeliverDrawings) -> DrawingSetOutcome:
         """图纸交付: version 1 of a discipline's set for a case."""
+        actor, case_id, discipline = by.actor, command.case_id, command.discipline
+        design_institute = command.design_institute
         case = self.load(Case, case_id, "case")
         authorize(actor, "drawings.deliver", owner_org=case.applicant_org, region_code=case.region_code)
         check_discipline(discipline)
         if not design_institute.strip():
             raise InvalidValue("design_institute", "the design institute's name is required", "required")
-        uscc = validate_uscc(institute_uscc, "institute_uscc")
-        checked = check_sheets(sheets)
+        uscc = validate_uscc(command.institute_uscc, "institute_uscc")
+        checked = check_sheets([dict(s) for s in command.sheets])
         digest = set_hash(discipline, checked)
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
@@ -105,75 +105,53 @@ class DrawingService(Service):
                 institute_uscc=uscc,
                 sheets=checked,
                 set_hash=digest,
-                **self._signed(signing_request_id, digest, uscc),
+                **self._signed(command.signing_request_id, digest, uscc),
             )
             return [drawings], _view(drawings)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DrawingSetOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def comment(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        set_id: UUID,
-        *,
-        sheet_number: str,
-        comment: str,
-    ) -> dict[str, Any]:
+    def comment(self, by: Invocation, command: CommentSheet) -> DrawingSetOutcome:
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            drawings = self._set(actor, "drawings.review", set_id)
-            drawings.comment(meta, sheet_number, comment)
+            drawings = self._set(by.actor, "drawings.review", command.set_id)
+            drawings.comment(meta, command.sheet_number, command.comment)
             return [drawings], _view(drawings)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DrawingSetOutcome.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def request_revision(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, set_id: UUID, *, reason: str
-    ) -> dict[str, Any]:
+    def request_revision(self, by: Invocation, command: RequestDrawingRevision) -> DrawingSetOutcome:
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            drawings = self._set(actor, "drawings.review", set_id)
-            drawings.request_revision(meta, reason)
+            drawings = self._set(by.actor, "drawings.review", command.set_id)
+            drawings.request_revision(meta, command.reason)
             return [drawings], _view(drawings)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DrawingSetOutcome.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def revise(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        set_id: UUID,
-        *,
-        sheets: list[dict[str, Any]],
-        signing_request_id: UUID,
-    ) -> dict[str, Any]:
+    def revise(self, by: Invocation, command: ReviseDrawings) -> DrawingSetOutcome:
         """图纸修改版交付: a new version superseding the current one, signed again."""
-        checked = check_sheets(sheets)
+        checked = check_sheets([dict(s) for s in command.sheets])
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            drawings = self._set(actor, "drawings.deliver", set_id)
+            drawings = self._set(by.actor, "drawings.deliver", command.set_id)
             digest = set_hash(drawings.discipline, checked)
-            signed = self._signed(signing_request_id, digest, drawings.institute_uscc)
+            signed = self._signed(command.signing_request_id, digest, drawings.institute_uscc)
             drawings.revise(meta, sheets=checked, new_hash=digest, **signed)
             return [drawings], _view(drawings)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DrawingSetOutcome.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def approve(self, actor: Actor, request_id: str, key: IdempotencyKey | None, set_id: UUID) -> dict[str, Any]:
+    def approve(self, by: Invocation, command: ApproveDrawings) -> DrawingSetOutcome:
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            drawings = self._set(actor, "drawings.approve", set_id)
+            drawings = self._set(by.actor, "drawings.approve", command.set_id)
             drawings.approve(meta)
             return [drawings], _view(drawings)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DrawingSetOutcome.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
-    def check_files(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, set_id: UUID, files: list[dict[str, Any]]
-    ) -> dict[str, Any]:
+    def check_files(self, by: Invocation, command: CheckDrawingFiles) -> DrawingFilesChecked:
         """图纸一致性核验: each file as `{number, content}` (bytes) or `{number, sha256}`."""
         found: dict[str, str] = {}
-        for i, f in enumerate(files):
+        for i, f in enumerate(command.files):
             number = str(f.get("number", ""))
             if f.get("content") is not None:
                 found[number] = hashlib.sha256(f["content"]).hexdigest()
@@ -183,11 +161,11 @@ class DrawingService(Service):
                 raise InvalidValue(f"files.{i}", "give the file's content or its sha256", "required")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
-            drawings = self._set(actor, "drawings.check", set_id)
+            drawings = self._set(by.actor, "drawings.check", command.set_id)
             outcome = drawings.check_files(meta, found)
             return [drawings], {"id": str(drawings.id), **outcome}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DrawingFilesChecked.of(self.execute(self.meta(by.actor, by.request_id), by.actor, by.key, work))
 
     def get(self, actor: Actor, set_id: UUID) -> dict[str, Any]:
         return _view(self._set(actor, "read", set_id), full=True)

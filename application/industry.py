@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
 from application.base import Service
 from application.clock import Clock
-from application.idempotency import IdempotencyKey
+from application.commands import Invocation
+from application.commands.industry import (
+    ApproveDesign,
+    CorrectSurvey,
+    DesignApproved,
+    ModelSubmitted,
+    RecordSurvey,
+    SubmitModel,
+    SurveyOutcome,
+)
 from application.policy import Actor, authorize
 from application.ports import LicenceLookup
 from domain.blueprint.check import area_m2
@@ -67,19 +75,9 @@ class IndustryService(Service):
 
     # --- BIM 图审 ---------------------------------------------------------------------------
 
-    def submit_model(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        project_code: str,
-        *,
-        stage: str,
-        file_name: str,
-        data: bytes,
-        case_id: UUID | None = None,
-    ) -> dict[str, Any]:
+    def submit_model(self, by: Invocation, command: SubmitModel) -> ModelSubmitted:
         """BIM 模型报审: parse the IFC file, check it, compare a completion model with the approved design."""
+        actor, project_code, stage, data = by.actor, command.project_code, command.stage, command.data
         self._project(actor, "bim.submit", project_code)
         check_stage(stage)
         facts = self.parse(data)  # outside the transaction: parsing is the slow part
@@ -99,8 +97,8 @@ class IndustryService(Service):
                 meta,
                 model_id=model_id,
                 stage=stage,
-                case_id=str(case_id) if case_id else None,
-                file_name=file_name.strip()[:200] or "model.ifc",
+                case_id=str(command.case_id) if command.case_id else None,
+                file_name=command.file_name.strip()[:200] or "model.ifc",
                 file_sha256=sha,
                 file_size=len(data),
                 facts=facts.as_dict(),
@@ -109,18 +107,18 @@ class IndustryService(Service):
             )
             return [review], {"id": str(review.id), **_model_view(review.models[model_id])}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return ModelSubmitted.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def approve_design(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, project_code: str, model_id: str
-    ) -> dict[str, Any]:
+    def approve_design(self, by: Invocation, command: ApproveDesign) -> DesignApproved:
+        actor, project_code, model_id = by.actor, command.project_code, command.model_id
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             self._project(actor, "bim.approve-design", project_code)
             review = self.load(BimReview, bim_review_id(project_code), f"BIM review of {project_code}")
             review.approve_design(meta, model_id)
             return [review], {"id": str(review.id), "approved_design": model_id}
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return DesignApproved.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def models(self, actor: Actor, project_code: str) -> dict[str, Any]:
         self._project(actor, "read", project_code)
@@ -135,76 +133,59 @@ class IndustryService(Service):
 
     # --- 联合测绘 ---------------------------------------------------------------------------
 
-    def _survey_fields(self, project: Project, review: BimReview | None, raw: dict[str, Any]) -> dict[str, Any]:
+    def _survey_fields(
+        self, project: Project, review: BimReview | None, given: RecordSurvey | CorrectSurvey
+    ) -> dict[str, Any]:
+        footprint = dict(given.footprint)
         footprint_area = JointSurvey.check_report(
-            str(raw["report_number"]), str(raw["report_sha256"]).lower(), raw["footprint"], project.region_code
+            str(given.report_number), str(given.report_sha256).lower(), footprint, project.region_code
         )
-        buildings = check_buildings(raw["buildings"], project.unit_works)
+        buildings = check_buildings([dict(b) for b in given.buildings], project.unit_works)
         facts = survey_facts(buildings)
         findings = check_planning(facts, self.conditions(project))
         if review is not None and review.approved is not None:
             findings += compare(Facts.of(review.approved["facts"]), facts, self.area_tolerance)
         return {
-            "report_number": str(raw["report_number"]).strip(),
-            "report_sha256": str(raw["report_sha256"]).lower(),
-            "surveyed_on": raw["surveyed_on"],
-            "footprint": raw["footprint"],
+            "report_number": str(given.report_number).strip(),
+            "report_sha256": str(given.report_sha256).lower(),
+            "surveyed_on": given.surveyed_on,
+            "footprint": footprint,
             "footprint_area_m2": footprint_area,
             "buildings": buildings,
             "findings": findings,
         }
 
-    def record_survey(
-        self,
-        actor: Actor,
-        request_id: str,
-        key: IdempotencyKey | None,
-        project_code: str,
-        *,
-        surveyor: str,
-        surveyor_uscc: str,
-        report_number: str,
-        report_sha256: str,
-        surveyed_on: date,
-        footprint: dict[str, Any],
-        buildings: list[dict[str, Any]],
-    ) -> dict[str, Any]:
+    def record_survey(self, by: Invocation, command: RecordSurvey) -> SurveyOutcome:
         """联合测绘成果: recorded once per project (a second record is 409: correct it instead)."""
+        actor, project_code, surveyor = by.actor, command.project_code, command.surveyor
         if not surveyor.strip():
             raise InvalidValue("surveyor", "the surveying agency's name is required", "required")
-        uscc = validate_uscc(surveyor_uscc, "surveyor_uscc")
-        raw = {
-            "report_number": report_number,
-            "report_sha256": report_sha256,
-            "surveyed_on": surveyed_on,
-            "footprint": footprint,
-            "buildings": buildings,
-        }
+        uscc = validate_uscc(command.surveyor_uscc, "surveyor_uscc")
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             project = self._project(actor, "survey.record", project_code)
             if self.exists(survey_id(project_code)):
                 raise Conflict(f"the joint survey of {project_code} is already recorded: correct it instead")
             review = self.find(BimReview, bim_review_id(project_code))
-            fields = self._survey_fields(project, review, raw)
+            fields = self._survey_fields(project, review, command)
             survey = JointSurvey.record(
                 meta, project_code=project_code, surveyor=surveyor.strip(), surveyor_uscc=uscc, **fields
             )
             return [survey], _survey_view(survey)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return SurveyOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def correct_survey(
-        self, actor: Actor, request_id: str, key: IdempotencyKey | None, project_code: str, *, reason: str, **raw: Any
-    ) -> dict[str, Any]:
+    def correct_survey(self, by: Invocation, command: CorrectSurvey) -> SurveyOutcome:
+        actor, project_code = by.actor, command.project_code
+
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             project = self._project(actor, "survey.record", project_code)
             survey = self.load(JointSurvey, survey_id(project_code), f"joint survey of {project_code}")
             review = self.find(BimReview, bim_review_id(project_code))
-            survey.correct(meta, reason=reason, **self._survey_fields(project, review, raw))
+            survey.correct(meta, reason=command.reason, **self._survey_fields(project, review, command))
             return [survey], _survey_view(survey)
 
-        return self.execute(self.meta(actor, request_id), actor, key, work)
+        return SurveyOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
     def survey(self, actor: Actor, project_code: str) -> dict[str, Any] | None:
         self._project(actor, "read", project_code)

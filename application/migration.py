@@ -32,6 +32,8 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from application.base import Service
+from application.commands import Invocation
+from application.commands.migration import MigrateProjects
 from application.policy import LICENCE_ISSUER, Actor, authorize, department_org
 from application.project_import import OPTIONAL, REQUIRED, parse_row
 from application.projects import ProjectService
@@ -143,15 +145,9 @@ class MigrationService(Service):
         self.projects = projects
         self.keys = keys
 
-    def migrate(
-        self,
-        actor: Actor,
-        official: str,
-        request_id: str,
-        path: Path,
-        rows: list[tuple[int, dict[str, str]]],
-    ) -> MigrationReport:
+    def migrate(self, by: Invocation, command: MigrateProjects) -> MigrationReport:
         """在建工程迁移 of the rows read from `path` (its name and SHA-256 are the provenance)."""
+        actor, request_id, official, path, rows = by.actor, by.request_id, command.official, command.path, command.rows
         authorize(actor, "project.generate", region_code="460000")
         authorize(actor, "licence.issue", region_code="460000")
         if not official.strip():
@@ -163,7 +159,7 @@ class MigrationService(Service):
             plan.reset(meta)
             for number, cells in rows:
                 try:
-                    plan.row(number, cells)
+                    plan.row(number, dict(cells))
                 except _RowError as exc:
                     report.errors.append(
                         {"row": number, "column": exc.column, "rule": exc.rule, "message": exc.message}

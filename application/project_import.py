@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from application.commands import Invocation
+from application.commands.migration import ImportProjects
 from application.commands.projects import GenerateProject
-from application.policy import Actor
 from application.projects import ProjectService
 from domain.projects import Project, project_id
 from domain.shared.codes import validate_project_code
@@ -119,17 +119,16 @@ def parse_row(cells: dict[str, str]) -> dict[str, Any]:
 
 def import_projects(
     service: ProjectService,
-    actor: Actor,
-    request_id: str,
-    rows: Iterable[tuple[int, dict[str, str]]],
+    by: Invocation,
+    command: ImportProjects,
     progress: Callable[[Iterable[Any]], Iterable[Any]] = lambda it: it,
 ) -> ImportReport:
     report = ImportReport()
     seen: dict[str, int] = {}
-    for number, cells in progress(list(rows)):
+    for number, cells in progress(list(command.rows)):
         report.rows += 1
         try:
-            fields = parse_row(cells)
+            fields = parse_row(dict(cells))
             code = validate_project_code(fields["code"], "code")
             if code in seen:
                 raise InvalidValue("code", f"the same code as row {seen[code]}", "duplicate_code_in_file")
@@ -137,8 +136,8 @@ def import_projects(
             if service.find(Project, project_id(code)) is not None:
                 report.unchanged += 1  # generated before (by an earlier run or online): nothing to write
                 continue
-            by = Invocation(actor, f"{request_id}-row{number}", occurred_at=fields.pop("occurred_at", None))
-            result = service.generate(by, GenerateProject(**fields))
+            row = Invocation(by.actor, f"{by.request_id}-row{number}", occurred_at=fields.pop("occurred_at", None))
+            result = service.generate(row, GenerateProject(**fields))
         except InvalidValue as exc:
             report.errors.append({"row": number, "field": exc.field, "rule": exc.rule, "message": exc.message})
             continue

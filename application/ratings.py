@@ -13,9 +13,13 @@ from uuid import UUID, uuid4
 from application.base import Service
 from application.commands import Invocation
 from application.commands.ratings import (
-    ActOnFeedback,
+    AnswerFeedback,
+    AssignFeedback,
+    CloseFeedback,
+    FeedbackAction,
     FeedbackOutcome,
     FeedbackSubmitted,
+    ListFeedback,
     RateCase,
     RatingOutcome,
     RecordFollowUp,
@@ -27,9 +31,9 @@ from application.supervision import acts_for_department
 from domain.approvals import Case
 from domain.catalog import CATALOG
 from domain.shared.codes import validate_region
-from domain.shared.errors import Conflict, Forbidden, InvalidValue, NotFound
+from domain.shared.errors import Conflict, Forbidden, InvalidValue
 from domain.shared.events import Meta
-from domain.supervision.feedback import ACTIONS, Feedback, ReporterKind
+from domain.supervision.feedback import Feedback, ReporterKind
 from domain.supervision.rating import Rating, rating_id
 
 
@@ -124,34 +128,31 @@ class FeedbackService(Service):
 
         return FeedbackSubmitted.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(self, by: Invocation, command: ActOnFeedback) -> FeedbackOutcome:
+    def act(self, by: Invocation, command: FeedbackAction) -> FeedbackOutcome:
         """跟踪督办 — list, assign, answer or close a report (domain/supervision/feedback.py).
 
         Supervisors list, assign and close in their region; the assigned department's officials
         (window clerk, reviewer, approver of that department, in the assigned region) answer."""
-        actor, feedback_id, action, body = by.actor, command.feedback_id, command.action, command.fields
-        if action not in ACTIONS:
-            raise NotFound(f"unknown feedback action {action}")
+        actor, feedback_id, action = by.actor, command.feedback_id, command.action
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             feedback = self.load(Feedback, feedback_id, f"feedback {feedback_id}")
-            if action == "answer":
+            if isinstance(command, AnswerFeedback):
                 region = feedback.assigned_region or feedback.region_code
                 authorize(actor, "feedback.answer", region_code=region)
                 department = feedback.assigned_department
                 if actor.role != "admin" and (department is None or not acts_for_department(actor, department)):
                     raise Forbidden(f"{actor.role} of {actor.org} may answer only what its department was assigned")
-                feedback.answer(meta, str(body.get("answer", "")), str(body.get("measures", "")))
-            else:
-                authorize(actor, f"feedback.{action}", region_code=feedback.region_code)
-                if action == "list":
-                    feedback.put_on_list(meta, str(body.get("note", "")))
-                elif action == "assign":
-                    feedback.assign(
-                        meta, str(body.get("department", "")), body.get("region_code"), str(body.get("note", ""))
-                    )
-                else:
-                    feedback.close(meta, str(body.get("outcome", "")), str(body.get("conclusion", "")))
+                feedback.answer(meta, command.answer, command.measures)
+                return [feedback], feedback.summary()
+            authorize(actor, f"feedback.{action}", region_code=feedback.region_code)
+            match command:
+                case ListFeedback(note=note):
+                    feedback.put_on_list(meta, note)
+                case AssignFeedback(department=department, region_code=region_code, note=note):
+                    feedback.assign(meta, department, region_code, note)
+                case CloseFeedback(outcome=outcome, conclusion=conclusion):
+                    feedback.close(meta, outcome, conclusion)
             return [feedback], feedback.summary()
 
         return FeedbackOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))

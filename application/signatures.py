@@ -29,7 +29,14 @@ from application.commands.seals import (
     SealRegistered,
     SuspendSeal,
 )
-from application.commands.signing import AddSignature, RequestSigning, SignatureAdded, SigningRequested
+from application.commands.signing import (
+    AddSignature,
+    CodeIssued,
+    IssueSigningCode,
+    RequestSigning,
+    SignatureAdded,
+    SigningRequested,
+)
 from application.commands.verification import VerificationOutcome, VerifySignatures
 from application.mobile_codes import CodeDispatcher, CodeMessage
 from application.mobile_codes import CodeSender as CodeSender  # the port, where it always was
@@ -148,9 +155,10 @@ class SigningService(Service):
 
         return SigningRequested.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def issue_code(self, actor: Actor, request_id: str, signing_request_id: UUID) -> dict[str, Any]:
+    def issue_code(self, by: Invocation, command: IssueSigningCode) -> CodeIssued:
         """移动签章: text the signer a fresh one-time code (replacing any earlier one) to the number the
         request names; one attempt now, retries in the background until the code expires."""
+        actor, request_id, signing_request_id = by.actor, by.request_id, command.signing_request_id
         authorize(actor, "signing.sign")
         codes = self.codes
         if codes is None:
@@ -183,7 +191,7 @@ class SigningService(Service):
         )
         outcome = codes.submit(message, request_id)
         result = {**result, "delivery": outcome.state, "attempts": outcome.attempts}
-        return {**result, "code": code} if self.reveal_codes else result
+        return CodeIssued.of({**result, "code": code} if self.reveal_codes else result)
 
     def sign(self, by: Invocation, command: AddSignature) -> SignatureAdded:
         """The actor signs as a party of the request, with the seal's key from the store."""

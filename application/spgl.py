@@ -23,6 +23,8 @@ from eventsourcing.persistence import IntegrityError
 
 from application.base import Service
 from application.clock import Clock
+from application.commands import Invocation
+from application.commands.spgl import ImportSpglTables, RecordSpglUpload, SpglImported, SpglUploadRecorded
 from application.policy import Actor, authorize
 from application.ports import SpglKeys
 from domain.exchange import spgl
@@ -72,8 +74,9 @@ class SpglService(Service):
         super().__init__(app, clock, position_of)
         self.exchange = exchange
 
-    def import_tables(self, actor: Actor, request_id: str, source_system: str, tables: Rows) -> dict[str, Any]:
+    def import_tables(self, by: Invocation, command: ImportSpglTables) -> SpglImported:
         """Import a dump; the answer counts rows per table and lists every rejected row with its rule."""
+        actor, source_system, tables = by.actor, command.source_system, command.tables
         authorize(actor, "spgl.import")
         if not source_system.strip():
             raise InvalidValue("source_system", "name the system the rows come from", "required")
@@ -85,7 +88,7 @@ class SpglService(Service):
         done = self.find(SpglImport, import_id)
         if done is not None:
             return self._answer(done, unchanged=True)
-        meta = self.meta(actor, request_id, channel=Channel.IMPORT)
+        meta = self.meta(actor, by.request_id, channel=Channel.IMPORT)
         report = ImportReport()
         known = Known(self.exchange.known_keys())  # the keys of rows the store already holds, as of now
         pending: dict[UUID, Aggregate] = {}
@@ -152,24 +155,25 @@ class SpglService(Service):
         except IntegrityError:
             raise Conflict("another import changed the same rows meanwhile; run the import again") from None
 
-    def _answer(self, run: SpglImport, *, unchanged: bool) -> dict[str, Any]:
+    def _answer(self, run: SpglImport, *, unchanged: bool) -> SpglImported:
         position = self.position_of(run.id, run.version) or self.app.max_position()
-        return {
-            "id": str(run.id),
-            "position": position,
-            "unchanged": unchanged,
-            "source_system": run.source_system,
-            "digest": run.digest,
-            "counts": run.counts,
-            "rejected": sum(c["rejected"] for c in run.counts.values()),
-            "errors": run.errors,
-        }
+        return SpglImported(
+            id=run.id,
+            position=position,
+            unchanged=unchanged,
+            source_system=run.source_system,
+            digest=run.digest,
+            counts=run.counts,
+            rejected=sum(c["rejected"] for c in run.counts.values()),
+            errors=run.errors,
+        )
 
-    def record_upload(self, actor: Actor, request_id: str, results: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    def record_upload(self, by: Invocation, command: RecordSpglUpload) -> SpglUploadRecorded:
         """Record the national platform's answer for uploaded rows; the same answer again writes nothing."""
+        actor = by.actor
         authorize(actor, "spgl.export")
-        checked = check_upload_results(results)
-        meta = self.meta(actor, request_id, channel=Channel.IMPORT)
+        checked = check_upload_results(command.results)
+        meta = self.meta(actor, by.request_id, channel=Channel.IMPORT)
         upload = SpglUpload.record(meta, checked)
         if self.find(SpglUpload, upload.id) is None:
             self._save([upload])
@@ -177,7 +181,7 @@ class SpglService(Service):
         else:
             unchanged = True
         position = self.position_of(upload.id, 1) or self.app.max_position()
-        return {"id": str(upload.id), "position": position, "unchanged": unchanged, "rows": len(checked)}
+        return SpglUploadRecorded(id=upload.id, position=position, unchanged=unchanged, rows=len(checked))
 
     def export(self, actor: Actor, since: int = 0) -> dict[str, list[dict[str, str]]]:
         """The rows of every table after log position `since` (0: all, with the catalogue's flows)."""

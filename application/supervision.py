@@ -20,10 +20,15 @@ from application.clock import Clock
 from application.commands import Invocation
 from application.commands.supervision import (
     AcknowledgeWarning,
-    ActOnInquiry,
+    CloseInquiry,
     CloseWarning,
+    InquiryAction,
     InquiryOutcome,
     OpenInquiry,
+    RecordExplanation,
+    RecordFinding,
+    RecordSanction,
+    RequestExplanation,
     WarningDisposed,
 )
 from application.policy import Actor, authorize
@@ -31,7 +36,7 @@ from application.ports import WarningLookup
 from domain.shared.errors import Forbidden, InvalidValue, NotFound
 from domain.shared.events import Meta
 from domain.supervision import Inquiry, WarningDisposition, warning_disposition_id
-from domain.supervision.inquiry import ACTIONS, dispatch, validate_department
+from domain.supervision.inquiry import validate_department
 from infrastructure.log import GongjianApplication
 
 DEPARTMENT_OFFICIALS = frozenset({"reviewer", "approver"})
@@ -112,19 +117,30 @@ class SupervisionService(Service):
 
         return InquiryOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(self, by: Invocation, command: ActOnInquiry) -> InquiryOutcome:
-        actor, inquiry_id, action, body = by.actor, command.inquiry_id, command.action, dict(command.fields)
-        if action not in ACTIONS:
-            raise NotFound(f"unknown inquiry action {action}")
+    def act(self, by: Invocation, command: InquiryAction) -> InquiryOutcome:
+        """One of the inquiry's steps: request or record an explanation, a finding, a sanction, close."""
+        actor, inquiry_id, action = by.actor, command.inquiry_id, command.action
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             inquiry = self.load(Inquiry, inquiry_id, f"inquiry {inquiry_id}")
             authorize(actor, f"inquiry.{action}", region_code=inquiry.region_code)
-            if action == "record-explanation" and actor.role in DEPARTMENT_OFFICIALS:
-                department = validate_department(str(body.get("department", "")))
-                if not acts_for_department(actor, department):
-                    raise Forbidden(f"{actor.role} of {actor.org} may explain only for its own department")
-            dispatch(inquiry, action, meta, body)
+            match command:
+                case RequestExplanation(department=department, deadline=deadline, questions=questions):
+                    inquiry.request_explanation(meta, department, deadline, list(questions))
+                case RecordExplanation(department=department, explanation=explanation):
+                    own = actor.role not in DEPARTMENT_OFFICIALS or acts_for_department(
+                        actor, validate_department(department)
+                    )
+                    if not own:
+                        raise Forbidden(f"{actor.role} of {actor.org} may explain only for its own department")
+                    inquiry.record_explanation(meta, department, explanation)
+                case RecordFinding(finding=finding, summary=summary):
+                    inquiry.record_finding(meta, finding, summary)
+                case RecordSanction():
+                    c = command
+                    inquiry.record_sanction(meta, c.sanction_type, c.target, c.decision_number, c.detail)
+                case CloseInquiry(conclusion=conclusion):
+                    inquiry.close(meta, conclusion)
             return [inquiry], {"id": str(inquiry.id), "status": inquiry.phase.value}
 
         return InquiryOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))

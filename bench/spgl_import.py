@@ -15,6 +15,8 @@ import uuid
 import psycopg
 
 from application.bootstrap import bootstrap
+from application.commands import Invocation
+from application.commands.spgl import ImportSpglTables
 from application.policy import Actor
 from infrastructure.db import DatabaseURL
 from infrastructure.settings import Settings
@@ -56,14 +58,12 @@ def run(url: str, projects: int) -> None:
             ("overlapping", {t: list(reversed(rows)) for t, rows in dump.tables.items()}),
         ):
             started = time.perf_counter()
-            result = c.spgl.import_tables(CITY, f"bench-{label}", "haikou", tables)
+            result = c.spgl.import_tables(Invocation(CITY, f"bench-{label}"), ImportSpglTables("haikou", tables))
             seconds = time.perf_counter() - started
             # the same dump again answers the first import's record: it wrote nothing itself
-            counts = result["counts"].values()
-            written = (
-                0 if result["unchanged"] else sum(v["imported"] + v["corrected"] + v["invalidated"] for v in counts)
-            )
-            timed.append((label, seconds, written, result["rejected"]))
+            counts = result.counts.values()
+            written = 0 if result.unchanged else sum(v["imported"] + v["corrected"] + v["invalidated"] for v in counts)
+            timed.append((label, seconds, written, result.rejected))
         started = time.perf_counter()
         exported = c.spgl.export(CITY)
         export_s = time.perf_counter() - started

@@ -8,7 +8,7 @@ from typing import Any
 
 from application.commands import Invocation
 from application.commands.cases import ActOnCase, BackEnterCase, CaseOutcome, SubmitCase
-from application.commands.catalogue import EditionPublished, PublishCatalogueEdition
+from application.commands.catalogue import EditionPublished, FlowPublished, PublishCatalogueEdition, PublishFlow
 from application.commands.projects import (
     GenerateProject,
     LinkParcel,
@@ -194,15 +194,9 @@ class Planner(Supervision):
         for stage in definition["stages"]:
             stage["limit_days"] = HAIKOU_STAGE_LIMITS.get(stage["stage"], stage["limit_days"])
 
-        def publish() -> dict[str, Any]:
-            return self.c.catalogue.publish(
-                self.actors.admin,
-                self.request_id(),
-                None,
-                region_code=region,
-                flow_type=flow_type,
-                definition=definition,
-            )
+        def publish() -> FlowPublished:
+            command = PublishFlow(region, flow_type, definition)
+            return self.c.catalogue.publish(Invocation(self.actors.admin, self.request_id()), command)
 
         self.add(self.oversight, at, publish)
 

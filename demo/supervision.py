@@ -18,8 +18,8 @@ from application.commands.ratings import (
     SubmitFeedback,
 )
 from application.commands.supervision import (
+    INQUIRY_ACTIONS,
     AcknowledgeWarning,
-    ActOnInquiry,
     InquiryOutcome,
     OpenInquiry,
     WarningDisposed,
@@ -509,7 +509,7 @@ class Supervision(PlannerBase):
 
     def inquiry_act(self, actor: Actor, held: Held, action: str, body: dict[str, Any]) -> Run:
         return lambda: self.c.supervision.act(
-            Invocation(actor, self.request_id()), ActOnInquiry(held.uuid(), action, body)
+            Invocation(actor, self.request_id()), INQUIRY_ACTIONS[action](held.uuid(), **body)
         )
 
 

@@ -406,25 +406,28 @@ def import_spgl(
     """共享交换导入 — valid rows become events (channel import); rejected rows are listed by rule."""
     import uuid
 
+    from application.commands import Invocation
+    from application.commands.spgl import ImportSpglTables
     from application.policy import Actor
     from infrastructure.spgl_files import read_dump
 
     container = _container()
     try:
         actor = Actor(CLI_INTEGRATION, "integration", source, "460000", "数据共享交换")
-        result = container.spgl.import_tables(actor, f"cli-{uuid.uuid4()}", source, read_dump(folder))
+        by = Invocation(actor, f"cli-{uuid.uuid4()}")
+        result = container.spgl.import_tables(by, ImportSpglTables(source, read_dump(folder)))
         table = Table("table", "rows", "imported", "corrected", "invalidated", "unchanged", "rejected")
-        for name, c in result["counts"].items():
+        for name, c in result.counts.items():
             table.add_row(
                 name, *(str(c[k]) for k in ("rows", "imported", "corrected", "invalidated", "unchanged", "rejected"))
             )
         console.print(table)
         by_rule: dict[str, int] = {}
-        for err in result["errors"]:
+        for err in result.errors:
             by_rule[err["rule"]] = by_rule.get(err["rule"], 0) + 1
         for rule, n in sorted(by_rule.items()):
             console.print(f"rejected by {rule}: {n}")
-        console.print(f"import {result['id']}{' (already imported: nothing written)' if result['unchanged'] else ''}")
+        console.print(f"import {result.id}{' (already imported: nothing written)' if result.unchanged else ''}")
     finally:
         container.close()
 
@@ -437,17 +440,20 @@ def import_blueprint(
     import json
     import uuid
 
+    from application.commands import Invocation
+    from application.commands.blueprint import ImportFeatures
     from application.policy import Actor
 
     container = _container()
     try:
         actor = Actor(CLI_ADMIN, "admin", "gongjian", "460000", "一张蓝图导入")
         collection = json.loads(file.read_text(encoding="utf-8"))
-        result = container.blueprint.import_features(actor, f"cli-{uuid.uuid4()}", collection.get("features", []))
-        console.print(", ".join(f"{k} {v}" for k, v in result["counts"].items()))
-        for err in result["errors"]:
+        command = ImportFeatures(collection.get("features", []))
+        result = container.blueprint.import_features(Invocation(actor, f"cli-{uuid.uuid4()}"), command)
+        console.print(", ".join(f"{k} {v}" for k, v in result.counts.items()))
+        for err in result.errors:
             console.print(f"  feature {err['feature']}: {err['field']} {err['rule']}: {err['message']}")
-        if result["errors"]:
+        if result.errors:
             raise typer.Exit(code=1)
     finally:
         container.close()
@@ -468,6 +474,8 @@ def import_projects(
 
     from rich.progress import track
 
+    from application.commands import Invocation
+    from application.commands.migration import ImportProjects
     from application.policy import Actor
     from application.project_import import import_projects as run_import
     from application.project_import import read_rows
@@ -487,9 +495,8 @@ def import_projects(
             raise typer.Exit(code=2) from None
         report = run_import(
             container.projects,
-            actor,
-            f"cli-{uuid.uuid4()}",
-            rows,
+            Invocation(actor, f"cli-{uuid.uuid4()}"),
+            ImportProjects(rows),
             progress=lambda it: track(it, description="导入项目", console=console),
         )
         console.print(
@@ -535,16 +542,16 @@ def export_uploaded(
     import json
     import uuid
 
+    from application.commands import Invocation
+    from application.commands.spgl import RecordSpglUpload
     from application.policy import Actor
 
     container = _container()
     try:
         actor = Actor(CLI_INTEGRATION, "integration", "gongjian", "460000", "数据共享交换")
         results = json.loads(file.read_text(encoding="utf-8"))
-        r = container.spgl.record_upload(actor, f"cli-{uuid.uuid4()}", results)
-        console.print(
-            f"{r['rows']} results {'already recorded' if r['unchanged'] else 'recorded'} (position {r['position']})"
-        )
+        r = container.spgl.record_upload(Invocation(actor, f"cli-{uuid.uuid4()}"), RecordSpglUpload(results))
+        console.print(f"{r.rows} results {'already recorded' if r.unchanged else 'recorded'} (position {r.position})")
     finally:
         container.close()
 

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 
 from application.bootstrap import Container
+from application.commands import Invocation
+from application.commands.migration import MigrateProjects
 from application.migration import MigrationService, check_header, is_migration, read_table
 from application.policy import Actor
 from domain.shared.errors import DomainError, InvalidValue
@@ -42,7 +44,8 @@ def migrate_file(path: Path, official: str, console: Console, container_of: Call
     try:
         service = MigrationService(container.projects, container.licences.keys)
         try:
-            report = service.migrate(MIGRATOR, official, f"cli-{uuid.uuid4()}", path, rows)
+            by = Invocation(MIGRATOR, f"cli-{uuid.uuid4()}")
+            report = service.migrate(by, MigrateProjects(official, path, rows))
         except DomainError as exc:
             console.print(f"[red]{exc}[/red]")
             raise typer.Exit(code=2) from None

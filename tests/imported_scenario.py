@@ -26,6 +26,7 @@ from typing import Any
 
 from application.commands import Invocation
 from application.commands.exchange import ReportExternalRecord
+from application.commands.spgl import ImportSpglTables
 from domain.exchange import spgl
 from domain.shared.codes import USCC_ALPHABET, uscc_check_char
 
@@ -287,8 +288,8 @@ def run(s: Scenario, url: str) -> dict[str, Any]:
     city = Actor("haikou-system", "integration", "460100-gongjian", "460100", "海口市工建系统")
     c = bootstrap(Settings(database_url=url, jwt_secret=JWT_SECRET, wait_timeout_s=5))
     try:
-        result = c.spgl.import_tables(city, "scenario", "haikou", s.tables)
-        assert {e["rule"] for e in result["errors"]} <= {"R2", "R3"}, result["errors"][:3]  # planted W9/W10
+        result = c.spgl.import_tables(Invocation(city, "scenario"), ImportSpglTables("haikou", s.tables))
+        assert {e["rule"] for e in result.errors} <= {"R2", "R3"}, result.errors[:3]  # planted W9/W10
         if any(reason.startswith("W6.open") for reason in s.planted):
             c.automation.ticker.tick()  # the log's day (the clock's today) for the time-driven W6
         for n, record in enumerate(s.certificates):

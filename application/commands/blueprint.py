@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -62,3 +63,20 @@ class LayerImported(Outcome):
 class LayerRetired(Outcome):
     id: UUID
     code: str
+
+
+@dataclass(frozen=True)
+class ImportFeatures:
+    """一张蓝图导入 — a GeoJSON FeatureCollection's features, each `properties.layer` ∈ zone |
+    assessment_area; each feature is one `ImportZone` or `ImportAssessmentArea` of its own."""
+
+    features: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class FeaturesImported:
+    """Per feature, not one command's answer (so no `Outcome`: no one position): how many were created,
+    replaced, unchanged or rejected, and each rejected one by index, field and rule."""
+
+    counts: dict[str, int]
+    errors: list[dict[str, Any]]

@@ -1,4 +1,5 @@
-"""事项库 commands (application/catalogue_editions.py `CatalogueEditionService`)."""
+"""事项库 commands (application/catalogue_editions.py `CatalogueEditionService`) and the flows' (流程:
+application/catalogue.py `CatalogueService`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,39 @@ class PublishCatalogueEdition:
     tables: Mapping[str, Any]
     sha256: str | None = None
     file_name: str = ""
+
+
+@dataclass(frozen=True)
+class PublishFlow:
+    """流程发布 — a new version of the flow of this type at this region (the first creates it); the
+    complete definition, as docs/catalogue.md describes it (domain/catalog/definition.py checks it)."""
+
+    region_code: str
+    flow_type: int
+    definition: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RetireFlow:
+    """流程停用 — the flow takes no new cases (the flows above it apply again)."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowPublished(Outcome):
+    """The flow's Process, its code and the version published."""
+
+    id: UUID
+    code: str
+    version: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowRetired(Outcome):
+    id: UUID
+    code: str
 
 
 @dataclass(frozen=True, kw_only=True)

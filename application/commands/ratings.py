@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import ClassVar
 from uuid import UUID
 
 from application.commands import Outcome
@@ -55,13 +55,55 @@ class SubmitFeedback:
     reporter_kind: str | None = None  # None: applicant for applicants, experience_officer for supervisors
 
 
-@dataclass(frozen=True)
-class ActOnFeedback:
-    """跟踪督办 — list, assign, answer or close a report, with its body's fields."""
+# 跟踪督办: a report's steps, one dataclass each (`action`: domain/supervision/feedback.py ACTIONS),
+# taken by `FeedbackService.act`
 
+
+@dataclass(frozen=True)
+class ListFeedback:
+    """反馈登记 — put the report on the list to follow up."""
+
+    action: ClassVar[str] = "list"
     feedback_id: UUID
-    action: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AssignFeedback:
+    """反馈交办 — ask a department (of `region_code`, None: the report's region) to answer."""
+
+    action: ClassVar[str] = "assign"
+    feedback_id: UUID
+    department: str
+    region_code: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AnswerFeedback:
+    """反馈答复 — the assigned department's answer."""
+
+    action: ClassVar[str] = "answer"
+    feedback_id: UUID
+    answer: str
+    measures: str = ""
+
+
+@dataclass(frozen=True)
+class CloseFeedback:
+    """反馈办结 — close the report with its outcome (domain/supervision/feedback.py Outcome value)."""
+
+    action: ClassVar[str] = "close"
+    feedback_id: UUID
+    outcome: str
+    conclusion: str
+
+
+FeedbackAction = ListFeedback | AssignFeedback | AnswerFeedback | CloseFeedback
+# the command of each action name (the REST route of each action builds its own)
+FEEDBACK_ACTIONS: dict[str, type[FeedbackAction]] = {
+    c.action: c for c in (ListFeedback, AssignFeedback, AnswerFeedback, CloseFeedback)
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -45,3 +45,24 @@ class SignatureAdded(Outcome):
     completed: bool
     pending: list[dict[str, Any]]
     signatures: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class IssueSigningCode:
+    """移动签章 — a fresh one-time code texted to the caller as a signer of the request. Not keyed: each
+    asks for a new code (an `Invocation`'s key is not used)."""
+
+    signing_request_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeIssued(Outcome):
+    """The code's expiry, the masked number it went to (null: none on the request) and its SMS delivery
+    after the first attempt; `code` itself only in development mode (`reveal_codes`)."""
+
+    id: UUID
+    expires_at: str
+    sent_to: str | None
+    delivery: str
+    attempts: int
+    code: str | None = None

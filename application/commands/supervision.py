@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
 from uuid import UUID
 
 from application.commands import Outcome
@@ -37,13 +38,67 @@ class OpenInquiry:
     region_code: str | None = None
 
 
-@dataclass(frozen=True)
-class ActOnInquiry:
-    """One of an inquiry's steps (domain/supervision/inquiry.py ACTIONS) with its body's fields."""
+# an inquiry's steps, one dataclass each (`action`: domain/supervision/inquiry.py ACTIONS), taken by
+# `SupervisionService.act`
 
+
+@dataclass(frozen=True)
+class RequestExplanation:
+    """要求说明 — the department explains by the deadline (a later business day)."""
+
+    action: ClassVar[str] = "request-explanation"
     inquiry_id: UUID
-    action: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    department: str
+    deadline: date
+    questions: Sequence[str]
+
+
+@dataclass(frozen=True)
+class RecordExplanation:
+    """情况说明 — a department asked answers."""
+
+    action: ClassVar[str] = "record-explanation"
+    inquiry_id: UUID
+    department: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RecordFinding:
+    """调查结论 — violation_confirmed, justified or false_alarm."""
+
+    action: ClassVar[str] = "record-finding"
+    inquiry_id: UUID
+    finding: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class RecordSanction:
+    """问责处理 — after a confirmed violation."""
+
+    action: ClassVar[str] = "record-sanction"
+    inquiry_id: UUID
+    sanction_type: str
+    target: str
+    decision_number: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CloseInquiry:
+    """问责结案."""
+
+    action: ClassVar[str] = "close"
+    inquiry_id: UUID
+    conclusion: str
+
+
+InquiryAction = RequestExplanation | RecordExplanation | RecordFinding | RecordSanction | CloseInquiry
+# the command of each action name (the REST route of each action builds its own)
+INQUIRY_ACTIONS: dict[str, type[InquiryAction]] = {
+    c.action: c for c in (RequestExplanation, RecordExplanation, RecordFinding, RecordSanction, CloseInquiry)
+}
 
 
 @dataclass(frozen=True, kw_only=True)

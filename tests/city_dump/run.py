@@ -16,6 +16,7 @@ from application.bootstrap import Container
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.exchange import ReportExternalRecord
+from application.commands.spgl import ImportSpglTables
 from application.policy import Actor
 from domain.exchange import spgl
 from projections.offline_warnings import OfflineWarnings
@@ -90,10 +91,13 @@ def feed(
         tables: dict[str, list[dict[str, Any]]] = {t: [] for t in spgl.ORDER}
         for row in payload:
             tables[row.table].append(row.fields)
-        result = c.spgl.import_tables(CITY_ACTOR, f"{tag}-batch-{n}", "haikou", {t: r for t, r in tables.items() if r})
+        result = c.spgl.import_tables(
+            Invocation(CITY_ACTOR, f"{tag}-batch-{n}"),
+            ImportSpglTables("haikou", {t: r for t, r in tables.items() if r}),
+        )
         fed.batches += 1
         fed.rows += len(payload)
-        for error in result["errors"]:
+        for error in result.errors:
             if any(error["local_key"] == k or error["local_key"].startswith(f"{k}-") for k in d.rejected):
                 fed.expected_errors += 1
             else:

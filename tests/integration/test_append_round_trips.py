@@ -16,6 +16,7 @@ import pytest
 from application.bootstrap import Container
 from application.commands import Invocation
 from application.commands.cases import ActOnCase
+from application.commands.catalogue import PublishFlow
 from application.commands.projects import MergeProject
 from application.policy import Actor
 from domain.shared.errors import IllegalTransition, PrerequisitesMissing
@@ -109,6 +110,6 @@ def test_an_item_version_only_a_newer_flow_has_is_received_under_it(two: tuple[C
     first, second = two
     project = generate(first)
     receive(first, project, "GJ-1-02")  # the first remembers the seed as the flow in force
-    second.catalogue.publish(ADMIN, "p", None, region_code="460000", flow_type=3, definition=version_2())
+    second.catalogue.publish(Invocation(ADMIN, "p"), PublishFlow("460000", 3, version_2()))
     case = receive(first, project, "GJ-1-02", item_version="1.1")  # R1 on the seed; not on version 2
     assert first.cases.get(case).pinned == ("GJ-LC-03", "2.0", "1.1")

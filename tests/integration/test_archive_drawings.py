@@ -16,6 +16,7 @@ from application.archive_drawings import read_drawing_files
 from application.archives import canonical, verify_package
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
+from application.commands.archives import GenerateArchive
 from application.commands.cases import ActOnCase
 from domain.archives import ArchivePackage
 from domain.ledger import digest
@@ -50,8 +51,8 @@ def test_a_drawing_changed_after_approval_is_named_by_the_package_verification(
     c.cases.act(Invocation(CLERK, "acc"), ActOnCase(case_id, "accept", {}))
     c.cases.act(Invocation(APPROVER, "ok"), ActOnCase(case_id, "approve", {"document_number": "琼规选-2026-001"}))
     c.engine.catch_up(["ledger"])
-    archived = c.archives.generate(APPROVER, "arc", None, case_id)
-    data = c.archives.store.get(c.archives.load(ArchivePackage, UUID(archived["id"]), "archive").location)
+    archived = c.archives.generate(Invocation(APPROVER, "arc"), GenerateArchive(case_id))
+    data = c.archives.store.get(c.archives.load(ArchivePackage, archived.id, "archive").location)
     # the files as approved (seed: JS-01 "plan v1", JS-02 "elevation v2"), in a folder per discipline
     folder = tmp_path / "drawings" / "architecture"
     folder.mkdir(parents=True)

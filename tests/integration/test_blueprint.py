@@ -18,6 +18,7 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
 from application.commands.blueprint import ImportAssessmentArea, ImportZone, RetireLayer
+from application.commands.migration import ImportProjects
 from application.commands.projects import GenerateProject, LinkParcel, MergeProject, SupplyLand
 from application.policy import Actor
 from application.project_import import import_projects, read_rows
@@ -243,7 +244,9 @@ def test_a_csv_of_historical_projects_imports_good_rows_reports_bad_ones_and_wri
         + _row(good[0]),  # row 8: the same code twice in one file
         encoding="utf-8",
     )
-    first = import_projects(container.projects, IMPORTER, "req-import", read_rows(path))
+    first = import_projects(
+        container.projects, Invocation(IMPORTER, "req-import"), ImportProjects(list(read_rows(path)))
+    )
     assert (first.rows, first.imported, first.unchanged) == (7, 2, 0)
     assert [(e["row"], e["rule"]) for e in first.errors] == [
         (4, "project_code_region"),
@@ -256,7 +259,9 @@ def test_a_csv_of_historical_projects_imports_good_rows_reports_bad_ones_and_wri
 
     # Step. The same file again: nothing new in the log, the same rows reported.
     written = container.app.max_position()
-    second = import_projects(container.projects, IMPORTER, "req-import-2", read_rows(path))
+    second = import_projects(
+        container.projects, Invocation(IMPORTER, "req-import-2"), ImportProjects(list(read_rows(path)))
+    )
     assert (second.imported, second.unchanged) == (0, 2)
     assert container.app.max_position() == written
     assert [(e["row"], e["rule"]) for e in second.errors] == [(e["row"], e["rule"]) for e in first.errors]

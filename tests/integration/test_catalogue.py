@@ -18,6 +18,7 @@ from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.catalogue import PublishFlow, RetireFlow
 from application.commands.forms import SubmitForm
 from application.commands.licences import IssueLicence, RevokeLicence
 from application.commands.projects import GenerateProject
@@ -102,8 +103,8 @@ def refused(call: Any) -> InvalidValue:
 
 def test_a_new_province_version_records_the_seed_first_and_keeps_both_versions(container: Container) -> None:
     c = container
-    result = c.catalogue.publish(ADMIN, "r1", None, region_code="460000", flow_type=3, definition=version_2())
-    assert (result["code"], result["version"]) == ("GJ-LC-03", "2.0")
+    result = c.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460000", 3, version_2()))
+    assert (result.code, result.version) == ("GJ-LC-03", "2.0")
     process = c.app.repository.get(process_id("GJ-LC-03"))
     assert isinstance(process, Process) and sorted(process.versions) == ["1.0", "2.0"]
     assert process.definition_at("1.0") == seed_definition(3)
@@ -113,13 +114,11 @@ def test_a_new_province_version_records_the_seed_first_and_keeps_both_versions(c
     assert (events[1].channel, events[1].actor_id) == (Channel.ONLINE, "admin-1")  # type: ignore[attr-defined]
     # Step: the same version again is refused; only admin may publish.
     assert (
-        refused(
-            lambda: c.catalogue.publish(ADMIN, "r2", None, region_code="460000", flow_type=3, definition=version_2())
-        ).rule
+        refused(lambda: c.catalogue.publish(Invocation(ADMIN, "r2"), PublishFlow("460000", 3, version_2()))).rule
         == "version_not_newer"
     )
     with pytest.raises(Forbidden):
-        c.catalogue.publish(CLERK, "r3", None, region_code="460000", flow_type=3, definition=version_2())
+        c.catalogue.publish(Invocation(CLERK, "r3"), PublishFlow("460000", 3, version_2()))
 
 
 def test_bad_catalogue_changes_are_refused_naming_the_rule(container: Container) -> None:
@@ -127,15 +126,15 @@ def test_bad_catalogue_changes_are_refused_naming_the_rule(container: Container)
     publish = c.catalogue.publish
     long_stage = version_2()
     long_stage["stages"][1]["limit_days"] = 60
-    bad = refused(lambda: publish(ADMIN, "r", None, region_code="460000", flow_type=3, definition=long_stage))
+    bad = refused(lambda: publish(Invocation(ADMIN, "r"), PublishFlow("460000", 3, long_stage)))
     assert (bad.field, bad.rule) == ("definition.stages.1.limit_days", "R4")
     # Step: a district flow without its city's flow of the same type (R6).
-    bad = refused(lambda: publish(ADMIN, "r", None, region_code="460106", flow_type=3, definition=version_2()))
+    bad = refused(lambda: publish(Invocation(ADMIN, "r"), PublishFlow("460106", 3, version_2())))
     assert (bad.field, bad.rule) == ("region_code", "R6")
     # Step: a prerequisite cycle is named.
     cyclic = version_2()
     next(i for i in cyclic["items"] if i["code"] == "GJ-1-02")["prerequisites"] = ["GJ-1-03"]
-    bad = refused(lambda: publish(ADMIN, "r", None, region_code="460000", flow_type=3, definition=cyclic))
+    bad = refused(lambda: publish(Invocation(ADMIN, "r"), PublishFlow("460000", 3, cyclic)))
     assert bad.rule == "prerequisite_cycle" and "GJ-1-02 → GJ-1-03 → GJ-1-02" in bad.message
     assert c.catalogue.pins.process("GJ-LC-03") is None  # nothing was recorded
 
@@ -143,13 +142,13 @@ def test_bad_catalogue_changes_are_refused_naming_the_rule(container: Container)
 def test_a_district_flow_maps_to_its_city_flow_and_then_applies_to_its_projects(container: Container) -> None:
     c = container
     city = version_2()
-    c.catalogue.publish(ADMIN, "r1", None, region_code="460100", flow_type=3, definition={**city, "version": "1.0"})
-    c.catalogue.publish(ADMIN, "r2", None, region_code="460108", flow_type=3, definition={**city, "version": "1.0"})
+    c.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460100", 3, {**city, "version": "1.0"}))
+    c.catalogue.publish(Invocation(ADMIN, "r2"), PublishFlow("460108", 3, {**city, "version": "1.0"}))
     project = generate(c)  # in 美兰区 460108
     case = c.cases.get(receive(c, project, "GJ-1-02"))
     assert case.pinned == (flow_code(3, "460108"), "1.0", "1.1")
     # Step: a county-level city maps to the province's (seed) flow: allowed without more.
-    c.catalogue.publish(ADMIN, "r3", None, region_code="469002", flow_type=3, definition={**city, "version": "1.0"})
+    c.catalogue.publish(Invocation(ADMIN, "r3"), PublishFlow("469002", 3, {**city, "version": "1.0"}))
 
 
 # --- pinning ---------------------------------------------------------------------------
@@ -161,7 +160,7 @@ def test_a_case_received_under_version_1_keeps_its_rules_after_version_2_is_publ
     old = receive(c, project, "GJ-1-02")
     assert c.cases.get(old).pinned == ("GJ-LC-03", "1.0", "1.0")
     # Step: version 2 promises GJ-1-02 in 3 working days instead of 5.
-    c.catalogue.publish(ADMIN, "r", None, region_code="460000", flow_type=3, definition=version_2())
+    c.catalogue.publish(Invocation(ADMIN, "r"), PublishFlow("460000", 3, version_2()))
     new = receive(c, project, "GJ-1-02")
     assert c.cases.get(new).pinned == ("GJ-LC-03", "2.0", "1.1")
     for case_id in (old, new):
@@ -339,11 +338,9 @@ def test_a_form_keeps_the_prerequisite_and_stage_rules(container: Container) -> 
 def test_the_catalogue_read_model_answers_every_version_and_rebuilds_to_the_same_rows(container: Container) -> None:
     c = container
     c.catalogue.seed()
-    c.catalogue.publish(ADMIN, "r1", None, region_code="460000", flow_type=3, definition=version_2())
-    c.catalogue.publish(
-        ADMIN, "r2", None, region_code="460100", flow_type=3, definition={**version_2(), "version": "1.0"}
-    )
-    c.catalogue.retire(ADMIN, "r3", None, flow_code(3, "460100"), "并入省级流程")
+    c.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460000", 3, version_2()))
+    c.catalogue.publish(Invocation(ADMIN, "r2"), PublishFlow("460100", 3, {**version_2(), "version": "1.0"}))
+    c.catalogue.retire(Invocation(ADMIN, "r3"), RetireFlow(flow_code(3, "460100"), "并入省级流程"))
     c.engine.catch_up(["process_catalogue"])
     model = c.engine.models["process_catalogue"]
     rows = lambda: [c.db.query(f"SELECT * FROM {t} ORDER BY 1, 2") for t in model.tables]  # noqa: E731

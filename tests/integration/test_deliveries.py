@@ -19,7 +19,9 @@ from eventsourcing.utils import get_topic
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
+from application.commands.archives import GenerateArchive, TransferArchive
 from application.commands.cases import BackEnterCase
+from application.commands.deliveries import RequeueDelivery
 from application.commands.exchange import ReportExternalRecord
 from application.commands.projects import GenerateProject
 from application.delivery import REAL_ESTATE
@@ -184,11 +186,11 @@ def test_decisions_become_messages_once_and_every_state_shows_in_the_read_model(
 
     # Step: an operator requeues it once the receiver is back; it is delivered on the next round.
     with pytest.raises(Forbidden):
-        c.deliveries.requeue(SUPERVISOR, "rq", None, uuid.UUID(retrying["id"]), "back")
+        c.deliveries.requeue(Invocation(SUPERVISOR, "rq"), RequeueDelivery(uuid.UUID(retrying["id"]), "back"))
     receiver.start()
-    c.deliveries.requeue(ADMIN, "rq", None, uuid.UUID(retrying["id"]), "the receiver is back")
+    c.deliveries.requeue(Invocation(ADMIN, "rq"), RequeueDelivery(uuid.UUID(retrying["id"]), "the receiver is back"))
     with pytest.raises(IllegalTransition):
-        c.deliveries.requeue(ADMIN, "rq2", None, uuid.UUID(retrying["id"]), "twice")
+        c.deliveries.requeue(Invocation(ADMIN, "rq2"), RequeueDelivery(uuid.UUID(retrying["id"]), "twice"))
     assert [a["state"] for a in c.deliveries.deliver_due()] == ["delivered"]
     row = rows(c)[retrying["id"]]
     assert (row["state"], row["attempts"], row["requeues"]) == ("delivered", 4, 1)
@@ -217,11 +219,11 @@ def test_archive_transfers_show_in_the_same_read_model_and_a_failed_one_is_reque
     code = new_project(c)
     case_id = decide(c, code, "GJ-1-02")
     c.engine.catch_up(["ledger"])
-    archive_id = c.archives.generate(APPROVER, "arch", None, uuid.UUID(case_id))["id"]
-    c.archives.transfer(APPROVER, "tr", None, uuid.UUID(archive_id))
+    archive_id = c.archives.generate(Invocation(APPROVER, "arch"), GenerateArchive(uuid.UUID(case_id))).id
+    c.archives.transfer(Invocation(APPROVER, "tr"), TransferArchive(archive_id))
     clock.advance(hours=1)
     c.deliveries.run_once()
-    row = rows(c)[archive_id]
+    row = rows(c)[str(archive_id)]
     assert (row["kind"], row["destination"], row["state"], row["attempts"]) == (
         "archive_transfer",
         "archive_management",
@@ -229,10 +231,10 @@ def test_archive_transfers_show_in_the_same_read_model_and_a_failed_one_is_reque
         2,
     )
     # Step: the requeue of an archive transfer is a new transfer request (first attempt at once).
-    c.deliveries.requeue(INTEGRATION, "rq", None, uuid.UUID(archive_id), "archive system fixed")
+    c.deliveries.requeue(Invocation(INTEGRATION, "rq"), RequeueDelivery(archive_id, "archive system fixed"))
     clock.advance(hours=1)
     c.deliveries.run_once()
-    row = rows(c)[archive_id]
+    row = rows(c)[str(archive_id)]
     assert (row["state"], row["attempts"], row["requeues"]) == ("delivered", 4, 1)
 
 

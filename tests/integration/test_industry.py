@@ -21,8 +21,18 @@ import pytest
 from application.archives import verify_package
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
+from application.commands.archives import GenerateArchive
 from application.commands.blueprint import ImportZone
 from application.commands.cases import ActOnCase, BackEnterCase, SubmitCase
+from application.commands.drawings import (
+    ApproveDrawings,
+    CheckDrawingFiles,
+    CommentSheet,
+    DeliverDrawings,
+    RequestDrawingRevision,
+    ReviseDrawings,
+)
+from application.commands.industry import ApproveDesign, CorrectSurvey, RecordSurvey, SubmitModel
 from application.commands.multiplan import ReceiveControlLine, ReceiveOpinion
 from application.commands.projects import GenerateProject, RegisterUnitWork
 from application.commands.seals import RegisterSeal
@@ -167,63 +177,55 @@ def test_a_drawing_set_is_reviewed_revised_approved_archived_and_a_changed_file_
     # Step. Version 1 delivered, signed by the design institute.
     v1, files = sheets(b"plan v1", b"elevation v1", b"section v1")
     delivered = c.drawings.deliver(
-        APPLICANT,
-        "d-1",
-        None,
-        case_id=case_id,
-        discipline="architecture",
-        design_institute="海南测试设计研究院",
-        institute_uscc=INSTITUTE,
-        sheets=v1,
-        signing_request_id=signed(c, seal, v1),
+        Invocation(APPLICANT, "d-1"),
+        DeliverDrawings(case_id, "architecture", "海南测试设计研究院", INSTITUTE, v1, signed(c, seal, v1)),
     )
-    set_id = UUID(delivered["id"])
-    assert delivered["status"] == "under_review" and delivered["version"] == 1
+    set_id = delivered.id
+    assert delivered.status == "under_review" and delivered.version == 1
     # Step. A signature over other sheets does not deliver anything.
     other, _ = sheets(b"something else")
     with pytest.raises(InvalidValue) as bad:
-        c.drawings.revise(APPLICANT, "d-x", None, set_id, sheets=other, signing_request_id=signed(c, seal, v1))
+        c.drawings.revise(Invocation(APPLICANT, "d-x"), ReviseDrawings(set_id, other, signed(c, seal, v1)))
     # (not in revision yet: the state is checked after the signature is matched to the sheets)
     assert bad.value.rule == "signature_hash_mismatch"
     # Step. Review: no revision without a comment; a comment on sheet JS-02; back for revision.
     with pytest.raises(Conflict):
-        c.drawings.request_revision(REVIEWER, "r-0", None, set_id, reason="见意见")
+        c.drawings.request_revision(Invocation(REVIEWER, "r-0"), RequestDrawingRevision(set_id, "见意见"))
     with pytest.raises(Forbidden):
-        c.drawings.comment(APPLICANT, "r-x", None, set_id, sheet_number="JS-02", comment="self-review")
-    c.drawings.comment(REVIEWER, "r-1", None, set_id, sheet_number="JS-02", comment="立面图层数标注与平面不符")
-    assert c.drawings.request_revision(REVIEWER, "r-2", None, set_id, reason="见意见")["status"] == "revision_requested"
+        c.drawings.comment(Invocation(APPLICANT, "r-x"), CommentSheet(set_id, "JS-02", "self-review"))
+    c.drawings.comment(Invocation(REVIEWER, "r-1"), CommentSheet(set_id, "JS-02", "立面图层数标注与平面不符"))
+    returned = c.drawings.request_revision(Invocation(REVIEWER, "r-2"), RequestDrawingRevision(set_id, "见意见"))
+    assert returned.status == "revision_requested"
     with pytest.raises(IllegalTransition):
-        c.drawings.approve(APPROVER, "a-0", None, set_id)
+        c.drawings.approve(Invocation(APPROVER, "a-0"), ApproveDrawings(set_id))
     # Step. Version 2 changes JS-02 only and supersedes version 1; it is approved.
     v2, files = sheets(b"plan v1", b"elevation v2", b"section v1")
-    revised = c.drawings.revise(APPLICANT, "d-2", None, set_id, sheets=v2, signing_request_id=signed(c, seal, v2))
-    assert revised["version"] == 2 and revised["status"] == "under_review"
-    approved = c.drawings.approve(APPROVER, "a-1", None, set_id)
-    assert approved["approved_version"] == 2
+    revised = c.drawings.revise(Invocation(APPLICANT, "d-2"), ReviseDrawings(set_id, v2, signed(c, seal, v2)))
+    assert revised.version == 2 and revised.status == "under_review"
+    approved = c.drawings.approve(Invocation(APPROVER, "a-1"), ApproveDrawings(set_id))
+    assert approved.approved_version == 2
     view = c.drawings.get(REVIEWER, set_id)
     assert [v["version"] for v in view["versions"]] == [1, 2]
     # Step. The case is decided and archived: the package carries the approved set's hashes.
     c.cases.act(Invocation(CLERK, "acc"), ActOnCase(case_id, "accept", {}))
     c.cases.act(Invocation(APPROVER, "ok"), ActOnCase(case_id, "approve", {"document_number": "琼规选-2026-001"}))
     c.engine.catch_up(["ledger"])
-    archived = c.archives.generate(APPROVER, "arc", None, case_id)
-    data = c.archives.store.get(c.archives.load(ArchivePackage, UUID(archived["id"]), "archive").location)
+    archived = c.archives.generate(Invocation(APPROVER, "arc"), GenerateArchive(case_id))
+    data = c.archives.store.get(c.archives.load(ArchivePackage, archived.id, "archive").location)
     manifest = json.loads(data)["manifest"]
     [entry] = manifest["drawings"]
     assert entry["version"] == 2 and entry["set_hash"] == set_hash("architecture", v2)
     assert {s["number"]: s["sha256"] for s in entry["sheets"]} == {s["number"]: s["sha256"] for s in v2}
     assert verify_package(data).ok
     # Step. The files as approved are intact; a later change of one file is detected.
-    intact = c.drawings.check_files(
-        REVIEWER, "chk-1", None, set_id, [{"number": n, "content": b} for n, b in files.items()]
-    )
-    assert intact["intact"] is True
+    as_approved = [{"number": n, "content": b} for n, b in files.items()]
+    intact = c.drawings.check_files(Invocation(REVIEWER, "chk-1"), CheckDrawingFiles(set_id, as_approved))
+    assert intact.intact is True
     files["JS-03"] = b"section v1, quietly edited"
-    changed = c.drawings.check_files(
-        REVIEWER, "chk-2", None, set_id, [{"number": n, "content": b} for n, b in files.items()]
-    )
-    assert changed["intact"] is False
-    assert [x["sheet_number"] for x in changed["changed"]] == ["JS-03"]
+    edited = [{"number": n, "content": b} for n, b in files.items()]
+    changed = c.drawings.check_files(Invocation(REVIEWER, "chk-2"), CheckDrawingFiles(set_id, edited))
+    assert changed.intact is False
+    assert [x["sheet_number"] for x in changed.changed] == ["JS-03"]
 
 
 # --- BIM 图审 ---------------------------------------------------------------------------------
@@ -237,8 +239,8 @@ def test_an_ifc_model_over_the_height_limit_is_flagged_at_its_top_storey_and_a_c
     unit = f"{code}-001-001"
     # Step. 21 storeys of 3 m: 63 m against the zone's 60 m.
     tall = ifc_model(Tower("1号楼", 21, 950, unit_work_code=unit))
-    result = c.industry.submit_model(APPLICANT, "m-1", None, code, stage="design", file_name="tall.ifc", data=tall)
-    [finding] = result["findings"]
+    result = c.industry.submit_model(Invocation(APPLICANT, "m-1"), SubmitModel(code, "design", tall, "tall.ifc"))
+    [finding] = result.findings
     assert finding["rule"] == "height_limit" and finding["limit"] == "60.00" and finding["value"] == "63.00"
     assert finding["zone_code"] == "HK-JD-01"
     assert finding["element"] == {
@@ -247,23 +249,23 @@ def test_an_ifc_model_over_the_height_limit_is_flagged_at_its_top_storey_and_a_c
         "name": "21F",
     }
     with pytest.raises(Conflict):
-        c.industry.approve_design(REVIEWER, "ap-0", None, code, result["model_id"])
+        c.industry.approve_design(Invocation(REVIEWER, "ap-0"), ApproveDesign(code, result.model_id))
     # Step. 20 storeys: 60 m and 20,000 m², as declared: no finding; it becomes the approved design.
     design = ifc_model(Tower("1号楼", 20, 1000, unit_work_code=unit))
-    ok = c.industry.submit_model(APPLICANT, "m-2", None, code, stage="design", file_name="ok.ifc", data=design)
-    assert ok["findings"] == [] and ok["height_m"] == "60.00" and ok["gross_floor_area_m2"] == "20000.00"
-    c.industry.approve_design(REVIEWER, "ap-1", None, code, ok["model_id"])
+    ok = c.industry.submit_model(Invocation(APPLICANT, "m-2"), SubmitModel(code, "design", design, "ok.ifc"))
+    assert ok.findings == [] and ok.height_m == "60.00" and ok.gross_floor_area_m2 == "20000.00"
+    c.industry.approve_design(Invocation(REVIEWER, "ap-1"), ApproveDesign(code, ok.model_id))
     # Step. The completion model is 10 % larger on every storey: flagged against the design.
     built = ifc_model(Tower("1号楼", 20, 1100, unit_work_code=unit))
-    done = c.industry.submit_model(APPLICANT, "m-3", None, code, stage="completion", file_name="built.ifc", data=built)
-    rules = {f["rule"]: f for f in done["findings"]}
-    assert rules["area_delta"]["delta_percent"] == "10.0" and done["compared_with"] == ok["model_id"]
+    done = c.industry.submit_model(Invocation(APPLICANT, "m-3"), SubmitModel(code, "completion", built, "built.ifc"))
+    rules = {f["rule"]: f for f in done.findings}
+    assert rules["area_delta"]["delta_percent"] == "10.0" and done.compared_with == ok.model_id
     assert rules["unit_work_area"]["limit"] == "20000.00"
     # Step. The same file twice at one stage is a conflict; not IFC at all is a 422.
     with pytest.raises(Conflict):
-        c.industry.submit_model(APPLICANT, "m-4", None, code, stage="completion", file_name="again.ifc", data=built)
+        c.industry.submit_model(Invocation(APPLICANT, "m-4"), SubmitModel(code, "completion", built, "again.ifc"))
     with pytest.raises(InvalidValue):
-        c.industry.submit_model(APPLICANT, "m-5", None, code, stage="design", file_name="x.ifc", data=b"PK\x03\x04")
+        c.industry.submit_model(Invocation(APPLICANT, "m-5"), SubmitModel(code, "design", b"PK\x03\x04", "x.ifc"))
 
 
 # --- 联合测绘 ---------------------------------------------------------------------------------
@@ -291,26 +293,28 @@ def test_the_joint_survey_is_recorded_once_and_feeds_planning_verification_and_t
     c = container
     code = project(c)
     unit = f"{code}-001-001"
+    surveyor = {"surveyor": "海南测绘院", "surveyor_uscc": INSTITUTE}
     fields: dict[str, Any] = {
-        "surveyor": "海南测绘院",
-        "surveyor_uscc": INSTITUTE,
         "report_number": "CH-2028-001",
         "report_sha256": "ab" * 32,
         "surveyed_on": date(2028, 5, 20),
         "footprint": square(110.4065, 20.0065, 110.4075, 20.0075),
     }
     # Step. Recorded once: no finding (20,000 m², 59.8 m); a second record is a conflict.
-    recorded = c.industry.record_survey(CLERK, "s-1", None, code, buildings=survey_buildings(unit), **fields)
-    assert recorded["findings"] == []
+    record = RecordSurvey(code, buildings=survey_buildings(unit), **surveyor, **fields)
+    recorded = c.industry.record_survey(Invocation(CLERK, "s-1"), record)
+    assert recorded.findings == []
     with pytest.raises(Conflict):
-        c.industry.record_survey(CLERK, "s-2", None, code, buildings=survey_buildings(unit), **fields)
+        c.industry.record_survey(Invocation(CLERK, "s-2"), record)
     with pytest.raises(InvalidValue):
-        c.industry.correct_survey(CLERK, "s-3", None, code, reason="x", buildings=survey_buildings("nope"), **fields)
+        c.industry.correct_survey(
+            Invocation(CLERK, "s-3"), CorrectSurvey(code, "x", buildings=survey_buildings("nope"), **fields)
+        )
     # Step. A correction (10 % more area) makes a finding that planning verification reads.
     corrected = c.industry.correct_survey(
-        CLERK, "s-4", None, code, reason="复测", buildings=survey_buildings(unit, "1100"), **fields
+        Invocation(CLERK, "s-4"), CorrectSurvey(code, "复测", buildings=survey_buildings(unit, "1100"), **fields)
     )
-    assert [f["rule"] for f in corrected["findings"]] == ["unit_work_area"]
+    assert [f["rule"] for f in corrected.findings] == ["unit_work_area"]
     verification = c.industry.planning_verification(REVIEWER, code)
     assert not verification["compliant"] and verification["gross_floor_area_m2"] == "22000.00"
     # Step. Completion acceptance decided: the real-estate message carries the survey as recorded.

@@ -18,6 +18,15 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
 from application.commands.cases import SubmitCase
+from application.commands.drawings import (
+    ApproveDrawings,
+    CheckDrawingFiles,
+    CommentSheet,
+    DeliverDrawings,
+    RequestDrawingRevision,
+    ReviseDrawings,
+)
+from application.commands.industry import ApproveDesign, CorrectSurvey, RecordSurvey, SubmitModel
 from application.commands.multiplan import ReceiveControlLine, ReceiveOpinion
 from application.commands.seals import RegisterSeal
 from application.policy import Actor
@@ -103,35 +112,36 @@ def seed(c: Container) -> tuple[str, UUID]:
     ).id
 
     v1, _ = sheets(b"plan v1", b"elevation v1")
-    set_id = UUID(
-        c.drawings.deliver(
-            APPLICANT, "d-1", None, case_id=case_id, discipline="architecture", design_institute="海南测试设计研究院",
-            institute_uscc=INSTITUTE, sheets=v1, signing_request_id=signed(c, seal, v1),
-        )["id"]
-    )  # fmt: skip
-    c.drawings.comment(REVIEWER, "r-1", None, set_id, sheet_number="JS-02", comment="立面图层数标注与平面不符")
-    c.drawings.request_revision(REVIEWER, "r-2", None, set_id, reason="见意见")
+    set_id = c.drawings.deliver(
+        Invocation(APPLICANT, "d-1"),
+        DeliverDrawings(case_id, "architecture", "海南测试设计研究院", INSTITUTE, v1, signed(c, seal, v1)),
+    ).id
+    c.drawings.comment(Invocation(REVIEWER, "r-1"), CommentSheet(set_id, "JS-02", "立面图层数标注与平面不符"))
+    c.drawings.request_revision(Invocation(REVIEWER, "r-2"), RequestDrawingRevision(set_id, "见意见"))
     v2, files = sheets(b"plan v1", b"elevation v2")
-    c.drawings.revise(APPLICANT, "d-2", None, set_id, sheets=v2, signing_request_id=signed(c, seal, v2))
-    c.drawings.approve(APPROVER, "a-1", None, set_id)
+    c.drawings.revise(Invocation(APPLICANT, "d-2"), ReviseDrawings(set_id, v2, signed(c, seal, v2)))
+    c.drawings.approve(Invocation(APPROVER, "a-1"), ApproveDrawings(set_id))
     files["JS-01"] = b"plan v1, quietly edited"
-    c.drawings.check_files(REVIEWER, "chk", None, set_id, [{"number": n, "content": b} for n, b in files.items()])
+    checked = [{"number": n, "content": b} for n, b in files.items()]
+    c.drawings.check_files(Invocation(REVIEWER, "chk"), CheckDrawingFiles(set_id, checked))
     # BIM: a design over the height limit, replaced by a compliant one (approved), a completion 10 % larger
     tall = ifc_model(Tower("1号楼", 21, 950, unit_work_code=unit))
-    c.industry.submit_model(APPLICANT, "m-1", None, code, stage="design", file_name="tall.ifc", data=tall)
+    c.industry.submit_model(Invocation(APPLICANT, "m-1"), SubmitModel(code, "design", tall, "tall.ifc"))
     design = ifc_model(Tower("1号楼", 20, 1000, unit_work_code=unit))
-    ok = c.industry.submit_model(APPLICANT, "m-2", None, code, stage="design", file_name="ok.ifc", data=design)
-    c.industry.approve_design(REVIEWER, "ap-1", None, code, ok["model_id"])
+    ok = c.industry.submit_model(Invocation(APPLICANT, "m-2"), SubmitModel(code, "design", design, "ok.ifc"))
+    c.industry.approve_design(Invocation(REVIEWER, "ap-1"), ApproveDesign(code, ok.model_id))
     built = ifc_model(Tower("1号楼", 20, 1100, unit_work_code=unit))
-    c.industry.submit_model(APPLICANT, "m-3", None, code, stage="completion", file_name="built.ifc", data=built)
+    c.industry.submit_model(Invocation(APPLICANT, "m-3"), SubmitModel(code, "completion", built, "built.ifc"))
     fields: dict[str, Any] = {
-        "surveyor": "海南测绘院", "surveyor_uscc": INSTITUTE, "report_number": "CH-2028-001",
-        "report_sha256": "ab" * 32, "surveyed_on": date(2028, 5, 20),
+        "report_number": "CH-2028-001", "report_sha256": "ab" * 32, "surveyed_on": date(2028, 5, 20),
         "footprint": square(110.4065, 20.0065, 110.4075, 20.0075),
     }  # fmt: skip
-    c.industry.record_survey(CLERK, "s-1", None, code, buildings=survey_buildings(unit), **fields)
+    surveyor = {"surveyor": "海南测绘院", "surveyor_uscc": INSTITUTE}
+    c.industry.record_survey(
+        Invocation(CLERK, "s-1"), RecordSurvey(code, buildings=survey_buildings(unit), **surveyor, **fields)
+    )
     c.industry.correct_survey(
-        CLERK, "s-2", None, code, reason="复测", buildings=survey_buildings(unit, "1100"), **fields
+        Invocation(CLERK, "s-2"), CorrectSurvey(code, "复测", buildings=survey_buildings(unit, "1100"), **fields)
     )
     c.engine.catch_up()
     return code, set_id

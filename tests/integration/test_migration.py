@@ -22,6 +22,7 @@ from openpyxl import Workbook
 
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
+from application.commands.migration import MigrateProjects
 from application.commands.projects import GenerateProject
 from application.commands.seals import RegisterSeal
 from application.migration import MigrationReport, MigrationService, check_header, read_table
@@ -79,7 +80,8 @@ def sealed(container: Container) -> Container:
 def migrate(c: Container, path: Path, request_id: str = "req-migrate") -> MigrationReport:
     header, rows = read_table(path)
     check_header(header)
-    return MigrationService(c.projects, c.licences.keys).migrate(MIGRATOR, "王迁移", request_id, path, rows)
+    service = MigrationService(c.projects, c.licences.keys)
+    return service.migrate(Invocation(MIGRATOR, request_id), MigrateProjects("王迁移", path, rows))
 
 
 def gql(c: Container, query: str, **variables: Any) -> Any:

@@ -24,8 +24,9 @@ from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.cases import ActOnCase, SubmitCase
 from application.commands.projects import GenerateProject
-from application.commands.ratings import ActOnFeedback, RateCase, RecordFollowUp, RecordRectification, SubmitFeedback
-from application.commands.supervision import ActOnInquiry, OpenInquiry
+from application.commands.ratings import FEEDBACK_ACTIONS, RateCase, RecordFollowUp, RecordRectification, SubmitFeedback
+from application.commands.spgl import ImportSpglTables
+from application.commands.supervision import INQUIRY_ACTIONS, OpenInquiry
 from application.policy import Actor
 from application.reports import monthly_report
 from application.statistics import GroupBy, StatisticsFilter, compute_statistics
@@ -292,7 +293,7 @@ def test_the_report_shows_the_supervisors_sections_as_the_events_made_them(
         (14, "close", {"conclusion": "已处理"}),
     ):
         clock.set(at(thu, hour))
-        c.supervision.act(Invocation(ACCOUNTABILITY, action), ActOnInquiry(iid, action, body))
+        c.supervision.act(Invocation(ACCOUNTABILITY, action), INQUIRY_ACTIONS[action](iid, **body))
     # Step: the applicant rates A 5 and B 1 (bad: rectified the next day, followed up satisfied).
     for hour, case_id, level in ((15, s.a, 5), (16, s.b, 1)):
         clock.set(at(thu, hour))
@@ -346,11 +347,11 @@ def test_the_report_shows_the_supervisors_sections_as_the_events_made_them(
         (15, OFFICER, "close", {"outcome": "resolved", "conclusion": "已整改"}),
     ):
         clock.set(at(fri, hour))
-        c.feedback.act(Invocation(who, action), ActOnFeedback(fid, action, body))
+        c.feedback.act(Invocation(who, action), FEEDBACK_ACTIONS[action](fid, **body))
     # Step: a city system's SPGL dump with rows planted to break the uploaders' rules.
     clock.set(at(fri, 16))
     dump = Dump(projects=3)
-    c.spgl.import_tables(CITY, "import", "haikou", dump.tables)
+    c.spgl.import_tables(Invocation(CITY, "import"), ImportSpglTables("haikou", dump.tables))
     c.engine.catch_up()
 
     report = monthly_report(c.figures, c.supervised, MONTH, None, date(2026, 10, 30))

@@ -15,6 +15,8 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
+from application.commands import Invocation
+from application.commands.spgl import ImportSpglTables, SpglImported
 from application.policy import Actor
 from domain.exchange import spgl
 from infrastructure.settings import Settings
@@ -53,8 +55,8 @@ def labelled(s: Scenario, rows: list[dict[str, Any]], status: str = "open") -> l
     return sorted((names.get(r["project_code"], "other"), r["reason"]) for r in rows if r["status"] == status)
 
 
-def dump(c: Container, tables: dict[str, list[dict[str, Any]]], tag: str) -> dict[str, Any]:
-    return c.spgl.import_tables(CITY, tag, "haikou", tables)
+def dump(c: Container, tables: dict[str, list[dict[str, Any]]], tag: str) -> SpglImported:
+    return c.spgl.import_tables(Invocation(CITY, tag), ImportSpglTables("haikou", tables))
 
 
 def reserialled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -69,7 +71,7 @@ def test_planted_lifecycle_patterns_raise_their_rule_and_look_alikes_raise_nothi
     s = lifecycle_scenario(4)
     result = dump(container, s.tables, "one")
     # the refused rows are listed as import errors (R2: the case; R3: its status rows and the ghost's)
-    assert sorted({e["rule"] for e in result["errors"]}) == ["R2", "R3"]
+    assert sorted({e["rule"] for e in result.errors}) == ["R2", "R3"]
     clock.set(JUNE)
     container.automation.ticker.tick()  # the log's day: 2026-06-01
     rows = every(container)

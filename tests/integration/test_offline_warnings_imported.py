@@ -17,6 +17,7 @@ from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.exchange import ReportExternalRecord
+from application.commands.spgl import ImportSpglTables
 from application.policy import Actor
 from domain.exchange import spgl
 from infrastructure.settings import Settings
@@ -58,8 +59,8 @@ def feed(c: Container, s: Scenario, order: str, tag: str) -> None:
     certificates = [{**r, "source_id": f"{tag}-{r['source_id']}"} for r in s.certificates]
 
     def dump(tables: dict[str, list[dict[str, Any]]], n: int) -> None:
-        result = c.spgl.import_tables(CITY, f"{tag}-dump-{n}", "haikou", tables)
-        assert not result["errors"], result["errors"][:3]
+        result = c.spgl.import_tables(Invocation(CITY, f"{tag}-dump-{n}"), ImportSpglTables("haikou", tables))
+        assert not result.errors, result.errors[:3]
 
     def report() -> None:
         for n, record in enumerate(certificates):
@@ -170,7 +171,7 @@ def test_a_prerequisite_approved_in_the_city_counts_only_from_its_approval_date(
         "LSH": 10_000, "DFSJZJ": "late-close", "XZQHDM": "460106", "SJYXBS": 1, "GCDM": review["GCDM"],
         "SPSXSLBM": review["SPSXSLBM"], "BLZT": 11, "BLSJ": "2026-01-20 10:00:00", "SJLY": "海口市工程建设项目审批管理系统",
     }  # fmt: skip
-    container.spgl.import_tables(CITY, "p-more", "haikou", {spgl.STATUS: [earlier]})
+    container.spgl.import_tables(Invocation(CITY, "p-more"), ImportSpglTables("haikou", {spgl.STATUS: [earlier]}))
     for before in opened:
         [warning] = [r for r in every(container, project_code=w4) if r["warning_id"] == before["warning_id"]]
         assert warning["status"] == "resolved"

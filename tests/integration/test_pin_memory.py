@@ -16,6 +16,7 @@ from application.catalogue import Flow, PinMemory
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.cases import ActOnCase
+from application.commands.catalogue import PublishFlow, RetireFlow
 from domain.catalog.process import flow_code, process_id
 from infrastructure.settings import Settings
 from infrastructure.store import stored_versions
@@ -46,16 +47,16 @@ def test_a_version_published_through_another_container_applies_to_the_next_case(
     project = generate(first)  # in 美兰区 460108, flow type 3
     assert first.cases.get(receive(first, project, "GJ-1-02")).pinned == ("GJ-LC-03", "1.0", "1.0")
     # Step: the other worker publishes version 2 of the province's flow.
-    second.catalogue.publish(ADMIN, "r1", None, region_code="460000", flow_type=3, definition=version_2())
+    second.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460000", 3, version_2()))
     case = receive(first, project, "GJ-1-02")
     assert first.cases.get(case).pinned == ("GJ-LC-03", "2.0", "1.1")
     first.cases.act(Invocation(CLERK, "r"), ActOnCase(case, "accept", {}))
     assert first.cases.get(case).limit_days == 3  # version 2's promise, read through the first one
     # Step: a city flow published there applies here; retired there, the province's applies again.
     city = {**version_2(), "version": "1.0"}
-    second.catalogue.publish(ADMIN, "r2", None, region_code="460100", flow_type=3, definition=city)
+    second.catalogue.publish(Invocation(ADMIN, "r2"), PublishFlow("460100", 3, city))
     assert first.cases.get(receive(first, project, "GJ-1-02")).pinned == (flow_code(3, "460100"), "1.0", "1.1")
-    second.catalogue.retire(ADMIN, "r3", None, flow_code(3, "460100"), "并入省级流程")
+    second.catalogue.retire(Invocation(ADMIN, "r3"), RetireFlow(flow_code(3, "460100"), "并入省级流程"))
     assert first.cases.get(receive(first, project, "GJ-1-02")).pinned == ("GJ-LC-03", "2.0", "1.1")
 
 
@@ -63,7 +64,7 @@ def test_a_remembered_flow_is_not_replayed_while_its_process_has_not_moved(
     two: tuple[Container, Container],
 ) -> None:
     first, second = two
-    second.catalogue.publish(ADMIN, "r1", None, region_code="460100", flow_type=3, definition=version_2())
+    second.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460100", 3, version_2()))
     project = generate(first)
     receive(first, project, "GJ-1-02")  # reads the city's Process once
     replayed = _count_reads(first)
@@ -72,7 +73,7 @@ def test_a_remembered_flow_is_not_replayed_while_its_process_has_not_moved(
     processes = {process_id(flow_code(3, r)) for r in ("460108", "460100", "460000")}
     assert not processes & set(replayed)  # the project and the case only
     # Step: a new city version moves its Process: read again, once.
-    second.catalogue.publish(ADMIN, "r2", None, region_code="460100", flow_type=3, definition=_v(3))
+    second.catalogue.publish(Invocation(ADMIN, "r2"), PublishFlow("460100", 3, _v(3)))
     replayed.clear()
     assert first.cases.get(receive(first, project, "GJ-1-02")).pinned[1] == "3.0"
     assert replayed.count(process_id(flow_code(3, "460100"))) == 1
@@ -82,7 +83,7 @@ def test_stored_versions_answers_the_last_version_of_each_id_in_one_query(
     two: tuple[Container, Container],
 ) -> None:
     first, second = two
-    second.catalogue.publish(ADMIN, "r1", None, region_code="460000", flow_type=3, definition=version_2())
+    second.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460000", 3, version_2()))
     province, city = process_id("GJ-LC-03"), process_id(flow_code(3, "460100"))
     assert stored_versions(first.db, [province, city]) == {province: 2}  # the seed 1.0, then 2.0
     assert stored_versions(first.db, []) == {}

@@ -18,6 +18,7 @@ from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.cases import BackEnterCase
+from application.commands.catalogue import PublishFlow
 from application.policy import Actor
 from domain.catalog.seed import seed_definition
 from infrastructure.settings import Settings
@@ -52,9 +53,7 @@ def haikou(version: str, stage_one_limit: int = 15, rule: str = "all") -> dict[s
 
 
 def publish(c: Container, definition: dict[str, Any]) -> None:
-    c.catalogue.publish(
-        ADMIN, f"pub-{definition['version']}", None, region_code="460100", flow_type=3, definition=definition
-    )
+    c.catalogue.publish(Invocation(ADMIN, f"pub-{definition['version']}"), PublishFlow("460100", 3, definition))
 
 
 def step(w: World, case_id: str, day: date, hour: int, minute: int, action: str) -> int:

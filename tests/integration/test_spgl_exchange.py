@@ -14,6 +14,8 @@ import psycopg
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.spgl import ImportSpglTables
 from application.policy import Actor
 from demo import demo_clock, load_demo
 from domain.exchange import spgl
@@ -50,40 +52,40 @@ def test_a_city_dump_imports_valid_rows_reports_invalid_ones_by_rule_and_a_secon
     container: Container, dump: Dump
 ) -> None:
     assert dump.rows > 3_000
-    result = container.spgl.import_tables(CITY, "import-1", "haikou", dump.tables)
-    assert not result["unchanged"]
-    assert Counter(e["rule"] for e in result["errors"]) == dump.planted
-    assert all(e["wording"] for e in result["errors"])  # the standard's wording, or our check's description
-    assert next(e for e in result["errors"] if e["rule"] == "R6")["wording"] == spgl.rule_texts()["R6"]
-    counts = result["counts"]
+    result = container.spgl.import_tables(Invocation(CITY, "import-1"), ImportSpglTables("haikou", dump.tables))
+    assert not result.unchanged
+    assert Counter(e["rule"] for e in result.errors) == dump.planted
+    assert all(e["wording"] for e in result.errors)  # the standard's wording, or our check's description
+    assert next(e for e in result.errors if e["rule"] == "R6")["wording"] == spgl.rule_texts()["R6"]
+    counts = result.counts
     assert all(counts[t]["imported"] for t in spgl.ORDER), counts  # every table of the standard
     assert counts[spgl.PROJECT]["corrected"] == dump.corrections
     assert counts[spgl.CASE]["invalidated"] == dump.invalidations
     taken = sum(c["imported"] + c["corrected"] + c["invalidated"] for c in counts.values())
-    assert taken + result["rejected"] == dump.rows
+    assert taken + result.rejected == dump.rows
     # every taken row is one event, plus the import's own, plus each row refused by R2/R3 (evidence, issue 15)
-    evidence = sum(1 for e in result["errors"] if e["rule"] in ("R2", "R3"))
+    evidence = sum(1 for e in result.errors if e["rule"] in ("R2", "R3"))
     assert evidence == dump.planted["R2"] + dump.planted.get("R3", 0) > 0
     assert log_length(container) == taken + 1 + evidence
     position = log_length(container)
 
-    again = container.spgl.import_tables(CITY, "import-2", "haikou", dump.tables)
-    assert again["unchanged"] and again["id"] == result["id"]
+    again = container.spgl.import_tables(Invocation(CITY, "import-2"), ImportSpglTables("haikou", dump.tables))
+    assert again.unchanged and again.id == result.id
     assert log_length(container) == position
 
     # the same rows in another dump (different order, one more row): only the new row is written
     shuffled = {t: list(reversed(rows)) for t, rows in dump.tables.items()}
     extra = {**shuffled[spgl.OPINION][0], "LSH": 999_999, "DFSJZJ": "extra-opinion"}
     shuffled[spgl.OPINION] = [*shuffled[spgl.OPINION], extra]
-    third = container.spgl.import_tables(CITY, "import-3", "haikou", shuffled)
-    assert not third["unchanged"]
-    assert third["counts"][spgl.OPINION]["imported"] == 1
-    assert sum(c["imported"] + c["corrected"] + c["invalidated"] for c in third["counts"].values()) == 1
+    third = container.spgl.import_tables(Invocation(CITY, "import-3"), ImportSpglTables("haikou", shuffled))
+    assert not third.unchanged
+    assert third.counts[spgl.OPINION]["imported"] == 1
+    assert sum(c["imported"] + c["corrected"] + c["invalidated"] for c in third.counts.values()) == 1
     assert log_length(container) == position + 2  # the row and the import's record
 
 
 def test_imported_rows_carry_the_import_channel_and_the_source_system(container: Container, dump: Dump) -> None:
-    container.spgl.import_tables(CITY, "req-42", "haikou", dump.tables)
+    container.spgl.import_tables(Invocation(CITY, "req-42"), ImportSpglTables("haikou", dump.tables))
     events = list(container.app.recorder.select_notifications(start=1, limit=50))
     decoded = [container.app.mapper.to_domain_event(n) for n in events]
     rows = [e for e in decoded if type(e).__qualname__.startswith("SpglRow.")]
@@ -95,11 +97,11 @@ def test_imported_rows_carry_the_import_channel_and_the_source_system(container:
 
 
 def test_import_errors_are_counted_in_data_quality_by_rule(container: Container, dump: Dump) -> None:
-    result = container.spgl.import_tables(CITY, "import-1", "haikou", dump.tables)
+    result = container.spgl.import_tables(Invocation(CITY, "import-1"), ImportSpglTables("haikou", dump.tables))
     container.engine.catch_up()
     query = "query($at: Int) { dataQuality(atLeast: $at) { category rule description count examples } }"
     answer = asyncio.run(
-        schema.execute(query, variable_values={"at": result["position"]}, context_value=Context(container, ANALYST))
+        schema.execute(query, variable_values={"at": result.position}, context_value=Context(container, ANALYST))
     )
     assert answer.errors is None
     imports = {r["rule"]: r for r in answer.data["dataQuality"] if r["category"] == "import_errors"}
@@ -111,7 +113,7 @@ def test_import_errors_are_counted_in_data_quality_by_rule(container: Container,
 
 
 def test_imported_status_rows_and_certificates_feed_the_off_system_rules(container: Container, dump: Dump) -> None:
-    container.spgl.import_tables(CITY, "import-1", "haikou", dump.tables)
+    container.spgl.import_tables(Invocation(CITY, "import-1"), ImportSpglTables("haikou", dump.tables))
     container.engine.catch_up()
     warnings = container.db.query("SELECT rule, reason, subject, explanation FROM warnings")
     # the construction permit cites an engineering planning permit nobody reported (W5)
@@ -128,12 +130,12 @@ def test_imported_status_rows_and_certificates_feed_the_off_system_rules(contain
 
 def test_bad_requests_change_nothing(container: Container, dump: Dump) -> None:
     with pytest.raises(InvalidValue) as bad:
-        container.spgl.import_tables(CITY, "x", "haikou", {"SPGL_NOPE": []})
+        container.spgl.import_tables(Invocation(CITY, "x"), ImportSpglTables("haikou", {"SPGL_NOPE": []}))
     assert bad.value.field == "tables.SPGL_NOPE"
     with pytest.raises(InvalidValue):
-        container.spgl.import_tables(CITY, "x", " ", dump.tables)
+        container.spgl.import_tables(Invocation(CITY, "x"), ImportSpglTables(" ", dump.tables))
     with pytest.raises(Forbidden):
-        container.spgl.import_tables(ANALYST, "x", "haikou", dump.tables)
+        container.spgl.import_tables(Invocation(ANALYST, "x"), ImportSpglTables("haikou", dump.tables))
     assert log_length(container) == 0
 
 
@@ -173,8 +175,8 @@ def test_round_trip_of_the_demo_is_exact(container: Container, tmp_path: Path, s
 
     empty = bootstrap(Settings(database_url=second_store, jwt_secret=JWT_SECRET))
     try:
-        result = empty.spgl.import_tables(CITY, "rt", "gongjian-demo", read_dump(first))
-        assert result["rejected"] == 0, result["errors"][:5]
+        result = empty.spgl.import_tables(Invocation(CITY, "rt"), ImportSpglTables("gongjian-demo", read_dump(first)))
+        assert result.rejected == 0, result.errors[:5]
         second = tmp_path / "second"
         write_dump(second, empty.spgl.export(NATIONAL))
     finally:

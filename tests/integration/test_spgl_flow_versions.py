@@ -13,6 +13,9 @@ from typing import Any, cast
 import pytest
 
 from application.bootstrap import Container, bootstrap
+from application.commands import Invocation
+from application.commands.catalogue import PublishFlow, RetireFlow
+from application.commands.spgl import ImportSpglTables
 from domain.catalog.seed import seed_definition
 from domain.exchange import spgl
 from infrastructure.settings import Settings
@@ -36,7 +39,7 @@ def haikou(version: str, limit: int, rule: str, item_version: str = "1.0") -> di
 
 def publish(c: Container, region: str, definition: dict[str, Any]) -> None:
     key = f"pub-{region}-{definition['version']}"
-    c.catalogue.publish(ADMIN, key, None, region_code=region, flow_type=3, definition=definition)
+    c.catalogue.publish(Invocation(ADMIN, key), PublishFlow(region, 3, definition))
 
 
 def by_key(rows: Rows, table: str) -> dict[str, dict[str, str]]:
@@ -95,8 +98,8 @@ def test_the_export_with_flow_versions_imports_without_rejections_and_round_trip
     write_dump(first, container.spgl.export(NATIONAL))
     empty = bootstrap(Settings(database_url=second_store, jwt_secret=JWT_SECRET))
     try:
-        result = empty.spgl.import_tables(CITY, "rt", "gongjian", read_dump(first))
-        assert result["rejected"] == 0, result["errors"][:5]
+        result = empty.spgl.import_tables(Invocation(CITY, "rt"), ImportSpglTables("gongjian", read_dump(first)))
+        assert result.rejected == 0, result.errors[:5]
         second = tmp_path / "second"
         write_dump(second, empty.spgl.export(NATIONAL))
     finally:
@@ -115,10 +118,10 @@ def test_a_case_row_naming_a_flow_version_nobody_published_is_refused_by_r1(
             r["SPLCBBH"] = "1.2"
     empty = bootstrap(Settings(database_url=second_store, jwt_secret=JWT_SECRET))
     try:
-        result = empty.spgl.import_tables(CITY, "rt", "gongjian", cast(Any, rows))
+        result = empty.spgl.import_tables(Invocation(CITY, "rt"), ImportSpglTables("gongjian", cast(Any, rows)))
     finally:
         empty.close()
-    refused = [(e["rule"], e["local_key"]) for e in result["errors"]]
+    refused = [(e["rule"], e["local_key"]) for e in result.errors]
     assert ("R1", case_b) in refused
 
 
@@ -130,7 +133,7 @@ def test_the_recorded_seed_replaces_the_configuration_rows_and_a_retired_flow_st
     province["version"] = "2.0"
     publish(container, "460000", province)
     publish(container, "460100", haikou("1.0", 15, "all"))
-    container.catalogue.retire(ADMIN, "retire", None, HAIKOU_FLOW, "并入省级流程")
+    container.catalogue.retire(Invocation(ADMIN, "retire"), RetireFlow(HAIKOU_FLOW, "并入省级流程"))
     world.project("退役后项目", 603)
     rows = container.spgl.export(NATIONAL)
     flows = [(r["DFSJZJ"], r["SPLCBBH"]) for r in rows[spgl.FLOW] if r["SPLCBM"] == "GJ-LC-03"]
@@ -142,7 +145,7 @@ def test_the_recorded_seed_replaces_the_configuration_rows_and_a_retired_flow_st
 
 
 def test_rebuild_from_zero_gives_the_same_rows(container: Container, story: tuple[str, str]) -> None:
-    container.catalogue.retire(ADMIN, "retire", None, HAIKOU_FLOW, "并入省级流程")
+    container.catalogue.retire(Invocation(ADMIN, "retire"), RetireFlow(HAIKOU_FLOW, "并入省级流程"))
     before = container.spgl.export(NATIONAL)
     flows = container.db.query("SELECT * FROM spgl_flows ORDER BY process_id")
     container.engine.rebuild("spgl_exchange")

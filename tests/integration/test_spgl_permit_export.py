@@ -21,6 +21,7 @@ from application.commands import Invocation
 from application.commands.licences import IssueLicence, RevokeLicence
 from application.commands.projects import GenerateProject, SupplyLand
 from application.commands.seals import RegisterSeal
+from application.commands.spgl import ImportSpglTables
 from application.policy import Actor
 from domain.catalog import CATALOG
 from domain.exchange import spgl
@@ -191,10 +192,10 @@ def test_every_exported_row_passes_our_own_import_validator(container: Container
     # Step. The whole export into an empty store: every row taken, none refused.
     other = bootstrap(Settings(database_url=second_store, jwt_secret=JWT_SECRET))
     try:
-        result = other.spgl.import_tables(CITY, "round-trip", "gongjian", export)
-        assert result["errors"] == [] and result["rejected"] == 0
+        result = other.spgl.import_tables(Invocation(CITY, "round-trip"), ImportSpglTables("gongjian", export))
+        assert result.errors == [] and result.rejected == 0
         for table in PERMITS:
-            counts = result["counts"][table]
+            counts = result.counts[table]
             assert counts["imported"] + counts["corrected"] + counts["invalidated"] == len(export[table]), counts
         again = other.spgl.export(NATIONAL)
         for table in PERMITS:

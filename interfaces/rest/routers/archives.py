@@ -8,6 +8,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from application.commands import Invocation
+from application.commands.archives import GenerateArchive, ReceiveArchive, TransferArchive
 from domain.shared.errors import Conflict
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Checked, CommandResult
@@ -29,7 +31,8 @@ class ArchiveBody(Checked):
 def generate_archive(
     body: ArchiveBody, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.archives.generate(actor, request_id, idempotency(key, "archive.generate", body), body.case_id)
+    by = Invocation(actor, request_id, idempotency(key, "archive.generate", body))
+    return c.archives.generate(by, GenerateArchive(body.case_id)).to_json()
 
 
 @router.post(
@@ -49,7 +52,7 @@ async def receive_archive(
 ) -> dict[str, Any]:
     data = await request.body()
     idem = idempotency(key, "archive.receive", None, source=source, sha256=hashlib.sha256(data).hexdigest())
-    return c.archives.receive(actor, request_id, idem, data, source)
+    return c.archives.receive(Invocation(actor, request_id, idem), ReceiveArchive(data, source)).to_json()
 
 
 @router.post(
@@ -61,7 +64,8 @@ async def receive_archive(
 def transfer_archive(
     archive_id: UUID, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.archives.transfer(actor, request_id, idempotency(key, "archive.transfer", None, id=archive_id), archive_id)
+    by = Invocation(actor, request_id, idempotency(key, "archive.transfer", None, id=archive_id))
+    return c.archives.transfer(by, TransferArchive(archive_id)).to_json()
 
 
 @router.get("/archives/{archive_id}/package", summary="档案下载 — the package bytes, exactly as stored")

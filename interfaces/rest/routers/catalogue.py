@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from application.commands import Invocation
-from application.commands.catalogue import PublishCatalogueEdition
+from application.commands.catalogue import PublishCatalogueEdition, PublishFlow, RetireFlow
 from application.commands.forms import SubmitForm
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import MAX_LIST, Body, CommandResult, FlowType, ProjectCode, RegionCode, Short, Text
@@ -66,7 +66,8 @@ class FormSubmission(Body):
 def publish_flow(
     body: FlowPublication, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.catalogue.publish(actor, request_id, idempotency(key, "catalogue.publish", body), **body.model_dump())
+    by = Invocation(actor, request_id, idempotency(key, "catalogue.publish", body))
+    return c.catalogue.publish(by, PublishFlow(**body.model_dump())).to_json()
 
 
 @router.post(
@@ -78,9 +79,8 @@ def publish_flow(
 def retire_flow(
     code: str, body: FlowRetirement, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.catalogue.retire(
-        actor, request_id, idempotency(key, "catalogue.retire", body, code=code), code, body.reason
-    )
+    by = Invocation(actor, request_id, idempotency(key, "catalogue.retire", body, code=code))
+    return c.catalogue.retire(by, RetireFlow(code, body.reason)).to_json()
 
 
 @router.post(

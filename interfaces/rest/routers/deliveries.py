@@ -8,6 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
+from application.commands import Invocation
+from application.commands.deliveries import RequeueDelivery
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Checked, CommandResult
 
@@ -38,4 +40,4 @@ def requeue_delivery(
 ) -> dict[str, Any]:
     b = body or RequeueBody()
     idem = idempotency(key, "delivery.requeue", b, id=delivery_id)
-    return c.deliveries.requeue(actor, request_id, idem, delivery_id, b.reason)
+    return c.deliveries.requeue(Invocation(actor, request_id, idem), RequeueDelivery(delivery_id, b.reason)).to_json()

@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from application.commands import Invocation
-from application.commands.ratings import ActOnFeedback
+from application.commands.ratings import FEEDBACK_ACTIONS
 from domain.supervision.feedback import ACTIONS, ALLOWED, Outcome
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Body, CommandResult, RegionCode, Text
@@ -61,6 +61,7 @@ BODIES: dict[str, type[Body]] = {
     "close": FeedbackClosure,
 }
 assert set(BODIES) == set(ACTIONS), "every feedback action needs its body model"
+assert set(FEEDBACK_ACTIONS) == set(ACTIONS), "every feedback action needs its command"
 
 
 def _endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, Any]]:
@@ -73,7 +74,7 @@ def _endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, Any]]:
         c: ContainerDep,
     ) -> dict[str, Any]:
         idem = idempotency(key, f"feedback.{action}", body, feedback_id=feedback_id)
-        command = ActOnFeedback(feedback_id, action, body.model_dump(mode="json"))  # type: ignore[attr-defined]
+        command = FEEDBACK_ACTIONS[action](feedback_id, **body.model_dump(mode="json"))  # type: ignore[attr-defined]
         return c.feedback.act(Invocation(actor, request_id, idem), command).to_json()
 
     act.__name__ = f"feedback_{action}"

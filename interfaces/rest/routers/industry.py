@@ -15,6 +15,15 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from application.commands import Invocation
+from application.commands.drawings import (
+    ApproveDrawings,
+    CheckDrawingFiles,
+    CommentSheet,
+    DeliverDrawings,
+    RequestDrawingRevision,
+    ReviseDrawings,
+)
+from application.commands.industry import ApproveDesign, CorrectSurvey, RecordSurvey, SubmitModel
 from application.commands.multiplan import ReceiveControlLine, ReceiveOpinion
 from domain.industry.drawings import Discipline
 from domain.industry.multiplan import Conclusion, LineKind
@@ -108,7 +117,8 @@ def deliver_drawings(
 ) -> dict[str, Any]:
     fields = body.model_dump()
     fields["discipline"] = body.discipline.value
-    return c.drawings.deliver(actor, request_id, idempotency(key, "drawings.deliver", body), **fields)
+    by = Invocation(actor, request_id, idempotency(key, "drawings.deliver", body))
+    return c.drawings.deliver(by, DeliverDrawings(**fields)).to_json()
 
 
 @router.post(
@@ -121,7 +131,7 @@ def comment_sheet(
     set_id: UUID, body: SheetComment, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "drawings.comment", body, id=set_id)
-    return c.drawings.comment(actor, request_id, idem, set_id, **body.model_dump())
+    return c.drawings.comment(Invocation(actor, request_id, idem), CommentSheet(set_id, **body.model_dump())).to_json()
 
 
 @router.post(
@@ -134,7 +144,8 @@ def request_revision(
     set_id: UUID, body: Reason, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "drawings.request-revision", body, id=set_id)
-    return c.drawings.request_revision(actor, request_id, idem, set_id, reason=body.reason)
+    command = RequestDrawingRevision(set_id, body.reason)
+    return c.drawings.request_revision(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.post(
@@ -147,7 +158,7 @@ def revise_drawings(
     set_id: UUID, body: Revision, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "drawings.revise", body, id=set_id)
-    return c.drawings.revise(actor, request_id, idem, set_id, **body.model_dump())
+    return c.drawings.revise(Invocation(actor, request_id, idem), ReviseDrawings(set_id, **body.model_dump())).to_json()
 
 
 @router.post(
@@ -159,7 +170,8 @@ def revise_drawings(
 def approve_drawings(
     set_id: UUID, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.drawings.approve(actor, request_id, idempotency(key, "drawings.approve", None, id=set_id), set_id)
+    by = Invocation(actor, request_id, idempotency(key, "drawings.approve", None, id=set_id))
+    return c.drawings.approve(by, ApproveDrawings(set_id)).to_json()
 
 
 @router.post(
@@ -172,7 +184,8 @@ def check_files(
     set_id: UUID, body: FilesCheck, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "drawings.check", body, id=set_id)
-    return c.drawings.check_files(actor, request_id, idem, set_id, _files(body))
+    command = CheckDrawingFiles(set_id, _files(body))
+    return c.drawings.check_files(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.get("/drawing-sets/{set_id}", summary="图纸 — versions, sheets, comments, approval")
@@ -200,11 +213,9 @@ async def submit_model(
 ) -> dict[str, Any]:
     data = await request.body()
     idem = idempotency(key, "bim.submit", None, code=project_code, stage=stage, sha256=hashlib.sha256(data).hexdigest())
-    return await to_thread.run_sync(
-        lambda: c.industry.submit_model(
-            actor, request_id, idem, project_code, stage=stage, file_name=file_name, data=data, case_id=case_id
-        )
-    )
+    command = SubmitModel(project_code, stage, data, file_name, case_id)
+    outcome = await to_thread.run_sync(lambda: c.industry.submit_model(Invocation(actor, request_id, idem), command))
+    return outcome.to_json()
 
 
 @router.post(
@@ -217,7 +228,8 @@ def approve_model(
     project_code: ProjectCode, model_id: UUID, actor: CurrentActor, request_id: RequestId, key: IdemKey, c: ContainerDep
 ) -> dict[str, Any]:
     idem = idempotency(key, "bim.approve-design", None, code=project_code, model=model_id)
-    return c.industry.approve_design(actor, request_id, idem, project_code, str(model_id))
+    command = ApproveDesign(project_code, str(model_id))
+    return c.industry.approve_design(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.get("/bim/{project_code}", summary="BIM 图审 — the project's models, facts and findings")
@@ -282,9 +294,8 @@ def record_survey(
     c: ContainerDep,
 ) -> dict[str, Any]:
     idem = idempotency(key, "survey.record", body, code=project_code)
-    return c.industry.record_survey(
-        actor, request_id, idem, project_code, **body.model_dump(mode="json") | {"surveyed_on": body.surveyed_on}
-    )
+    command = RecordSurvey(project_code, **body.model_dump(mode="json") | {"surveyed_on": body.surveyed_on})
+    return c.industry.record_survey(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.post(
@@ -302,9 +313,8 @@ def correct_survey(
     c: ContainerDep,
 ) -> dict[str, Any]:
     idem = idempotency(key, "survey.correct", body, code=project_code)
-    return c.industry.correct_survey(
-        actor, request_id, idem, project_code, **body.model_dump(mode="json") | {"surveyed_on": body.surveyed_on}
-    )
+    command = CorrectSurvey(project_code, **body.model_dump(mode="json") | {"surveyed_on": body.surveyed_on})
+    return c.industry.correct_survey(Invocation(actor, request_id, idem), command).to_json()
 
 
 @router.get("/surveys/{project_code}", summary="联合测绘成果 — as recorded (null when none)")

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from application.commands import Invocation
 from application.commands.seals import ChangeSigners, RegisterSeal, ResumeSeal, RevokeSeal, SuspendSeal
-from application.commands.signing import AddSignature, RequestSigning
+from application.commands.signing import AddSignature, IssueSigningCode, RequestSigning
 from application.commands.verification import VerifySignatures
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Checked, CommandResult, Line, Note
@@ -165,7 +165,7 @@ def request_signing(
 def issue_mobile_code(
     signing_request_id: UUID, actor: CurrentActor, request_id: RequestId, c: ContainerDep
 ) -> dict[str, Any]:
-    return c.signing.issue_code(actor, request_id, signing_request_id)
+    return c.signing.issue_code(Invocation(actor, request_id), IssueSigningCode(signing_request_id)).to_json()
 
 
 @router.post(

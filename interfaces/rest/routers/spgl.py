@@ -8,6 +8,8 @@ from typing import Annotated, Any, ClassVar
 from fastapi import APIRouter, Response
 from pydantic import Field
 
+from application.commands import Invocation
+from application.commands.spgl import ImportSpglTables, RecordSpglUpload
 from interfaces.rest.deps import ContainerDep, CurrentActor, RequestId, role_may
 from interfaces.rest.schemas import Body, CommandResult
 
@@ -39,10 +41,10 @@ class SpglDump(Body):
 def import_spgl(
     body: SpglDump, response: Response, actor: CurrentActor, request_id: RequestId, c: ContainerDep
 ) -> dict[str, Any]:
-    result = c.spgl.import_tables(actor, request_id, body.source_system, body.tables)
-    if result["unchanged"]:
+    result = c.spgl.import_tables(Invocation(actor, request_id), ImportSpglTables(body.source_system, body.tables))
+    if result.unchanged:
         response.status_code = 200
-    return result
+    return result.to_json()
 
 
 class UploadResults(Body):
@@ -62,7 +64,7 @@ class UploadResults(Body):
 def upload_results(
     body: UploadResults, response: Response, actor: CurrentActor, request_id: RequestId, c: ContainerDep
 ) -> dict[str, Any]:
-    result = c.spgl.record_upload(actor, request_id, body.results)
-    if result["unchanged"]:
+    result = c.spgl.record_upload(Invocation(actor, request_id), RecordSpglUpload(body.results))
+    if result.unchanged:
         response.status_code = 200
-    return result
+    return result.to_json()

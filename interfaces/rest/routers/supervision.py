@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from application.commands import Invocation
-from application.commands.supervision import AcknowledgeWarning, ActOnInquiry, CloseWarning, OpenInquiry
+from application.commands.supervision import INQUIRY_ACTIONS, AcknowledgeWarning, CloseWarning, OpenInquiry
 from domain.supervision.inquiry import ACTIONS
 from interfaces.rest.deps import ContainerDep, CurrentActor, IdemKey, RequestId, idempotency, role_may
 from interfaces.rest.schemas import Body, CommandResult
@@ -20,6 +20,7 @@ from interfaces.rest.schemas_supervision import INQUIRY_BODIES, Acknowledgement,
 router = APIRouter(prefix="/api/v1", tags=["supervision 监管问责"])
 
 assert set(INQUIRY_BODIES) == set(ACTIONS), "every inquiry action needs its body model"
+assert set(INQUIRY_ACTIONS) == set(ACTIONS), "every inquiry action needs its command"
 
 
 @router.post(
@@ -74,7 +75,7 @@ def _action_endpoint(action: str, model: type[Body]) -> Callable[..., dict[str, 
         c: ContainerDep,
     ) -> dict[str, Any]:
         idem = idempotency(key, f"inquiry.{action}", body, inquiry_id=inquiry_id)
-        command = ActOnInquiry(inquiry_id, action, body.model_dump())  # type: ignore[attr-defined]
+        command = INQUIRY_ACTIONS[action](inquiry_id, **body.model_dump())  # type: ignore[attr-defined]
         return c.supervision.act(Invocation(actor, request_id, idem), command).to_json()
 
     act.__name__ = "inquiry_" + action.replace("-", "_")
