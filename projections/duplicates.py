@@ -506,10 +506,20 @@ class Duplicates(ReadModel):
     def family(self, code: str) -> list[str]:
         """The canonical code of `code` first, then every code merged into it (directly or through
         another alias), oldest merge first."""
-        canonical = self.canonical(code)
-        found = [canonical]
-        frontier = [canonical]
-        for _ in range(MAX_ALIAS_HOPS):
+        # the usual case in one statement (every auditTrail and list by project code asks): the code's
+        # own row and the codes merged straight into it; an alias starts over from its canonical code
+        rows = self.db.query(
+            "SELECT code, merged_into FROM dup_projects WHERE code = ? OR merged_into = ? ORDER BY last_position",
+            (code, code),
+        )
+        if any(r["code"] == code and r["merged_into"] for r in rows):
+            canonical, hops = self.canonical(code), MAX_ALIAS_HOPS
+            found, frontier = [canonical], [canonical]
+        else:
+            canonical, hops = code, MAX_ALIAS_HOPS - 1
+            frontier = [r["code"] for r in rows if r["merged_into"] == code and r["code"] != code]
+            found = [canonical, *frontier]
+        for _ in range(hops):
             if not frontier:
                 break
             marks = ", ".join("?" for _ in frontier)

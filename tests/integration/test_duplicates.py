@@ -23,7 +23,7 @@ from application.policy import Actor
 from infrastructure.settings import Settings
 from interfaces.graphql.context import Context
 from interfaces.graphql.schema import schema
-from projections.duplicates import RULES
+from projections.duplicates import RULES, Duplicates
 from tests.conftest import JWT_SECRET
 from tests.unit.test_blueprint import square
 
@@ -236,6 +236,8 @@ def test_after_a_merge_the_pair_is_gone_and_every_query_by_the_alias_answers_wit
     case_on_alias, case_on_canonical = submit(seeded, LEGACY), submit(seeded, CURRENT)
     alone = run(seeded, ALIAS, code=LEGACY)
     assert alone["project"]["code"] == LEGACY and alone["cases"]["totalCount"] == 1
+    codes = Duplicates(seeded.db)
+    assert codes.family(LEGACY) == [LEGACY] and codes.family("2611-460100-04-01-999999") == ["2611-460100-04-01-999999"]
 
     # Step. The supervisor merges the legacy code into the current one.
     seeded.projects.merge(
@@ -243,6 +245,7 @@ def test_after_a_merge_the_pair_is_gone_and_every_query_by_the_alias_answers_wit
     )
     by_alias, by_canonical = run(seeded, ALIAS, code=LEGACY), run(seeded, ALIAS, code=CURRENT)
     assert by_alias == by_canonical
+    assert codes.family(LEGACY) == codes.family(CURRENT) == [CURRENT, LEGACY]  # the alias: from its canonical
     assert by_alias["project"] == {"code": CURRENT, "mergedCodes": [LEGACY]}
     assert {e["node"]["id"] for e in by_alias["cases"]["edges"]} == {case_on_alias, case_on_canonical}
     assert by_alias["cases"]["totalCount"] == 2

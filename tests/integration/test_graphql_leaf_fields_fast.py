@@ -72,6 +72,40 @@ class Odd:
     missing: int  # None at run time: a non-null field without a value
     text_as_int: int  # a value Int refuses
     note: str | None = personal()
+    big: int = 2**31  # an int Int refuses (32 bits)
+
+
+@strawberry.type
+class Inner:
+    fine: int
+    missing: int | None = None  # a non-null field below (`Inner.needed`) reads it
+    note: str | None = personal()
+
+    @strawberry.field
+    def needed(self) -> int:
+        return self.missing  # type: ignore[return-value]
+
+    @strawberry.field
+    def fails(self) -> int | None:
+        raise ValueError("fails")
+
+    @strawberry.field
+    async def later(self) -> int:
+        return self.fine + 1
+
+    @strawberry.field
+    async def broken(self) -> int:
+        raise ValueError("broken")
+
+
+@strawberry.type
+class Outer:
+    fine: int
+    one: Inner
+    maybe: Inner | None
+    many: list[Inner]
+    loose: list[Inner | None] | None
+    gone: Inner  # None at run time: a non-null object field without a value
 
 
 @strawberry.type
@@ -79,6 +113,17 @@ class OddQuery:
     @strawberry.field
     def odds(self) -> list[Odd]:
         return [Odd(fine=1, missing=None, text_as_int="x", note="n") for _ in range(2)]  # type: ignore[arg-type]
+
+    @strawberry.field
+    def outers(self) -> list[Outer | None]:
+        def inner(n: int, missing: int | None = 7) -> Inner:
+            return Inner(fine=n, missing=missing, note=f"n{n}")
+
+        return [
+            Outer(fine=1, one=inner(1), maybe=None, many=[inner(2), inner(3, None)], loose=[None, inner(4)], gone=None),  # type: ignore[arg-type]
+            Outer(fine=2, one=inner(5), maybe=inner(6), many=[], loose=[inner(13, None), inner(14)], gone=inner(8)),
+            Outer(fine=3, one=inner(9, None), maybe=inner(10, None), many=(inner(11),), loose=[], gone=inner(12)),  # type: ignore[arg-type]
+        ]
 
 
 def _odd_schema(light: bool) -> strawberry.Schema:
@@ -95,6 +140,20 @@ def _odd_schema(light: bool) -> strawberry.Schema:
         "{ odds { fine textAsInt } }",
         "{ odds { f: fine note fine } }",
         "{ odds { note __typename fine } }",
+        "{ odds { fine big } }",
+        # object fields and lists of objects done by LeafFields: nulls, null items, errors propagated
+        # up to the nearest nullable field or item, async fields below them, errors in selection order
+        "{ outers { fine one { fine note } maybe { fine } many { fine later } loose { fine } } }",
+        "{ outers { fine one { needed } } }",
+        "{ outers { maybe { needed fine } many { needed } } }",
+        "{ outers { fine gone { fine } } }",
+        "{ outers { one { fails fine } many { fails later } loose { fails } } }",
+        "{ outers { one { later broken } fine } }",
+        "{ outers { many { broken } maybe { later } } }",
+        "{ outers { maybe { broken fine } loose { later broken } one { later } } }",
+        "{ outers { loose { needed later } maybe { fails needed } } }",
+        "{ outers { a: one { fine } b: one { later } one { fine } one { note } } }",
+        "{ outers { one { ... on Inner { fine } fine later } many { __typename } } }",
     ],
 )
 def test_refused_values_give_graphql_cores_errors_and_paths(seeded: Any, query: str) -> None:

@@ -4,7 +4,7 @@ then answer exactly what the eager decoding gave (interfaces/graphql/types.py)."
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -58,16 +58,40 @@ def test_an_undecodable_column_fails_only_when_it_is_selected() -> None:
         _ = node.parcel_codes
 
 
+AUDIT_ROW = {
+    "position": 5, "event_type": "CaseAccepted", "aggregate_type": "Case", "originator_id": "o-1",
+    "originator_version": 2, "actor_id": "clerk-1", "actor_role": "window_clerk", "actor_org": "hk-window",
+    "channel": "window", "request_id": "r-1", "occurred_at": None,
+    "recorded_at": "2026-01-05T01:00:00+00:00", "business_time": "2026-01-05T01:00:00+00:00",
+    "data": json.dumps({"opinion": "同意"}),
+}  # fmt: skip
+
+
 def test_an_audit_entry_from_a_row_answers_every_column_decoded() -> None:
-    row = {
-        "position": 5, "event_type": "CaseAccepted", "aggregate_type": "Case", "originator_id": "o-1",
-        "originator_version": 2, "actor_id": "clerk-1", "actor_role": "window_clerk", "actor_org": "hk-window",
-        "channel": "window", "request_id": "r-1", "occurred_at": None,
-        "recorded_at": "2026-01-05T01:00:00+00:00", "business_time": "2026-01-05T01:00:00+00:00",
-        "data": json.dumps({"opinion": "同意"}),
-    }  # fmt: skip
-    node = audit_node(row)
+    node = audit_node(dict(AUDIT_ROW))
     assert isinstance(node, AuditEntry)
     assert (node.position, node.version, node.actor_id, node.actor_org) == (5, 2, "clerk-1", "hk-window")
     assert node.occurred_at is None and node.data == {"opinion": "同意"}
     assert node.recorded_at == node.business_time == datetime.fromisoformat("2026-01-05T01:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 1, 5, 1, 0, tzinfo=UTC),
+        datetime(2026, 1, 5, 1, 0, 0, 120, tzinfo=UTC),
+        datetime(2026, 3, 4, 9, 30, 5, 999999, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2026, 3, 4, 9, 30, 5, tzinfo=timezone(timedelta(hours=5, minutes=30, seconds=15))),
+        datetime(2026, 3, 4, 9, 30),
+    ],
+    ids=str,
+)
+def test_an_audit_entrys_times_answer_as_the_datetimes_the_trail_stored(moment: datetime) -> None:
+    # the read model stores isoformat() text; the node gives it back instead of formatting it again
+    text = moment.isoformat()
+    node = audit_node({**AUDIT_ROW, "occurred_at": text, "recorded_at": text, "business_time": text})
+    for value in (node.occurred_at, node.recorded_at, node.business_time):
+        assert value == moment and value.isoformat() == text and str(value) == str(moment)
+        assert value.isoformat(timespec="microseconds") == moment.isoformat(timespec="microseconds")
+        assert (value + timedelta(days=1)).isoformat() == (moment + timedelta(days=1)).isoformat()
+        assert value.replace(year=2027).isoformat() == moment.replace(year=2027).isoformat()
