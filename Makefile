@@ -18,11 +18,12 @@ run: $(STAMP)
 # One worker per core (pytest-xdist): every test has its own PostgreSQL schema or SQLite file, the
 # fault tests stop servers of their own (never the shared ones), and a file's tests stay on one
 # worker for its module fixtures. The tests' scratch (SQLite stores, keys, packages) lives on tmpfs
-# where there is one: they test behaviour, not fsync.
+# where there is one: they test behaviour, not fsync. Files go out in the order tests/conftest.py
+# gives (`--no-loadscope-reorder`): the few long ones first, so that the workers finish together.
 TEST_WORKERS ?= auto
 TEST_TMPDIR ?= $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 test: $(STAMP)
-	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

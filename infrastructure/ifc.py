@@ -16,14 +16,12 @@ import tempfile
 from decimal import Decimal
 from typing import Any
 
-import ifcopenshell
-import ifcopenshell.util.element as element_util
-import ifcopenshell.util.unit as unit_util
-
 from domain.industry.facts import Building, Element, Facts, Storey
 from domain.shared.errors import InvalidValue
 
 MAX_BYTES = 200 * 1024 * 1024
+# ifcopenshell is imported where a model is read: importing it costs ≈ 0.15 s, which every process
+# (each command-line call, each server) paid though few ever read an IFC file
 
 
 def _d(value: float, scale: float = 1.0) -> Decimal:
@@ -35,6 +33,8 @@ def _element(entity: Any) -> Element:
 
 
 def _quantity(entity: Any, qto: str, name: str) -> float | None:
+    import ifcopenshell.util.element as element_util
+
     value = element_util.get_psets(entity, qtos_only=True).get(qto, {}).get(name)
     return float(value) if isinstance(value, (int, float)) else None
 
@@ -46,6 +46,8 @@ def open_ifc(data: bytes) -> Any:
     text = data.lstrip()[:32]
     if not text.startswith(b"ISO-10303-21"):
         raise InvalidValue("file", "not an IFC STEP file (ISO-10303-21)", "ifc_invalid")
+    import ifcopenshell
+
     fd, path = tempfile.mkstemp(suffix=".ifc")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -59,6 +61,8 @@ def open_ifc(data: bytes) -> Any:
 
 
 def parse_ifc(data: bytes) -> Facts:
+    import ifcopenshell.util.unit as unit_util
+
     model = open_ifc(data)
     length = unit_util.calculate_unit_scale(model)
     area = unit_util.calculate_unit_scale(model, "AREAUNIT")
@@ -70,6 +74,8 @@ def parse_ifc(data: bytes) -> Facts:
 
 
 def _building(building: Any, length: float, area: float) -> Building:
+    import ifcopenshell.util.element as element_util
+
     storeys = sorted(
         (s for s in element_util.get_decomposition(building) if s.is_a("IfcBuildingStorey")),
         key=lambda s: float(s.Elevation or 0),

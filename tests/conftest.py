@@ -36,6 +36,23 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The order files are handed to the workers of `make test` (`--dist loadfile
+    --no-loadscope-reorder`): those marked `long_running(seconds)` first, longest first, then the
+    rest by number of tests, most first (pytest-xdist's own default). With xdist's default a file of
+    one 100-second test went out last and kept one worker busy while the other had finished."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def order(tests: list[pytest.Item]) -> tuple[float, int]:
+        mark = tests[0].get_closest_marker("long_running")
+        return (-float(mark.args[0]) if mark else 0.0, -len(tests))
+
+    items[:] = [item for tests in sorted(files.values(), key=order) for item in tests]
+
+
 def _unavailable(what: str, exc: Exception) -> None:
     message = f"{what} is unreachable: {exc}"
     if IN_CI:

@@ -13,14 +13,11 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from types import ModuleType
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from pysmx.SM2 import Sign as _sm2_sign
-from pysmx.SM2 import Verify as _sm2_verify
-from pysmx.SM2 import generate_keypair as _sm2_keypair
-from pysmx.SM2 import sm2_N
 
 from domain.shared.errors import InvalidValue
 
@@ -86,10 +83,18 @@ def check_hash(value: str, algorithm: str, field: str = "document_hash") -> str:
     return text
 
 
+def _sm2() -> ModuleType:
+    """pysmx's SM2, imported on first use: importing pysmx builds its SM9 tables (≈ 0.2 s), which
+    every process (each command-line call, each server) paid though few ever sign with SM2."""
+    from pysmx import SM2
+
+    return SM2
+
+
 def generate_keypair(algorithm: Algorithm | str) -> KeyPair:
     algo = Algorithm(algorithm)
     if algo == Algorithm.SM2:
-        pair = _sm2_keypair()  # private scalar from secrets, in [1, n-1]
+        pair = _sm2().generate_keypair()  # private scalar from secrets, in [1, n-1]
         return KeyPair(bytes(pair.privateKey), b"\x04" + bytes(pair.publicKey))
     if algo == Algorithm.ED25519:
         ed = ed25519.Ed25519PrivateKey.generate()
@@ -108,9 +113,10 @@ def generate_keypair(algorithm: Algorithm | str) -> KeyPair:
 def sign(algorithm: Algorithm | str, private_key: bytes, message: bytes) -> bytes:
     algo = Algorithm(algorithm)
     if algo == Algorithm.SM2:
+        sm2 = _sm2()
         while True:  # a degenerate k (r = 0, r + k = n, s = 0) gives None: draw another
-            k = f"{secrets.randbelow(sm2_N - 1) + 1:064x}"
-            signature = _sm2_sign(message, private_key.hex(), k, 64, uid=SM2_SIGNER_ID)
+            k = f"{secrets.randbelow(sm2.sm2_N - 1) + 1:064x}"
+            signature = sm2.Sign(message, private_key.hex(), k, 64, uid=SM2_SIGNER_ID)
             if signature:
                 return bytes(signature)
     if algo == Algorithm.ED25519:
@@ -138,10 +144,11 @@ def verify(algorithm: Algorithm | str, public_key: bytes, message: bytes, signat
 def _verify_sm2(public_key: bytes, message: bytes, signature: bytes) -> bool:
     if len(public_key) != 65 or public_key[0] != 4 or len(signature) != 64:
         return False
+    sm2 = _sm2()
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
-    if not (0 < r < sm2_N and 0 < s < sm2_N):  # GM/T 0003 B1, B2: pysmx does not check them
+    if not (0 < r < sm2.sm2_N and 0 < s < sm2.sm2_N):  # GM/T 0003 B1, B2: pysmx does not check them
         return False
-    return bool(_sm2_verify(signature, message, public_key[1:].hex(), 64, uid=SM2_SIGNER_ID))
+    return bool(sm2.Verify(signature, message, public_key[1:].hex(), 64, uid=SM2_SIGNER_ID))
 
 
 def check_public_key(algorithm: Algorithm | str, public_key: bytes) -> bytes:

@@ -24,6 +24,8 @@ from projections.case_timeline import CaseTimeline
 from tests.conftest import JWT_SECRET
 from tests.e2e.conftest import auth, serving
 
+pytestmark = pytest.mark.long_running(12)  # scheduled first (tests/conftest.py)
+
 EVENTS = 12_000  # the log the new shape is built from (case_timeline: a few seconds)
 QUERY = "query($at: Int) { cases(first: 1, atLeast: $at) { totalCount } }"
 CREATED = {get_topic(Case.Received), get_topic(Case.BackEntered)}

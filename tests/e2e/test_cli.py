@@ -11,6 +11,9 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+
+pytestmark = pytest.mark.long_running(35)  # scheduled first (tests/conftest.py)
 
 CLI = [sys.executable, "-m", "interfaces.cli"]
 SCRATCH = ("GONGJIAN_KEYSTORE_PATH", "GONGJIAN_ARCHIVE_PATH")  # tests write keys and packages to scratch

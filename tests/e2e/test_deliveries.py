@@ -26,6 +26,8 @@ from tests.conftest import JWT_SECRET
 from tests.e2e.conftest import Server, auth, project_body, serving
 from tests.receiver import Receiver
 
+pytestmark = pytest.mark.long_running(15)  # scheduled first (tests/conftest.py)
+
 APPLICANT = auth("applicant")
 APPROVER = auth("approver", org="460100-zjj")
 ADMIN = auth("admin", org="460000-ops", region="460000")

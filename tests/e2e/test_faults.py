@@ -33,7 +33,7 @@ from tests.conftest import IN_CI, JWT_SECRET
 from tests.e2e.conftest import auth, project_body, token
 from tests.pgcluster import Cluster
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.long_running(90)]
 
 CLI = [sys.executable, "-m", "interfaces.cli"]
 APPLICANT = auth("applicant")

@@ -30,6 +30,8 @@ from infrastructure.tokens import issue
 from tests.conftest import JWT_SECRET, _conninfo
 from tests.e2e.conftest import OWNER_USCC, Server, auth, project_body, serving
 
+pytestmark = pytest.mark.long_running(55)  # scheduled first (tests/conftest.py)
+
 EXAMPLES = int(os.environ.get("GONGJIAN_FUZZ_EXAMPLES", "20"))
 FUZZ = settings(
     max_examples=EXAMPLES,

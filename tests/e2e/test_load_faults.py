@@ -40,7 +40,7 @@ from tests.e2e.test_faults import (
 )
 from tests.pgcluster import Cluster
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.long_running(110)]
 
 APPLICANT = auth("applicant")
 CLERK = auth("window_clerk", org="460100-zwfw")

@@ -43,6 +43,8 @@ from projections.ledger import Ledger
 from tests.conftest import JWT_SECRET
 from tests.integration.test_projection_engine import fill
 
+pytestmark = pytest.mark.long_running(30)  # scheduled first (tests/conftest.py)
+
 ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "gongjian.test/ledger"
 EVERY = 4

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from application.bootstrap import Container, bootstrap
@@ -105,6 +105,7 @@ def test_every_label_names_something_that_is_in_the_dump(dump: Dump) -> None:
 
 @settings(max_examples=4, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**31), projects=st.integers(min_value=0, max_value=6))
+@example(seed=5, projects=0)  # the corrected-row look-alike's case closed 容缺通过 (12), not 11
 def test_for_any_seed_and_size_every_kind_is_planted_and_every_label_points_into_the_dump(
     seed: int, projects: int
 ) -> None:

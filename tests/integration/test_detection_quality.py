@@ -21,6 +21,8 @@ from tests.city_dump.model import Dump
 from tests.city_dump.run import Fed, clock, feed, open_warnings, score
 from tests.conftest import JWT_SECRET
 
+pytestmark = pytest.mark.long_running(20)  # scheduled first (tests/conftest.py)
+
 # 10 clean projects beside every look-alike kind and every planted kind once (the command measures
 # 200 and two variants): about a minute a store on PostgreSQL
 PROJECTS, VARIANTS = 10, 1

@@ -19,6 +19,8 @@ from infrastructure.store import events_table
 from interfaces.cli import app
 from tests.conftest import JWT_SECRET
 
+pytestmark = pytest.mark.long_running(18)  # scheduled first (tests/conftest.py)
+
 EVENTS = 1500
 BATCH = 400  # several rebuild batches, so aggregates continue from one batch into the next
 
