@@ -7,8 +7,8 @@ warning rules). Case and project are saved together, atomically.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, assert_never
 from uuid import UUID, uuid4
 
 from application import rule_approval
@@ -16,7 +16,29 @@ from application.base import Service
 from application.catalogue import Pin, PinMemory, Pins
 from application.clock import Clock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, BackEnterCase, CaseOutcome, SubmitCase
+from application.commands.cases import (
+    AcceptCase,
+    ApproveCase,
+    ApproveOnCommitment,
+    ApprovePendingMaterials,
+    BackEnterCase,
+    CaseAction,
+    CaseOutcome,
+    CompleteCorrection,
+    EndSpecialProcedure,
+    NotAcceptCase,
+    RecordOpinion,
+    RefuseAcceptance,
+    RefuseCase,
+    RequestCorrection,
+    RevokeCase,
+    StartReview,
+    StartSpecialProcedure,
+    SubmitCase,
+    SupplyMaterials,
+    VerifyCommitment,
+    WithdrawCase,
+)
 from application.intermediaries import check_cited_results
 from application.policy import authorize
 from application.rule_approval import LicenceFinder
@@ -110,15 +132,16 @@ class CaseService(Service):
 
         return CaseOutcome.of(self.execute(self.meta(actor, by.request_id), actor, by.key, work))
 
-    def act(self, by: Invocation, command: ActOnCase) -> CaseOutcome:
-        actor, case_id, action, body = by.actor, command.case_id, command.action, command.fields
+    def act(self, by: Invocation, command: CaseAction) -> CaseOutcome:
+        """One lifecycle action on a case (办件流转); an approval or a revocation updates its project."""
+        actor, case_id, action = by.actor, command.case_id, command.action
 
         def work(meta: Meta) -> tuple[list[Any], dict[str, Any]]:
             case = self.recall(Case, case_id, f"case {case_id}")  # the save checks it has not moved
             authorize(actor, f"case.{action}", owner_org=case.applicant_org, region_code=case.region_code)
             was_approved = case.is_approved
             changed: list[Any] = [case]
-            _dispatch(case, action, meta, body, self._pinned_item, self._calendar_from)
+            _dispatch(case, command, meta, self._pinned_item, self._calendar_from)
             if case.is_approved and not was_approved:
                 project = self.recall(Project, case.project_id, f"project {case.project_code}")
                 project.record_item_approved(meta, case_id=case.id, item_code=case.item_code)
@@ -185,71 +208,62 @@ class CaseService(Service):
 
 def _dispatch(
     case: Case,
-    action: str,
+    command: CaseAction,
     meta: Meta,
-    body: Mapping[str, Any],
     item_of: Callable[[Case], Item],
     calendar_of: Callable[[Meta], Calendar],
 ) -> None:
-    """Map an API action name onto the Case method that records it."""
-    b = body
-    match action:
-        case "accept":
+    """Map an action onto the Case method that records it."""
+    c = command
+    match c:
+        case AcceptCase():
             case.accept(meta, item_of(case))  # the limits of the version the case was received under
-        case "not-accept":
-            case.not_accept(meta, b.get("reason", ""))
-        case "refuse-acceptance":
-            case.refuse_acceptance(meta, b.get("reason", ""))
-        case "request-correction":
-            case.request_correction(meta, b.get("materials") or [], b.get("note", ""))
-        case "complete-correction":
-            case.complete_correction(meta, b.get("note", ""))
-        case "start-review":
+        case NotAcceptCase():
+            case.not_accept(meta, c.reason)
+        case RefuseAcceptance():
+            case.refuse_acceptance(meta, c.reason)
+        case RequestCorrection():
+            case.request_correction(meta, list(c.materials), c.note)
+        case CompleteCorrection():
+            case.complete_correction(meta, c.note)
+        case StartReview():
             case.start_review(meta)
-        case "record-opinion":
-            case.record_opinion(meta, b.get("department", ""), b.get("opinion", ""), b.get("result", "note"))
-        case "start-special-procedure":
-            case.start_special_procedure(
-                meta,
-                b.get("procedure_type", ""),
-                b.get("procedure_name", ""),
-                int(b.get("limit_days") or 0),
-                b.get("reason", ""),
-            )
-        case "end-special-procedure":
-            case.end_special_procedure(meta, b.get("result", ""))
-        case "approve":
-            case.approve(meta, b.get("document_number"), b.get("document_title"), b.get("valid_until"))
-        case "approve-pending-materials":  # due dates in working days of the published calendar
+        case RecordOpinion():
+            case.record_opinion(meta, c.department, c.opinion, c.result)
+        case StartSpecialProcedure():
+            case.start_special_procedure(meta, c.procedure_type, c.procedure_name, c.limit_days, c.reason)
+        case EndSpecialProcedure():
+            case.end_special_procedure(meta, c.result)
+        case ApproveCase():
+            case.approve(meta, c.document_number, c.document_title, c.valid_until)
+        case ApprovePendingMaterials():  # due dates in working days of the published calendar
             case.approve_pending_materials(
                 meta,
-                b.get("document_number"),
-                b.get("pending_materials") or [],
+                c.document_number,
+                list(c.pending_materials),
                 item=item_of(case),
                 calendar=calendar_of(meta),
-                materials_due_on=b.get("materials_due_on"),
+                materials_due_on=c.materials_due_on,
             )
-        case "supply-materials":
-            case.supply_materials(meta, b.get("supplied_materials") or [], b.get("note", ""))
-        case "approve-on-commitment":
+        case SupplyMaterials():
+            case.supply_materials(meta, list(c.supplied_materials), c.note)
+        case ApproveOnCommitment():
             case.approve_on_commitment(
                 meta,
                 item_of(case),
-                b.get("commitments") or [],
-                document_number=b.get("document_number"),
-                document_title=b.get("document_title"),
-                valid_until=b.get("valid_until"),
+                list(c.commitments),
+                document_number=c.document_number,
+                document_title=c.document_title,
+                valid_until=c.valid_until,
                 calendar=calendar_of(meta),
             )
-        case "verify-commitment":
-            case.verify_commitment(
-                meta, bool(b.get("verified")), b.get("finding", ""), b.get("false_commitments") or []
-            )
-        case "refuse":
-            case.refuse(meta, b.get("reason", ""))
-        case "withdraw":
-            case.withdraw(meta, b.get("reason", ""))
-        case "revoke":
-            case.revoke(meta, b.get("reason", ""))
+        case VerifyCommitment():
+            case.verify_commitment(meta, c.verified, c.finding, list(c.false_commitments))
+        case RefuseCase():
+            case.refuse(meta, c.reason)
+        case WithdrawCase():
+            case.withdraw(meta, c.reason)
+        case RevokeCase():
+            case.revoke(meta, c.reason)
         case _:
-            raise NotFound(f"unknown case action {action}")
+            assert_never(c)

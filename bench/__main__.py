@@ -42,7 +42,7 @@ import psycopg
 
 from application.bootstrap import Container
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, SubmitCase
 from application.commands.projects import GenerateProject
 from application.ledger import _Verifier, ledger_leaf_rows, stored_pages, verify_store
 from application.policy import Actor
@@ -130,7 +130,7 @@ def command(c: Container, code: str) -> int:
         Invocation(CLERK, f"bench-{uuid.uuid4()}"),
         SubmitCase(project_code=code, item_code="GJ-1-02"),
     ).id
-    return int(c.cases.act(Invocation(CLERK, f"bench-{uuid.uuid4()}"), ActOnCase(case_id, "accept", {})).position)
+    return int(c.cases.act(Invocation(CLERK, f"bench-{uuid.uuid4()}"), AcceptCase(case_id)).position)
 
 
 def append(c: Container, url: str, code: str, rounds: int = 10) -> None:

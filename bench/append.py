@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, SubmitCase
 from bench.__main__ import CLERK, project, schema_of
 from bench.common import RAW_EVENTS_DDL, conninfo, emit, fresh_schema, open_container
 from bench.compare import committed_module
@@ -51,7 +51,7 @@ def command(cases: Any, code: str) -> int:
         Invocation(CLERK, f"bench-{uuid.uuid4()}"),
         SubmitCase(project_code=code, item_code="GJ-1-02"),
     ).id
-    return int(cases.act(Invocation(CLERK, f"bench-{uuid.uuid4()}"), ActOnCase(case_id, "accept", {})).position)
+    return int(cases.act(Invocation(CLERK, f"bench-{uuid.uuid4()}"), AcceptCase(case_id)).position)
 
 
 @contextmanager

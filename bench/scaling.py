@@ -22,7 +22,7 @@ from typing import Any
 import psycopg
 
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, SubmitCase
 from application.commands.projects import GenerateProject
 from application.policy import Actor
 from bench.common import conninfo, emit, fresh_schema, open_container, percentile
@@ -64,7 +64,7 @@ def _client(url: str, n: int, opening: Any, start: Any, results: Any) -> None:
                 SubmitCase(project_code=code, item_code="GJ-1-02"),
             ).id
             t1 = time.perf_counter()
-            c.cases.act(Invocation(CLERK, f"scaling-{uuid.uuid4()}"), ActOnCase(case_id, "accept", {}))
+            c.cases.act(Invocation(CLERK, f"scaling-{uuid.uuid4()}"), AcceptCase(case_id))
             latencies += [t1 - t0, time.perf_counter() - t1]
         results.put(latencies)
     finally:

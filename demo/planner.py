@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, BackEnterCase, CaseOutcome, SubmitCase
+from application.commands.cases import CASE_ACTIONS, BackEnterCase, CaseOutcome, SubmitCase
 from application.commands.catalogue import EditionPublished, FlowPublished, PublishCatalogueEdition, PublishFlow
 from application.commands.projects import (
     GenerateProject,
@@ -422,7 +422,8 @@ class Planner(Supervision):
 
         def act(actor: Actor, action: str, body: dict[str, Any] | None = None) -> Run:
             def run() -> CaseOutcome:
-                r = self.c.cases.act(Invocation(actor, self.request_id()), ActOnCase(ref.uuid(), action, body or {}))
+                command = CASE_ACTIONS[action](ref.uuid(), **(body or {}))
+                r = self.c.cases.act(Invocation(actor, self.request_id()), command)
                 ref.status = r.status_code
                 return r
 

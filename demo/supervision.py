@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from application.commands import Invocation
-from application.commands.cases import ActOnCase
+from application.commands.cases import RecordOpinion
 from application.commands.exchange import RecordReported, ReportExternalRecord
 from application.commands.ratings import (
     FeedbackSubmitted,
@@ -272,14 +272,14 @@ class Supervision(PlannerBase):
         p, ref, review = self.srng.choice(found)
         used.add(p.code)
         reviewer = self.actors.reviewers[p.unit, "fgw"]
-        body = {"department": "fgw", "opinion": "项目已列入年度重点项目，同意通过施工图审查", "result": "agree"}
+        opinion = "项目已列入年度重点项目，同意通过施工图审查"
         # within the minute of the review's start; the case's next step is at least five minutes later
         at = review.replace(second=59) if review.second < 59 else review
         self.add(
             p,
             at,
-            lambda: self.c.cases.act(
-                Invocation(reviewer, self.request_id()), ActOnCase(ref.uuid(), "record-opinion", body)
+            lambda: self.c.cases.act(  # the case's id once its submission has run
+                Invocation(reviewer, self.request_id()), RecordOpinion(ref.uuid(), "fgw", opinion, "agree")
             ),
         )
         return ref, "fgw"

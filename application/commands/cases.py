@@ -1,11 +1,12 @@
-"""办件 commands (application/approvals.py `CaseService`): receipt, a lifecycle action, back-entry."""
+"""办件 commands (application/approvals.py `CaseService`): receipt, the lifecycle actions (one dataclass
+each), back-entry."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, get_args
 from uuid import UUID
 
 from application.commands import Outcome
@@ -24,14 +25,198 @@ class SubmitCase:
     item_version: str | None = None  # 事项版本 expected (R1)
 
 
-@dataclass(frozen=True)
-class ActOnCase:
-    """办件流转 — one lifecycle action (domain/approvals/status.py ACTIONS) with its body's fields,
-    as the API's body model for that action has checked them (interfaces/rest/schemas.py)."""
+# 办件流转: a case's lifecycle actions, one dataclass each (`action`: domain/approvals/status.py ACTIONS),
+# taken by `CaseService.act`; the fields are those of the action's API body (interfaces/rest/schemas.py)
 
+
+@dataclass(frozen=True)
+class AcceptCase:
+    """受理 — the time limits of the item version the case was received under start."""
+
+    action: ClassVar[str] = "accept"
     case_id: UUID
-    action: str
-    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NotAcceptCase:
+    """不受理."""
+
+    action: ClassVar[str] = "not-accept"
+    case_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RefuseAcceptance:
+    """不予受理."""
+
+    action: ClassVar[str] = "refuse-acceptance"
+    case_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class RequestCorrection:
+    """补正开始 — 一次性告知: every material to correct at once."""
+
+    action: ClassVar[str] = "request-correction"
+    case_id: UUID
+    materials: Sequence[str]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class CompleteCorrection:
+    """补正结束."""
+
+    action: ClassVar[str] = "complete-correction"
+    case_id: UUID
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StartReview:
+    """部门开始办理."""
+
+    action: ClassVar[str] = "start-review"
+    case_id: UUID
+
+
+@dataclass(frozen=True)
+class RecordOpinion:
+    """审查意见 — `result` agree, disagree or note."""
+
+    action: ClassVar[str] = "record-opinion"
+    case_id: UUID
+    department: str
+    opinion: str
+    result: str = "note"
+
+
+@dataclass(frozen=True)
+class StartSpecialProcedure:
+    """特别程序开始 — the case's clock stops for `limit_days` working days at most."""
+
+    action: ClassVar[str] = "start-special-procedure"
+    case_id: UUID
+    procedure_type: str
+    procedure_name: str
+    limit_days: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class EndSpecialProcedure:
+    """特别程序结束."""
+
+    action: ClassVar[str] = "end-special-procedure"
+    case_id: UUID
+    result: str = ""
+
+
+@dataclass(frozen=True)
+class ApproveCase:
+    """办结（通过）."""
+
+    action: ClassVar[str] = "approve"
+    case_id: UUID
+    document_number: str | None = None
+    document_title: str | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class ApprovePendingMaterials:
+    """办结（容缺通过） — `materials_due_on` None: the item's period after the decision, in working days."""
+
+    action: ClassVar[str] = "approve-pending-materials"
+    case_id: UUID
+    pending_materials: Sequence[str]
+    document_number: str | None = None
+    materials_due_on: date | None = None
+
+
+@dataclass(frozen=True)
+class SupplyMaterials:
+    """补齐容缺材料 — some or all of the materials to follow."""
+
+    action: ClassVar[str] = "supply-materials"
+    case_id: UUID
+    supplied_materials: Sequence[str]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ApproveOnCommitment:
+    """承诺制审批 — approved on the applicant's commitments (告知承诺制), to be verified."""
+
+    action: ClassVar[str] = "approve-on-commitment"
+    case_id: UUID
+    commitments: Sequence[str]
+    document_number: str | None = None
+    document_title: str | None = None
+    valid_until: date | None = None
+
+
+@dataclass(frozen=True)
+class VerifyCommitment:
+    """承诺核查 — the commitments verified true, or false (the approval is revoked)."""
+
+    action: ClassVar[str] = "verify-commitment"
+    case_id: UUID
+    verified: bool
+    finding: str
+    false_commitments: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class RefuseCase:
+    """办结（不通过）."""
+
+    action: ClassVar[str] = "refuse"
+    case_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class WithdrawCase:
+    """撤件/撤回."""
+
+    action: ClassVar[str] = "withdraw"
+    case_id: UUID
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RevokeCase:
+    """撤销."""
+
+    action: ClassVar[str] = "revoke"
+    case_id: UUID
+    reason: str
+
+
+CaseAction = (
+    AcceptCase
+    | NotAcceptCase
+    | RefuseAcceptance
+    | RequestCorrection
+    | CompleteCorrection
+    | StartReview
+    | RecordOpinion
+    | StartSpecialProcedure
+    | EndSpecialProcedure
+    | ApproveCase
+    | ApprovePendingMaterials
+    | SupplyMaterials
+    | ApproveOnCommitment
+    | VerifyCommitment
+    | RefuseCase
+    | WithdrawCase
+    | RevokeCase
+)
+# the command of each action name (the REST route of each action builds its own)
+CASE_ACTIONS: dict[str, type[CaseAction]] = {c.action: c for c in get_args(CaseAction)}
 
 
 @dataclass(frozen=True)

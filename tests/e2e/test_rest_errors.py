@@ -147,6 +147,19 @@ def test_approving_a_case_that_is_only_received_is_an_illegal_transition(server:
     assert server.position() == before
 
 
+@pytest.mark.parametrize(("action", "field"), [("not-accept", "reason"), ("request-correction", "materials")])
+def test_an_action_sent_without_a_body_is_422_naming_the_field_it_lacks(
+    server: Server, client: httpx.Client, action: str, field: str
+) -> None:
+    code = project_body()["code"]
+    assert _generate(client, code=code).status_code == 201
+    case = client.post("/api/v1/cases", json={"project_code": code, "item_code": "GJ-1-02"}, headers=CLERK)
+    before = server.position()
+    problem = _assert_problem(client.post(f"/api/v1/cases/{case.json()['id']}/{action}", headers=CLERK), 422)
+    assert problem["errors"][0]["loc"] == ["body", field]
+    assert server.position() == before
+
+
 def test_only_an_import_may_carry_a_business_time_on_an_action(server: Server, client: httpx.Client) -> None:
     code = project_body()["code"]
     assert _generate(client, code=code).status_code == 201

@@ -15,7 +15,7 @@ import pytest
 
 from application.bootstrap import Container
 from application.commands import Invocation
-from application.commands.cases import ActOnCase
+from application.commands.cases import AcceptCase, ApproveCase, StartReview
 from application.commands.catalogue import PublishFlow
 from application.commands.projects import MergeProject
 from application.policy import Actor
@@ -58,10 +58,10 @@ def statements(run: Callable[[], Any]) -> list[str]:
 def test_a_submit_and_an_accept_send_one_statement_each(two: tuple[Container, Container]) -> None:
     c, _ = two
     project = generate(c)
-    c.cases.act(Invocation(CLERK, "r"), ActOnCase(receive(c, project, "GJ-1-02"), "accept", {}))  # the first reads
+    c.cases.act(Invocation(CLERK, "r"), AcceptCase(receive(c, project, "GJ-1-02")))  # the first reads
     case: list[UUID] = []
     submit = statements(lambda: case.append(receive(c, project, "GJ-1-02")))
-    accept = statements(lambda: c.cases.act(Invocation(CLERK, "r"), ActOnCase(case[0], "accept", {})))
+    accept = statements(lambda: c.cases.act(Invocation(CLERK, "r"), AcceptCase(case[0])))
     assert len(submit) == 1 and "insert_checked" in submit[0]
     assert len(accept) == 1 and "insert_checked" in accept[0]
     assert [type(e).__name__ for e in c.app.events.get(case[0])] == ["Received", "Accepted"]
@@ -73,14 +73,14 @@ def test_an_action_on_a_case_moved_by_another_worker_is_judged_on_the_stored_cas
     first, second = two
     project = generate(first)
     case, other = receive(first, project, "GJ-1-02"), receive(first, project, "GJ-1-02")  # remembered: received
-    second.cases.act(Invocation(CLERK, "r1"), ActOnCase(case, "accept", {}))
-    second.cases.act(Invocation(CLERK, "r2"), ActOnCase(other, "accept", {}))
+    second.cases.act(Invocation(CLERK, "r1"), AcceptCase(case))
+    second.cases.act(Invocation(CLERK, "r2"), AcceptCase(other))
     # Step: refused on the remembered state (review before acceptance), allowed on the stored one.
-    first.cases.act(Invocation(APPROVER, "r3"), ActOnCase(case, "start-review", {}))
+    first.cases.act(Invocation(APPROVER, "r3"), StartReview(case))
     assert [type(e).__name__ for e in first.app.events.get(case)] == ["Received", "Accepted", "ReviewStarted"]
     # Step: allowed on the remembered state; the save refuses it, and the stored state refuses it again.
     with pytest.raises(IllegalTransition):
-        first.cases.act(Invocation(CLERK, "r4"), ActOnCase(other, "accept", {}))
+        first.cases.act(Invocation(CLERK, "r4"), AcceptCase(other))
     assert [type(e).__name__ for e in first.app.events.get(other)] == ["Received", "Accepted"]
 
 
@@ -90,9 +90,9 @@ def test_a_submit_on_a_project_moved_by_another_worker_is_judged_on_the_stored_p
     first, second = two
     project = generate(first)
     done = receive(first, project, "GJ-1-02")  # the first remembers the project without GJ-1-02
-    second.cases.act(Invocation(CLERK, "r1"), ActOnCase(done, "accept", {}))
-    second.cases.act(Invocation(APPROVER, "r2"), ActOnCase(done, "start-review", {}))
-    second.cases.act(Invocation(APPROVER, "r3"), ActOnCase(done, "approve", {"document_number": "琼审〔2026〕1号"}))
+    second.cases.act(Invocation(CLERK, "r1"), AcceptCase(done))
+    second.cases.act(Invocation(APPROVER, "r2"), StartReview(done))
+    second.cases.act(Invocation(APPROVER, "r3"), ApproveCase(done, document_number="琼审〔2026〕1号"))
     # Step: GJ-1-03 needs GJ-1-02, approved through the other worker: received, not refused.
     assert first.cases.get(receive(first, project, "GJ-1-03")).item_code == "GJ-1-03"
     # Step: merged there, the project takes no more cases here (the remembered one was active).

@@ -17,7 +17,7 @@ from application.archives import canonical, verify_package
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
 from application.commands.archives import GenerateArchive
-from application.commands.cases import ActOnCase
+from application.commands.cases import AcceptCase, ApproveCase
 from domain.archives import ArchivePackage
 from domain.ledger import digest
 from infrastructure.ledger_key import generate_key
@@ -48,8 +48,8 @@ def test_a_drawing_changed_after_approval_is_named_by_the_package_verification(
     c = container
     _, set_id = seed(c)
     case_id = UUID(c.drawings.get(APPROVER, set_id)["case_id"])
-    c.cases.act(Invocation(CLERK, "acc"), ActOnCase(case_id, "accept", {}))
-    c.cases.act(Invocation(APPROVER, "ok"), ActOnCase(case_id, "approve", {"document_number": "琼规选-2026-001"}))
+    c.cases.act(Invocation(CLERK, "acc"), AcceptCase(case_id))
+    c.cases.act(Invocation(APPROVER, "ok"), ApproveCase(case_id, document_number="琼规选-2026-001"))
     c.engine.catch_up(["ledger"])
     archived = c.archives.generate(Invocation(APPROVER, "arc"), GenerateArchive(case_id))
     data = c.archives.store.get(c.archives.load(ArchivePackage, archived.id, "archive").location)

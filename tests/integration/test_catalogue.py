@@ -17,7 +17,7 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, SubmitCase
 from application.commands.catalogue import PublishFlow, RetireFlow
 from application.commands.forms import SubmitForm
 from application.commands.licences import IssueLicence, RevokeLicence
@@ -164,7 +164,7 @@ def test_a_case_received_under_version_1_keeps_its_rules_after_version_2_is_publ
     new = receive(c, project, "GJ-1-02")
     assert c.cases.get(new).pinned == ("GJ-LC-03", "2.0", "1.1")
     for case_id in (old, new):
-        c.cases.act(Invocation(CLERK, "r"), ActOnCase(case_id, "accept", {}))
+        c.cases.act(Invocation(CLERK, "r"), AcceptCase(case_id))
     assert c.cases.get(old).limit_days == 5 and c.cases.get(new).limit_days == 3
     accepted = [e for e in c.app.events.get(old) if isinstance(e, Case.Accepted)]
     assert accepted[0].promised_limit_days == 5 and accepted[0].legal_limit_days == 20

@@ -13,7 +13,7 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import CASE_ACTIONS, SubmitCase
 from application.commands.projects import GenerateProject
 from application.policy import Actor
 from infrastructure.settings import Settings
@@ -73,7 +73,9 @@ def approved_case(container: Container) -> tuple[str, str, list[int]]:
         (APPROVER, "approve", {"document_number": "海自然资选字〔2026〕1号"}),
     ):
         positions.append(
-            container.cases.act(Invocation(who, f"req-{action}"), ActOnCase(uuid.UUID(case_id), action, body)).position
+            container.cases.act(
+                Invocation(who, f"req-{action}"), CASE_ACTIONS[action](uuid.UUID(case_id), **body)
+            ).position
         )
     return code, case_id, positions
 

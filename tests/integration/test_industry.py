@@ -23,7 +23,7 @@ from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
 from application.commands.archives import GenerateArchive
 from application.commands.blueprint import ImportZone
-from application.commands.cases import ActOnCase, BackEnterCase, SubmitCase
+from application.commands.cases import AcceptCase, ApproveCase, BackEnterCase, SubmitCase
 from application.commands.drawings import (
     ApproveDrawings,
     CheckDrawingFiles,
@@ -207,8 +207,8 @@ def test_a_drawing_set_is_reviewed_revised_approved_archived_and_a_changed_file_
     view = c.drawings.get(REVIEWER, set_id)
     assert [v["version"] for v in view["versions"]] == [1, 2]
     # Step. The case is decided and archived: the package carries the approved set's hashes.
-    c.cases.act(Invocation(CLERK, "acc"), ActOnCase(case_id, "accept", {}))
-    c.cases.act(Invocation(APPROVER, "ok"), ActOnCase(case_id, "approve", {"document_number": "琼规选-2026-001"}))
+    c.cases.act(Invocation(CLERK, "acc"), AcceptCase(case_id))
+    c.cases.act(Invocation(APPROVER, "ok"), ApproveCase(case_id, document_number="琼规选-2026-001"))
     c.engine.catch_up(["ledger"])
     archived = c.archives.generate(Invocation(APPROVER, "arc"), GenerateArchive(case_id))
     data = c.archives.store.get(c.archives.load(ArchivePackage, archived.id, "archive").location)

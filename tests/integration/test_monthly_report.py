@@ -22,7 +22,7 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import CASE_ACTIONS, SubmitCase
 from application.commands.projects import GenerateProject
 from application.commands.ratings import FEEDBACK_ACTIONS, RateCase, RecordFollowUp, RecordRectification, SubmitFeedback
 from application.commands.spgl import ImportSpglTables
@@ -219,7 +219,7 @@ class October:
 
     def act(self, day: date, who: Actor, case_id: uuid.UUID, action: str, body: dict[str, Any] | None = None) -> None:
         self.clock.set(at(day))
-        self.c.cases.act(Invocation(who, f"{action}-{case_id}"), ActOnCase(case_id, action, body or {}))
+        self.c.cases.act(Invocation(who, f"{action}-{case_id}"), CASE_ACTIONS[action](case_id, **(body or {})))
 
 
 EXPERT = {"procedure_type": "expert_review", "procedure_name": "专家评审", "limit_days": 20}

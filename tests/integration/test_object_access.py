@@ -11,7 +11,7 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
-from application.commands.cases import ActOnCase
+from application.commands.cases import RevokeCase, WithdrawCase
 from application.policy import Actor
 from domain.shared.errors import Forbidden
 from infrastructure.settings import Settings
@@ -100,12 +100,10 @@ def test_commands_on_another_organisations_or_regions_case_are_forbidden_and_rec
     container, _, case_id = seeded
     before = container.app.max_position()
     with pytest.raises(Forbidden):
-        container.cases.act(
-            Invocation(OTHER_APPLICANT, "req-x"), ActOnCase(uuid.UUID(case_id), "withdraw", {"reason": "x"})
-        )
+        container.cases.act(Invocation(OTHER_APPLICANT, "req-x"), WithdrawCase(uuid.UUID(case_id), "x"))
     with pytest.raises(Forbidden):
         container.cases.act(
             Invocation(Actor("app-sy", "approver", "460200-zjj", "460200"), "req-y"),
-            ActOnCase(uuid.UUID(case_id), "revoke", {"reason": "以欺骗手段取得"}),
+            RevokeCase(uuid.UUID(case_id), "以欺骗手段取得"),
         )
     assert container.app.max_position() == before

@@ -19,7 +19,7 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, BackEnterCase, SubmitCase
+from application.commands.cases import CASE_ACTIONS, AcceptCase, BackEnterCase, SubmitCase
 from application.commands.exchange import ReportExternalRecord
 from application.commands.projects import GenerateProject, MergeProject
 from application.commands.supervision import AcknowledgeWarning, OpenInquiry
@@ -115,7 +115,7 @@ class World:
         return r
 
     def act(self, case_id: str, action: str, body: dict[str, Any] | None = None, who: Actor = APPROVER) -> int:
-        self.c.cases.act(Invocation(who, f"req-{action}"), ActOnCase(uuid.UUID(case_id), action, body or {}))
+        self.c.cases.act(Invocation(who, f"req-{action}"), CASE_ACTIONS[action](uuid.UUID(case_id), **(body or {})))
         return self.case_position(case_id)
 
     def case_position(self, case_id: str) -> int:
@@ -427,7 +427,7 @@ def test_late_recording_fires_past_the_tolerance(container: Container, world: Wo
     world.later(timedelta(days=5))
     world.c.cases.act(
         Invocation(CITY, "imp", occurred_at=world.clock.now() - timedelta(hours=hours)),
-        ActOnCase(uuid.UUID(r["id"]), "accept", {}),
+        AcceptCase(uuid.UUID(r["id"])),
     )
     assert len(warnings(container, rule="W2")) == (1 if raised else 0)
 

@@ -15,7 +15,7 @@ from application.bootstrap import Container, bootstrap
 from application.catalogue import Flow, PinMemory
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase
+from application.commands.cases import AcceptCase
 from application.commands.catalogue import PublishFlow, RetireFlow
 from domain.catalog.process import flow_code, process_id
 from infrastructure.settings import Settings
@@ -50,7 +50,7 @@ def test_a_version_published_through_another_container_applies_to_the_next_case(
     second.catalogue.publish(Invocation(ADMIN, "r1"), PublishFlow("460000", 3, version_2()))
     case = receive(first, project, "GJ-1-02")
     assert first.cases.get(case).pinned == ("GJ-LC-03", "2.0", "1.1")
-    first.cases.act(Invocation(CLERK, "r"), ActOnCase(case, "accept", {}))
+    first.cases.act(Invocation(CLERK, "r"), AcceptCase(case))
     assert first.cases.get(case).limit_days == 3  # version 2's promise, read through the first one
     # Step: a city flow published there applies here; retired there, the province's applies again.
     city = {**version_2(), "version": "1.0"}
@@ -69,7 +69,7 @@ def test_a_remembered_flow_is_not_replayed_while_its_process_has_not_moved(
     receive(first, project, "GJ-1-02")  # reads the city's Process once
     replayed = _count_reads(first)
     case = receive(first, project, "GJ-1-02")
-    first.cases.act(Invocation(CLERK, "r"), ActOnCase(case, "accept", {}))
+    first.cases.act(Invocation(CLERK, "r"), AcceptCase(case))
     processes = {process_id(flow_code(3, r)) for r in ("460108", "460100", "460000")}
     assert not processes & set(replayed)  # the project and the case only
     # Step: a new city version moves its Process: read again, once.

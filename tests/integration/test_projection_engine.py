@@ -23,7 +23,7 @@ import pytest
 
 from application.bootstrap import Container, bootstrap
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, SubmitCase
 from application.commands.projects import GenerateProject
 from application.policy import Actor
 from infrastructure.db import Cursor, Database
@@ -106,7 +106,7 @@ def fill(c: Container, projects: int) -> int:
             Invocation(CLERK, f"sub-{i}"),
             SubmitCase(project_code=code, item_code="GJ-1-02"),
         )
-        position = c.cases.act(Invocation(CLERK, f"acc-{i}"), ActOnCase(case.id, "accept", {})).position
+        position = c.cases.act(Invocation(CLERK, f"acc-{i}"), AcceptCase(case.id)).position
     return position
 
 

@@ -20,7 +20,7 @@ import pytest
 
 from application.bootstrap import Container
 from application.commands import Invocation
-from application.commands.cases import ActOnCase
+from application.commands.cases import AcceptCase
 from application.commands.projects import GenerateProject
 from application.idempotency import IdempotencyKey
 from tests.integration import test_append_round_trips as rounds
@@ -33,7 +33,7 @@ two = rounds.two  # its fixture: two containers (two processes' worth) on one Po
 def accept(case_id: uuid.UUID, key: str) -> Command:
     def send(c: Container, request_id: str) -> dict[str, Any]:
         return c.cases.act(
-            Invocation(CLERK, request_id, IdempotencyKey.of(key, "case.accept", {})), ActOnCase(case_id, "accept", {})
+            Invocation(CLERK, request_id, IdempotencyKey.of(key, "case.accept", {})), AcceptCase(case_id)
         ).to_json()
 
     return send

@@ -18,7 +18,7 @@ from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.blueprint import ImportZone
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, ApproveCase, SubmitCase
 from application.commands.licences import IssueLicence
 from application.commands.projects import GenerateProject, SupplyLand
 from application.commands.seals import RegisterSeal
@@ -81,8 +81,8 @@ def ready_for_gj_1_03(c: Container, **declared: Any) -> tuple[str, int]:
         ).id
     )
     number = f"琼选字{code[-6:]}"
-    c.cases.act(Invocation(CLERK, f"a-{code}"), ActOnCase(uuid.UUID(case), "accept", {}))
-    c.cases.act(Invocation(APPROVER, f"p-{code}"), ActOnCase(uuid.UUID(case), "approve", {"document_number": number}))
+    c.cases.act(Invocation(CLERK, f"a-{code}"), AcceptCase(uuid.UUID(case)))
+    c.cases.act(Invocation(APPROVER, f"p-{code}"), ApproveCase(uuid.UUID(case), document_number=number))
     now = c.clock.now()
     seal = c.seals.register(
         Invocation(ADMIN, f"seal-{code}"),

@@ -15,7 +15,7 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import CASE_ACTIONS, SubmitCase
 from application.commands.projects import GenerateProject
 from application.policy import Actor
 from domain.shared.events import SHANGHAI
@@ -87,7 +87,9 @@ class Scenario:
     def act(self, day: date, who: Actor, case_id: uuid.UUID, action: str, body: dict[str, Any] | None = None) -> int:
         self.clock.set(at(day))
         return int(
-            self.c.cases.act(Invocation(who, f"{action}-{case_id}"), ActOnCase(case_id, action, body or {})).position
+            self.c.cases.act(
+                Invocation(who, f"{action}-{case_id}"), CASE_ACTIONS[action](case_id, **(body or {}))
+            ).position
         )
 
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import CASE_ACTIONS, SubmitCase
 from application.commands.projects import GenerateProject
 from application.policy import Actor
 from application.statistics import (
@@ -109,7 +109,7 @@ def open_cases(c: Container, clock: SimulatedClock) -> None:
         for step in steps:
             clock.advance(days=2)
             body = {"materials": ["营业执照"], "note": "补正"} if step == "request-correction" else {}
-            c.cases.act(Invocation(CLERK, f"{step}-{n}"), ActOnCase(uuid.UUID(case_id), step, body))
+            c.cases.act(Invocation(CLERK, f"{step}-{n}"), CASE_ACTIONS[step](uuid.UUID(case_id), **body))
 
 
 def figures(groups: list[Any]) -> list[list[Any]]:

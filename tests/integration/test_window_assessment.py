@@ -17,7 +17,7 @@ import pytest
 from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import CASE_ACTIONS, SubmitCase
 from application.commands.projects import GenerateProject
 from application.commands.ratings import RateCase, RecordRectification
 from application.policy import Actor
@@ -103,7 +103,7 @@ def scenario(container: Container, clock: SimulatedClock) -> dict[str, str]:
 
     def act(name: str, who: Actor, action: str, **body: Any) -> Callable[[], Any]:
         return lambda: container.cases.act(
-            Invocation(who, f"req-{action}"), ActOnCase(uuid.UUID(cases[name]), action, body)
+            Invocation(who, f"req-{action}"), CASE_ACTIONS[action](uuid.UUID(cases[name]), **body)
         )
 
     def rate(name: str, level: int) -> Callable[[], Any]:

@@ -19,7 +19,7 @@ from application.bootstrap import Container, bootstrap
 from application.clock import SimulatedClock
 from application.commands import Invocation
 from application.commands.calendars import PublishWorkCalendar
-from application.commands.cases import ActOnCase, SubmitCase
+from application.commands.cases import AcceptCase, ApproveCase, SubmitCase
 from application.commands.projects import GenerateProject
 from application.policy import Actor
 from domain.approvals.clock import clock_of
@@ -76,7 +76,7 @@ def accepted_case(c: Container, clock: SimulatedClock, owner: int = 1) -> str:
         SubmitCase(project_code=code, item_code="GJ-1-02"),
     )
     clock.advance(minutes=30)
-    c.cases.act(Invocation(CLERK, "accept"), ActOnCase(received.id, "accept", {}))
+    c.cases.act(Invocation(CLERK, "accept"), AcceptCase(received.id))
     return str(received.id)
 
 
@@ -101,7 +101,7 @@ def test_publishing_a_year_moves_the_deadlines_of_its_open_cases_visibly_and_reb
     open_case = accepted_case(container, clock)
     decided = accepted_case(container, clock, owner=2)
     clock.advance(days=1)
-    container.cases.act(Invocation(APPROVER, "approve"), ActOnCase(uuid.UUID(decided), "approve", {}))
+    container.cases.act(Invocation(APPROVER, "approve"), ApproveCase(uuid.UUID(decided)))
     container.engine.catch_up()
     timeline: Any = container.engine.models["case_timeline"]
     clock_before = clock_of(timeline.get(open_case), timeline.calendar())
@@ -143,7 +143,7 @@ def test_a_published_year_clears_the_stored_stop_facts_of_the_cases_that_reach_i
 ) -> None:
     case_id = accepted_case(container, clock)
     clock.advance(days=1)
-    container.cases.act(Invocation(APPROVER, "approve"), ActOnCase(uuid.UUID(case_id), "approve", {}))
+    container.cases.act(Invocation(APPROVER, "approve"), ApproveCase(uuid.UUID(case_id)))
     container.engine.catch_up()
     timeline: Any = container.engine.models["case_timeline"]
     assert timeline.get(case_id)["stop_days"] == 1  # wholly in 2026: stored with the package's calendar

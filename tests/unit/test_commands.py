@@ -1,13 +1,17 @@
-"""Outcomes (application/commands): the typed answer a service gives, and the JSON the API makes of it."""
+"""Commands and outcomes (application/commands): a case action's command against its API body, the
+typed answer a service gives, and the JSON the API makes of it."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 import pytest
 
-from application.commands.cases import CaseOutcome
+from application.commands.cases import CASE_ACTIONS, CaseOutcome
 from application.commands.ratings import RatingOutcome
+from domain.approvals.status import ACTIONS
+from interfaces.rest.schemas import ACTION_BODIES
 
 CASE = "0b8e9c59-0f41-4a8e-9a43-2f3a4c1d7e10"
 
@@ -39,3 +43,14 @@ def test_a_replay_answers_what_the_receipt_kept_even_from_an_older_version() -> 
     assert CaseOutcome.of(extra).to_json() == extra
     lacking = {"id": CASE, "position": 5, "replayed": True}  # kept before status_code was answered
     assert CaseOutcome.of(lacking).to_json() == lacking
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_a_case_action_takes_the_fields_of_its_api_body_required_as_there(action: str) -> None:
+    # the REST route builds the command from its body's fields (interfaces/rest/routers/approvals.py)
+    body = ACTION_BODIES[action].model_fields
+    command = {f.name: f for f in dataclasses.fields(CASE_ACTIONS[action]) if f.name != "case_id"}
+    assert CASE_ACTIONS[action].action == action
+    assert set(command) == set(body) - {"occurred_at"}
+    required = {n for n, f in command.items() if f.default is dataclasses.MISSING}
+    assert required == {n for n, f in body.items() if f.is_required()}
