@@ -9,9 +9,11 @@ the test database), dropped afterwards:
    alternating in blocks so that both see the same load.
 2. `bulk_import`: the dataset generator's saves (bench/dataset.py: GONGJIAN_BENCH_EVENTS events,
    domain aggregates saved through the recorder) vs COPY of the same rows into a plain table.
-3. `rebuild`: every read model from zero, events/s, vs a raw scan of the events table and vs the
-   library's `ProjectionRunner` (one transaction per event) on the same events; `rebuild_model`:
-   each read model alone.
+3. `rebuild`: every read model from zero, events/s, as `gongjian projections rebuild --all` runs it
+   (a process per core: GONGJIAN_BENCH_WORKERS, default the CPU count) and in one process
+   (GONGJIAN_BENCH_ONE_PROCESS=0 skips that), vs a raw scan of the events table and vs the library's
+   `ProjectionRunner` (one transaction per event) on the same events; `rebuild_model`: each read
+   model alone.
 4. `graphql`: p50/p95/p99 of the dashboard, audit-trail, warnings and statistics queries
    (schema.execute, no HTTP) vs the read-model calls that run the same SQL.
 5. `ledger_verify`: `audit verify` of the store vs plain hashing of the same leaf bytes.
@@ -65,6 +67,9 @@ SAMPLES = int(os.environ.get("GONGJIAN_BENCH_SAMPLES", "100"))
 LIBRARY_SECONDS = float(os.environ.get("GONGJIAN_BENCH_LIBRARY_SECONDS", "30"))
 # each read model rebuilt alone: 17 more rebuilds, most of the time of a 1M-event run
 PER_MODEL = os.environ.get("GONGJIAN_BENCH_PER_MODEL", "1") != "0"
+# the rebuild as the CLI runs it (`projections rebuild --all`: a process per core), and in one process
+WORKERS = int(os.environ.get("GONGJIAN_BENCH_WORKERS") or os.cpu_count() or 1)
+ONE_PROCESS = os.environ.get("GONGJIAN_BENCH_ONE_PROCESS", "1") != "0"
 DETECTION_ROWS = int(os.environ.get("GONGJIAN_BENCH_DETECTION_ROWS", "13000"))
 CLERK = Actor("bench-clerk", "window_clerk", "bench", "460000")
 SUPERVISOR = Actor("bench-supervisor", "supervisor", "460000-yshj", "460000")
@@ -234,14 +239,21 @@ def rebuild(c: Container, url: str) -> None:
             scanned = sum(1 for _ in cur)
         scan_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    c.engine.rebuild_all()
+    c.engine.rebuild_all(workers=WORKERS, settings=c.settings)
     all_s = time.perf_counter() - t0
+    one: dict[str, Any] = {}
+    if ONE_PROCESS and WORKERS > 1:
+        t0 = time.perf_counter()
+        c.engine.rebuild_all()
+        one = {"one_process_events_per_s": round(n / (time.perf_counter() - t0))}
     library = library_rebuild(url, n)
     emit(
         "rebuild",
         events=n,
         read_models=len(c.engine.models),
+        workers=WORKERS,
         events_per_s=round(n / all_s),
+        **one,
         baseline_scan_events_per_s=round(scanned / scan_s),
         baseline_library_runner_events_per_s=round(library),
         ratio_to_scan=round(scan_s / all_s, 3),

@@ -20,11 +20,11 @@ from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import IntegrityError, InterfaceError, Notification, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Identifier
 
 CREATE_LOCK = 0x67_6A_72_63  # any constant shared by every process of this system
@@ -86,6 +86,43 @@ class LockingFunctionRecorder(PostgresApplicationRecorder):
             yield
         finally:
             _EXPECTED.reset(token)
+
+    # the library's query, its rows read as tuples in binary (no dicts, no hex of the state, no
+    # UUID parsed from text): half the CPU of the read that every rebuild batch starts with
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        conditions: list[SQL] = []
+        params: list[Any] = []
+        if start is not None:
+            conditions.append(SQL("notification_id>=%s" if inclusive_of_start else "notification_id>%s"))
+            params.append(start)
+        if stop is not None:
+            conditions.append(SQL("notification_id<=%s"))
+            params.append(stop)
+        if topics:
+            conditions.append(SQL("topic = ANY(%s)"))
+            params.append(list(topics))
+        statement = SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {schema}.{table}"
+        ).format(schema=Identifier(self.datastore.schema), table=Identifier(self.events_table_name))
+        if conditions:
+            statement += SQL(" WHERE ") + SQL(" AND ").join(conditions)
+        statement += SQL(" ORDER BY notification_id LIMIT %s")
+        params.append(limit)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row, binary=True) as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                Notification(id=i, originator_id=oid, originator_version=version, topic=topic, state=state)
+                for i, oid, version, topic, state in curs.fetchall()
+            ]
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         # processes starting together (API workers, a projection runner) would race on CREATE OR

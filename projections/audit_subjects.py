@@ -255,7 +255,7 @@ def _values(value: Any) -> Iterator[str]:
 def subjects_of(event: Any, oid: str, inherited: tuple[Subject, ...] = ()) -> tuple[list[Subject], list[Subject]]:
     """(every subject of the event, the ones its aggregate's later events inherit), each subject
     once (its first kind wins); `inherited` are what the aggregate's creation passed on."""
-    plan = plan_of(type(event))
+    plan = _PLANS.get(type(event)) or plan_of(type(event))
     found: dict[str, str] = {oid: plan.own}
     actor = getattr(event, "actor_id", None)
     if actor:
@@ -265,7 +265,10 @@ def subjects_of(event: Any, oid: str, inherited: tuple[Subject, ...] = ()) -> tu
     sticky: dict[str, str] = dict(inherited)
     for attr, kind in plan.fields:
         raw = attr(event) if callable(attr) else getattr(event, attr, None)
-        for value in _values(raw):
+        if raw is None or raw == "":
+            continue
+        # most fields hold one text: `_values` (a generator) only for the others
+        for value in (raw,) if raw.__class__ is str else _values(raw):
             found.setdefault(value, kind)
             if kind in plan.sticky:
                 sticky.setdefault(value, kind)

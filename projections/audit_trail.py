@@ -15,12 +15,15 @@ import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any, cast
 
 from infrastructure.db import Cursor, Database
 from infrastructure.store import events_table, position_column
 from projections.audit_subjects import SECRET_FIELDS, Subject, subjects_of
-from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
+from projections.base import META_FIELDS, Envelope, ReadModel, bigint
+from projections.base import _default as json_default
+from projections.json_text import sorted_json
 
 STICKY_CACHE = 50_000  # aggregates whose inherited subjects are kept between batches
 EVENT_COLUMNS = (
@@ -93,29 +96,30 @@ class AuditTrail(ReadModel):
             if e.originator_version == 1:  # what later events inherit comes from the creation: a fact
                 self._sticky.remember(oid, tuple(sticky))
                 if sticky:
-                    passed_on.append((oid, json.dumps(sticky, ensure_ascii=False)))
-            data = {name: getattr(e, name) for name in _content_fields(type(e))}
-            event_type = env.event_type
+                    passed_on.append((oid, _json_as_given(sticky)))
+            event_type, aggregate_type, fields = _class_of(e.__class__)
+            recorded = e.timestamp.isoformat()
             occurred = getattr(e, "occurred_at", None)
+            occurred_at = occurred.isoformat() if occurred else None
             events.append(
                 (
                     position,
                     oid,
                     e.originator_version,
-                    event_type.split(".")[0],
+                    aggregate_type,
                     event_type,
                     getattr(e, "actor_id", None) or "",
                     getattr(e, "actor_role", None) or "",
                     getattr(e, "actor_org", None) or "",
                     str(getattr(e, "channel", None) or ""),
                     getattr(e, "request_id", None) or "",
-                    occurred.isoformat() if occurred else None,
-                    e.timestamp.isoformat(),
-                    (occurred or e.timestamp).isoformat(),
-                    to_json(data),
+                    occurred_at,
+                    recorded,
+                    occurred_at if occurred else recorded,  # the business time
+                    _json({name: getattr(e, name) for name in fields}),
                 )
             )
-            subjects.extend((subject, kind, position) for subject, kind in about)
+            subjects += [(subject, kind, position) for subject, kind in about]
         cur.insert_rows("audit_events", EVENT_COLUMNS, events)
         cur.insert_rows("audit_subjects", ("subject", "kind", "position"), subjects)
         cur.insert_rows("audit_aggregates", ("originator_id", "subjects"), passed_on)
@@ -238,6 +242,17 @@ def _content_fields(cls: type) -> tuple[str, ...]:
         hidden = META_FIELDS | SECRET_FIELDS.get(cls, frozenset())
         _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name not in hidden)
     return _FIELDS[cls]
+
+
+@cache
+def _class_of(cls: type) -> tuple[str, str, tuple[str, ...]]:
+    """(event type, aggregate type, content fields) of an event class: once per class."""
+    event_type = cls.__qualname__  # as `Envelope.event_type`
+    return event_type, event_type.split(".")[0], _content_fields(cls)
+
+
+_json = sorted_json(json_default)  # as `to_json`, without making an encoder per event
+_json_as_given = sorted_json(sort_keys=False)  # as json.dumps(value, ensure_ascii=False)
 
 
 def _utc(moment: datetime) -> str:

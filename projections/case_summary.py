@@ -21,6 +21,7 @@ from typing import Any
 from domain.approvals.overdue import DECIDED, OPEN
 from domain.approvals.selection import CaseSelection
 from infrastructure.db import Cursor, Database
+from projections.json_text import sorted_json
 
 KEY = ("received_month", "region_code", "item_code", "item_name", "stage", "department", "calendar")
 COUNTS = (
@@ -100,12 +101,12 @@ class SummaryDelta:
         if days is not None:
             self.days[key, days] = self.days.get((key, days), 0) + sign
 
-    def write(self, cur: Cursor) -> None:
+    def write(self, cur: Cursor, dialect: str = "") -> None:
         # in key order: writers that share keys take their row locks in one order
         counts = sorted((*k, *v) for k, v in self.counts.items() if any(v))
         days = sorted((*k, d, n) for (k, d), n in self.days.items() if n)
-        _upsert(cur, "case_summary", KEY, COUNTS, counts)
-        _upsert(cur, "case_summary_days", (*KEY, "days"), ("cases",), days)
+        _upsert(cur, "case_summary", KEY, COUNTS, counts, dialect)
+        _upsert(cur, "case_summary_days", (*KEY, "days"), ("cases",), days, dialect)
         emptied = [k for k, v in self.counts.items() if v[0] < 0]  # every case counts as received
         if emptied:
             sql = f"DELETE FROM case_summary WHERE {_key_is(KEY)} AND received = 0"  # noqa: S608
@@ -118,17 +119,32 @@ class SummaryDelta:
         self.days.clear()
 
 
-def _upsert(cur: Cursor, table: str, key: Sequence[str], added: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def _upsert(
+    cur: Cursor, table: str, key: Sequence[str], added: Sequence[str], rows: Sequence[Sequence[Any]], dialect: str = ""
+) -> None:
     """Add `rows` (key values, then the amounts to add) to `table`: INSERT … ON CONFLICT, one
-    executemany (pipelined by psycopg; a multi-row VALUES statement measured 3 times slower to rebuild)."""
+    executemany (pipelined by psycopg; a multi-row VALUES statement measured 3 times slower to rebuild);
+    on PostgreSQL one statement that reads the rows from JSON in their order (a tenth of the CPU per row)."""
     if not rows:
         return
     columns = (*key, *added)
+    conflict = (
+        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(f'{c} = {table}.{c} + excluded.{c}' for c in added)}"
+    )
+    if dialect == "postgresql":
+        cur.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)}"  # noqa: S608
+            f" FROM json_populate_recordset(NULL::{table}, ?::json){conflict}",
+            (_json([dict(zip(columns, row, strict=True)) for row in rows]),),
+        )
+        return
     cur.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
-        f" ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(f'{c} = {table}.{c} + excluded.{c}' for c in added)}",
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)}){conflict}",  # noqa: S608
         rows,
     )
+
+
+_json = sorted_json()
 
 
 def _key_is(key: Sequence[str]) -> str:

@@ -26,8 +26,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
-from functools import lru_cache
-from typing import Any
+from functools import cache, lru_cache
+from typing import Any, cast
 
 from domain.approvals import Case, CaseStatus, Decision
 from domain.approvals.clock import clock_of
@@ -36,10 +36,12 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import regions_within
 from domain.shared.workdays import PACKAGE_SOURCE, Calendar, package_covers
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
+from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows
+from projections.base import _default as json_default
 from projections.calendars import CALENDAR_EVENTS, calendar_of, calendar_table_sql, published_years, store_schedule
 from projections.case_summary import TABLES as SUMMARY_TABLES
 from projections.case_summary import SummaryDelta, create_summary_tables
+from projections.json_text import sorted_json
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
 CREATED = frozenset({Case.Received, Case.BackEntered})
@@ -95,22 +97,34 @@ class CaseTimeline(ReadModel):
 
     def handle(self, cur: Cursor, batch: Sequence[Envelope]) -> None:
         """Per batch: the cases it touches read in one query, changed in memory, written back once."""
-        events = CASE_EVENTS.of(batch)
-        published = CALENDAR_EVENTS.of(batch)
+        # the batch's case and calendar events in log order, in one pass (each class judged once)
+        events: list[Envelope] = []
+        published: list[Envelope] = []
+        for env in batch:
+            kind = _read(type(env.event))
+            if kind is not None:
+                (events if kind else published).append(env)
         years = [
             store_schedule(cur, env, "case_calendars") for env in published
         ]  # log order: a correction replaces its row
         if not events and not published:
             return
         cases = Rows("cases", "case_id", CASE_COLUMNS)
-        cases.load(cur, {str(env.event.originator_id) for env in events if type(env.event) not in CREATED})
+        ids = [str(cast(Any, env.event).originator_id) for env in events]  # once per event: str(UUID) is dear
+        cases.load(cur, {oid for env, oid in zip(events, ids, strict=True) if type(env.event) not in CREATED})
         summary = SummaryDelta()
         for row in cases.rows.values():  # every case the batch changes, as it was: out of the summary
             summary.add(row, -1)
         transitions: list[tuple[Any, ...]] = []
-        for env in events:
-            status = self._apply(cur, cases, env)
-            transitions.append(_transition(env, status))
+        for env, oid in zip(events, ids, strict=True):
+            e: Any = env.event
+            # each time as text once per event (the business time is most often the recording time)
+            recorded = e.timestamp.isoformat()
+            at = e.business_time
+            when = recorded if at is e.timestamp else at.isoformat()
+            status = self._apply(cur, cases, env, oid, when, recorded)
+            label = cases.rows[oid]["status"]  # type: ignore[index]  # its label, as `_apply` set it
+            transitions.append(_transition(env, status, label, oid, when, recorded))
         overridden = published_years(cur, "case_calendars") if events else frozenset()
         for key in (*cases.new, *cases.dirty):  # a changed clock: its stop facts judged again
             row = cases.rows[key]
@@ -122,14 +136,12 @@ class CaseTimeline(ReadModel):
         cur.insert_rows("case_transitions", TRANSITION_COLUMNS, transitions)
         for year in sorted(set(years)):
             _clear_stop_facts(cur, year, summary)
-        summary.write(cur)
+        summary.write(cur, self.db.dialect)
 
-    def _apply(self, cur: Cursor, cases: Rows, env: Envelope) -> CaseStatus:
+    def _apply(self, cur: Cursor, cases: Rows, env: Envelope, case_id: str, when: str, recorded: str) -> CaseStatus:
         e: Any = env.event
-        kind = type(e)
-        case_id = str(e.originator_id)
-        when = e.business_time.isoformat()
-        day = e.business_date.isoformat()
+        kind = e.__class__
+        day = e.business_date.isoformat() if _dated(kind) else ""  # only for the events that use it
         if kind in CREATED:
             back_entry = kind is Case.BackEntered
             status = _decision_status(e.decision) if back_entry else CaseStatus.RECEIVED
@@ -159,7 +171,7 @@ class CaseTimeline(ReadModel):
                     "channel": str(e.channel),
                     "created_position": env.position,
                     "last_position": env.position,
-                    "updated_at": e.timestamp.isoformat(),
+                    "updated_at": recorded,
                     "received_month": received_month_of(received_at),
                     "stop_days": None,
                     "stop_overdue": None,
@@ -214,7 +226,7 @@ class CaseTimeline(ReadModel):
             status_code=int(new_status),
             status=new_status.label,
             last_position=env.position,
-            updated_at=e.timestamp.isoformat(),
+            updated_at=recorded,
         )
         if pausing:
             updates["pauses"] = json.dumps(pauses)
@@ -306,25 +318,48 @@ PAUSING = frozenset(
 )
 
 
-def _transition(env: Envelope, status: CaseStatus) -> tuple[Any, ...]:
+def _transition(
+    env: Envelope, status: CaseStatus, label: str, case_id: str, when: str, recorded: str
+) -> tuple[Any, ...]:
     e: Any = env.event
     detail = {k: v for k, v in vars(e).items() if k not in DETAIL_SKIP}
     return (
-        str(e.originator_id),
+        case_id,
         e.originator_version,
         env.position,
         env.event_type,
         int(status),
-        status.label,
-        e.business_time.isoformat(),
-        e.timestamp.isoformat(),
+        label,
+        when,
+        recorded,
         e.actor_id,
         e.actor_role,
         e.actor_org,
         str(e.channel),
         e.request_id,
-        to_json(detail),
+        _json(detail),
     )
+
+
+_json = sorted_json(json_default)  # as `to_json`, without making an encoder per event
+# the events whose handling reads their business day (the match in `_apply`, and a back entry)
+_DAY_EVENTS = (
+    Case.BackEntered, Case.Accepted, Case.CorrectionRequested, Case.SpecialProcedureStarted, Case.CorrectionCompleted,
+    Case.SpecialProcedureEnded, Case.Approved, Case.ApprovedPendingMaterials, Case.Refused, Case.NotAccepted,
+    Case.AcceptanceRefused, Case.Withdrawn,
+)  # fmt: skip
+
+
+@cache
+def _dated(kind: type[Any]) -> bool:
+    return issubclass(kind, _DAY_EVENTS)
+
+
+@cache
+def _read(kind: type[Any]) -> bool | None:
+    """True: a case event (`CASE_EVENTS`); False: a calendar's (`CALENDAR_EVENTS`); None: neither."""
+    name = kind.__qualname__  # as `Envelope.event_type`
+    return True if name in CASE_EVENTS else False if name in CALENDAR_EVENTS else None
 
 
 def _close(pauses: list[dict[str, Any]], day: str) -> None:

@@ -19,6 +19,7 @@ delivers it on commit) and by `announce` (Redis), so `wait_for` is woken by the 
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import threading
@@ -410,9 +411,11 @@ class ProjectionEngine:
                     "UPDATE projection_tracking SET position = 0, updated_at = ? WHERE read_model = ?", (_now(), name)
                 )
         self.rebuilding.update(wanted)  # replayed history is not news: nothing is published live
+        gc.freeze()  # what exists already (modules, catalogue) is left out of every full collection
         try:
             replayed = self.catch_up(wanted, batch_size=self.rebuild_batch_size)
         finally:
+            gc.unfreeze()
             self.rebuilding.difference_update(wanted)
         if isinstance(self.db, PostgresDatabase) and wanted and replayed // len(wanted) >= VACUUM_AFTER:
             # freshly bulk-loaded tables: statistics for the planner, a visibility map for counts

@@ -21,7 +21,8 @@ algorithm is that of the signed checkpoints once there are any (a rebuild cannot
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+import struct
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, cast
@@ -35,7 +36,6 @@ from domain.ledger import (
     consistency_ranges,
     fold,
     inclusion_ranges,
-    leaf_data,
     uuid_text,
 )
 from domain.ledger.checkpoint import checkpoint_of
@@ -155,7 +155,7 @@ class Ledger(ReadModel):
             return
         # the state, the batch's stored rows and the heads it continues: independent, so together
         # (one round trip in a live batch); the aggregates come from the events, the same rows
-        continuing = {str(cast(Any, env.event).originator_id) for env in batch if env.event.originator_version > 1}
+        continuing = {cast(Any, env.event).originator_id for env in batch if env.event.originator_version > 1}
         head_queries = self._head_queries(continuing)
         state, signed, behind, ahead, stored, *head_rows = fetch_together(
             cur, [STATE, (SIGNED, ()), (BEHIND, ()), (AHEAD, (len(batch),)), self._stored_query(batch), *head_queries]
@@ -172,30 +172,51 @@ class Ledger(ReadModel):
         leaves: list[tuple[Any, ...]] = []
         nodes: list[tuple[Any, ...]] = []
         checkpoints: list[tuple[Any, ...]] = []
-
-        def on_node(node: Node, value: bytes) -> None:
-            nodes.append((node[0], node[1], value.hex()))
+        every, seconds = self.config.every, self.config.seconds
+        new_leaf, new_node, edge = hasher.new_leaf, hasher.new_node, frontier.nodes
+        # leaf_data's bytes as the verifier packs them: a head per topic's layout, then the state;
+        # each aggregate's canonical id (and its length-prefixed bytes) worked out once a batch
+        ids: dict[Any, tuple[str, bytes]] = {}
 
         for env, row in zip(batch, rows, strict=True):
-            oid = uuid_text(row["originator_id"])
+            position = env.position
+            found = ids.get(row["originator_id"])
+            if found is None:
+                oid = uuid_text(row["originator_id"])
+                found = ids[row["originator_id"]] = (oid, _prefixed(oid))
+            oid = found[0]
             version = int(row["originator_version"])
-            leaf = hasher.hash_leaf(leaf_data(env.position, oid, version, row["topic"], bytes(row["state"])))
+            stored_state = row["state"]
+            pack, topic = _LAYOUTS.get(row["topic"]) or _layout(row["topic"])
+            hashing = new_leaf()
+            hashing.update(pack(position, found[1], version, topic, len(stored_state)))
+            hashing.update(stored_state)
+            leaf = node = hashing.digest()
+            leaf_hex = leaf.hex()
             recorded = cast(datetime, getattr(env.event, "timestamp")).astimezone(UTC)  # noqa: B009
-            prev = heads.get(oid)
-            leaves.append((frontier.size, env.position, oid, version, leaf.hex(), prev, recorded.isoformat()))
-            heads[oid] = leaf.hex()
-            frontier.append(leaf, on_node)
+            index = frontier.size
+            leaves.append((index, position, oid, version, leaf_hex, heads.get(oid), recorded.isoformat()))
+            heads[oid] = leaf_hex
+            level = 0
+            while index & 1:  # Frontier.append inline: the subtrees this leaf completes
+                hashing = new_node()
+                hashing.update(edge.pop() + node)
+                node = hashing.digest()
+                level += 1
+                index >>= 1
+                nodes.append((level, index, node.hex()))
+            edge.append(node)
+            frontier.size = size = frontier.size + 1
             if last_time is None:
                 last_time = recorded  # T counts from the first event
-            before = known.get(frontier.size)
+            before = known.get(size)
             if before is not None:  # signed before: the same root, or the log changed since
-                self._check(hasher, frontier, before, env.position, good)
+                self._check(hasher, frontier, before, position, good)
                 good, last_time = before, recorded
-            elif frontier.size > signed_size and (
-                frontier.size % self.config.every == 0
-                or (self.config.seconds and (recorded - last_time).total_seconds() >= self.config.seconds)
+            elif size > signed_size and (
+                size % every == 0 or (seconds and (recorded - last_time).total_seconds() >= seconds)
             ):
-                checkpoints.append(self._checkpoint(hasher, frontier, recorded, env.position))
+                checkpoints.append(self._checkpoint(hasher, frontier, recorded, position))
                 last_time = recorded
         # COPY on PostgreSQL: a prepared INSERT per leaf and node was most of this model's rebuild time
         cur.insert_rows("ledger_leaves", LEAF_COLUMNS, leaves)
@@ -269,8 +290,10 @@ class Ledger(ReadModel):
     def _stored_query(self, batch: Sequence[Envelope]) -> tuple[str, Sequence[Any]]:
         """The batch's rows exactly as stored (one range query)."""
         pos = position_column(self.db)
+        # PostgreSQL's text of a uuid is uuid_text's spelling: no UUID object made for each row
+        oid = "originator_id::text AS originator_id" if self.db.dialect == "postgresql" else "originator_id"
         return (
-            f"SELECT {pos} AS position, originator_id, originator_version, topic, state"  # noqa: S608 — fixed names
+            f"SELECT {pos} AS position, {oid}, originator_version, topic, state"  # noqa: S608 — fixed names
             f" FROM {events_table(self.db)} WHERE {pos} >= ? AND {pos} <= ? ORDER BY {pos}",
             (batch[0].position, batch[-1].position),
         )
@@ -284,7 +307,7 @@ class Ledger(ReadModel):
         return rows
 
     @staticmethod
-    def _head_queries(oids: set[str]) -> list[tuple[str, Sequence[Any]]]:
+    def _head_queries(oids: set[Any]) -> list[tuple[str, Sequence[Any]]]:
         keys = sorted(uuid_text(o) for o in oids)
         return [
             (
@@ -432,3 +455,22 @@ class _ReadCursor:
 
     def fetchone(self) -> dict[str, Any] | None:
         return self._rows.pop(0) if self._rows else None
+
+
+_U32 = struct.Struct(">I")
+_LAYOUTS: dict[str, tuple[Callable[..., bytes], bytes]] = {}
+
+
+def _layout(topic: str) -> tuple[Callable[..., bytes], bytes]:
+    """The packer of `leaf_data`'s head for this topic (position, length-prefixed aggregate id,
+    version, length-prefixed topic, the state's length) and the topic's length-prefixed bytes."""
+    raw = topic.encode()
+    found = _LAYOUTS[topic] = (struct.Struct(f">Q40sQ{4 + len(raw)}sI").pack, _U32.pack(len(raw)) + raw)
+    return found
+
+
+def _prefixed(oid: str) -> bytes:
+    raw = oid.encode()
+    if len(raw) != 36:  # uuid_text's 8-4-4-4-12 text: the layout's 40 bytes
+        raise ValueError(f"not a canonical aggregate id: {oid!r}")
+    return _U32.pack(len(raw)) + raw

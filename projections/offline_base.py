@@ -21,7 +21,7 @@ from domain.supervision.rules.facts import warning_id
 from infrastructure.db import Cursor
 from projections.base import Envelope, ReadModel, fetch_together, to_json
 from projections.offline_batch import batch_approved, batch_cited, batch_numbers, batch_projects
-from projections.offline_own import StepMemo
+from projections.offline_own import StepMemo, stored
 from projections.rules import THRESHOLDS, Thresholds
 
 CERTIFICATES = frozenset(
@@ -104,10 +104,10 @@ def _running_days(accepted: date, until: date, pauses: list[dict[str, Any]]) -> 
     return {d for d in days if is_workday(d)}
 
 
-def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int]) -> tuple[int, str, list[int]]:
+def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int], memo: dict) -> tuple[int, str, list[int]]:
     """Working days in the union of the days the cases' own clocks ran, from acceptance to decision
     (or the closing approval); the first acceptance date counted; the positions of the acceptances
-    and decisions counted."""
+    and decisions counted (`memo`: each case's days, kept for the batch's later closings)."""
     end = date.fromisoformat(closing[0])
     covered: set[date] = set()
     starts, proof = [], [closing[1]]
@@ -116,7 +116,9 @@ def _days_in_hand(cases: list[dict[str, Any]], closing: tuple[str, int]) -> tupl
             continue
         accepted = date.fromisoformat(c["accepted_on"])
         until = min(date.fromisoformat(c["closed_on"]), end) if c["closed_on"] else end
-        days = _running_days(accepted, until, json.loads(c["pauses"]))
+        if (key := (c["accepted_on"], until, c["pauses"])) not in memo:
+            memo[key] = _running_days(accepted, until, json.loads(c["pauses"]))
+        days = memo[key]
         if not days:
             continue
         covered.update(days)
@@ -198,12 +200,14 @@ class WarningsBase(ReadModel):
             cur.executemany(sql, rows)
         self._deferred, self._deferred_keys = {}, set()
         if self._new:
-            cur.insert_rows("ow_cases", CASE_COLUMNS, [[self._cases[i][c] for c in CASE_COLUMNS] for i in self._new])
+            cur.insert_rows(
+                "ow_cases", CASE_COLUMNS, [[stored(self._cases[i][c]) for c in CASE_COLUMNS] for i in self._new]
+            )
         changed = sorted(self._dirty.difference(self._new))
         if changed:
             cur.executemany(
                 f"UPDATE ow_cases SET {', '.join(f'{c} = ?' for c in CASE_CHANGES)} WHERE case_id = ?",  # noqa: S608
-                [[*(self._cases[i][c] for c in CASE_CHANGES), i] for i in changed],
+                [[*(stored(self._cases[i][c]) for c in CASE_CHANGES), i] for i in changed],
             )
         self._new, self._dirty = [], set()
 

@@ -28,6 +28,12 @@ from projections.offline_imported import NAMES
 from projections.offline_own import OwnCases, own_steps
 from projections.rules import explain, red_line_overlap
 
+# the case events whose business day `_case` records (its match below, approvals and closings)
+DATED = (
+    Case.Accepted, Case.CorrectionRequested, Case.SpecialProcedureStarted, Case.CorrectionCompleted,
+    Case.SpecialProcedureEnded, Case.Withdrawn, *APPROVALS, *CLOSINGS,
+)  # fmt: skip
+
 
 class CaseRules(OwnCases, WarningsBase):
     """Rules over projects (W8) and the catalogue order (W4); our cases' facts and stages (W6)."""
@@ -159,7 +165,7 @@ class CaseRules(OwnCases, WarningsBase):
         case_id = str(e.originator_id)
         if kind in CASE_CREATED:
             self._case_created(cur, env)
-        case = self._case_row(cur, case_id)
+        case = self._cases.get(case_id) or self._case_row(cur, case_id)  # (read, never changed here)
         if case is None:  # cannot happen when processing starts at position 0
             raise LookupError(f"case {case_id} not in offline_warnings")
         if kind is Case.DeadlineRecomputed:
@@ -167,28 +173,31 @@ class CaseRules(OwnCases, WarningsBase):
         # the facts the lifecycle rules read (an opinion with its item's flow in force as it is read)
         flow = self._flow(cur, case) if kind is Case.OpinionRecorded else None
         updates: dict[str, Any] = {"steps": self._step_memo.append(case_id, case["steps"], own_steps(env, flow))}
-        # what the stage rule (W6) and W4 read
-        pauses: list[dict[str, Any]] = json.loads(case["pauses"])
-        day = e.business_date.isoformat()
+        # what the stage rule (W6) and W4 read (the pauses text parsed only by the events that change it)
+        dated = isinstance(e, DATED)  # (the day is read below by those only)
+        day = e.business_date.isoformat() if dated else ""
         match e:
             case Case.Accepted():
                 updates.update(accepted_position=env.position, accepted_on=day, limit_days=e.promised_limit_days)
             case Case.CorrectionRequested() if case["accepted_on"]:
-                pauses.append({"kind": "correction", "start": day, "end": None, "position": env.position})
+                pause = {"kind": "correction", "start": day, "end": None, "position": env.position}
+                updates["pauses"] = json.dumps([*json.loads(case["pauses"]), pause])
             case Case.SpecialProcedureStarted():
-                pauses.append({"kind": "special_procedure", "start": day, "end": None, "position": env.position})
+                pause = {"kind": "special_procedure", "start": day, "end": None, "position": env.position}
+                updates["pauses"] = json.dumps([*json.loads(case["pauses"]), pause])
             case Case.CorrectionCompleted() | Case.SpecialProcedureEnded() | Case.Withdrawn():
+                pauses: list[dict[str, Any]] = json.loads(case["pauses"])
                 for pause in pauses:
                     pause["end"] = pause["end"] or day
-        updates["pauses"] = json.dumps(pauses)
+                updates["pauses"] = json.dumps(pauses)
         if kind in APPROVALS:
             updates.update(approved_on=day, approved_position=env.position)
         if kind in CLOSINGS:
             updates.update(closed_on=day, closed_position=env.position)
-        self._cases[case_id] = {**self._cases[case_id], **updates}  # a copy: rows fetched are not ours to change
+        # a new row (rows fetched are not ours to change), never changed afterwards: replaced
+        case = self._cases[case_id] = {**case, **updates}
         self._dirty.add(case_id)
-        case = dict(self._cases[case_id])
-        self._judge_own(cur, env, case)
+        self._judge_own(cur, env, case, flow)
         if kind in APPROVALS and e.document_number:
             self._number_known(cur, env, e.document_number, day)
         if kind in APPROVALS or (kind is Case.BackEntered and case["approved_on"]):
@@ -261,7 +270,7 @@ class CaseRules(OwnCases, WarningsBase):
         rules: FlowRules = in_stage[0]["rules"] if in_stage else SEED_RULES
         closing = stage_closing(approvals, stage, rules)
         if closing is not None:
-            days, start, proof = _days_in_hand(in_stage, closing)
+            days, start, proof = _days_in_hand(in_stage, closing, self._step_memo.running)
             limit = rules.stage_limit(stage)
             self._set(
                 cur,
@@ -292,7 +301,7 @@ class CaseRules(OwnCases, WarningsBase):
         facts = self._project_facts(cur, code)
         if final is None or facts is None or facts["flow_type"] is None:
             return True
-        days, start, proof = _days_in_hand(cases, final)
+        days, start, proof = _days_in_hand(cases, final, self._step_memo.running)
         target = cast(FlowRules, cases[0]["rules"]).project_target(int(facts["flow_type"]))
         self._set(
             cur,

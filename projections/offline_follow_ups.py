@@ -17,6 +17,8 @@ from projections.base import Envelope
 
 MATERIALS, COMMITMENT = "materials", "commitment"
 JUDGE = {MATERIALS: materials_not_supplied, COMMITMENT: commitment_not_verified}
+# the events `_follow_up` reads (the others carry no follow-up fact)
+FOLLOWED = (Case.ApprovedPendingMaterials, Case.Approved, Case.MaterialsSupplied, Case.CommitmentVerified, Case.Revoked)
 
 
 class FollowUps:
@@ -31,6 +33,8 @@ class FollowUps:
     def _follow_up(self, cur: Cursor, env: Envelope) -> None:
         """The follow-up facts a Case event carries (after `_case` has seen it)."""
         e: Any = env.event
+        if not isinstance(e, FOLLOWED):
+            return
         case_id, day = str(e.originator_id), e.business_date
         if isinstance(e, Case.ApprovedPendingMaterials) and e.materials_due_on is not None:
             self._open_follow_up(cur, env, case_id, MATERIALS, day, e.materials_due_on, list(e.pending_materials))

@@ -81,6 +81,9 @@ def own_steps(env: Envelope, flow: frozenset[str] | None = None) -> list[list[An
     return [[str(kind), event, *base, details]]
 
 
+_KIND = {str(kind): kind for kind in Kind}  # (a dict look-up: Kind(value) costs far more)
+
+
 def _step(case_id: str, raw: list[Any]) -> Step:
     kind, event, business, recorded, channel, position, details = raw
     extra = dict(details or {})
@@ -89,48 +92,88 @@ def _step(case_id: str, raw: list[Any]) -> Step:
     else:
         extra.pop("flow", None)
     return Step(
-        Kind(kind),
+        _KIND[kind],
         datetime.fromisoformat(business),
         Source(channel, int(position), f"本系统办件{case_id} {event}"),
         recorded_at=datetime.fromisoformat(recorded) if recorded else None,
         **extra,
-    )
+    ).keyed(business)  # (`business` was written by isoformat: the text the sort key holds)
+
+
+class PendingSteps:
+    """A case's steps text as `json.dumps(steps)` writes it, written only when the row is (`str`,
+    offline_base `_flush`): the stored text and the steps added since, not encoded at each event."""
+
+    __slots__ = ("added", "base", "text")
+
+    def __init__(self, base: str, added: list[list[Any]]) -> None:
+        self.base, self.added, self.text = base, added, ""
+
+    def __str__(self) -> str:
+        # `json.dumps([*json.loads(base), *added])` (json.dumps wrote `base`), the steps of `base`
+        # not encoded again
+        if not self.text:
+            tail = json.dumps(self.added)
+            base = self.base
+            self.text = base if not self.added else tail if base == "[]" else f"{base[:-1]}, {tail[1:]}"
+        return self.text
+
+
+def stored(value: Any) -> Any:
+    """An ow_cases value as written (a pending steps text encoded)."""
+    return str(value) if isinstance(value, PendingSteps) else value
 
 
 class StepMemo:
-    """The batch's parsed `ow_cases.steps` (case id → the text, its list, its `Step`s): a case gets
-    a step and is judged again at each of its events, so each step is parsed once per batch rather
-    than at every later event of its case. Held only while the text is the row's (compared): the
-    same text, the same parse."""
+    """The batch's parsed `ow_cases.steps` and `found` (case id → the text and its parse: `Step`s,
+    findings): a case gets a step and is judged again at each of its events, so each is parsed
+    once per batch rather than at every later event of its case. Held only while the text is the
+    row's (compared): the same text, the same parse."""
 
     def __init__(self) -> None:
-        self.held: dict[str, tuple[str, list[Any], tuple[Step, ...]]] = {}
+        self.held: dict[str, tuple[str | PendingSteps, tuple[Step, ...]]] = {}
+        self.found: dict[str, tuple[str, dict[str, list[Any]]]] = {}
+        self.running: dict[Any, set[date]] = {}  # each case's clock days (offline_base `_days_in_hand`)
 
-    def append(self, case_id: str, text: str, added: list[list[Any]]) -> str:
+    def append(self, case_id: str, text: str | PendingSteps, added: list[list[Any]]) -> PendingSteps:
         """The steps text of the case after `added` (the row's text is `text`)."""
-        held = self.held.get(case_id)
-        if held is not None and held[0] == text:
-            raw, steps = [*held[1], *added], held[2] + tuple(_step(case_id, r) for r in added)
+        steps = self.steps(case_id, text) + tuple(_step(case_id, r) for r in added)
+        if isinstance(text, PendingSteps):
+            new = PendingSteps(text.base, [*text.added, *added])
         else:
-            raw = [*json.loads(text), *added]
-            steps = tuple(_step(case_id, r) for r in raw)
-        new = json.dumps(raw)
-        self.held[case_id] = (new, raw, steps)
+            new = PendingSteps(text, added)
+        self.held[case_id] = (new, steps)
         return new
 
-    def steps(self, case_id: str, text: str) -> tuple[Step, ...]:
+    def steps(self, case_id: str, text: str | PendingSteps) -> tuple[Step, ...]:
         held = self.held.get(case_id)
+        if held is None or (held[0] is not text and held[0] != text):
+            held = self.held[case_id] = (text, tuple(_step(case_id, r) for r in json.loads(str(text))))
+        return held[1]
+
+    def findings(self, case_id: str, text: str) -> dict[str, list[Any]]:
+        """The case's `found` (read, never changed: `keep` a new one)."""
+        held = self.found.get(case_id)
         if held is None or held[0] != text:
-            raw = json.loads(text)
-            held = self.held[case_id] = (text, raw, tuple(_step(case_id, r) for r in raw))
-        return held[2]
+            held = self.found[case_id] = (text, json.loads(text))
+        return held[1]
+
+    def keep(self, case_id: str, found: dict[str, list[Any]]) -> str:
+        """The text of the case's new `found` (which equals the parse of that text)."""
+        text = json.dumps(found, ensure_ascii=False)
+        self.found[case_id] = (text, found)
+        return text
 
 
 def own_facts(case: dict[str, Any], flow: frozenset[str], memo: StepMemo | None = None) -> CaseFacts:
     """One of our cases (its ow_cases row) as facts; `flow`: its item's departments in force."""
     steps = (memo or StepMemo()).steps(case["case_id"], case["steps"])
     created = int(case["created_position"])
-    channel = next((s.source.channel for s in steps if s.source.position == created), "")
+    channel = ""
+    for s in steps:  # (its first step, as a rule: a loop, not a generator, at every event)
+        if s.source.position == created:
+            channel = s.source.channel
+            break
     item = CATALOG.items.get(case["item_code"])
     return CaseFacts(
         case["case_id"],
@@ -174,11 +217,12 @@ class OwnCases:
         home = pinned.department if pinned is not None else CATALOG.items[item].department
         return frozenset({home, *self.t.consulted.get(item, ())})
 
-    def _judge_own(self, cur: Cursor, env: Envelope, case: dict[str, Any]) -> None:
-        """Judge the case on its facts so far and store what the rules return."""
-        facts = own_facts(case, self._flow(cur, case), cast(Any, self)._step_memo)
+    def _judge_own(self, cur: Cursor, env: Envelope, case: dict[str, Any], flow: frozenset[str] | None = None) -> None:
+        """Judge the case on its facts so far and store what the rules return (`flow`: the item's
+        flow when the caller has just read it)."""
+        facts = own_facts(case, self._flow(cur, case) if flow is None else flow, cast(Any, self)._step_memo)
         today = self._log_day(cur)
-        due = open_overdue_from(facts, self._limits())
+        due = open_overdue_from(facts, self._limits()) if today is not None else None
         # before `due` W6.open_overdue cannot hold: no need to count its working days
         on = today if today is not None and (due is None or due <= today) else None
         self._store_own(cur, env, case, judge_case(facts, self._limits(), on, imported=False))
@@ -189,7 +233,10 @@ class OwnCases:
         """Raise or refresh the findings new or changed since the case was last judged; resolve
         those no longer found (`scope`: only among these warning ids)."""
         me: Any = self
-        before: dict[str, list[Any]] = json.loads(case["found"])
+        if not found and case["found"] == "{}":
+            return  # nothing found, nothing held: nothing to raise, resolve or write
+        memo: StepMemo = me._step_memo
+        before = memo.findings(case["case_id"], case["found"])
         after = {k: v for k, v in before.items() if scope is not None and k not in scope}
         for f in found:
             wid = warning_id(f.rule, *f.keys)
@@ -215,7 +262,7 @@ class OwnCases:
             me._resolve_id(cur, env, wid)
         if after != before:
             case_id = case["case_id"]
-            me._cases[case_id] = {**me._cases[case_id], "found": json.dumps(after, ensure_ascii=False)}
+            me._cases[case_id] = {**me._cases[case_id], "found": memo.keep(case_id, after)}
             me._dirty.add(case_id)
 
     def _our_open_cases(self, cur: Cursor, env: Envelope, day: date) -> None:

@@ -5,8 +5,9 @@ unit works) become rows in the standard's form; imported rows (`SpglRow.*`) come
 in. A correction is a new row, and an invalidation re-emits the old row with valid flag 0 and the
 reason: nothing is deleted, as the standard wants. Each published flow version (`Process.*`) is a
 flow row with its stage and stage-item rows; the province's seed flows, until the log records
-them, come from `catalogue_rows()` at position 0. A case row carries the (flow, version, item
-version) the case was pinned to; a project row the flow in force when it was generated.
+them, come from `catalogue_rows()` at position 0 (both: projections/spgl_flows.py). A case row
+carries the (flow, version, item version) the case was pinned to; a project row the flow in force
+when it was generated.
 
 Also kept here: the keys the import's rules look up (stage items, engineering codes, case ids,
 flows per region and type) and the rows each import kept out, by rule (for `dataQuality`).
@@ -30,79 +31,21 @@ from domain.approvals import Case
 from domain.approvals.status import Decision
 from domain.catalog.process import Process, process_id, regions_up
 from domain.catalog.process import flow_code as versioned_flow_code
-from domain.catalog.seed import seed_definition
 from domain.exchange import spgl
 from domain.exchange.spgl_export import row as _row
+from domain.exchange.spgl_export import text as _text
 from domain.exchange.spgl_export import time_text as _time
 from domain.licences import License
 from domain.projects import Project
-from domain.shared.reference import REFERENCE
 from infrastructure.db import Cursor, Database
 from projections import spgl_permits
 from projections.base import Envelope, Events, ReadModel, Rows, bigint, fetch_together
+from projections.json_text import sorted_json
+from projections.spgl_flows import VERSION, catalogue_rows, flow_code, flow_rows, version_key
 
 SYSTEM = "海南省工程建设项目审批管理系统"  # SJLY of the transitions we produce
-PROVINCE = "460000"
-VERSION = "1.0"  # SPLCBBH / SPSXBBH of our catalogue's flows and items
 NO_EXPIRY = "9999-01-01"
 ROWS_PER_EVENT = 100  # LSH of a native row: position x 100 + its index among the event's rows
-
-
-def flow_code(flow_type: int) -> str:
-    return versioned_flow_code(flow_type, PROVINCE)
-
-
-def flow_rows(
-    code: str, region_code: str, flow_type: int, definition: dict[str, Any], key: str
-) -> list[tuple[str, dict[str, str]]]:
-    """Flow, stage and stage-item rows of one version of a flow; `key` is the flow row's DFSJZJ
-    (the stage and item rows' derive from it)."""
-    version = str(definition["version"])
-    common = {"XZQHDM": REFERENCE.gbt_code(region_code), "SJYXBS": "1", "SPLCBM": code, "SPLCBBH": version}
-    out = [(spgl.FLOW, {"DFSJZJ": key, **common, "SPLCMC": definition["name"], "SPLCLX": str(flow_type)})]
-    for stage in definition["stages"]:
-        n = str(stage["stage"])
-        row = {"DFSJZJ": f"{key}-{n}", **common, "SPJDXH": n, "SPJDMC": stage["name"], "DYBZSPJDXH": n}
-        if stage["limit_days"] is not None:
-            row["SPJDSX"] = str(stage["limit_days"])
-        row["LCBSXLX"] = stage["milestone_rule"]
-        out.append((spgl.STAGE, row))
-    for item in sorted(definition["items"], key=lambda i: i["code"]):
-        row = {
-            "DFSJZJ": f"{key}-{item['code']}",
-            **common,
-            "SPJDXH": str(item["stage"]),
-            "SPSXBM": item["code"],
-            "SPSXBBH": str(item["version"]),
-            "SPSXMC": item["name"],
-            # the national basic item code as the catalogue edition gives it; the seed has none: its unified code
-            "DYBZSPSXBM": (item.get("extra") or {}).get("national_code") or item["unified_code"],
-            "SFLCBSX": "1" if item["milestone"] else "0",
-        }
-        out.append((spgl.STAGE_ITEM, row))
-    return out
-
-
-def version_key(code: str, version: str, *, first: bool) -> str:
-    """DFSJZJ of a flow version's row: the flow code for the version it was published with (so
-    the province's seed, once recorded, replaces the catalogue's rows), code@version after."""
-    return code if first else f"{code}@{version}"
-
-
-@cache
-def catalogue_rows() -> tuple[tuple[str, dict[str, str]], ...]:
-    """Flow, stage and stage-item rows of the seed: the province's flow of each type, version 1.0,
-    as long as the log has not recorded it (then its rows come from `Process.Published`)."""
-    out: list[tuple[str, dict[str, str]]] = []
-    for flow_type in sorted(REFERENCE.flow_types):
-        code = flow_code(flow_type)
-        out += flow_rows(code, PROVINCE, flow_type, seed_definition(flow_type), version_key(code, VERSION, first=True))
-    serial: dict[str, int] = {}
-    numbered = []
-    for table, row in out:
-        serial[table] = serial.get(table, 0) + 1
-        numbered.append((table, {"LSH": str(serial[table]), **row}))
-    return tuple(numbered)
 
 
 class SpglExchange(ReadModel):
@@ -157,41 +100,50 @@ class SpglExchange(ReadModel):
         # per batch: the projects and cases it touches read in two queries, rows and keys written at
         # the end in bulk (COPY on PostgreSQL); nothing is kept across batches
         b = _Batch()
-        flows = [str(env.event.originator_id) for env in batch if isinstance(env.event, Process.Event)]
-        for env in batch:
-            if isinstance(env.event, Project.Generated):
+        # the events this model reads, each with its kind (found once per class) and its id as text
+        mine = [
+            (env, kind, str(cast(Any, env.event).originator_id))
+            for env in batch
+            if (kind := _kind(type(env.event))) is not None
+        ]
+        flows = [oid for _, kind, oid in mine if kind == "flow"]
+        for env, kind, _ in mine:
+            if kind == "generated":
                 g: Any = env.event
                 flows += [str(process_id(versioned_flow_code(g.flow_type, r))) for r in regions_up(g.region_code)]
-        later = {str(env.event.originator_id) for env in batch if isinstance(env.event, _PROJECT_LATER)}
+        later = {oid for _, kind, oid in mine if kind in _LATER}
         _load_together(
             cur,
             [
-                (b.cases, None, [str(env.event.originator_id) for env in batch if isinstance(env.event, Case.Event)]),
+                (b.cases, None, [oid for _, kind, oid in mine if kind == "case"]),
                 (
                     b.projects,
                     None,
-                    [cast(Any, env.event).project_code for env in batch if isinstance(env.event, _CASE_CREATED)],
+                    [cast(Any, env.event).project_code for env, _, _ in mine if isinstance(env.event, _CASE_CREATED)],
                 ),
                 (b.projects, "project_id", sorted(later)),
                 (b.flows, None, flows),
             ],
         )
-        facts = spgl_permits.Facts(cur, batch)
+        # (only these events read facts: `spgl_permits._keys_read`)
+        facts = spgl_permits.Facts(cur, [env for env, kind, _ in mine if kind in _FACTS], self.db.dialect)
         for row in b.projects.rows.values():
             if row is not None and row["project_id"] in later:
                 b.code_of[row["project_id"]] = row["code"]
-        for env in batch:
+        for env, kind, oid in mine:
             rows: list[tuple[str, dict[str, str], bool]] = []
             source = SYSTEM
             e: Any = env.event
-            if isinstance(env.event, spgl.SpglRow.Event):
+            if kind == "case":
+                rows = self._case(b, env, oid)
+            elif kind == "spgl_row":
                 if isinstance(env.event, spgl.SpglRow.Imported):  # the import finds existing rows by this key
-                    b.keys.add(("row", str(e.originator_id)))
+                    b.keys.add(("row", oid))
                 rows.append((e.table, dict(e.row), True))
                 source = e.source_system
-            elif isinstance(env.event, spgl.SpglImport.Completed):
+            elif kind == "imported":
                 self._errors(cur, env)
-            elif isinstance(env.event, spgl.SpglUpload.Recorded):
+            elif kind == "uploaded":
                 for r in e.results:  # the latest answer for a row wins
                     cur.execute(
                         "INSERT INTO spgl_upload (tbl, lsh, state, failure, position) VALUES (?, ?, ?, ?, ?)"
@@ -199,50 +151,53 @@ class SpglExchange(ReadModel):
                         " position = excluded.position",
                         (r["table"], int(r["LSH"]), int(r["SJSCZT"]), r["SBYY"] or None, env.position),
                     )
-            elif isinstance(env.event, Process.Event):
+            elif kind == "flow":
                 rows = self._flow(b, env)
-            elif isinstance(env.event, Project.Generated):
+            elif kind == "generated":
                 rows = self._project(facts, b, env)
-            elif isinstance(env.event, Project.MergedInto):
+            elif kind == "merged":
                 rows = self._merged(cur, b, env)
-            elif isinstance(env.event, Project.UnitWorkRegistered):
+            elif kind == "unit_work":
                 rows = self._unit_work(b, env)
-            elif isinstance(env.event, Project.LandSupplied):
-                rows = spgl_permits.land_supplied(facts, env, self._project_of(b, project_id=str(e.originator_id)))
-            elif isinstance(env.event, License.Event):
+            elif kind == "land":
+                rows = spgl_permits.land_supplied(facts, env, self._project_of(b, project_id=oid))
+            elif kind == "licence":
                 rows = spgl_permits.licence(facts, env)
-            elif isinstance(env.event, Case.Event):
-                rows = self._case(b, env)
-            for idx, (table, row, verbatim) in enumerate(rows):
-                self._emit(b, env, idx, table, row, verbatim, source)
+            if rows:
+                self._emit(b, env, rows, source)
         b.projects.flush(cur)
         b.cases.flush(cur)
         b.flows.flush(cur)
         facts.flush()
         cur.insert_rows("spgl_rows", _ROW_COLUMNS, b.out)
-        if b.keys:
+        if b.keys and self.db.dialect == "postgresql":  # one statement: executemany costs ten times the CPU per row
+            cur.execute(
+                "INSERT INTO spgl_keys (kind, k) SELECT r->>0, r->>1 FROM json_array_elements(?::json) AS r"
+                " ON CONFLICT (kind, k) DO NOTHING",
+                (_json(sorted(b.keys)),),
+            )
+        elif b.keys:
             cur.executemany(
                 "INSERT INTO spgl_keys (kind, k) VALUES (?, ?) ON CONFLICT (kind, k) DO NOTHING", sorted(b.keys)
             )
 
     # --- writing rows -------------------------------------------------------------------------
 
-    def _emit(
-        self, b: _Batch, env: Envelope, idx: int, table: str, row: dict[str, str], verbatim: bool, source: str
-    ) -> None:
-        if not verbatim:
-            row = {
-                "LSH": str(env.position * ROWS_PER_EVENT + idx),
-                "SJYXBS": "1",
-                "GXSJ": _time(cast(Any, env.event).timestamp),
-                **row,
-            }
-        valid = row.get("SJYXBS") == "1"
-        b.out.append((env.position, idx, table, row["DFSJZJ"], int(row["LSH"]), int(valid), source, _json(row)))
-        if table == spgl.PROJECT:
-            b.last_project_row[row["DFSJZJ"]] = row
-        if valid:
-            b.keys.update(spgl.keys_of(table, row))
+    def _emit(self, b: _Batch, env: Envelope, rows: list[tuple[str, dict[str, str], bool]], source: str) -> None:
+        position = env.position
+        updated = None  # GXSJ: one event's rows share it
+        for idx, (table, given, verbatim) in enumerate(rows):
+            row = given
+            if not verbatim:
+                if updated is None:
+                    updated = _time(cast(Any, env.event).timestamp)
+                row = {"LSH": str(position * ROWS_PER_EVENT + idx), "SJYXBS": "1", "GXSJ": updated, **given}
+            valid = row.get("SJYXBS") == "1"
+            b.out.append((position, idx, table, row["DFSJZJ"], int(row["LSH"]), int(valid), source, _json(row)))
+            if table == spgl.PROJECT:
+                b.last_project_row[row["DFSJZJ"]] = row
+            if valid:
+                b.keys.update(spgl.keys_of(table, row))
 
     def _errors(self, cur: Cursor, env: Envelope) -> None:
         e: Any = env.event
@@ -393,10 +348,9 @@ class SpglExchange(ReadModel):
         )
         return [(spgl.UNIT_WORK, row, False)]
 
-    def _case(self, b: _Batch, env: Envelope) -> list[tuple[str, dict[str, str], bool]]:
+    def _case(self, b: _Batch, env: Envelope, case_id: str) -> list[tuple[str, dict[str, str], bool]]:
         e: Any = env.event
         kind = type(e)
-        case_id = str(e.originator_id)
         rows: list[tuple[str, dict[str, str], bool]] = []
         if kind in _CASE_CREATED:
             p = self._project_of(b, code=e.project_code)
@@ -418,20 +372,21 @@ class SpglExchange(ReadModel):
             rows.append((spgl.CASE, case, False))
         c = b.cases.rows.get(case_id)
         assert c is not None, f"case {case_id} was not received"
-        base = {"XZQHDM": REFERENCE.gbt_code(c["region_code"]), "GCDM": c["gcdm"], "SPSXSLBM": case_id}
+        # the cells every row of the case has, as `_row` gives them (its region already GB/T)
+        base = _row(XZQHDM=c["region_code"], GCDM=c["gcdm"], SPSXSLBM=case_id)
         version = e.originator_version
+        # a status row's cells from the event, once (as `_row` would give them)
+        by = {k: v for k, v in (("BLCS", _text(e.actor_org)), ("BLR", _text(e.actor_id))) if v}
 
         def status(code: int, at: Any, opinion: str | None = None, n: int = 0) -> tuple[str, dict[str, str], bool]:
-            row = _row(
-                DFSJZJ=f"{case_id}:{version}:{n}",
-                **base,
-                BLCS=e.actor_org,
-                BLR=e.actor_id,
-                BLZT=code,
-                BLYJ=opinion,
-                BLSJ=at,
-                SJLY=SYSTEM,
-            )
+            row = {"DFSJZJ": f"{case_id}:{version}:{n}", **base, **by}
+            if blzt := _text(code):
+                row["BLZT"] = blzt
+            if opinion is not None and (blyj := _text(opinion)):
+                row["BLYJ"] = blyj
+            if blsj := _text(at):
+                row["BLSJ"] = blsj
+            row["SJLY"] = SYSTEM
             return (spgl.STATUS, row, False)
 
         if kind is Case.Received:
@@ -501,7 +456,23 @@ class SpglExchange(ReadModel):
 
 
 _CASE_CREATED = (Case.Received, Case.BackEntered)
-_PROJECT_LATER = (Project.MergedInto, Project.UnitWorkRegistered, Project.LandSupplied)
+# what `handle` does with an event: the kind of the first of these classes it is an instance of
+_KINDS: tuple[tuple[type[Any], str], ...] = (
+    (spgl.SpglRow.Event, "spgl_row"), (spgl.SpglImport.Completed, "imported"), (spgl.SpglUpload.Recorded, "uploaded"),
+    (Process.Event, "flow"), (Project.Generated, "generated"), (Project.MergedInto, "merged"),
+    (Project.UnitWorkRegistered, "unit_work"), (Project.LandSupplied, "land"), (License.Event, "licence"),
+    (Case.Event, "case"),
+)  # fmt: skip
+_LATER = frozenset({"merged", "unit_work", "land"})
+_FACTS = frozenset({"generated", "land", "licence"})
+
+
+@cache
+def _kind(cls: type[Any]) -> str | None:
+    """An event class's kind (None: not read here): found once per class, not per event."""
+    return next((kind for base, kind in _KINDS if issubclass(cls, base)), None)
+
+
 _ROW_COLUMNS = ("position", "idx", "tbl", "dfsjzj", "lsh", "valid", "source", "row_json")
 
 
@@ -548,8 +519,7 @@ def _load_together(cur: Cursor, loads: list[tuple[Rows, str | None, list[Any]]])
                 rows.rows.setdefault(k, None)
 
 
-def _json(row: dict[str, str]) -> str:
-    return json.dumps(row, ensure_ascii=False, sort_keys=True)
+_json = sorted_json()  # json.dumps(row, ensure_ascii=False, sort_keys=True)
 
 
 # --- queries (the import's rules, the export, data quality) ---------------------------------------

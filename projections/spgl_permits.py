@@ -39,8 +39,9 @@ class Facts:
 
     chunk = 500
 
-    def __init__(self, cur: Cursor, batch: Sequence[Envelope] = ()) -> None:
+    def __init__(self, cur: Cursor, batch: Sequence[Envelope] = (), dialect: str = "") -> None:
         self.cur = cur
+        self.dialect = dialect
         self.held: dict[str, str | None] = {}  # key → value (None: no row)
         self.changed: dict[str, None] = {}  # insertion-ordered
         self.load(batch)
@@ -73,7 +74,13 @@ class Facts:
         kept = [(k, self.held[k]) for k in self.changed if self.held[k] is not None]
         if gone:
             self.cur.executemany(f"DELETE FROM {TABLE} WHERE k = ?", gone)  # noqa: S608
-        if kept:
+        if kept and self.dialect == "postgresql":  # one statement: executemany costs ten times the CPU per row
+            self.cur.execute(
+                f"INSERT INTO {TABLE} (k, value) SELECT r->>0, r->>1 FROM json_array_elements(?::json) AS r"  # noqa: S608
+                " ON CONFLICT (k) DO UPDATE SET value = excluded.value",
+                (json.dumps(kept, ensure_ascii=False),),
+            )
+        elif kept:
             self.cur.executemany(
                 f"INSERT INTO {TABLE} (k, value) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET value = excluded.value",  # noqa: S608
                 kept,

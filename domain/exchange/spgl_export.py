@@ -47,7 +47,19 @@ UPLOAD_STATES = {"1": "uploaded", "-1": "failed", "3": "failed"}  # SJSCZT; 0 (p
 
 
 def time_text(moment: datetime) -> str:
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+    last = _LAST_TIME[0]
+    if last[0] is moment:  # an event's rows mostly show its one time (GXSJ, BLSJ): formatted once
+        return last[1]
+    t = moment.astimezone(SHANGHAI)
+    if t.year < 1000:  # strftime's %Y does not pad them
+        out = t.strftime("%Y-%m-%d %H:%M:%S")
+    else:  # the fields formatted directly: strftime costs more
+        out = "%d-%02d-%02d %02d:%02d:%02d" % (t.year, t.month, t.day, t.hour, t.minute, t.second)  # noqa: UP031
+    _LAST_TIME[0] = (moment, out)
+    return out
+
+
+_LAST_TIME: list[tuple[datetime | None, str]] = [(None, "")]  # the last moment formatted (kept: its id is not reused)
 
 
 def text(value: Any) -> str:
@@ -66,7 +78,13 @@ def row(**fields: Any) -> dict[str, str]:
     region goes out as its GB/T 2260 parent's (the national platform knows no park code)."""
     if fields.get("XZQHDM"):
         fields["XZQHDM"] = REFERENCE.gbt_code(str(fields["XZQHDM"]))
-    return {k: t for k, v in fields.items() if (t := text(v)) != ""}
+    out = {}
+    for k, v in fields.items():
+        if v.__class__ is not str:  # most cells are text already: `text` only for the others
+            v = text(v)
+        if v:
+            out[k] = v
+    return out
 
 
 def engineering_code(project_code: str) -> str:

@@ -12,6 +12,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from infrastructure.db import DatabaseURL
 from infrastructure.log import GongjianApplication
@@ -95,3 +96,27 @@ def test_a_save_expecting_versions_that_moved_writes_nothing(app: GongjianApplic
         with pytest.raises(StaleRead), recorder.expecting(expected):
             app.save(Counter())
     assert app.recorder.max_notification_id() == before
+
+
+def test_notifications_are_read_as_the_library_reads_them(app: GongjianApplication) -> None:
+    # the recorder reads them as binary tuples (infrastructure/recorder.py): the same notifications
+    counters = [Counter() for _ in range(3)]
+    for counter in counters:
+        counter.bump()
+    app.save(*counters)
+    first = app.recorder.max_notification_id() - 5  # (other tests' events may precede these)
+    bumped = [f"{Counter.Bumped.__module__}:{Counter.Bumped.__qualname__}"]
+    for kwargs in (
+        {"start": first, "limit": 4},
+        {"start": first, "limit": 10, "inclusive_of_start": False},
+        {"start": first, "limit": 10, "stop": first + 2},
+        {"start": first, "limit": 10, "topics": bumped},
+        {"start": None, "limit": 3},
+    ):
+        ours = app.recorder.select_notifications(**kwargs)  # type: ignore[arg-type]
+        library = PostgresApplicationRecorder.select_notifications(app.recorder, **kwargs)  # type: ignore[arg-type]
+        assert ours == library and ours, kwargs
+        assert all(type(n.state) is bytes and isinstance(n.originator_id, UUID) for n in ours)
+    assert [n.originator_id for n in app.recorder.select_notifications(first, 10, topics=bumped)] == [
+        c.id for c in counters
+    ]

@@ -259,3 +259,30 @@ def test_our_events_decided_late_or_recorded_late_raise_w6_and_w2() -> None:
     [w2] = judge_case(recorded, T, imported=False)
     assert (w2.reason, w2.evidence) == ("W2.late_recording", (ORIGIN + 2,))
     assert "ReviewStarted（日志位置102）" in w2.explanation
+
+
+def test_step_memo_writes_the_steps_text_and_sort_keys_as_at_once() -> None:
+    """The batch's memo writes a case's steps text only with its row, and takes each parsed step's
+    sort key from the stored text: both as encoding and sorting everything at each event would."""
+    from dataclasses import replace
+
+    from projections.offline_own import StepMemo, stored
+
+    first = [["received", "Received", "2026-03-02T09:00:00+08:00", None, "online", 5, None]]
+    later = [
+        ["opinion", "OpinionRecorded", "2026-03-03T01:30:00.250000+00:00", "2026-03-06T09:00:00+08:00", "window", 9,
+         {"department": "规划", "flow": ["zrzy", "fgw"]}],
+        ["special_started", "SpecialProcedureStarted", "2026-03-04T00:00:00+08:00", None, "online", 12,
+         {"limit_days": 10, "name": "听证"}],
+    ]  # fmt: skip
+    memo = StepMemo()
+    text = memo.append("C-1", "[]", first)
+    assert stored(text) == json.dumps(first)
+    for step in later:
+        text = memo.append("C-1", text, [step])
+    assert stored(text) == json.dumps([*first, *later])
+    assert stored(StepMemo().append("C-1", json.dumps(first), later)) == json.dumps([*first, *later])
+    assert stored(StepMemo().append("C-1", json.dumps(first), [])) == json.dumps(first)
+    steps = memo.steps("C-1", text)
+    assert [s.source.position for s in steps] == [5, 9, 12]
+    assert [s.sort_key() for s in steps] == [replace(s).sort_key() for s in steps]  # (a copy computes its own)

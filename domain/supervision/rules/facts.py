@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 
 
 class Kind(StrEnum):
@@ -91,9 +92,19 @@ class Step:
     flow: frozenset[str] | None = None
     back_entry: bool = False  # a decision entered afterwards (补录, W2.back_entry); recorded_at: when
 
+    def keyed(self, moment: str) -> Step:
+        """The step, its sort key's time given: `moment` is `business_time.isoformat()` (a caller
+        that parsed the time from that text has it: not written again)."""
+        object.__setattr__(self, "_key", (moment, RANK[self.kind], self.source.ref, self.source.position))
+        return self
+
     def sort_key(self) -> tuple[str, int, str, int]:
-        moment = self.business_time.isoformat() if self.business_time else "9999"
-        return moment, RANK[self.kind], self.source.ref, self.source.position
+        known: tuple[str, int, str, int] | None = self.__dict__.get("_key")
+        if known is None:  # kept (a cache, not a field): a case's steps are sorted again at each judging
+            moment = self.business_time.isoformat() if self.business_time else "9999"
+            known = moment, RANK[self.kind], self.source.ref, self.source.position
+            object.__setattr__(self, "_key", known)
+        return known
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,43 @@ class CaseFacts:
             known = sorted(self.steps, key=Step.sort_key)
             object.__setattr__(self, "_ordered", known)  # a cache, not a field: frozen, equal, hashed alike
         return list(known)
+
+    def timed(self) -> list[Step]:
+        """The ordered steps that have a business time (cached like `ordered`: read, never change it)."""
+        known: list[Step] | None = self.__dict__.get("_timed")
+        if known is None:
+            known = [s for s in self.ordered() if s.business_time is not None]
+            object.__setattr__(self, "_timed", known)
+        return known
+
+    def _index(self) -> tuple[dict[Kind, tuple[int, Step]], dict[Kind, list[Step]]]:
+        """The `timed` steps by kind: each kind's first (with its rank) and all of them, in order."""
+        index: tuple[dict[Kind, tuple[int, Step]], dict[Kind, list[Step]]] | None = self.__dict__.get("_kinds")
+        if index is None:
+            firsts: dict[Kind, tuple[int, Step]] = {}
+            kinds: dict[Kind, list[Step]] = {}
+            for n, s in enumerate(self.timed()):
+                if s.kind in kinds:
+                    kinds[s.kind].append(s)
+                else:
+                    firsts[s.kind], kinds[s.kind] = (n, s), [s]
+            index = firsts, kinds
+            object.__setattr__(self, "_kinds", index)
+        return index
+
+    def of_kind(self, kind: Kind) -> list[Step]:
+        """The `timed` steps of this kind, in order (read, never change it)."""
+        return self._index()[1].get(kind) or []
+
+    def first(self, *kinds: Kind) -> Step | None:
+        """The first of the `timed` steps of one of these kinds (None: none)."""
+        firsts = self._index()[0]
+        best: tuple[int, Step] | None = None
+        for kind in kinds:
+            held = firsts.get(kind)
+            if held is not None and (best is None or held[0] < best[0]):
+                best = held
+        return best[1] if best is not None else None
 
 
 @dataclass(frozen=True)
@@ -147,6 +195,7 @@ class Limits:
     consulted: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1 << 16)  # a case's warnings are named again at each of its events
 def warning_id(rule: str, *keys: str) -> str:
     """A warning's stable id: the rule and a hash of its subject keys (the same on every replay)."""
     return f"{rule}-" + hashlib.sha1("|".join((rule, *keys)).encode()).hexdigest()[:20]  # noqa: S324 — an id, not a secret

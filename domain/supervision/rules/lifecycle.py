@@ -34,7 +34,7 @@ def _local(moment: datetime) -> str:
 
 
 def _timed(case: CaseFacts) -> list[Step]:
-    return [s for s in case.ordered() if s.business_time is not None]
+    return case.timed()  # (cached on the facts: every rule reads it)
 
 
 def _first(steps: Iterable[Step], *kinds: Kind) -> Step | None:
@@ -70,8 +70,7 @@ def late_recording(case: CaseFacts, t: Limits) -> list[Finding]:
 def compressed(case: CaseFacts, t: Limits) -> list[Finding]:
     """W3: approved within minutes of receipt although the item promises days (instant items and
     rule-based approvals excepted)."""
-    steps = _timed(case)
-    received, approved = _first(steps, Kind.RECEIVED), _first(steps, Kind.APPROVED)
+    received, approved = case.first(Kind.RECEIVED), case.first(Kind.APPROVED)
     # an instant item (即办件) promises at most a day, whatever limit binds the case
     known = [d for d in (case.limit_days, case.promised_days) if d is not None]
     if received is None or approved is None or not known or min(known) <= t.promised_limit_above_days:
@@ -93,13 +92,17 @@ def compressed(case: CaseFacts, t: Limits) -> list[Finding]:
 def synthetic(case: CaseFacts, t: Limits) -> list[Finding]:
     """W3: n consecutive identical, non-zero gaps between status transitions (made-up timestamps)."""
     n = t.synthetic_equal_gaps
+    if len(_timed(case)) <= n:
+        return []  # (fewer than n + 1 transitions: no window)
     steps = [s for s in _timed(case) if s.kind in TRANSITIONS]
     for start in range(len(steps) - n):
         window = steps[start : start + n + 1]
         gaps = {round((b.business_time - a.business_time).total_seconds()) for a, b in itertools.pairwise(window)}  # type: ignore[operator]
+        if len(gaps) != 1 or 0 in gaps:
+            continue
         # a system that keeps dates only stamps midnight: whole days apart is its precision, not a pattern
         dates_only = all(_clock_time(s.business_time) == MIDNIGHT for s in window if s.business_time)
-        if len(gaps) == 1 and 0 not in gaps and not dates_only:
+        if not dates_only:
             refs = "、".join(s.source.describe() for s in window)
             text = f"办件{case.case_id}连续{n}个状态间隔完全相同（{gaps.pop()}秒）：{refs}，疑似批量合成的时间戳。"
             return [Finding("W3", (case.case_id, "synthetic"), "W3.synthetic", text, _positions(window))]
@@ -169,7 +172,7 @@ def decided_overdue(case: CaseFacts, t: Limits) -> list[Finding]:
     """W6: the decision's business date lies past the deadline (acceptance + limit, pauses out), by
     the one definition of 超期 (domain/approvals/overdue.py); a refusal at acceptance never is."""
     steps = _timed(case)
-    accepted, decided = _first(steps, Kind.ACCEPTED), _first(steps, Kind.APPROVED, Kind.REFUSED)
+    accepted, decided = case.first(Kind.ACCEPTED), case.first(Kind.APPROVED, Kind.REFUSED)
     if accepted is None or decided is None or case.limit_days is None:
         return []
     assert accepted.business_time is not None and decided.business_time is not None
@@ -188,14 +191,15 @@ def decided_overdue(case: CaseFacts, t: Limits) -> list[Finding]:
 def open_overdue(case: CaseFacts, t: Limits, today: date | None) -> list[Finding]:
     """W6: a case still open (no closing step) more than `open_overdue_days` working days past its
     deadline on `today`, the day of the log's last clock tick (never the wall clock)."""
-    steps = _timed(case)
-    accepted = _first(steps, Kind.ACCEPTED)
-    if today is None or accepted is None or case.limit_days is None or _first(steps, *CLOSINGS) is not None:
+    if today is None:
         return []
-    if _first(steps, Kind.DOCUMENT) is not None:
+    accepted = case.first(Kind.ACCEPTED)
+    if accepted is None or case.limit_days is None or case.first(*CLOSINGS) is not None:
+        return []
+    if case.first(Kind.DOCUMENT) is not None:
         return []  # an approval document closes the case even when its status row is missing
     assert accepted.business_time is not None
-    pauses, proof = clock_pauses(_after_acceptance(steps, accepted), today)
+    pauses, proof = clock_pauses(_after_acceptance(_timed(case), accepted), today)
     clock = CaseClock(_day(accepted.business_time), case.limit_days, pauses, None)
     deadline = clock.deadline(today)
     if not is_overdue(clock, today) or deadline is None or clock.is_paused():
@@ -220,9 +224,8 @@ def open_overdue_from(case: CaseFacts, t: Limits) -> date | None:
     A lower bound in calendar days, so it holds on any working-day calendar: the deadline is at
     least `limit` days after acceptance (pauses only push it out), and more than the grace of
     working days after the deadline is at least grace + 1 calendar days."""
-    steps = _timed(case)
-    accepted = _first(steps, Kind.ACCEPTED)
-    if accepted is None or _first(steps, *CLOSINGS, Kind.DOCUMENT) is not None:
+    accepted = case.first(Kind.ACCEPTED)
+    if accepted is None or case.first(*CLOSINGS, Kind.DOCUMENT) is not None:
         return NEVER
     if case.limit_days is None:
         return None
@@ -234,17 +237,16 @@ def open_overdue_from(case: CaseFacts, t: Limits) -> date | None:
 
 def procedure_abuse(case: CaseFacts, t: Limits) -> list[Finding]:
     """W7: more correction requests than 一次性告知 allows; a special procedure beyond its own limit."""
-    steps = _timed(case)
     found = []
-    corrections = [s for s in steps if s.kind == Kind.CORRECTION_REQUESTED]
+    corrections = case.of_kind(Kind.CORRECTION_REQUESTED)
     if len(corrections) > t.max_corrections:
         refs = "、".join(s.source.describe() for s in corrections)
         text = (
             f"办件{case.case_id}被要求补正{len(corrections)}次（{refs}），超过{t.max_corrections}次，违反一次性告知。"
         )
         found.append(Finding("W7", (case.case_id, "corrections"), "W7.corrections", text, _positions(corrections)))
-    ends = [s for s in steps if s.kind == Kind.SPECIAL_ENDED]
-    for start in [s for s in steps if s.kind == Kind.SPECIAL_STARTED and s.limit_days is not None]:
+    ends = case.of_kind(Kind.SPECIAL_ENDED)
+    for start in [s for s in case.of_kind(Kind.SPECIAL_STARTED) if s.limit_days is not None]:
         assert start.business_time is not None and start.limit_days is not None
         end = next((e for e in ends if e.business_time >= start.business_time), None)  # type: ignore[operator]
         if end is None:
@@ -272,6 +274,8 @@ def hidden_department(case: CaseFacts) -> list[Finding]:
     consulted ones of the catalogue in force, the department the case row names)."""
     if case.item_code is None:
         return []  # an item we cannot map has no known flow to compare with (docs: known limits)
+    if not case.of_kind(Kind.OPINION) and len(_timed(case)) == len(case.steps):
+        return []  # no opinion at all (every step timed, none an opinion)
     found: dict[str, list[Step]] = {}
     for s in case.ordered():
         flow = case.allowed_departments if s.flow is None else s.flow
