@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
@@ -91,3 +92,23 @@ def percentile(values: Sequence[float], p: float) -> float:
 def emit(figure: str, **fields: Any) -> None:
     """One JSON line per figure (its baseline and ratio included)."""
     print(json.dumps({"figure": figure, **fields}, ensure_ascii=False, default=str), flush=True)
+
+
+def unpack(ref: str, directory: str) -> None:
+    """The code as committed at `ref`, unpacked into `directory`: the "before" side of an A/B."""
+    tree = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "archive", ref], cwd=tree, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", directory], input=archive, check=True)
+
+
+def generate(url: str, catch_up: bool = False) -> None:
+    """The bench dataset (GONGJIAN_BENCH_EVENTS events, default 20,000) into the store at `url`."""
+    from bench.dataset import Generator  # (it imports this module)
+
+    c = open_container(url)
+    try:
+        Generator(c.app).run(int(os.environ.get("GONGJIAN_BENCH_EVENTS", "20000")))
+        if catch_up:
+            c.engine.catch_up()
+    finally:
+        c.close()

@@ -25,7 +25,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, fresh_schema, open_container
+from bench.common import emit, fresh_schema, generate, unpack
 
 TREE = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("GONGJIAN_BENCH_ROUNDS", "3"))
@@ -51,21 +51,14 @@ def side(directory: Path, url: str) -> list[dict[str, Any]]:
 
 def main() -> None:
     ref = sys.argv[1] if len(sys.argv) > 1 else "HEAD"
-    from bench.dataset import Generator
-
     store = os.environ.get("GONGJIAN_BENCH_STORE")
     with (
         tempfile.TemporaryDirectory(prefix="gongjian-bench-ref-") as head,
         nullcontext(store) if store else fresh_schema() as url,
     ):
-        archive = subprocess.run(["git", "archive", ref], cwd=TREE, capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", head], input=archive, check=True)
+        unpack(ref, head)
         if not store:
-            c = open_container(url)
-            try:
-                Generator(c.app).run(int(os.environ.get("GONGJIAN_BENCH_EVENTS", "20000")))
-            finally:
-                c.close()
+            generate(url)
         rates: dict[str, list[float]] = {"before": [], "after": []}
         cpu: dict[str, list[float]] = {"before": [], "after": []}
         costs: dict[str, dict[str, list[float]]] = {}  # name → side → CPU µs per event

@@ -42,6 +42,7 @@ class ProcessManagers:
         self.failing: dict[str, str] = {}  # managers whose last round failed, with the error
         self._locks: dict[str, threading.Lock] = {}  # one round of a manager at a time in this process
         self._idle_at: dict[str, float] = {}
+        self._busy: dict[str, bool] = {}  # whether a manager's last own-clock turn did something
 
     def add(self, *managers: ProcessManager) -> None:
         """Register managers (after `ProjectionEngine.setup`) and give each its tracking row: at the
@@ -125,9 +126,11 @@ class ProcessManagers:
                 handled, _full = self._batch(manager)
                 total += handled
                 now = time.monotonic()
-                if handled or now - self._idle_at.get(name, 0.0) >= self.idle_every_s:
+                # again at once while its own-clock work finds some (one archive package a turn)
+                if handled or self._busy.get(name) or now - self._idle_at.get(name, 0.0) >= self.idle_every_s:
                     self._idle_at[name] = now
-                    total += int(manager.idle())
+                    self._busy[name] = manager.idle()
+                    total += int(self._busy[name])
             except Exception as exc:
                 self._failed(name, exc)
             else:

@@ -211,3 +211,28 @@ def test_the_engines_runner_issues_the_licence_and_builds_the_archive_by_itself(
         assert c.licences.get(number).signer == LICENCE_ISSUER.actor_id
         assert c.archives.exists(archive_id)
         assert c.automation.position() > 0 and c.automation.status()["skipped"] == {}
+
+
+def test_the_runners_turn_makes_one_archive_package_and_comes_again_at_once(server: Server) -> None:
+    """A checkpoint covering many concluded cases: the runner's own-clock turn makes one package (≈ 0.1 s)
+    and says it did something, so the next round comes at once, within the idle second; between two
+    packages the read models have their turn (before, a turn made up to 200, seconds of no read-your-writes)."""
+    c = server.container
+    with server.client() as http:
+        cases = []
+        for _ in range(3):
+            case_id = accepted_case(http)
+            r = http.post(f"/api/v1/cases/{case_id}/refuse", json={"reason": "不符合国土空间规划"}, headers=APPROVER)
+            assert r.status_code == 200, r.text
+            cases.append(case_id)
+    c.engine.catch_up()  # the read models, the ledger's signed checkpoints among them
+
+    def packages() -> int:
+        return sum(c.archives.exists(archive_id_for_case(UUID(case_id))) for case_id in cases)
+
+    # Step: each round, one right after the other, makes one package and reports work done.
+    for made in (1, 2, 3):
+        assert c.engine.managers.round() > 0
+        assert packages() == made
+    # Step: nothing left to archive; a round asked for on the user's behalf still makes them all at once.
+    assert c.automation.run_until_idle().archives == []
