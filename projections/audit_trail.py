@@ -21,8 +21,7 @@ from typing import Any, cast
 from infrastructure.db import Cursor, Database
 from infrastructure.store import events_table, position_column
 from projections.audit_subjects import SECRET_FIELDS, Subject, subjects_of
-from projections.base import META_FIELDS, Envelope, ReadModel, bigint
-from projections.base import _default as json_default
+from projections.base import META_FIELDS, Envelope, ReadModel, bigint, to_json
 from projections.json_text import sorted_json
 
 STICKY_CACHE = 50_000  # aggregates whose inherited subjects are kept between batches
@@ -116,7 +115,7 @@ class AuditTrail(ReadModel):
                     occurred_at,
                     recorded,
                     occurred_at if occurred else recorded,  # the business time
-                    _json({name: getattr(e, name) for name in fields}),
+                    to_json({name: getattr(e, name) for name in fields}),
                 )
             )
             subjects += [(subject, kind, position) for subject, kind in about]
@@ -251,7 +250,6 @@ def _class_of(cls: type) -> tuple[str, str, tuple[str, ...]]:
     return event_type, event_type.split(".")[0], _content_fields(cls)
 
 
-_json = sorted_json(json_default)  # as `to_json`, without making an encoder per event
 _json_as_given = sorted_json(sort_keys=False)  # as json.dumps(value, ensure_ascii=False)
 
 

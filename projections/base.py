@@ -3,7 +3,6 @@ transaction the engine opens (the engine writes the tracking position in the sam
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -17,6 +16,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, DomainEventProtocol
 
 from infrastructure.db import Cursor, Database
+from projections.json_text import sorted_json
 
 # Fields every event carries (identity, recording time, who/channel/request); the rest is its content.
 META_FIELDS = frozenset(
@@ -276,8 +276,8 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value)}")
 
 
-# one encoder for every call: json.dumps with options builds a new one each time (8 % of a rebuild)
-to_json = json.JSONEncoder(default=_default, ensure_ascii=False, sort_keys=True).encode
+# one C encoder for every call: json.dumps, and JSONEncoder.encode too, build a new one each time
+to_json = sorted_json(_default)
 
 
 def grouped_rows(

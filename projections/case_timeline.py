@@ -36,12 +36,10 @@ from domain.shared.events import SHANGHAI
 from domain.shared.reference import regions_within
 from domain.shared.workdays import PACKAGE_SOURCE, Calendar, package_covers
 from infrastructure.db import Cursor, Database
-from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows
-from projections.base import _default as json_default
+from projections.base import META_FIELDS, Envelope, Events, ReadModel, Rows, Where, bigint, grouped_rows, to_json
 from projections.calendars import CALENDAR_EVENTS, calendar_of, calendar_table_sql, published_years, store_schedule
 from projections.case_summary import TABLES as SUMMARY_TABLES
 from projections.case_summary import SummaryDelta, create_summary_tables
-from projections.json_text import sorted_json
 
 DETAIL_SKIP = META_FIELDS | {"materials", "project_id"}
 CREATED = frozenset({Case.Received, Case.BackEntered})
@@ -337,11 +335,10 @@ def _transition(
         e.actor_org,
         str(e.channel),
         e.request_id,
-        _json(detail),
+        to_json(detail),
     )
 
 
-_json = sorted_json(json_default)  # as `to_json`, without making an encoder per event
 # the events whose handling reads their business day (the match in `_apply`, and a back entry)
 _DAY_EVENTS = (
     Case.BackEntered, Case.Accepted, Case.CorrectionRequested, Case.SpecialProcedureStarted, Case.CorrectionCompleted,
